@@ -1,0 +1,5 @@
+"""`python -m casectl`."""
+
+from casectl.cli import main
+
+main()

@@ -1,0 +1,130 @@
+"""Working-time calendars: add working time to an instant, and measure it between two.
+
+A calendar is either 24x7 (every moment counts) or working hours per weekday in an
+IANA timezone, less holidays, plus make-up workdays. Working hours are wall-clock
+intervals, half-open `[start, end)`, mapped to real instants day by day, so a
+daylight-saving change shortens or lengthens that day's working time; durations
+themselves are real elapsed time. A local time that does not exist (the hour
+skipped in spring) reads as the same wall time in the offset before the change,
+which moves it one hour later; an ambiguous one is its first occurrence.
+
+Conventions (see README, "Deadlines"): a duration that ends exactly at the end of
+a working period ends there, not at the start of the next period; adding zero
+returns the start unchanged; working time between a later start and an earlier
+end is zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+
+Interval = tuple[int, int]  # minutes after local midnight, [start, end), end <= 1440
+ZERO = timedelta(0)
+_SEARCH_DAYS = 5 * 366  # a calendar with no working time this long is a mistake
+
+
+@dataclass(frozen=True, eq=False)
+class Calendar:
+    name: str
+    zone: tzinfo
+    always: bool = False  # 24x7: every instant is working time
+    week: tuple[tuple[Interval, ...], ...] = ((),) * 7  # Monday first
+    holidays: frozenset[date] = frozenset()
+    workdays: frozenset[date] = frozenset()  # make-up workdays, worked with `makeup_hours`
+    makeup_hours: tuple[Interval, ...] = ()
+    _days: dict[date, list[tuple[datetime, datetime]]] = field(default_factory=dict, repr=False)
+
+    def periods(self, day: date) -> list[tuple[datetime, datetime]]:
+        """The working periods of one local date, as UTC instants in time order."""
+        cached = self._days.get(day)
+        if cached is None:
+            cached = self._days[day] = list(self._periods(day))
+        return cached
+
+    def _periods(self, day: date):  # type: ignore[no-untyped-def]
+        if day in self.holidays:
+            return
+        hours = self.makeup_hours if day in self.workdays else self.week[day.weekday()]
+        for start, end in hours:
+            begin, finish = self._instant(day, start), self._instant(day, end)
+            if begin < finish:  # a period inside a skipped hour is empty
+                yield begin, finish
+
+    def _instant(self, day: date, minute: int) -> datetime:
+        if minute >= 1440:
+            day, minute = day + timedelta(days=1), minute - 1440
+        local = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=self.zone)
+        return local.astimezone(timezone.utc)
+
+    def is_working(self, at: datetime) -> bool:
+        if self.always:
+            return True
+        at = at.astimezone(timezone.utc)
+        return any(a <= at < b for a, b in self.periods(self._local_day(at)))
+
+    def add(self, start: datetime, amount: timedelta) -> datetime:
+        """The instant when `amount` of working time has passed since `start`."""
+        cursor, left = start.astimezone(timezone.utc), amount
+        if self.always or amount <= ZERO:  # in UTC: same-zone `+` would add wall-clock time
+            return (cursor + amount if self.always else start).astimezone(self.zone)
+        day = self._local_day(cursor)
+        for _ in range(_SEARCH_DAYS):
+            for begin, end in self.periods(day):
+                if end <= cursor:
+                    continue
+                begin = max(begin, cursor)
+                if left <= end - begin:
+                    return (begin + left).astimezone(self.zone)
+                left -= end - begin
+            day += timedelta(days=1)
+        raise ValueError(f"calendar {self.name!r} has no working time after {start.isoformat()}")
+
+    def between(self, start: datetime, end: datetime) -> timedelta:
+        """Working time in `[start, end)`; zero when end is not after start."""
+        if end <= start:
+            return ZERO
+        start, end = start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+        if self.always:
+            return end - start
+        total, day, last = ZERO, self._local_day(start), self._local_day(end)
+        while day <= last:
+            for begin, finish in self.periods(day):
+                overlap = min(finish, end) - max(begin, start)
+                if overlap > ZERO:
+                    total += overlap
+            day += timedelta(days=1)
+        return total
+
+    def _local_day(self, at: datetime) -> date:
+        return at.astimezone(self.zone).date()
+
+
+def parse_hours(spans: list[list[str]] | list[str]) -> tuple[Interval, ...]:
+    """`[["09:00", "12:00"], ["13:00", "18:00"]]` or `["09:00-12:00"]` as minute intervals.
+
+    Raises ValueError naming what was expected.
+    """
+    result = []
+    for span in spans:
+        pair = span.split("-") if isinstance(span, str) else span
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise ValueError(f"expected an interval such as 09:00-18:00, got {span!r}")
+        start, end = (_minutes(str(p).strip()) for p in pair)
+        if start >= end:
+            raise ValueError(f"interval {span!r} ends before it starts")
+        result.append((start, end))
+    result.sort()
+    for (_, end), (start, _) in zip(result, result[1:]):
+        if start < end:
+            raise ValueError(f"intervals overlap in {spans!r}")
+    return tuple(result)
+
+
+def _minutes(text: str) -> int:
+    hours, sep, minutes = text.partition(":")
+    if sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2:
+        value = int(hours) * 60 + int(minutes)
+        if int(minutes) < 60 and value <= 1440:
+            return value
+    raise ValueError(f"expected a time HH:MM from 00:00 to 24:00, got {text!r}")

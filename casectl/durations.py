@@ -1,0 +1,30 @@
+"""Durations as written in severity.yaml: `45m`, `1h30m`, `2d`, or ISO 8601 `PT45M`."""
+
+import re
+from datetime import timedelta
+
+_SHORT = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+_ISO = re.compile(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse a duration; raise ValueError with the accepted forms when it is not one."""
+    text = text.strip()
+    match = _SHORT.fullmatch(text) or _ISO.fullmatch(text.upper())
+    if not text or not match or not any(match.groups()) or text.upper().endswith("T"):
+        raise ValueError(f"expected a duration such as 45m, 1h30m, 2d or PT45M, got {text!r}")
+    days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+
+
+def format_duration(delta: timedelta) -> str:
+    """The short form of a duration, the inverse of parse_duration: 90 minutes is `1h30m`."""
+    seconds = int(delta.total_seconds())
+    if seconds == 0:
+        return "0m"
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts)
