@@ -115,7 +115,7 @@ def parse_hours(spans: list[list[str]] | list[str]) -> tuple[Interval, ...]:
             raise ValueError(f"interval {span!r} ends before it starts")
         result.append((start, end))
     result.sort()
-    for (_, end), (start, _) in zip(result, result[1:]):
+    for (_, end), (start, _) in zip(result, result[1:], strict=False):
         if start < end:
             raise ValueError(f"intervals overlap in {spans!r}")
     return tuple(result)

@@ -38,7 +38,9 @@ def test_due_vectors(v: dict) -> None:
     assert due == datetime.fromisoformat(v["expected"])
 
 
-@pytest.mark.parametrize("v", chosen("between") + chosen("between_subminute"), ids=lambda v: v["id"])
+@pytest.mark.parametrize(
+    "v", chosen("between") + chosen("between_subminute"), ids=lambda v: v["id"]
+)
 def test_between_vectors(v: dict) -> None:
     expected = v.get("expected_minutes", 0) * 60 + v.get("expected_seconds", 0)
     span = calendar_of(v["calendar"]).between(

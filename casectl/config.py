@@ -1,0 +1,324 @@
+"""roster.yaml and severity.yaml, checked once at start into frozen dataclasses.
+
+Every mistake is a ConfigError naming the file, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from casectl import yamlio
+from casectl.calendars import Calendar, Interval, parse_hours
+from casectl.durations import parse_duration
+from casectl.errors import ConfigError
+
+ROLES = ("manager", "duty", "first-line", "senior", "field", "sales", "sales-manager")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEADLINE_KINDS = ("callback", "reply", "update", "escalation")
+RECIPIENTS = ("assignee", "duty", "manager", "escalation")
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    name: str
+    roles: tuple[str, ...]
+    phone: str
+    email: str
+    duty_hours: Calendar | None  # None: always on duty
+
+    def has(self, *roles: str) -> bool:
+        return any(role in self.roles for role in roles)
+
+    def on_duty(self, at: Any) -> bool:
+        return self.duty_hours is None or self.duty_hours.is_working(at)
+
+
+@dataclass(frozen=True)
+class Level:
+    number: int
+    name: str
+    calendar: Calendar
+    callback: timedelta
+    checks: tuple[timedelta, ...]
+    reassigned_callback: timedelta
+    reply: timedelta
+    update: timedelta | None
+    escalate_senior: timedelta | None
+    escalate_manager: timedelta | None
+    pause: frozenset[str]
+    notify: dict[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    zone: Any  # a tzinfo
+    people: tuple[Person, ...]
+    levels: dict[int, Level]
+    commit: bool
+    bot_name: str
+    bot_email: str
+    due_soon: timedelta
+
+    def person(self, person_id: str) -> Person | None:
+        return next((p for p in self.people if p.id == person_id), None)
+
+    def with_role(self, *roles: str) -> list[Person]:
+        return [p for p in self.people if p.has(*roles)]
+
+    @property
+    def manager(self) -> Person:
+        return self.with_role("manager")[0]
+
+
+class _Reader:
+    """Walks one file's mapping, naming `file: key.path` in every error."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+
+    def fail(self, where: str, expected: str) -> ConfigError:
+        return ConfigError(f"{self.file}: {where}: {expected}")
+
+    def mapping(self, value: Any, where: str, allowed: tuple[str, ...] | None = None) -> dict:
+        if not isinstance(value, dict):
+            raise self.fail(where, f"expected a mapping, got {_shown(value)}")
+        for key in value:
+            if allowed is not None and key not in allowed:
+                raise self.fail(
+                    f"{where}.{key}", f"unknown key; expected one of {', '.join(allowed)}"
+                )
+        return value
+
+    def text(self, value: Any, where: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(where, f"expected text, got {_shown(value)}")
+        return value
+
+    def duration(self, value: Any, where: str) -> timedelta:
+        try:
+            return parse_duration(value if isinstance(value, str) else repr(value))
+        except ValueError as err:
+            raise self.fail(where, str(err)) from None
+
+    def items(self, value: Any, where: str) -> list:
+        if not isinstance(value, list):
+            raise self.fail(where, f"expected a list, got {_shown(value)}")
+        return value
+
+    def dates(self, value: Any, where: str) -> frozenset[date]:
+        result = set()
+        for i, item in enumerate(self.items(value, where)):
+            try:
+                result.add(item if isinstance(item, date) else date.fromisoformat(str(item)))
+            except ValueError:
+                raise self.fail(
+                    f"{where}[{i}]", f"expected a date YYYY-MM-DD, got {item!r}"
+                ) from None
+        return frozenset(result)
+
+    def hours(self, value: Any, where: str) -> tuple[Interval, ...]:
+        try:
+            return parse_hours(self.items(value, where))
+        except ValueError as err:
+            raise self.fail(where, str(err)) from None
+
+
+def _shown(value: Any) -> str:
+    return "nothing" if value is None else f"{type(value).__name__} {value!r}"
+
+
+def load(root: Path) -> Config:
+    """Read and check both files of the repository at `root`."""
+    severity = _read(root / "severity.yaml")
+    roster = _read(root / "roster.yaml")
+    r = _Reader("severity.yaml")
+    top = r.mapping(severity, "top level", ("timezone", "calendars", "levels", "git", "due_soon"))
+    zone = _zone(r, top.get("timezone", "UTC"), "timezone")
+    calendars = _calendars(r, top.get("calendars", {}), zone)
+    levels = _levels(r, top.get("levels"), calendars)
+    git = r.mapping(top.get("git", {}), "git", ("commit", "bot_name", "bot_email"))
+    if not isinstance(git.get("commit", True), bool):
+        raise r.fail("git.commit", "expected true or false")
+    people = _people(_Reader("roster.yaml"), roster, calendars)
+    return Config(
+        root=root,
+        zone=zone,
+        people=people,
+        levels=levels,
+        commit=git.get("commit", True),
+        bot_name=str(git.get("bot_name", "casectl sweep")),
+        bot_email=str(git.get("bot_email", "casectl@localhost")),
+        due_soon=r.duration(top.get("due_soon", "30m"), "due_soon"),
+    )
+
+
+def _read(path: Path) -> Any:
+    try:
+        return yamlio.load(path.read_bytes())
+    except OSError as err:
+        raise ConfigError(f"{path.name}: cannot read: {err.strerror}") from None
+    except ValueError as err:
+        raise ConfigError(f"{path.name}: not valid YAML: {err}") from None
+
+
+def _zone(r: _Reader, name: Any, where: str) -> Any:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(r.text(name, where))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise r.fail(
+            where, f"expected an IANA timezone such as Asia/Shanghai, got {name!r}"
+        ) from None
+
+
+def _calendars(r: _Reader, spec: Any, zone: Any) -> dict[str, Calendar]:
+    calendars = {"24x7": Calendar(name="24x7", zone=zone, always=True)}
+    keys = ("timezone", "hours", "holidays", "workdays", "makeup_hours")
+    for name, body in r.mapping(spec, "calendars").items():
+        where = f"calendars.{name}"
+        if body == "24x7":
+            calendars[str(name)] = Calendar(name=str(name), zone=zone, always=True)
+            continue
+        body = r.mapping(body, where, keys)
+        hours = r.mapping(body.get("hours"), f"{where}.hours", WEEKDAYS)
+        week = tuple(r.hours(hours.get(day, []), f"{where}.hours.{day}") for day in WEEKDAYS)
+        if not any(week):
+            raise r.fail(f"{where}.hours", "expected working hours on at least one weekday")
+        calendars[str(name)] = Calendar(
+            name=str(name),
+            zone=_zone(r, body["timezone"], f"{where}.timezone") if "timezone" in body else zone,
+            week=week,
+            holidays=r.dates(body.get("holidays", []), f"{where}.holidays"),
+            workdays=r.dates(body.get("workdays", []), f"{where}.workdays"),
+            makeup_hours=r.hours(body["makeup_hours"], f"{where}.makeup_hours")
+            if "makeup_hours" in body
+            else week[0],
+        )
+    return calendars
+
+
+_LEVEL_KEYS = (
+    "name",
+    "calendar",
+    "callback",
+    "checks",
+    "reassigned_callback",
+    "reply",
+    "update",
+    "escalate_senior",
+    "escalate_manager",
+    "pause",
+    "notify",
+)
+
+
+def _levels(r: _Reader, spec: Any, calendars: dict[str, Calendar]) -> dict[int, Level]:
+    levels = {}
+    for number, body in r.mapping(spec, "levels").items():
+        where = f"levels.{number}"
+        if not isinstance(number, int) or not 1 <= number <= 9:
+            raise r.fail(where, "expected a severity number from 1 to 9")
+        body = r.mapping(body, where, _LEVEL_KEYS)
+        calendar_name = body.get("calendar", "24x7")
+        if calendar_name not in calendars:
+            known = ", ".join(calendars)
+            raise r.fail(f"{where}.calendar", f"unknown calendar {calendar_name!r}; known: {known}")
+
+        def optional(key: str, where: str = where, body: dict = body) -> timedelta | None:
+            return r.duration(body[key], f"{where}.{key}") if body.get(key) is not None else None
+
+        callback = r.duration(body.get("callback", "45m"), f"{where}.callback")
+        checks = tuple(
+            r.duration(c, f"{where}.checks[{i}]")
+            for i, c in enumerate(r.items(body.get("checks", ["15m", "30m"]), f"{where}.checks"))
+        )
+        if any(c >= callback for c in checks):
+            raise r.fail(f"{where}.checks", "expected checks shorter than the callback limit")
+        pause = [str(k) for k in r.items(body.get("pause", []), f"{where}.pause")]
+        for kind in pause:
+            if kind not in DEADLINE_KINDS:
+                raise r.fail(
+                    f"{where}.pause", f"unknown deadline {kind!r}; expected {DEADLINE_KINDS}"
+                )
+        levels[number] = Level(
+            number=number,
+            name=r.text(body.get("name", f"severity {number}"), f"{where}.name"),
+            calendar=calendars[calendar_name],
+            callback=callback,
+            checks=checks,
+            reassigned_callback=r.duration(
+                body.get("reassigned_callback", "15m"), f"{where}.reassigned_callback"
+            ),
+            reply=r.duration(body.get("reply", "1h"), f"{where}.reply"),
+            update=optional("update"),
+            escalate_senior=optional("escalate_senior"),
+            escalate_manager=optional("escalate_manager"),
+            pause=frozenset(pause),
+            notify=_notify(r, body.get("notify", {}), f"{where}.notify"),
+        )
+    if not levels:
+        raise r.fail("levels", "expected at least one severity level")
+    return levels
+
+
+def _notify(r: _Reader, spec: Any, where: str) -> dict[str, tuple[str, ...]]:
+    spec = r.mapping(spec, where, DEADLINE_KINDS)
+    result = {
+        "callback": ("manager",),
+        "reply": ("assignee", "manager"),
+        "update": ("assignee",),
+        "escalation": ("manager",),
+    }
+    for kind, who in spec.items():
+        for i, name in enumerate(r.items(who, f"{where}.{kind}")):
+            if name not in RECIPIENTS:
+                raise r.fail(f"{where}.{kind}[{i}]", f"expected one of {', '.join(RECIPIENTS)}")
+        result[kind] = tuple(who)
+    return result
+
+
+def _people(r: _Reader, spec: Any, calendars: dict[str, Calendar]) -> tuple[Person, ...]:
+    top = r.mapping(spec, "top level", ("engineers",))
+    people: list[Person] = []
+    keys = ("id", "name", "roles", "phone", "email", "duty_hours")
+    for i, body in enumerate(r.items(top.get("engineers"), "engineers")):
+        where = f"engineers[{i}]"
+        pid = r.text(r.mapping(body, where).get("id"), f"{where}.id")
+        where = f"engineers[{i}] ({pid})"
+        r.mapping(body, where, keys)
+        if any(p.id == pid for p in people):
+            raise r.fail(f"{where}.id", "duplicate id; expected each engineer once")
+        roles = tuple(str(x) for x in r.items(body.get("roles"), f"{where}.roles"))
+        for role in roles:
+            if role not in ROLES:
+                raise r.fail(
+                    f"{where}.roles", f"unknown role {role!r}; expected {', '.join(ROLES)}"
+                )
+        if not roles:
+            raise r.fail(f"{where}.roles", "expected at least one role")
+        phone, email = str(body.get("phone") or ""), str(body.get("email") or "")
+        if not phone and not email:
+            raise r.fail(where, "expected a phone or an e-mail: nobody could reach this engineer")
+        duty = body.get("duty_hours")
+        if duty is not None and duty not in calendars:
+            known = ", ".join(calendars)
+            raise r.fail(f"{where}.duty_hours", f"unknown calendar {duty!r}; known: {known}")
+        people.append(
+            Person(
+                id=pid,
+                name=r.text(body.get("name"), f"{where}.name"),
+                roles=roles,
+                phone=phone,
+                email=email,
+                duty_hours=calendars[duty] if duty else None,
+            )
+        )
+    if not any(p.has("manager") for p in people):
+        raise r.fail("engineers", "expected a manager: someone with the role manager")
+    return tuple(people)

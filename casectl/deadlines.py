@@ -1,0 +1,188 @@
+"""A case's deadlines, derived from its events and its current severity.
+
+Clocks start at the opening, or at the latest reopening (fresh clocks). Each is
+counted on the severity's calendar:
+- callback: the assigned engineer reaches the customer, within `callback` of the
+  assignment (`reassigned_callback` after a reassignment by the sweep), with
+  staged checks for the duty engineer before it (`checks`);
+- reply: a first contact with the customer within `reply` of the opening;
+- update: the next contact within `update` of the last one;
+- escalation: an escalation engineer designated within `escalate_senior`, and the
+  case escalated to a manager within `escalate_manager`.
+A contact (`log --callback`, `--type contact`) meets the callback and reply
+deadlines. While the case waits on the customer or on parts, the deadlines its
+severity lists under `pause` stand still. A severity change recomputes every
+deadline from its anchor with the new limits, so nothing stale stays overdue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from casectl.calendars import Calendar
+from casectl.config import Config, Level
+from casectl.model import CONTACTS, Case
+
+
+@dataclass(frozen=True)
+class Deadline:
+    kind: str  # check, callback, reply, update, escalation
+    key: str  # unique within the case: the sweep records each key once
+    label: str
+    due: datetime | None  # None while paused
+    met: datetime | None
+    owner: str | None  # who owes the step
+
+    def state(self, now: datetime, soon: timedelta) -> str:
+        if self.met is not None:
+            return "met"
+        if self.due is None:
+            return "paused"
+        if now >= self.due:
+            return "missed"
+        return "due soon" if self.due - now <= soon else "pending"
+
+
+def compute(case: Case, cfg: Config) -> list[Deadline]:
+    """Every deadline of the case's current clocks, in order of due time; none when closed."""
+    s = case.state
+    if s.status == "closed":
+        return []
+    level = cfg.levels.get(s.severity)
+    if level is None:
+        return []
+    events = case.events
+    start = max(i for i, e in enumerate(events) if e["type"] in ("open", "reopen"))
+    cycle = events[start:]
+    opened = cycle[0]
+    contacts = [e for e in cycle if e["type"] in CONTACTS]
+    pauses = _pauses(cycle)
+    clock = _Clock(level, pauses)
+    found = []
+
+    def first_contact(after: datetime) -> datetime | None:
+        return next((e["at"] for e in contacts if e["at"] >= after), None)
+
+    if s.assignee:
+        anchor = next((e for e in reversed(cycle) if e["type"] in ("assign", "reassign")), opened)
+        limit = level.reassigned_callback if anchor["type"] == "reassign" else level.callback
+        due = clock.add("callback", anchor["at"], limit)
+        met = first_contact(anchor["at"])
+        for check in level.checks:
+            if check < limit:
+                at = clock.add("callback", anchor["at"], check)
+                minutes = int(check.total_seconds() // 60)
+                found.append(
+                    Deadline(
+                        "check",
+                        f"check{minutes}@{anchor['id']}",
+                        f"check {minutes}m",
+                        at,
+                        met if met and (at is None or met <= at) else None,
+                        s.duty,
+                    )
+                )
+        found.append(
+            Deadline(
+                "callback",
+                f"callback@{anchor['id']}",
+                f"callback by {s.assignee}",
+                due,
+                met,
+                s.assignee,
+            )
+        )
+    tag = f"s{s.severity}@"
+    found.append(
+        Deadline(
+            "reply",
+            f"reply/{tag}{opened['id']}",
+            "first reply",
+            clock.add("reply", opened["at"], level.reply),
+            first_contact(opened["at"]),
+            s.assignee or s.duty,
+        )
+    )
+    if level.update and contacts:
+        last = contacts[-1]
+        found.append(
+            Deadline(
+                "update",
+                f"update/{tag}{last['id']}",
+                "customer update",
+                clock.add("update", last["at"], level.update),
+                None,
+                s.assignee or s.duty,
+            )
+        )
+    escalations = [e for e in cycle if e["type"] == "escalate"]
+    managers = {p.id for p in cfg.with_role("manager")}
+    for which, within, done in (
+        ("senior", level.escalate_senior, escalations),
+        ("manager", level.escalate_manager, [e for e in escalations if e["to"] in managers]),
+    ):
+        if within:
+            found.append(
+                Deadline(
+                    "escalation",
+                    f"escalation-{which}/{tag}{opened['id']}",
+                    f"escalate to {which}",
+                    clock.add("escalation", opened["at"], within),
+                    done[0]["at"] if done else None,
+                    cfg.manager.id,
+                )
+            )
+    far = datetime.max.replace(tzinfo=cfg.zone)
+    return sorted(found, key=lambda d: d.due or far)
+
+
+def _pauses(cycle: list[dict[str, Any]]) -> list[tuple[datetime, datetime | None]]:
+    pauses: list[tuple[datetime, datetime | None]] = []
+    begun: datetime | None = None
+    for e in cycle:
+        if e["type"] in ("wait-customer", "wait-parts") and begun is None:
+            begun = e["at"]
+        elif e["type"] == "resume" and begun is not None:
+            pauses.append((begun, e["at"]))
+            begun = None
+    if begun is not None:
+        pauses.append((begun, None))
+    return pauses
+
+
+class _Clock:
+    """Adds working time on the level's calendar, standing still in pauses where allowed."""
+
+    def __init__(self, level: Level, pauses: list[tuple[datetime, datetime | None]]) -> None:
+        self.calendar: Calendar = level.calendar
+        self.pausable = level.pause
+        self.pauses = pauses
+
+    def add(self, kind: str, start: datetime, amount: timedelta) -> datetime | None:
+        if kind not in self.pausable or not self.pauses:
+            return self.calendar.add(start, amount)
+        return add_paused(self.calendar, start, amount, self.pauses)
+
+
+def add_paused(
+    calendar: Calendar,
+    start: datetime,
+    amount: timedelta,
+    pauses: list[tuple[datetime, datetime | None]],
+) -> datetime | None:
+    """`calendar.add`, with the clock stopped in each pause; None if paused at the due time."""
+    cursor, left = start, amount
+    for begin, end in pauses:
+        if end is not None and end <= cursor:
+            continue
+        if begin > cursor:
+            due = calendar.add(cursor, left)
+            if due <= begin:
+                return due
+            left -= calendar.between(cursor, begin)
+        if end is None:
+            return None
+        cursor = max(cursor, end)
+    return calendar.add(cursor, left)

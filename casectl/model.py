@@ -1,0 +1,373 @@
+"""A case: an append-only list of events, the state replayed from them, and the steps.
+
+Each step checks the service rules against the replayed state, then appends one
+event. Nothing derivable (status, assignee, severity, RMA progress) is stored:
+two people's steps are two events, and a merge is the union of both lists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from casectl.config import Config, Person
+from casectl.errors import RefusedError
+from casectl.ids import random_code
+
+# Keys of an event, in the order a file shows them; unknown keys follow in their own order.
+EVENT_KEYS = (
+    "id",
+    "at",
+    "by",
+    "type",
+    "customer",
+    "contact",
+    "contract",
+    "approved_by",
+    "source",
+    "severity",
+    "from",
+    "to",
+    "rma",
+    "part",
+    "qty",
+    "serial",
+    "owner",
+    "status",
+    "deadline",
+    "due",
+    "notify",
+    "reason",
+    "text",
+)
+LOG_TYPES = ("note", "contact", "callback", "onsite", "wait-customer", "wait-parts", "resume")
+CONTACTS = frozenset({"callback", "contact", "open-contact"})
+RMA_STATES = ("requested", "shipped", "delivered", "installed", "returned", "cancelled")
+RMA_DONE = frozenset({"installed", "returned", "cancelled"})
+
+
+@dataclass
+class Rma:
+    id: str
+    part: str
+    qty: int
+    serial: str | None
+    owner: str | None
+    status: str = "requested"
+
+
+@dataclass
+class State:
+    """What the events say now."""
+
+    status: str = "open"
+    severity: int = 0
+    customer: str = ""
+    contact: str = ""
+    contract: str | None = None
+    approved_by: str | None = None
+    source: str = "phone"
+    description: str = ""
+    duty: str = ""
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
+    assignee: str | None = None
+    escalation_engineer: str | None = None
+    escalated_at: datetime | None = None
+    waiting: str | None = None
+    rmas: dict[str, Rma] = field(default_factory=dict)
+    severity_changes: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class Case:
+    id: str
+    events: list[dict[str, Any]]
+
+    @property
+    def state(self) -> State:
+        return replay(self.events)
+
+    def append(self, event: dict[str, Any]) -> dict[str, Any]:
+        """Insert in time order (after every event at the same instant) and return it."""
+        at = event["at"]
+        index = len(self.events)
+        while index and self.events[index - 1]["at"] > at:
+            index -= 1
+        self.events.insert(index, event)
+        return event
+
+    def to_document(self) -> dict[str, Any]:
+        return {"id": self.id, "events": [ordered(e) for e in self.events]}
+
+
+def ordered(event: dict[str, Any]) -> dict[str, Any]:
+    known = {k: event[k] for k in EVENT_KEYS if k in event}
+    return known | {k: v for k, v in event.items() if k not in known}
+
+
+def replay(events: list[dict[str, Any]]) -> State:
+    s = State()
+    for e in events:
+        kind = e["type"]
+        if kind == "open":
+            s.severity, s.customer, s.contact = e["severity"], e["customer"], e["contact"]
+            s.contract, s.approved_by = e.get("contract"), e.get("approved_by")
+            s.source, s.description = e.get("source", "phone"), e.get("text", "")
+            s.duty, s.opened_at = e["by"], e["at"]
+        elif kind in ("assign", "reassign"):
+            s.assignee = e["to"]
+        elif kind == "severity":
+            s.severity_changes.append(e)
+            s.severity = e["severity"]
+        elif kind == "escalate":
+            s.escalation_engineer, s.escalated_at = e["to"], e["at"]
+        elif kind in ("wait-customer", "wait-parts"):
+            s.waiting = kind
+        elif kind == "resume":
+            s.waiting = None
+        elif kind == "rma":
+            s.rmas[e["rma"]] = Rma(
+                e["rma"], e["part"], e.get("qty", 1), e.get("serial"), e.get("owner")
+            )
+        elif kind == "rma-status" and e["rma"] in s.rmas:
+            s.rmas[e["rma"]].status = e["status"]
+        elif kind == "close":
+            s.status, s.closed_at, s.waiting = "closed", e["at"], None
+        elif kind == "reopen":
+            s.status, s.closed_at = "open", None
+    return s
+
+
+# --- who may act -------------------------------------------------------------------
+
+
+def actor(cfg: Config, person_id: str | None) -> Person:
+    if not person_id:
+        raise RefusedError("who is acting? give --by ID or set CASECTL_USER")
+    person = cfg.person(person_id)
+    if person is None:
+        raise RefusedError(f"{person_id!r} is not in roster.yaml")
+    return person
+
+
+def _require_role(person: Person, step: str, *roles: str) -> None:
+    if not person.has(*roles):
+        raise RefusedError(f"{person.id} may not {step}: only {' or '.join(roles)} may")
+
+
+def _require_owner(case: Case, person: Person, step: str) -> None:
+    s = case.state
+    if person.id not in (s.assignee, s.escalation_engineer) and not person.has("manager"):
+        raise RefusedError(
+            f"{person.id} may not {step} case {case.id}: only the assigned engineer "
+            f"({s.assignee or 'none'}), the escalation engineer "
+            f"({s.escalation_engineer or 'none'}) or the manager may"
+        )
+
+
+def _require_open(case: Case) -> State:
+    s = case.state
+    if s.status == "closed":
+        raise RefusedError(f"case {case.id} is closed; reopen it first")
+    return s
+
+
+def _level(cfg: Config, severity: int) -> None:
+    if severity not in cfg.levels:
+        known = ", ".join(str(n) for n in sorted(cfg.levels))
+        raise RefusedError(f"severity {severity} is not configured; configured: {known}")
+
+
+def _engineer(cfg: Config, person_id: str) -> Person:
+    person = cfg.person(person_id)
+    if person is None:
+        raise RefusedError(f"{person_id!r} is not in roster.yaml")
+    return person
+
+
+def _event(by: Person | str, at: datetime, kind: str, **fields: Any) -> dict[str, Any]:
+    who = by if isinstance(by, str) else by.id
+    return {"id": random_code(8), "at": at, "by": who, "type": kind} | {
+        k: v for k, v in fields.items() if v is not None
+    }
+
+
+# --- the steps ---------------------------------------------------------------------
+
+
+def open_case(
+    cfg: Config,
+    case_id: str,
+    by: Person,
+    at: datetime,
+    *,
+    customer: str,
+    contact: str,
+    contract: str | None,
+    approved_by: str | None,
+    severity: int,
+    description: str,
+    source: str = "phone",
+) -> Case:
+    _require_role(by, "open a case", "duty", "manager")
+    _level(cfg, severity)
+    for name, value in (("customer", customer), ("contact", contact), ("description", description)):
+        if not value.strip():
+            raise RefusedError(f"the {name} is empty")
+    if contract is None:
+        approver = _engineer(cfg, approved_by) if approved_by else None
+        if approver is None or not approver.has("manager", "sales-manager"):
+            raise RefusedError(
+                "a customer without a contract needs --approved-by the manager or a sales manager"
+            )
+    case = Case(case_id, [])
+    case.append(
+        _event(
+            by,
+            at,
+            "open",
+            customer=customer,
+            contact=contact,
+            contract=contract,
+            approved_by=approved_by,
+            source=source,
+            severity=severity,
+            text=description,
+        )
+    )
+    return case
+
+
+def assign(case: Case, cfg: Config, by: Person, at: datetime, to: str) -> dict[str, Any]:
+    s = _require_open(case)
+    _require_role(by, "assign a case", "duty", "manager")
+    engineer = _engineer(cfg, to)
+    if s.assignee == engineer.id:
+        raise RefusedError(f"case {case.id} is already assigned to {engineer.id}")
+    return case.append(_event(by, at, "assign", **{"from": s.assignee}, to=engineer.id))
+
+
+def pick_next(cfg: Config, loads: dict[str, int], at: datetime, exclude: str | None) -> Person:
+    """The least-loaded first-line engineer on duty; ties go to roster order."""
+    on_duty = [p for p in cfg.with_role("first-line") if p.on_duty(at) and p.id != exclude]
+    if not on_duty:
+        raise RefusedError("no first-line engineer is on duty; assign someone by id")
+    return min(on_duty, key=lambda p: loads.get(p.id, 0))
+
+
+def log(case: Case, by: Person, at: datetime, text: str, kind: str = "note") -> dict[str, Any]:
+    s = _require_open(case)
+    if kind not in LOG_TYPES:
+        raise RefusedError(f"unknown step type {kind!r}; expected one of {', '.join(LOG_TYPES)}")
+    if kind == "resume" and s.waiting is None:
+        raise RefusedError(f"case {case.id} is not waiting")
+    if kind.startswith("wait-") and s.waiting == kind:
+        raise RefusedError(f"case {case.id} is already {kind.replace('-', 'ing on ')}")
+    if not text.strip():
+        raise RefusedError("the text of the step is empty")
+    return case.append(_event(by, at, kind, text=text))
+
+
+def change_severity(
+    case: Case, cfg: Config, by: Person, at: datetime, severity: int, reason: str
+) -> dict[str, Any]:
+    s = _require_open(case)
+    _require_owner(case, by, "change the severity of")
+    _level(cfg, severity)
+    if severity == s.severity:
+        raise RefusedError(f"case {case.id} already has severity {severity}")
+    return case.append(
+        _event(by, at, "severity", **{"from": s.severity}, severity=severity, text=reason)
+    )
+
+
+def escalate(
+    case: Case, cfg: Config, by: Person, at: datetime, to: str, reason: str | None
+) -> dict[str, Any]:
+    s = _require_open(case)
+    _require_role(by, "designate the escalation engineer", "manager")
+    engineer = _engineer(cfg, to)
+    if s.escalation_engineer == engineer.id:
+        raise RefusedError(f"case {case.id} is already escalated to {engineer.id}")
+    return case.append(_event(by, at, "escalate", to=engineer.id, text=reason))
+
+
+def rma_request(
+    case: Case,
+    cfg: Config,
+    by: Person,
+    at: datetime,
+    *,
+    part: str,
+    qty: int,
+    serial: str | None,
+    owner: str | None,
+) -> dict[str, Any]:
+    s = _require_open(case)
+    _require_owner(case, by, "record an RMA for")
+    if qty < 1:
+        raise RefusedError(f"the quantity must be at least 1, got {qty}")
+    owner_id = _engineer(cfg, owner).id if owner else by.id
+    rma_id = "RMA-" + random_code(4)
+    while rma_id in s.rmas:
+        rma_id = "RMA-" + random_code(4)
+    return case.append(
+        _event(
+            by,
+            at,
+            "rma",
+            rma=rma_id,
+            part=part,
+            qty=qty,
+            serial=serial,
+            owner=owner_id,
+            status="requested",
+        )
+    )
+
+
+def rma_progress(case: Case, by: Person, at: datetime, rma_id: str, status: str) -> dict[str, Any]:
+    s = _require_open(case)
+    rma = s.rmas.get(rma_id.upper())
+    if rma is None:
+        known = ", ".join(s.rmas) or "none"
+        raise RefusedError(f"case {case.id} has no {rma_id}; its RMAs: {known}")
+    if by.id != rma.owner:
+        _require_owner(case, by, "update an RMA of")
+    if status not in RMA_STATES:
+        raise RefusedError(
+            f"unknown RMA status {status!r}; expected one of {', '.join(RMA_STATES)}"
+        )
+    if status == rma.status:
+        raise RefusedError(f"{rma.id} is already {status}")
+    return case.append(_event(by, at, "rma-status", rma=rma.id, status=status))
+
+
+def close(
+    case: Case, by: Person, at: datetime, resolution: str, force_reason: str | None
+) -> dict[str, Any]:
+    s = _require_open(case)
+    _require_owner(case, by, "close")
+    if not resolution.strip():
+        raise RefusedError("the resolution is empty")
+    pending = [r for r in s.rmas.values() if r.status not in RMA_DONE]
+    if pending and force_reason is None:
+        r = pending[0]
+        raise RefusedError(
+            f"{r.id} ({r.part}) is {r.status}, not installed or returned; "
+            "close with --force --reason TEXT"
+        )
+    return case.append(_event(by, at, "close", reason=force_reason, text=resolution))
+
+
+def reopen(case: Case, by: Person, at: datetime, reason: str) -> dict[str, Any]:
+    s = case.state
+    if s.status != "closed":
+        raise RefusedError(f"case {case.id} is open")
+    if by.id not in (s.assignee, s.escalation_engineer, s.duty) and not by.has("manager", "duty"):
+        raise RefusedError(f"{by.id} may not reopen case {case.id}")
+    if not reason.strip():
+        raise RefusedError("the reason is empty")
+    return case.append(_event(by, at, "reopen", text=reason))

@@ -1,0 +1,197 @@
+"""Everything casectl prints: text for people (tabulate, imported only here) and JSON.
+
+Renderers return strings; only the CLI prints them.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from casectl.config import Config
+from casectl.deadlines import Deadline
+from casectl.model import Case
+
+
+def when(at: datetime | None) -> str:
+    return at.strftime("%Y-%m-%d %H:%M") if at else "-"
+
+
+def iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at else None
+
+
+def to_json(document: Any) -> str:
+    return json.dumps(document, ensure_ascii=False, indent=2, default=_jsonable)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot show {type(value).__name__} as JSON")
+
+
+def table(rows: list[list[Any]], headers: list[str]) -> str:
+    from tabulate import tabulate
+
+    return tabulate(rows, headers=headers, disable_numparse=True)
+
+
+def deadline_rows(deadlines: list[Deadline], now: datetime, soon: timedelta) -> list[dict]:
+    return [
+        {
+            "kind": d.kind,
+            "label": d.label,
+            "due": iso(d.due),
+            "state": d.state(now, soon),
+            "owner": d.owner,
+            "met_at": iso(d.met),
+        }
+        for d in deadlines
+    ]
+
+
+def next_step(deadlines: list[Deadline], now: datetime, soon: timedelta) -> Deadline | None:
+    """Who owes the next step: the earliest deadline not yet met."""
+    return next(
+        (d for d in deadlines if d.state(now, soon) in ("missed", "due soon", "pending")), None
+    )
+
+
+def next_step_document(deadlines: list[Deadline], now: datetime, soon: timedelta) -> dict | None:
+    d = next_step(deadlines, now, soon)
+    return {"owner": d.owner, "deadline": d.label, "due": iso(d.due)} if d else None
+
+
+def case_document(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> dict:
+    s = case.state
+    return {
+        "id": case.id,
+        "status": s.status,
+        "severity": s.severity,
+        "customer": s.customer,
+        "contact": s.contact,
+        "contract": s.contract,
+        "approved_by": s.approved_by,
+        "source": s.source,
+        "description": s.description,
+        "duty": s.duty,
+        "assignee": s.assignee,
+        "escalation_engineer": s.escalation_engineer,
+        "escalated_at": iso(s.escalated_at),
+        "opened_at": iso(s.opened_at),
+        "closed_at": iso(s.closed_at),
+        "waiting": s.waiting,
+        "deadlines": deadline_rows(deadlines, now, cfg.due_soon),
+        "next_step": next_step_document(deadlines, now, cfg.due_soon),
+        "rmas": [vars(r) for r in s.rmas.values()],
+        "events": [
+            {k: (iso(v) if isinstance(v, datetime) else v) for k, v in e.items()}
+            for e in case.events
+        ],
+    }
+
+
+def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> str:
+    s = case.state
+
+    def who(person_id: str | None) -> str:
+        person = cfg.person(person_id) if person_id else None
+        return f"{person_id} ({person.name})" if person else (person_id or "-")
+
+    level = cfg.levels.get(s.severity)
+    changes = [
+        f"{when(e['at'])} {e['from']} -> {e['severity']} by {e['by']}: {e.get('text', '')}"
+        for e in s.severity_changes
+    ]
+    fields = [
+        ("Case", f"{case.id} ({s.status}{', waiting: ' + s.waiting if s.waiting else ''})"),
+        ("Severity", f"{s.severity}, {level.name}" if level else str(s.severity)),
+        ("Duty engineer", who(s.duty)),
+        ("Assigned engineer", who(s.assignee)),
+        ("Opened", when(s.opened_at)),
+        ("Closed", when(s.closed_at)),
+        ("Fault description", f"{s.description} [{s.source}]"),
+        ("Severity changes", "\n".join(changes) or "-"),
+        ("Escalation engineer", who(s.escalation_engineer)),
+        ("Escalated", when(s.escalated_at)),
+        ("Contract", s.contract or f"none (approved by {who(s.approved_by)})"),
+        ("Customer", s.customer),
+        ("Contact", s.contact),
+    ]
+    width = max(len(name) for name, _ in fields) + 2
+    out = [f"{name + ':':<{width}}{_indent(value, width)}" for name, value in fields]
+    if s.rmas:
+        rows = [
+            [r.id, r.part, r.qty, r.serial or "", r.owner or "", r.status] for r in s.rmas.values()
+        ]
+        out += ["", "RMAs:", table(rows, ["rma", "part", "qty", "serial", "owner", "status"])]
+    if deadlines:
+        rows = [
+            [d.label, when(d.due) if d.due else "paused", d.state(now, cfg.due_soon), d.owner or ""]
+            for d in deadlines
+        ]
+        out += ["", "Deadlines:", table(rows, ["deadline", "due", "state", "owner"])]
+        step = next_step(deadlines, now, cfg.due_soon)
+        if step:
+            out.append(f"Next step: {step.owner} owes the {step.label}, due {when(step.due)}")
+    out += ["", "Process record:"]
+    for e in case.events:
+        detail = _event_detail(e)
+        out.append(
+            f"  {when(e['at'])}  {e['by']:<12} {e['type']:<12} {_indent(detail, 42)}".rstrip()
+        )
+    return "\n".join(out)
+
+
+def _event_detail(e: dict[str, Any]) -> str:
+    parts = []
+    for key in (
+        "severity",
+        "from",
+        "to",
+        "rma",
+        "part",
+        "qty",
+        "serial",
+        "owner",
+        "status",
+        "deadline",
+        "notify",
+        "reason",
+    ):
+        if key in e and e["type"] != "open":
+            parts.append(f"{key}={e[key]}")
+    text = e.get("text", "")
+    return " ".join(parts) + (" " if parts and text else "") + text
+
+
+def _indent(text: str, width: int) -> str:
+    return text.replace("\n", "\n" + " " * width)
+
+
+def roster(cfg: Config, now: datetime) -> tuple[list[dict], str]:
+    people: list[dict[str, Any]] = [
+        {
+            "id": p.id,
+            "name": p.name,
+            "roles": list(p.roles),
+            "phone": p.phone,
+            "email": p.email,
+            "on_duty": p.on_duty(now),
+        }
+        for p in cfg.people
+    ]
+    rows = [
+        [
+            p["id"],
+            p["name"],
+            ", ".join(p["roles"]),
+            p["phone"],
+            p["email"],
+            "yes" if p["on_duty"] else "no",
+        ]
+        for p in people
+    ]
+    return people, table(rows, ["id", "name", "roles", "phone", "e-mail", "on duty"])

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The main job on the shipped example data: one hotline call from intake to close,
+# in a temporary copy of the example repository. Run it with `make demo`.
+set -euo pipefail
+
+repo=$(mktemp -d)/cases
+trap 'rm -rf "$(dirname "$repo")"' EXIT
+casectl init "$repo" >/dev/null
+export CASECTL_REPO=$repo
+step() { printf '\n$ %s\n' "$*"; "$@"; }
+at() { export CASECTL_NOW="2026-11-26 $1"; }
+
+echo "A bank calls the hotline at 14:05: an array controller is offline."
+at 14:05
+id=$(CASECTL_USER=li.na casectl open --customer "招商银行 数据中心" \
+      --contact "刘先生 13800000000" --contract HT-2026-031 --severity 1 \
+      --description "阵列控制器 CTL1 离线，业务切换到 CTL0" --assign zhang.wei)
+echo "Duty engineer li.na opened case $id and assigned it to zhang.wei."
+
+at 14:20; step casectl sweep
+at 14:25; step env CASECTL_USER=zhang.wei casectl log "$id" "已电话联系刘先生，收集阵列日志" --callback
+at 14:40; step env CASECTL_USER=wang.jianguo casectl escalate "$id" --to zhou.qiang --reason "控制器硬件故障，需高级工程师确认"
+at 15:10; rma=$(CASECTL_USER=zhou.qiang casectl rma "$id" --part DKC-CTL-F --serial SN20261126 --owner zheng.hao)
+echo "RMA $rma recorded for the controller."
+at 18:30; step env CASECTL_USER=zheng.hao casectl rma "$id" "$rma" --status installed
+at 18:45; step env CASECTL_USER=zhou.qiang casectl close "$id" --resolution "更换 CTL1 控制器，业务恢复双控，客户同意关闭"
+
+echo; echo "Meanwhile a second call at 16:00 is never called back:"
+at 16:00
+late=$(CASECTL_USER=li.na casectl open --customer "某省医保中心" --contact "王工 wang@example.cn" \
+        --contract HT-2025-112 --severity 2 --description "存储复制链路告警" --source alarm --assign liu.yang)
+at 16:46; step casectl sweep
+
+at 18:50
+step casectl list --status all
+step casectl show "$id"
+step git -C "$repo" log --oneline

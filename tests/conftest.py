@@ -1,0 +1,96 @@
+"""Every test drives the real `casectl` against its own repository made by `casectl init`."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from casectl.cli import cli
+
+T0 = "2026-11-26 14:05"  # a Thursday
+
+
+@dataclass
+class Repo:
+    root: Path
+    now: str = T0
+
+    def run(
+        self,
+        *args: str,
+        by: str | None = "li.na",
+        now: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> Result:
+        """`casectl --repo ROOT ARGS` as `by` at `now`; stdout and stderr kept apart."""
+        environ = {"CASECTL_NOW": now or self.now, "CASECTL_USER": by or ""} | (env or {})
+        return CliRunner().invoke(cli, ["--repo", str(self.root), *args], env=environ)
+
+    def ok(self, *args: str, **kw: object) -> str:
+        result = self.run(*args, **kw)  # type: ignore[arg-type]
+        assert result.exit_code == 0, result.stderr or result.output
+        return result.stdout.strip()
+
+    def open_case(self, severity: int = 1, assign: str | None = "zhang.wei", **kw: object) -> str:
+        args = [
+            "open",
+            "--customer",
+            "招商银行",
+            "--contact",
+            "刘先生 13800000000",
+            "--contract",
+            "HT-2026-031",
+            "--severity",
+            str(severity),
+            "--description",
+            "阵列控制器离线",
+        ]
+        if assign:
+            args += ["--assign", assign]
+        return self.ok(*args, **kw)
+
+    def show(self, case_id: str, now: str | None = None) -> dict:
+        import json
+
+        return json.loads(self.ok("show", case_id, "--json", now=now))
+
+    def fingerprint(self) -> str:
+        """A hash of every file but the derived `.casectl/` folder, to prove nothing changed."""
+        paths = []
+        for folder, dirs, files in os.walk(self.root):
+            dirs[:] = [d for d in dirs if d != ".casectl"]
+            paths += [Path(folder) / name for name in files]
+        digest = hashlib.sha256()
+        for path in sorted(paths):
+            digest.update(str(path.relative_to(self.root)).encode() + path.read_bytes())
+        return digest.hexdigest()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    result = CliRunner().invoke(cli, ["init", str(tmp_path / "cases-repo")])
+    assert result.exit_code == 0, result.output
+    return Repo(tmp_path / "cases-repo")
+
+
+@pytest.fixture
+def refused(repo: Repo) -> Callable[..., str]:
+    """Run a step that must be refused: exit 1, one line on stderr, no byte changed."""
+
+    def check(*args: str, **kw: object) -> str:
+        before = repo.fingerprint()
+        result = repo.run(*args, **kw)  # type: ignore[arg-type]
+        assert result.exit_code == 1, result.output
+        assert result.stdout == ""
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        assert repo.fingerprint() == before
+        return lines[0].removeprefix("Error: ")
+
+    return check
