@@ -8,6 +8,8 @@ themselves are real elapsed time. A local time that does not exist (the hour
 skipped in spring) reads as the same wall time in the offset before the change,
 which moves it one hour later; an ambiguous one is its first occurrence.
 
+Instants come back with a fixed UTC offset (see `fixed`).
+
 Conventions (see README, "Deadlines"): a duration that ends exactly at the end of
 a working period ends there, not at the start of the next period; adding zero
 returns the start unchanged; working time between a later start and an earlier
@@ -67,7 +69,7 @@ class Calendar:
         """The instant when `amount` of working time has passed since `start`."""
         cursor, left = start.astimezone(timezone.utc), amount
         if self.always or amount <= ZERO:  # in UTC: same-zone `+` would add wall-clock time
-            return (cursor + amount if self.always else start).astimezone(self.zone)
+            return fixed(cursor + amount if self.always else start, self.zone)
         day = self._local_day(cursor)
         for _ in range(_SEARCH_DAYS):
             for begin, end in self.periods(day):
@@ -75,7 +77,7 @@ class Calendar:
                     continue
                 begin = max(begin, cursor)
                 if left <= end - begin:
-                    return (begin + left).astimezone(self.zone)
+                    return fixed(begin + left, self.zone)
                 left -= end - begin
             day += timedelta(days=1)
         raise ValueError(f"calendar {self.name!r} has no working time after {start.isoformat()}")
@@ -98,6 +100,13 @@ class Calendar:
 
     def _local_day(self, at: datetime) -> date:
         return at.astimezone(self.zone).date()
+
+
+def fixed(at: datetime, zone: tzinfo) -> datetime:
+    """`at` in `zone`, with the offset fixed: aware datetimes sharing one ZoneInfo compare
+    by wall time and ignore `fold`, so 02:00 CET would sort before 02:45 CEST."""
+    local = at.astimezone(zone)
+    return local.replace(tzinfo=timezone(local.utcoffset()))  # type: ignore[arg-type]
 
 
 def parse_hours(spans: list[list[str]] | list[str]) -> tuple[Interval, ...]:

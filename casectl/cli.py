@@ -589,6 +589,47 @@ def list_(
 
 
 @cli.command()
+@click.option("--dry-run", is_flag=True, help="Show what is due; record nothing.")
+@click.option("--no-commit", is_flag=True, help="Record the actions but do not commit.")
+@as_json
+@pass_app
+def sweep(app: App, dry_run: bool, no_commit: bool, json_out: bool) -> None:
+    """Check every open case's deadlines now and act: the cron job.
+
+    Reports staged callback checks, reassigns missed callbacks to the next
+    engineer on the roster (telling the manager), and reports missed reply,
+    update and escalation deadlines. Prints nothing when nothing is due.
+
+    Example (crontab): */5 * * * * casectl --repo /srv/cases sweep
+    """
+    from casectl import render
+    from casectl import sweep as sweeping
+
+    with app.store.lock():
+        outcome = sweeping.run(app.store, app.cfg, app.index(), app.now, dry_run)
+        if outcome.changed:
+            cases = sorted({a.case for a in outcome.actions})
+            body = "\n".join(f"{a.case}: {a.kind} {a.deadline}" for a in outcome.actions)
+            trailers = "\n".join(f"Case: {c}" for c in cases)
+            what = f"{_count(outcome.actions, 'action')} on {_count(cases, 'case')}"
+            app.commit(outcome.changed, None, "sweep", what, f"{body}\n\n{trailers}", no_commit)
+    if json_out:
+        document = {
+            "now": app.now.isoformat(),
+            "dry_run": dry_run,
+            "actions": [a.document() for a in outcome.actions],
+            "broken": outcome.broken,
+        }
+        click.echo(render.to_json(document))
+    elif outcome.actions:
+        click.echo(render.sweep(outcome.actions, app.cfg))
+    for problem in outcome.broken:
+        click.echo(f"casectl sweep: skipped {problem}", err=True)
+    if outcome.broken:
+        raise SystemExit(1)
+
+
+@cli.command()
 @as_json
 @pass_app
 def roster(app: App, json_out: bool) -> None:
@@ -606,6 +647,10 @@ def normalize(case_id: str) -> str:
     from casectl.ids import normalize_case_id
 
     return normalize_case_id(case_id)
+
+
+def _count(items: list[Any], noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
 
 
 def _first_line(text: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import datetime, tzinfo
 
+from casectl.calendars import fixed
 from casectl.errors import CasectlError
 
 
@@ -13,7 +14,7 @@ def now(zone: tzinfo) -> datetime:
     given = os.environ.get("CASECTL_NOW")
     if given:
         return parse_time(given, zone, None, what="CASECTL_NOW")
-    return datetime.now(zone).replace(microsecond=0)
+    return fixed(datetime.now(zone), zone).replace(microsecond=0)
 
 
 def parse_time(text: str, zone: tzinfo, today: datetime | None, what: str = "time") -> datetime:
@@ -27,7 +28,7 @@ def parse_time(text: str, zone: tzinfo, today: datetime | None, what: str = "tim
         parsed = _dateutil(text, today, what)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone)
-    return parsed.astimezone(zone).replace(microsecond=0)
+    return fixed(parsed, zone).replace(microsecond=0)
 
 
 def _dateutil(text: str, today: datetime | None, what: str) -> datetime:

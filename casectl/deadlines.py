@@ -70,20 +70,15 @@ def compute(case: Case, cfg: Config) -> list[Deadline]:
         limit = level.reassigned_callback if anchor["type"] == "reassign" else level.callback
         due = clock.add("callback", anchor["at"], limit)
         met = first_contact(anchor["at"])
+        reported = {e["deadline"]: e["at"] for e in cycle if e["type"] == "check"}
         for check in level.checks:
             if check < limit:
                 at = clock.add("callback", anchor["at"], check)
                 minutes = int(check.total_seconds() // 60)
-                found.append(
-                    Deadline(
-                        "check",
-                        f"check{minutes}@{anchor['id']}",
-                        f"check {minutes}m",
-                        at,
-                        met if met and (at is None or met <= at) else None,
-                        s.duty,
-                    )
-                )
+                key = f"check{minutes}@{anchor['id']}"
+                # a check is done when the sweep made it, or needless if the call came first
+                done = met if met and (at is None or met <= at) else reported.get(key)
+                found.append(Deadline("check", key, f"check {minutes}m", at, done, s.duty))
         found.append(
             Deadline(
                 "callback",
@@ -134,8 +129,7 @@ def compute(case: Case, cfg: Config) -> list[Deadline]:
                     cfg.manager.id,
                 )
             )
-    far = datetime.max.replace(tzinfo=cfg.zone)
-    return sorted(found, key=lambda d: d.due or far)
+    return sorted(found, key=lambda d: (d.due is None, d.due.timestamp() if d.due else 0))
 
 
 def _pauses(cycle: list[dict[str, Any]]) -> list[tuple[datetime, datetime | None]]:

@@ -157,12 +157,12 @@ def _event_detail(e: dict[str, Any]) -> str:
         "serial",
         "owner",
         "status",
-        "deadline",
         "notify",
         "reason",
     ):
-        if key in e and e["type"] != "open":
-            parts.append(f"{key}={e[key]}")
+        value = e.get(key)
+        if value is not None and e["type"] != "open":
+            parts.append(f"{key}={','.join(value) if isinstance(value, list) else value}")
     text = e.get("text", "")
     return " ".join(parts) + (" " if parts and text else "") + text
 
@@ -195,3 +195,24 @@ def roster(cfg: Config, now: datetime) -> tuple[list[dict], str]:
         for p in people
     ]
     return people, table(rows, ["id", "name", "roles", "phone", "e-mail", "on duty"])
+
+
+def sweep(actions: list[Any], cfg: Config) -> str:
+    """A short table for each person who has to act; nothing when nothing is due."""
+    by_person: dict[str, list[Any]] = {}
+    for action in actions:
+        for person_id in action.notify:
+            by_person.setdefault(person_id, []).append(action)
+    blocks = []
+    for person_id, todo in by_person.items():
+        person = cfg.person(person_id)
+        contact = f" ({person.name}, {person.phone or person.email})" if person else ""
+        rows = [[a.case, a.kind, when(a.due), _sweep_detail(a)] for a in todo]
+        blocks.append(f"{person_id}{contact}:\n" + table(rows, ["case", "action", "due", "detail"]))
+    return "\n\n".join(blocks)
+
+
+def _sweep_detail(action: Any) -> str:
+    if action.kind == "reassign":
+        return f"{action.from_} missed the callback; now {action.to}"
+    return action.deadline
