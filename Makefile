@@ -9,7 +9,8 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test,lint]'
+	# compat: a plain .pth entry; the default editable finder costs 15 ms a command
+	$(BIN)/pip install -q -e '.[test,lint]' --config-settings editable_mode=compat
 	touch $(STAMP)
 
 test: $(STAMP)

@@ -64,7 +64,9 @@ class App:
         what: str,
         body: str,
         no_commit: bool,
+        new: bool = False,
     ) -> None:
+        """Commit the step's files as the person who acted (`new`: files git does not know)."""
         from casectl import gitrepo
 
         if no_commit or not self.cfg.commit or not gitrepo.is_repo(self.root):
@@ -77,7 +79,7 @@ class App:
             else (self.cfg.bot_name, self.cfg.bot_email)
         )
         message = f"{case_id}: {what} ({who})\n\n{body.rstrip()}\n\nCase: {case_id}\n"
-        gitrepo.commit(self.root, paths, author, message)
+        gitrepo.commit(self.root, paths, author, message, new)
 
 
 pass_app = click.make_pass_decorator(App)
@@ -147,7 +149,8 @@ def record(
         case = read_case(path)
         event = step(case, person, at)
         changed = app.store.save(case, path)
-        app.commit(changed, person, case.id, what(event), _event_yaml(event), no_commit)
+        moved = len(changed) > 1  # a close or reopen moved the file to a path git does not know
+        app.commit(changed, person, case.id, what(event), _event_yaml(event), no_commit, moved)
     return case
 
 
@@ -251,7 +254,7 @@ def open_(
         what = f"opened, severity {severity}, {customer}" + (
             f", assigned to {assign_to}" if assign_to else ""
         )
-        app.commit([path], person, case.id, what, _event_yaml(case.events[0]), no_commit)
+        app.commit([path], person, case.id, what, _event_yaml(case.events[0]), no_commit, True)
     click.echo(_show_json(app, case) if json_out else case.id)
 
 

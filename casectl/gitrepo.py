@@ -28,8 +28,14 @@ def git(root: Path, *args: str, env: dict[str, str] | None = None, check: bool =
     return result.stdout
 
 
-def commit(root: Path, paths: list[Path], author: tuple[str, str], message: str) -> None:
-    """Stage and commit only `paths` (never `git add .`): others' edits stay out."""
+def commit(
+    root: Path, paths: list[Path], author: tuple[str, str], message: str, new: bool = False
+) -> None:
+    """Commit only `paths` (never `git add .`): others' edits stay out of it.
+
+    `git commit -- PATHS` stages exactly those paths itself; a file git does not
+    know yet (`new`) must be added first.
+    """
     names = [str(p.relative_to(root)) for p in paths]
     name, email = author
     identity = {
@@ -38,7 +44,8 @@ def commit(root: Path, paths: list[Path], author: tuple[str, str], message: str)
         "GIT_COMMITTER_NAME": name,
         "GIT_COMMITTER_EMAIL": email,
     }
-    git(root, "add", "-A", "--", *names)
+    if new:
+        git(root, "add", "-A", "--", *names)
     git(root, "commit", "-q", "--no-verify", "-m", message, "--", *names, env=identity)
 
 

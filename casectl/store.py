@@ -9,7 +9,6 @@ kernel releases when the process dies.
 
 from __future__ import annotations
 
-import difflib
 import fcntl
 import os
 from collections.abc import Iterator
@@ -68,6 +67,8 @@ class Store:
         raise NotFoundError(f"no case {case_id}{self._suggest(case_id)}")
 
     def _suggest(self, case_id: str) -> str:
+        import difflib
+
         names = [p.stem for p in self.open_dir.glob("*.yaml")]
         names += [p.stem for p in self.closed_path(case_id).parent.glob("*.yaml")]
         close = difflib.get_close_matches(case_id, names, n=3, cutoff=0.6)
