@@ -36,9 +36,11 @@ class App:
 
     @cached_property
     def cfg(self) -> Config:
-        from casectl import config
+        from casectl import config, gitrepo
 
-        return config.load(self.root)
+        cfg = config.load(self.root)
+        gitrepo.warn_if_no_driver(self.root, click.echo)
+        return cfg
 
     @cached_property
     def store(self) -> Store:
@@ -71,7 +73,6 @@ class App:
 
         if no_commit or not self.cfg.commit or not gitrepo.is_repo(self.root):
             return
-        gitrepo.warn_if_no_driver(self.root, click.echo)
         who = person.id if person else "sweep"
         author = (
             (person.name, person.email or f"{person.id}@casectl")
@@ -560,6 +561,7 @@ def _show_json(app: App, case: Case) -> str:
 @click.option(
     "--due-within", metavar="DURATION", help="Only cases with a deadline due within, e.g. 30m."
 )
+@click.option("--limit", default=100, show_default=True, help="Show at most N cases (0: all).")
 @as_json
 @pass_app
 def list_(
@@ -570,6 +572,7 @@ def list_(
     customer: str | None,
     overdue: bool,
     due_within: str | None,
+    limit: int,
     json_out: bool,
 ) -> None:
     """List cases, newest first, with the next deadline and who owes it.
@@ -587,8 +590,11 @@ def list_(
         except ValueError as err:
             raise click.BadParameter(str(err), param_hint="--due-within") from None
     wanted = listing.Filter(status, assignee, severity, customer, overdue, window)
-    rows = listing.rows(app.store, app.cfg, app.index(), wanted, app.now)
-    click.echo(listing.render_rows(rows, json_out), nl=bool(rows) or json_out)
+    selected = listing.select(app.store, app.cfg, app.index(), wanted, app.now)
+    shown = listing.rows(selected[:limit] if limit > 0 else selected, app.cfg, app.now)
+    click.echo(listing.render_rows(shown, json_out), nl=bool(shown) or json_out)
+    if len(shown) < len(selected):
+        click.echo(f"({len(shown)} of {len(selected)} cases shown; --limit 0 shows all)", err=True)
 
 
 @cli.command()
@@ -644,6 +650,118 @@ def roster(app: App, json_out: bool) -> None:
 
     people, text = render.roster(app.cfg, app.now)
     click.echo(render.to_json(people) if json_out else text)
+
+
+@cli.command()
+@click.argument("case_id", metavar="CASE")
+@click.option("--diff", is_flag=True, help="The git commits that touched the case, with diffs.")
+@as_json
+@pass_app
+def history(app: App, case_id: str, diff: bool, json_out: bool) -> None:
+    """A case's steps in time order: when, who, what; with --diff, its git commits.
+
+    Example: casectl history 261126-K7Q3M --diff
+    """
+    from casectl import gitrepo, render
+
+    case = app.store.load(case_id)
+    if diff:
+        if not gitrepo.is_repo(app.root):
+            raise CasectlError(f"{app.root} is not a git repository: no commits to show")
+        paths = [str(p.relative_to(app.root)) for p in
+                 (app.store.open_path(case.id), app.store.closed_path(case.id))]  # fmt: skip
+        click.echo(gitrepo.log_case(app.root, paths), nl=False)
+    elif json_out:
+        click.echo(render.to_json(render.case_document(case, [], app.cfg, app.now)["events"]))
+    else:
+        click.echo(render.history(case))
+
+
+@cli.command()
+@pass_app
+def sync(app: App) -> None:
+    """Share the repository through its git remote: pull, merge cases, push.
+
+    Sets up the case merge driver in this clone, refuses while conflicts are
+    unresolved, pulls (merging case files event by event), re-files cases the
+    merge closed or reopened, and pushes, retrying when someone pushed first.
+
+    Example: casectl sync
+    """
+    from casectl import gitrepo
+    from casectl.store import dump_case
+
+    if not gitrepo.is_repo(app.root):
+        raise CasectlError(f"{app.root} is not a git repository; nothing to sync")
+
+    def refile(names: list[str]) -> None:
+        moved = app.store.refile(names)
+        if moved:
+            ids = sorted({p.stem for p in moved})
+            app.commit(moved, None, ", ".join(ids), "re-filed after merge", "", False, True)
+
+    def merge_case(case_id: str, base: bytes | None, sides: list[bytes]) -> tuple[str, bytes]:
+        from casectl import merge
+
+        merged = merge.merge_versions(case_id, base, sides)
+        return str(app.store.path_for(merged).relative_to(app.root)), dump_case(merged)
+
+    identity = (app.cfg.bot_name, app.cfg.bot_email)
+    with app.store.lock():
+        click.echo(gitrepo.sync(app.root, identity, refile, merge_case))
+
+
+@cli.command("setup-git")
+@pass_app
+def setup_git(app: App) -> None:
+    """Register the case merge driver in this clone (sync does it too).
+
+    Git keeps the driver in each clone's own config, which a clone does not copy;
+    without it git would merge case files as text.
+
+    Example: casectl setup-git
+    """
+    from casectl import gitrepo
+
+    if not gitrepo.is_repo(app.root):
+        raise CasectlError(f"{app.root} is not a git repository")
+    gitrepo.install_driver(app.root)
+    click.echo("merge driver registered")
+
+
+@cli.command("merge-file")
+@click.argument("base", type=click.Path())
+@click.argument("ours", type=click.Path())
+@click.argument("theirs", type=click.Path())
+@click.argument("path", required=False, default="")
+def merge_file(base: str, ours: str, theirs: str, path: str) -> None:
+    """Git's merge driver for case files: writes the union of both sides' events to OURS.
+
+    Git runs it as `casectl merge-file %O %A %B %P` (see .gitattributes); exit 1
+    is a conflict git will report: two different cases opened under one id.
+    """
+    from casectl import merge, yamlio
+    from casectl.store import case_from_document
+
+    def read(name: str) -> dict | None:
+        data = Path(name).read_bytes()
+        if not data.strip():
+            return None
+        try:
+            document = yamlio.load(data)
+        except ValueError as err:
+            raise CasectlError(f"{path or name}: not a case file: {err}") from None
+        return case_from_document(document, path or name).to_document()
+
+    try:
+        sides = read(ours), read(theirs)
+        if sides[0] is None or sides[1] is None:
+            raise CasectlError(f"{path}: one side is empty")
+        merged = merge.merge(read(base), sides[0], sides[1])
+    except CasectlError as err:
+        click.echo(f"casectl merge-file: {path}: {err}", err=True)
+        raise SystemExit(1) from None
+    Path(ours).write_bytes(yamlio.dump(Case(merged["id"], merged["events"]).to_document()))
 
 
 def normalize(case_id: str) -> str:

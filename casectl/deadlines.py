@@ -36,13 +36,19 @@ class Deadline:
     owner: str | None  # who owes the step
 
     def state(self, now: datetime, soon: timedelta) -> str:
-        if self.met is not None:
-            return "met"
-        if self.due is None:
-            return "paused"
-        if now >= self.due:
-            return "missed"
-        return "due soon" if self.due - now <= soon else "pending"
+        due = self.due.timestamp() if self.due else None
+        return state_of(self.met is not None, due, now.timestamp(), soon.total_seconds())
+
+
+def state_of(met: bool, due: float | None, now: float, soon: float) -> str:
+    """met, paused, missed (from the due time on), due soon, or pending; times in epoch seconds."""
+    if met:
+        return "met"
+    if due is None:
+        return "paused"
+    if now >= due:
+        return "missed"
+    return "due soon" if due - now <= soon else "pending"
 
 
 def compute(case: Case, cfg: Config) -> list[Deadline]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from casectl import render
 from casectl.config import Config
+from casectl.deadlines import state_of
 from casectl.errors import BrokenCaseError
 from casectl.index import OpenIndex, Summary, summarize
 from casectl.store import Store, read_case
@@ -22,29 +23,35 @@ class Filter:
     overdue: bool = False
     due_within: timedelta | None = None
 
-    def keeps(self, s: Summary, now: datetime) -> bool:
+    def keeps(self, s: Summary, now: float) -> bool:
         if self.assignee and s.assignee != self.assignee:
             return False
         if self.severity is not None and s.severity != self.severity:
             return False
         if self.customer and self.customer.casefold() not in s.customer.casefold():
             return False
-        unmet = [d for d in s.deadlines if d.met is None and d.due is not None]
-        if self.overdue and not any(now >= d.due for d in unmet):  # type: ignore[operator]
+        if self.overdue and not (s.unmet and s.unmet[0] <= now):
             return False
         window = self.due_within
-        return window is None or any(now <= d.due <= now + window for d in unmet)  # type: ignore[operator]
+        return window is None or any(now <= at <= now + window.total_seconds() for at in s.unmet)
 
 
-def rows(store: Store, cfg: Config, index: OpenIndex, wanted: Filter, now: datetime) -> list[dict]:
+def select(store: Store, cfg: Config, index: OpenIndex, wanted: Filter, now: datetime) -> list:
+    """(status, summary) of the matching cases, newest first."""
+    moment = now.timestamp()
     found: list[tuple[str, Summary]] = []
     if wanted.status in ("open", "all"):
         found += [("open", s) for s in index.summaries().values()]
     if wanted.status in ("closed", "all"):
         found += [("closed", s) for s in _closed(store, cfg)]
-    kept = [(status, s) for status, s in found if wanted.keeps(s, now)]
+    kept = [(status, s) for status, s in found if wanted.keeps(s, moment)]
     kept.sort(key=lambda pair: (pair[1].opened_at, pair[1].id), reverse=True)
-    return [_row(status, s, cfg, now) for status, s in kept]
+    return kept
+
+
+def rows(selected: list[tuple[str, Summary]], cfg: Config, now: datetime) -> list[dict]:
+    soon = cfg.due_soon.total_seconds()
+    return [_row(status, s, now.timestamp(), soon, cfg.zone) for status, s in selected]
 
 
 def _closed(store: Store, cfg: Config) -> list[Summary]:
@@ -57,20 +64,14 @@ def _closed(store: Store, cfg: Config) -> list[Summary]:
     return result
 
 
-def _row(status: str, s: Summary, cfg: Config, now: datetime) -> dict[str, Any]:
-    step = render.next_step(list(s.deadlines), now, cfg.due_soon)
+def _row(status: str, s: Summary, now: float, soon: float, zone: Any) -> dict[str, Any]:
+    due = datetime.fromtimestamp(s.next_at, zone).isoformat() if s.next_at is not None else None
     return {
-        "id": s.id,
-        "status": status,
-        "severity": s.severity,
-        "customer": s.customer,
-        "assignee": s.assignee,
-        "opened_at": render.iso(s.opened_at),
-        "next": step.label if step else None,
-        "due": render.iso(step.due) if step else None,
-        "state": step.state(now, cfg.due_soon) if step else None,
-        "owner": step.owner if step else None,
-    }
+        "id": s.id, "status": status, "severity": s.severity, "customer": s.customer,
+        "assignee": s.assignee, "opened_at": s.opened_at, "next": s.next_step, "due": due,
+        "state": state_of(False, s.next_at, now, soon) if s.next_step else None,
+        "owner": s.next_owner,
+    }  # fmt: skip
 
 
 def render_rows(found: list[dict], as_json: bool) -> str:

@@ -84,10 +84,13 @@ class State:
 class Case:
     id: str
     events: list[dict[str, Any]]
+    _state: State | None = field(default=None, repr=False, compare=False)
 
     @property
     def state(self) -> State:
-        return replay(self.events)
+        if self._state is None:
+            self._state = replay(self.events)
+        return self._state
 
     def append(self, event: dict[str, Any]) -> dict[str, Any]:
         """Insert in time order (after every event at the same instant) and return it."""
@@ -96,6 +99,7 @@ class Case:
         while index and self.events[index - 1]["at"] > at:
             index -= 1
         self.events.insert(index, event)
+        self._state = None
         return event
 
     def to_document(self) -> dict[str, Any]:

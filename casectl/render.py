@@ -216,3 +216,8 @@ def _sweep_detail(action: Any) -> str:
     if action.kind == "reassign":
         return f"{action.from_} missed the callback; now {action.to}"
     return action.deadline
+
+
+def history(case: Case) -> str:
+    rows = [[when(e["at"]), e["by"], e["type"], _event_detail(e)] for e in case.events]
+    return table(rows, ["when", "who", "step", "what"])

@@ -124,6 +124,18 @@ class Store:
             ) from None
         return tmp
 
+    def refile(self, names: list[str]) -> list[Path]:
+        """Move case files that a git merge left in the wrong folder (open vs closed)."""
+        moved = []
+        for name in names:
+            path = self.root / name
+            if path.suffix != ".yaml" or not path.is_file():
+                continue
+            case = read_case(path)
+            if self.path_for(case) != path:
+                moved += self.save(case, path)
+        return moved
+
     @contextmanager
     def lock(self) -> Iterator[None]:
         """One writer at a time in this repository; released by the kernel if we die."""

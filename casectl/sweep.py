@@ -65,7 +65,8 @@ def run(store: Store, cfg: Config, index: OpenIndex, now: datetime, dry_run: boo
     outcome = Outcome()
     summaries = index.summaries()
     outcome.broken = index.broken
-    due = sorted(i for i, s in summaries.items() if s.next_due is not None and s.next_due <= now)
+    moment = now.timestamp()
+    due = sorted(i for i, s in summaries.items() if s.sweep_at is not None and s.sweep_at <= moment)
     for case_id in due:
         path = store.open_path(case_id)
         case = read_case(path)

@@ -1,0 +1,71 @@
+"""Merging two versions of a case: the union of their events, in time order.
+
+Events are immutable and carry unique ids, so two clones' steps merge without
+conflict. The order is the same whichever side is "ours": by time, then by each
+event's position among its side's events at that same instant (so an opening and
+its assignment keep their order), then by id. A real conflict is two different
+cases opened under one id; it is reported, never merged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from casectl import yamlio
+from casectl.errors import CasectlError
+from casectl.model import Case
+
+
+class MergeConflict(CasectlError):
+    pass
+
+
+def merge(base: dict | None, ours: dict, theirs: dict) -> dict[str, Any]:
+    """The merged case document; raises MergeConflict for two different intakes."""
+    intakes = [e for doc in (ours, theirs) for e in doc["events"] if e["type"] == "open"]
+    if len({_key(e) for e in intakes}) > 1 or ours.get("id") != theirs.get("id"):
+        customers = " and ".join(sorted({str(e.get("customer")) for e in intakes}))
+        raise MergeConflict(
+            f"two different cases were opened as {ours.get('id')} ({customers}); "
+            "keep one file and open the other case again"
+        )
+    chosen: dict[str, tuple[Any, ...]] = {}
+    for doc in (base or {"events": []}, ours, theirs):
+        for rank, event in _ranked(doc["events"]):
+            key = (event["at"].timestamp(), rank, event["id"], _key(event))
+            # the same id on both sides (a sweep's deterministic event): keep one, the same one
+            if event["id"] not in chosen or key < chosen[event["id"]][0]:
+                chosen[event["id"]] = (key, event)
+    events = [event for _, event in sorted(chosen.values(), key=lambda pair: pair[0])]
+    return {"id": ours["id"], "events": events}
+
+
+def _ranked(events: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
+    """Each event with its position among the events of its list at the same instant."""
+    seen: dict[Any, int] = {}
+    ranked = []
+    for event in events:
+        rank = seen.get(event["at"], 0)
+        seen[event["at"]] = rank + 1
+        ranked.append((rank, event))
+    return ranked
+
+
+def _key(event: dict[str, Any]) -> str:
+    return yamlio.dump(event).decode()
+
+
+def merge_versions(case_id: str, base: bytes | None, sides: list[bytes]) -> Case:
+    """Fold any number of versions of one case file into one case."""
+    from casectl.store import case_from_document
+
+    def read(data: bytes) -> dict[str, Any]:
+        try:
+            return case_from_document(yamlio.load(data), case_id).to_document()
+        except ValueError as err:
+            raise CasectlError(f"{case_id}: not a case file: {err}") from None
+
+    merged = read(sides[0])
+    for side in sides[1:]:
+        merged = merge(read(base) if base else None, merged, read(side))
+    return Case(merged["id"], merged["events"])
