@@ -93,8 +93,22 @@ class Case:
         return self._state
 
     def append(self, event: dict[str, Any]) -> dict[str, Any]:
-        """Insert in time order (after every event at the same instant) and return it."""
+        """Insert in time order (after every event at the same instant) and return it.
+
+        Refuses a step dated before the opening, and a close or reopen dated before
+        the latest step: replayed in time order, either would rewrite the past.
+        """
         at = event["at"]
+        if self.events and at < self.events[0]["at"]:
+            raise RefusedError(
+                f"{at:%Y-%m-%d %H:%M} is before case {self.id} was opened "
+                f"({self.events[0]['at']:%Y-%m-%d %H:%M})"
+            )
+        if event["type"] in ("close", "reopen") and self.events and at < self.events[-1]["at"]:
+            raise RefusedError(
+                f"a {event['type']} at {at:%Y-%m-%d %H:%M} would come before the latest step "
+                f"({self.events[-1]['at']:%Y-%m-%d %H:%M})"
+            )
         index = len(self.events)
         while index and self.events[index - 1]["at"] > at:
             index -= 1

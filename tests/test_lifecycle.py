@@ -34,14 +34,21 @@ def test_assign_log_severity_escalate_rma_close_reopen(repo: Repo) -> None:
     assert re.fullmatch(r"RMA-[0-9A-HJKMNP-TV-Z]{4}", rma_id)
     for status in ("shipped", "delivered", "installed"):
         repo.ok("rma", case_id, rma_id, "--status", status, by="zhou.qiang")
-    repo.ok("close", case_id, "--resolution", "更换控制器，客户同意关闭", by="zhou.qiang")
+    repo.ok(
+        "close",
+        case_id,
+        "--resolution",
+        "更换控制器，客户同意关闭",
+        by="zhou.qiang",
+        now="2026-11-26 14:40",
+    )
     case = repo.show(case_id)
     assert case["status"] == "closed"
     assert case["severity"] == 2
     assert case["assignee"] == "zhang.wei"
     assert case["escalation_engineer"] == "zhou.qiang"
     assert case["rmas"][0]["status"] == "installed"
-    assert case["closed_at"] == "2026-11-26T14:05:00+08:00"
+    assert case["closed_at"] == "2026-11-26T14:40:00+08:00"
     assert case["deadlines"] == []
     types = [e["type"] for e in case["events"]]
     assert types == [
@@ -53,9 +60,9 @@ def test_assign_log_severity_escalate_rma_close_reopen(repo: Repo) -> None:
         "rma-status",
         "rma-status",
         "rma-status",
-        "close",
         "callback",
         "note",
+        "close",
     ]
     assert not (repo.root / "cases" / "open" / f"{case_id}.yaml").exists()
     assert (repo.root / "cases" / "closed" / "2026" / "11" / f"{case_id}.yaml").is_file()

@@ -164,3 +164,14 @@ def test_no_repository(tmp_path, monkeypatch) -> None:  # type: ignore[no-untype
     result = CliRunner().invoke(cli, ["list"], env={"CASECTL_REPO": ""})
     assert result.exit_code == 1
     assert "no case repository at or above" in result.stderr
+
+
+def test_steps_before_the_opening_are_refused(repo: Repo, refused: Refused) -> None:
+    case_id = repo.open_case(now="2026-11-26 14:05")
+    assert refused("log", case_id, "x", "--at", "13:00", by="zhang.wei") == (
+        f"2026-11-26 13:00 is before case {case_id} was opened (2026-11-26 14:05)"
+    )
+    repo.ok("log", case_id, "x", by="zhang.wei", now="2026-11-26 15:00")
+    assert refused("close", case_id, "--resolution", "r", "--at", "14:30", by="zhang.wei") == (
+        "a close at 2026-11-26 14:30 would come before the latest step (2026-11-26 15:00)"
+    )
