@@ -18,16 +18,17 @@ end is zero.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from typing import Any, NamedTuple
 
 Interval = tuple[int, int]  # minutes after local midnight, [start, end), end <= 1440
 ZERO = timedelta(0)
 _SEARCH_DAYS = 5 * 366  # a calendar with no working time this long is a mistake
+# (calendar, local date) -> that day's working periods
+_PERIODS: dict[tuple[Any, date], list[tuple[datetime, datetime]]] = {}
 
 
-@dataclass(frozen=True, eq=False)
-class Calendar:
+class Calendar(NamedTuple):
     name: str
     zone: tzinfo
     always: bool = False  # 24x7: every instant is working time
@@ -35,13 +36,13 @@ class Calendar:
     holidays: frozenset[date] = frozenset()
     workdays: frozenset[date] = frozenset()  # make-up workdays, worked with `makeup_hours`
     makeup_hours: tuple[Interval, ...] = ()
-    _days: dict[date, list[tuple[datetime, datetime]]] = field(default_factory=dict, repr=False)
 
     def periods(self, day: date) -> list[tuple[datetime, datetime]]:
         """The working periods of one local date, as UTC instants in time order."""
-        cached = self._days.get(day)
+        key = (self, day)
+        cached = _PERIODS.get(key)
         if cached is None:
-            cached = self._days[day] = list(self._periods(day))
+            cached = _PERIODS[key] = list(self._periods(day))
         return cached
 
     def _periods(self, day: date):  # type: ignore[no-untyped-def]

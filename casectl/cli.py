@@ -80,7 +80,10 @@ class App:
             else (self.cfg.bot_name, self.cfg.bot_email)
         )
         message = f"{case_id}: {what} ({who})\n\n{body.rstrip()}\n\nCase: {case_id}\n"
-        gitrepo.commit(self.root, paths, author, message, new)
+        try:
+            gitrepo.commit(self.root, paths, author, message, new)
+        except CasectlError as err:
+            raise CasectlError(f"recorded in the case file, but not committed: {err}") from None
 
 
 pass_app = click.make_pass_decorator(App)

@@ -1,14 +1,13 @@
-"""roster.yaml and severity.yaml, checked once at start into frozen dataclasses.
+"""roster.yaml and severity.yaml, checked once at start into immutable records.
 
 Every mistake is a ConfigError naming the file, the key and what was expected.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from casectl import yamlio
 from casectl.calendars import Calendar, Interval, parse_hours
@@ -21,8 +20,7 @@ DEADLINE_KINDS = ("callback", "reply", "update", "escalation")
 RECIPIENTS = ("assignee", "duty", "manager", "escalation")
 
 
-@dataclass(frozen=True)
-class Person:
+class Person(NamedTuple):
     id: str
     name: str
     roles: tuple[str, ...]
@@ -37,8 +35,7 @@ class Person:
         return self.duty_hours is None or self.duty_hours.is_working(at)
 
 
-@dataclass(frozen=True)
-class Level:
+class Level(NamedTuple):
     number: int
     name: str
     calendar: Calendar
@@ -53,8 +50,7 @@ class Level:
     notify: dict[str, tuple[str, ...]]
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     root: Path
     zone: Any  # a tzinfo
     people: tuple[Person, ...]

@@ -235,3 +235,30 @@ def test_history_and_its_diff(repo: Repo) -> None:
     assert "callback" in lines[-1] and "已回电" in lines[-1]
     diff = repo.ok("history", case_id, "--diff")
     assert f"{case_id}: callback: 已回电 (zhang.wei)" in diff and "+  text: 已回电" in diff
+
+
+def test_a_step_after_a_no_commit_step_commits_the_file(repo: Repo) -> None:
+    case_id = repo.ok(
+        "open",
+        "--customer",
+        "a",
+        "--contact",
+        "b",
+        "--contract",
+        "c",
+        "--severity",
+        "2",
+        "--description",
+        "d",
+        "--no-commit",
+    )
+    repo.ok("assign", case_id, "zhang.wei")
+    assert git(repo.root, "show", "--name-only", "--format=%s", "HEAD").split() == [
+        case_id + ":",
+        "assigned",
+        "to",
+        "zhang.wei",
+        "(li.na)",
+        f"cases/open/{case_id}.yaml",
+    ]
+    assert git(repo.root, "status", "--porcelain") == ""
