@@ -5,10 +5,10 @@ Only this module reads the clock, prints, or exits.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import datetime
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import click
@@ -29,7 +29,7 @@ class App:
         self.repo = repo
 
     @cached_property
-    def root(self) -> Path:
+    def root(self) -> str:
         from casectl.store import find_root
 
         return find_root(self.repo)
@@ -60,7 +60,7 @@ class App:
 
     def commit(
         self,
-        paths: list[Path],
+        paths: list[str],
         person: Person | None,
         case_id: str,
         what: str,
@@ -178,7 +178,7 @@ def init(directory: str) -> None:
     """
     from casectl import initrepo
 
-    root = initrepo.init(Path(directory))
+    root = initrepo.init(directory)
     click.echo(f"Initialized case repository in {root}")
 
 
@@ -230,14 +230,12 @@ def open_(
         raise click.UsageError("give either --contract NO or --no-contract --approved-by ID")
     if assign_to and auto_assign:
         raise click.UsageError("give --assign ID or --auto-assign, not both")
-    from casectl.ids import new_case_id
-
     person = model.actor(app.cfg, by)
     at = app.at(at_text)
     with app.store.lock():
         case = model.open_case(
             app.cfg,
-            new_case_id(at),
+            app.store.unused_id(at),
             person,
             at,
             customer=customer,
@@ -252,8 +250,6 @@ def open_(
             assign_to = model.pick_next(app.cfg, app.index().loads(), at, None).id
         if assign_to:
             model.assign(case, app.cfg, person, at, assign_to)
-        while app.store.open_path(case.id).exists() or app.store.closed_path(case.id).exists():
-            case.id = new_case_id(at)
         path = app.store.create(case)
         what = f"opened, severity {severity}, {customer}" + (
             f", assigned to {assign_to}" if assign_to else ""
@@ -671,8 +667,7 @@ def history(app: App, case_id: str, diff: bool, json_out: bool) -> None:
     if diff:
         if not gitrepo.is_repo(app.root):
             raise CasectlError(f"{app.root} is not a git repository: no commits to show")
-        paths = [str(p.relative_to(app.root)) for p in
-                 (app.store.open_path(case.id), app.store.closed_path(case.id))]  # fmt: skip
+        paths = list(gitrepo.case_paths(case.id))
         click.echo(gitrepo.log_case(app.root, paths), nl=False)
     elif json_out:
         click.echo(render.to_json(render.case_document(case, [], app.cfg, app.now)["events"]))
@@ -700,14 +695,14 @@ def sync(app: App) -> None:
     def refile(names: list[str]) -> None:
         moved = app.store.refile(names)
         if moved:
-            ids = sorted({p.stem for p in moved})
+            ids = sorted({os.path.basename(p)[: -len(".yaml")] for p in moved})
             app.commit(moved, None, ", ".join(ids), "re-filed after merge", "", False, True)
 
     def merge_case(case_id: str, base: bytes | None, sides: list[bytes]) -> tuple[str, bytes]:
         from casectl import merge
 
         merged = merge.merge_versions(case_id, base, sides)
-        return str(app.store.path_for(merged).relative_to(app.root)), dump_case(merged)
+        return app.store.relative(app.store.path_for(merged)), dump_case(merged)
 
     identity = (app.cfg.bot_name, app.cfg.bot_email)
     with app.store.lock():
@@ -747,7 +742,8 @@ def merge_file(base: str, ours: str, theirs: str, path: str) -> None:
     from casectl.store import case_from_document
 
     def read(name: str) -> dict | None:
-        data = Path(name).read_bytes()
+        with open(name, "rb") as f:
+            data = f.read()
         if not data.strip():
             return None
         try:
@@ -764,7 +760,8 @@ def merge_file(base: str, ours: str, theirs: str, path: str) -> None:
     except CasectlError as err:
         click.echo(f"casectl merge-file: {path}: {err}", err=True)
         raise SystemExit(1) from None
-    Path(ours).write_bytes(yamlio.dump(Case(merged["id"], merged["events"]).to_document()))
+    with open(ours, "wb") as f:
+        f.write(yamlio.dump(Case(merged["id"], merged["events"]).to_document()))
 
 
 def normalize(case_id: str) -> str:

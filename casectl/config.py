@@ -6,7 +6,7 @@ Every mistake is a ConfigError naming the file, the key and what was expected.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from pathlib import Path
+from os.path import join
 from typing import Any, NamedTuple
 
 from casectl import yamlio
@@ -51,7 +51,7 @@ class Level(NamedTuple):
 
 
 class Config(NamedTuple):
-    root: Path
+    root: str
     zone: Any  # a tzinfo
     people: tuple[Person, ...]
     levels: dict[int, Level]
@@ -128,10 +128,10 @@ def _shown(value: Any) -> str:
     return "nothing" if value is None else f"{type(value).__name__} {value!r}"
 
 
-def load(root: Path) -> Config:
+def load(root: str) -> Config:
     """Read and check both files of the repository at `root`."""
-    severity = _read(root / "severity.yaml")
-    roster = _read(root / "roster.yaml")
+    severity = _read(join(root, "severity.yaml"), "severity.yaml")
+    roster = _read(join(root, "roster.yaml"), "roster.yaml")
     r = _Reader("severity.yaml")
     top = r.mapping(severity, "top level", ("timezone", "calendars", "levels", "git", "due_soon"))
     zone = _zone(r, top.get("timezone", "UTC"), "timezone")
@@ -153,13 +153,14 @@ def load(root: Path) -> Config:
     )
 
 
-def _read(path: Path) -> Any:
+def _read(path: str, name: str) -> Any:
     try:
-        return yamlio.load(path.read_bytes())
+        with open(path, "rb") as f:
+            return yamlio.load(f.read())
     except OSError as err:
-        raise ConfigError(f"{path.name}: cannot read: {err.strerror}") from None
+        raise ConfigError(f"{name}: cannot read: {err.strerror}") from None
     except ValueError as err:
-        raise ConfigError(f"{path.name}: not valid YAML: {err}") from None
+        raise ConfigError(f"{name}: not valid YAML: {err}") from None
 
 
 def _zone(r: _Reader, name: Any, where: str) -> Any:

@@ -17,17 +17,15 @@ deadline from its anchor with the new limits, so nothing stale stays overdue.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from casectl.calendars import Calendar
 from casectl.config import Config, Level
 from casectl.model import CONTACTS, Case
 
 
-@dataclass(frozen=True)
-class Deadline:
+class Deadline(NamedTuple):
     kind: str  # check, callback, reply, update, escalation
     key: str  # unique within the case: the sweep records each key once
     label: str

@@ -5,16 +5,16 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
+from os.path import exists, join
 
 from casectl.errors import CasectlError
 
 
-def is_repo(root: Path) -> bool:
-    return (root / ".git").exists()
+def is_repo(root: str) -> bool:
+    return exists(join(root, ".git"))
 
 
-def git(root: Path, *args: str, env: dict[str, str] | None = None, check: bool = True) -> str:
+def git(root: str, *args: str, env: dict[str, str] | None = None, check: bool = True) -> str:
     import subprocess  # 2.5 ms of start-up saved for every command that does not commit
 
     result = subprocess.run(
@@ -31,24 +31,26 @@ def git(root: Path, *args: str, env: dict[str, str] | None = None, check: bool =
 
 
 def commit(
-    root: Path, paths: list[Path], author: tuple[str, str], message: str, new: bool = False
+    root: str, paths: list[str], author: tuple[str, str], message: str, new: bool = False
 ) -> None:
     """Commit only `paths` (never `git add .`): others' edits stay out of it.
 
     `git commit -- PATHS` stages exactly those paths itself; a file git does not
     know yet (`new`) must be added first.
     """
-    names = [str(p.relative_to(root)) for p in paths]
+    names = [os.path.relpath(p, root) for p in paths]
     identity = _identity(*author)
+    # no auto-maintenance after each step (a second process); sync runs it instead
+    commit = ["-c", "maintenance.auto=false", "-c", "gc.auto=0", "commit", "-q", "--no-verify"]
     if not new:
         try:
-            git(root, "commit", "-q", "--no-verify", "-m", message, "--", *names, env=identity)
+            git(root, *commit, "-m", message, "--", *names, env=identity)
             return
         except CasectlError as err:
             if "did not match any file" not in str(err):  # else: written with --no-commit before
                 raise
     git(root, "add", "-A", "--", *names)
-    git(root, "commit", "-q", "--no-verify", "-m", message, "--", *names, env=identity)
+    git(root, *commit, "-m", message, "--", *names, env=identity)
 
 
 ATTRIBUTES = (
@@ -57,11 +59,12 @@ ATTRIBUTES = (
 )
 
 
-def init(root: Path) -> None:
+def init(root: str) -> None:
     """A git repository whose case files merge through casectl's driver."""
     if not is_repo(root):
         git(root, "init", "-q")
-    (root / ".gitattributes").write_text(ATTRIBUTES, encoding="utf-8")
+    with open(join(root, ".gitattributes"), "w", encoding="utf-8") as f:
+        f.write(ATTRIBUTES)
     install_driver(root)
     git(root, "add", "--", ".gitattributes", ".gitignore", "roster.yaml", "severity.yaml")
     identity = _identity("casectl", "casectl@localhost")
@@ -69,7 +72,7 @@ def init(root: Path) -> None:
     write_commit_graph(root)
 
 
-def install_driver(root: Path) -> None:
+def install_driver(root: str) -> None:
     """Register the merge driver in this clone's config (git never copies config).
 
     The driver runs this very Python, so it works whatever PATH git runs with.
@@ -84,17 +87,18 @@ def install_driver(root: Path) -> None:
     git(root, "config", "fetch.writeCommitGraph", "true")
 
 
-def has_driver(root: Path) -> bool:
+def has_driver(root: str) -> bool:
     try:
-        text = (root / ".git" / "config").read_text(encoding="utf-8")
+        with open(join(root, ".git", "config"), encoding="utf-8") as f:
+            text = f.read()
     except OSError:
         return True  # a worktree or odd layout: say nothing rather than cry wolf
     return '[merge "casectl"]' in text
 
 
-def warn_if_no_driver(root: Path, say: Callable[..., object]) -> None:
+def warn_if_no_driver(root: str, say: Callable[..., object]) -> None:
     """Git silently merges case files as text in a clone without the driver: say so."""
-    if (root / ".gitattributes").exists() and not has_driver(root):
+    if exists(join(root, ".gitattributes")) and not has_driver(root):
         say(
             "warning: this clone has no casectl merge driver; git would merge case files "
             "as text. Run `casectl sync` (or `casectl setup-git`) once.",
@@ -102,7 +106,7 @@ def warn_if_no_driver(root: Path, say: Callable[..., object]) -> None:
         )
 
 
-def write_commit_graph(root: Path) -> None:
+def write_commit_graph(root: str) -> None:
     git(root, "commit-graph", "write", "--reachable", "--changed-paths", "--split", check=False)
 
 
@@ -110,8 +114,14 @@ def write_commit_graph(root: Path) -> None:
 MergeCase = Callable[[str, bytes | None, list[bytes]], tuple[str, bytes]]
 
 
+def case_paths(case_id: str) -> tuple[str, str]:
+    """Where a case may live, relative to the repository (see store.py)."""
+    closed = join("cases", "closed", f"20{case_id[:2]}", case_id[2:4], f"{case_id}.yaml")
+    return join("cases", "open", f"{case_id}.yaml"), closed
+
+
 def sync(
-    root: Path,
+    root: str,
     identity: tuple[str, str],
     refile: Callable[[list[str]], None],
     merge_case: MergeCase,
@@ -144,7 +154,7 @@ def sync(
                 cwd=root, capture_output=True, text=True, env={**os.environ, **env},
             )  # fmt: skip
             if pulled.returncode != 0 and not _resolve(root, merge_case, env):
-                if (root / ".git" / "MERGE_HEAD").exists():
+                if exists(join(root, ".git", "MERGE_HEAD")):
                     git(root, "merge", "--abort", check=False)
                 why = (pulled.stderr or pulled.stdout).strip().splitlines()[-1:]
                 raise CasectlError(
@@ -157,6 +167,7 @@ def sync(
             cwd=root, capture_output=True, text=True,
         )  # fmt: skip
         if pushed.returncode == 0:
+            git(root, "maintenance", "run", "--auto", "--quiet", check=False)
             write_commit_graph(root)
             return f"synced with {remote}/{branch}"
         if "rejected" not in pushed.stderr and "fetch first" not in pushed.stderr:
@@ -164,7 +175,7 @@ def sync(
     raise CasectlError(f"push to {remote} was rejected five times; try again")
 
 
-def _resolve(root: Path, merge_case: MergeCase, env: dict[str, str]) -> bool:
+def _resolve(root: str, merge_case: MergeCase, env: dict[str, str]) -> bool:
     """Finish a merge whose only conflicts are case files git could not pair up.
 
     A close moves a case from cases/open/ to cases/closed/; when the file also grew a
@@ -172,7 +183,7 @@ def _resolve(root: Path, merge_case: MergeCase, env: dict[str, str]) -> bool:
     there". Every version of such a case is merged as the union of its events and
     filed by its status. Anything else (two intakes under one id) stays a conflict.
     """
-    if not (root / ".git" / "MERGE_HEAD").exists():
+    if not exists(join(root, ".git", "MERGE_HEAD")):
         return False
     stages: dict[str, dict[int, bytes]] = {}
     for line in git(root, "ls-files", "-u").splitlines():
@@ -183,35 +194,42 @@ def _resolve(root: Path, merge_case: MergeCase, env: dict[str, str]) -> bool:
         stages.setdefault(path, {})[int(stage)] = _blob(root, blob)
     by_case: dict[str, list[str]] = {}
     for path in stages:
-        by_case.setdefault(Path(path).stem, []).append(path)
+        by_case.setdefault(os.path.basename(path)[: -len(".yaml")], []).append(path)
     for case_id, paths in by_case.items():
         base = next((versions[1] for p in paths if 1 in (versions := stages[p])), None)
         sides = [data for p in paths for stage, data in stages[p].items() if stage != 1]
-        others = [str(p.relative_to(root)) for p in (root / "cases").glob(f"**/{case_id}.yaml")]
-        sides += [(root / p).read_bytes() for p in others if p not in stages]
+        others = [p for p in case_paths(case_id) if exists(join(root, p))]
+        sides += [_read(join(root, p)) for p in others if p not in stages]
         try:
             target, content = merge_case(case_id, base, sides)
         except CasectlError:
             return False
         for path in set(paths) | set(others):
             if path != target:
-                (root / path).unlink(missing_ok=True)
+                if exists(join(root, path)):
+                    os.unlink(join(root, path))
                 git(root, "rm", "-q", "--cached", "--ignore-unmatch", "--", path)
-        (root / target).parent.mkdir(parents=True, exist_ok=True)
-        (root / target).write_bytes(content)
+        os.makedirs(os.path.dirname(join(root, target)), exist_ok=True)
+        with open(join(root, target), "wb") as f:
+            f.write(content)
         git(root, "add", "--", target)
     git(root, "commit", "-q", "--no-edit", "--no-verify", env=env)
     return True
 
 
-def _blob(root: Path, blob: str) -> bytes:
+def _read(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _blob(root: str, blob: str) -> bytes:
     import subprocess
 
     found = subprocess.run(["git", "cat-file", "blob", blob], cwd=root, capture_output=True)
     return found.stdout
 
 
-def log_case(root: Path, paths: list[str]) -> str:
+def log_case(root: str, paths: list[str]) -> str:
     """The commits that touched a case file, with their diffs."""
     return git(root, "log", "-p", "--format=commit %h%nAuthor: %an <%ae>%nDate:   %ad%n%n    %s%n",
                "--date=iso", "--", *paths)  # fmt: skip

@@ -13,7 +13,6 @@ from __future__ import annotations
 import marshal
 import os
 import sys
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from casectl import deadlines
@@ -64,12 +63,13 @@ def _signature(st: os.stat_result) -> tuple[int, int, int]:
 class OpenIndex:
     def __init__(self, store: Store, cfg: Config) -> None:
         self.store, self.cfg = store, cfg
-        self.path = store.state_dir / "open-index"
+        self.path = os.path.join(store.state_dir, "open-index")
         self.broken: list[str] = []
 
     def _header(self) -> tuple[Any, ...]:
         root = self.cfg.root
-        return (FORMAT, *(_signature(os.stat(root / n)) for n in ("roster.yaml", "severity.yaml")))
+        names = ("roster.yaml", "severity.yaml")
+        return (FORMAT, *(_signature(os.stat(os.path.join(root, n))) for n in names))
 
     def _load(self) -> dict[str, tuple[Any, tuple]]:
         try:
@@ -94,32 +94,35 @@ class OpenIndex:
                     sig = _signature(entry.stat())
                     hit = cached.get(name)
                     if hit is None or hit[0] != sig:
-                        hit = self._parse(Path(entry.path), sig)
+                        hit = self._parse(entry.path, sig)
                     if hit is not None:
                         entries[name] = hit
         if entries.keys() != cached.keys() or any(cached[n] is not e for n, e in entries.items()):
             self._save(entries)
         return {e[1][0]: Summary._make(e[1]) for e in entries.values()}
 
-    def _parse(self, path: Path, sig: tuple[int, int, int]) -> tuple[Any, tuple] | None:
+    def _parse(self, path: str, sig: tuple[int, int, int]) -> tuple[Any, tuple] | None:
         try:
             return sig, tuple(summarize(read_case(path), self.cfg))
         except BrokenCaseError as err:
             self.broken.append(str(err))
             return None
 
-    def update(self, case: Case, path: Path) -> None:
+    def update(self, case: Case, path: str) -> None:
         """Record a case this process just wrote, so the next run need not parse it."""
         entries = self._load()
-        if path.parent == self.store.open_dir and path.exists():
-            entries[path.name] = (_signature(os.stat(path)), tuple(summarize(case, self.cfg)))
+        if os.path.dirname(path) == self.store.open_dir and os.path.exists(path):
+            entries[os.path.basename(path)] = (
+                _signature(os.stat(path)),
+                tuple(summarize(case, self.cfg)),
+            )
         else:
             entries.pop(f"{case.id}.yaml", None)
         self._save(entries)
 
     def _save(self, entries: dict[str, tuple[Any, tuple]]) -> None:
-        self.store.state_dir.mkdir(exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+        os.makedirs(self.store.state_dir, exist_ok=True)
+        tmp = f"{self.path}.{os.getpid()}.tmp"
         with open(tmp, "wb") as f:
             f.write(marshal.dumps((self._header(), entries)))
         os.replace(tmp, self.path)

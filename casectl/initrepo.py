@@ -12,7 +12,8 @@ EXAMPLE = Path(__file__).parent / "example"
 GITIGNORE = "# derived by casectl, never committed: the lock and the open-case index\n.casectl/\n"
 
 
-def init(root: Path) -> Path:
+def init(directory: str) -> str:
+    root = Path(directory)
     if (root / "severity.yaml").exists():
         raise CasectlError(f"{root} is a case repository already")
     root.mkdir(parents=True, exist_ok=True)
@@ -21,5 +22,5 @@ def init(root: Path) -> Path:
     (root / "cases" / "open").mkdir(parents=True, exist_ok=True)
     (root / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
     if shutil.which("git"):
-        gitrepo.init(root)
-    return root.resolve()
+        gitrepo.init(str(root))
+    return str(root.resolve())

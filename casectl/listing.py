@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from casectl import render
 from casectl.config import Config
@@ -14,8 +13,7 @@ from casectl.index import OpenIndex, Summary, summarize
 from casectl.store import Store, read_case
 
 
-@dataclass(frozen=True)
-class Filter:
+class Filter(NamedTuple):
     status: str  # open, closed, all
     assignee: str | None = None
     severity: int | None = None
@@ -56,7 +54,7 @@ def rows(selected: list[tuple[str, Summary]], cfg: Config, now: datetime) -> lis
 
 def _closed(store: Store, cfg: Config) -> list[Summary]:
     result = []
-    for path in (store.cases / "closed").glob("*/*/*.yaml"):
+    for path in store.closed_paths():
         try:
             result.append(summarize(read_case(path), cfg))
         except BrokenCaseError:

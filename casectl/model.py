@@ -7,9 +7,8 @@ two people's steps are two events, and a merge is the union of both lists.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from casectl.config import Config, Person
 from casectl.errors import RefusedError
@@ -47,8 +46,7 @@ RMA_STATES = ("requested", "shipped", "delivered", "installed", "returned", "can
 RMA_DONE = frozenset({"installed", "returned", "cancelled"})
 
 
-@dataclass
-class Rma:
+class Rma(NamedTuple):
     id: str
     part: str
     qty: int
@@ -57,9 +55,8 @@ class Rma:
     status: str = "requested"
 
 
-@dataclass
 class State:
-    """What the events say now."""
+    """What the events say now (class attributes are the defaults)."""
 
     status: str = "open"
     severity: int = 0
@@ -76,15 +73,19 @@ class State:
     escalation_engineer: str | None = None
     escalated_at: datetime | None = None
     waiting: str | None = None
-    rmas: dict[str, Rma] = field(default_factory=dict)
-    severity_changes: list[dict] = field(default_factory=list)
+
+    def __init__(self) -> None:
+        self.rmas: dict[str, Rma] = {}
+        self.severity_changes: list[dict[str, Any]] = []
 
 
-@dataclass
 class Case:
-    id: str
-    events: list[dict[str, Any]]
-    _state: State | None = field(default=None, repr=False, compare=False)
+    """A case id and its events, in time order; the state is replayed on demand."""
+
+    def __init__(self, case_id: str, events: list[dict[str, Any]]) -> None:
+        self.id = case_id
+        self.events = events
+        self._state: State | None = None
 
     @property
     def state(self) -> State:
@@ -150,7 +151,7 @@ def replay(events: list[dict[str, Any]]) -> State:
                 e["rma"], e["part"], e.get("qty", 1), e.get("serial"), e.get("owner")
             )
         elif kind == "rma-status" and e["rma"] in s.rmas:
-            s.rmas[e["rma"]].status = e["status"]
+            s.rmas[e["rma"]] = s.rmas[e["rma"]]._replace(status=e["status"])
         elif kind == "close":
             s.status, s.closed_at, s.waiting = "closed", e["at"], None
         elif kind == "reopen":

@@ -85,7 +85,7 @@ def case_document(case: Case, deadlines: list[Deadline], cfg: Config, now: datet
         "waiting": s.waiting,
         "deadlines": deadline_rows(deadlines, now, cfg.due_soon),
         "next_step": next_step_document(deadlines, now, cfg.due_soon),
-        "rmas": [vars(r) for r in s.rmas.values()],
+        "rmas": [r._asdict() for r in s.rmas.values()],
         "events": [
             {k: (iso(v) if isinstance(v, datetime) else v) for k, v in e.items()}
             for e in case.events

@@ -10,10 +10,8 @@ a reassignment's shorter limit counts from when the previous limit was missed.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from casectl import deadlines
 from casectl.config import Config, Person
@@ -31,8 +29,7 @@ OVERDUE_KIND = {
 }
 
 
-@dataclass(frozen=True)
-class Action:
+class Action(NamedTuple):
     case: str
     kind: str  # check, reassign, callback_overdue, reply_overdue, update_overdue, escalation_due
     due: datetime
@@ -53,11 +50,11 @@ class Action:
         }
 
 
-@dataclass
 class Outcome:
-    actions: list[Action] = field(default_factory=list)
-    changed: list[Path] = field(default_factory=list)
-    broken: list[str] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.actions: list[Action] = []
+        self.changed: list[str] = []
+        self.broken: list[str] = []
 
 
 def run(store: Store, cfg: Config, index: OpenIndex, now: datetime, dry_run: bool) -> Outcome:
