@@ -204,11 +204,18 @@ def test_case_ids_are_accepted_as_read_out(repo: Repo) -> None:
 
 
 def test_every_command_has_help() -> None:
+    import click
     from click.testing import CliRunner
 
-    from casectl.cli import cli
+    from casectl.cli import COMMANDS, cli
 
-    for name, command in cli.commands.items():
+    ctx = click.Context(cli)
+    assert cli.list_commands(ctx) == sorted(COMMANDS)
+    for name in COMMANDS:
+        command = cli.get_command(ctx, name)
+        assert command is not None and command.name == name, name
         assert command.help and len(command.help) > 20, name
         result = CliRunner().invoke(cli, [name, "--help"])
         assert result.exit_code == 0 and "Usage:" in result.output, name
+    overview = CliRunner().invoke(cli, ["--help"]).output
+    assert all(name in overview for name in COMMANDS)

@@ -1,0 +1,159 @@
+"""What every command shares: the run's repository, config and clock, and recording a step."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import cached_property
+from typing import Any
+
+import click
+
+from casectl import clock, model
+from casectl.config import Config, Person
+from casectl.errors import CasectlError
+from casectl.model import Case
+from casectl.store import Store
+
+Step = Callable[[Case, Person, datetime], dict[str, Any]]
+
+
+class App:
+    """What one run works on: found and read lazily, once."""
+
+    def __init__(self, repo: str | None) -> None:
+        self.repo = repo
+
+    @cached_property
+    def root(self) -> str:
+        from casectl.store import find_root
+
+        return find_root(self.repo)
+
+    @cached_property
+    def cfg(self) -> Config:
+        from casectl import config, gitrepo
+
+        cfg = config.load(self.root)
+        gitrepo.warn_if_no_driver(self.root, click.echo)
+        return cfg
+
+    @cached_property
+    def store(self) -> Store:
+        return Store(self.root)
+
+    @cached_property
+    def now(self) -> datetime:
+        return clock.now(self.cfg.zone)
+
+    def at(self, text: str | None) -> datetime:
+        return clock.parse_time(text, self.cfg.zone, self.now, "--at") if text else self.now
+
+    def index(self) -> Any:
+        from casectl.index import OpenIndex
+
+        return OpenIndex(self.store, self.cfg)
+
+    def commit(
+        self,
+        paths: list[str],
+        person: Person | None,
+        case_id: str,
+        what: str,
+        body: str,
+        no_commit: bool,
+        new: bool = False,
+    ) -> None:
+        """Commit the step's files as the person who acted (`new`: files git does not know)."""
+        from casectl import gitrepo
+
+        if no_commit or not self.cfg.commit or not gitrepo.is_repo(self.root):
+            return
+        who = person.id if person else "sweep"
+        author = (
+            (person.name, person.email or f"{person.id}@casectl")
+            if person
+            else (self.cfg.bot_name, self.cfg.bot_email)
+        )
+        message = f"{case_id}: {what} ({who})\n\n{body.rstrip()}\n\nCase: {case_id}\n"
+        try:
+            gitrepo.commit(self.root, paths, author, message, new)
+        except CasectlError as err:
+            raise CasectlError(f"recorded in the case file, but not committed: {err}") from None
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def acting(f: Callable[..., Any]) -> Callable[..., Any]:
+    """--by, --at and --no-commit, shared by every command that records a step."""
+    f = click.option("--no-commit", is_flag=True, help="Write the case file but do not commit.")(f)
+    f = click.option(
+        "--at", "at_text", metavar="TIME", help="When the step happened (default: now)."
+    )(f)
+    return click.option(
+        "--by",
+        envvar="CASECTL_USER",
+        metavar="ID",
+        help="Who acts: a roster id (default: $CASECTL_USER).",
+    )(f)
+
+
+def as_json(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--json", "json_out", is_flag=True, help="Print one JSON document.")(f)
+
+
+def record(
+    app: App,
+    case_id: str,
+    by: str | None,
+    at_text: str | None,
+    no_commit: bool,
+    step: Step,
+    what: Callable[[dict[str, Any]], str],
+) -> Case:
+    """Load the case under the lock, take the step, write it, commit it."""
+    person = model.actor(app.cfg, by)
+    at = app.at(at_text)
+    with app.store.lock():
+        path = app.store.locate(case_id)
+        from casectl.store import read_case
+
+        case = read_case(path)
+        event = step(case, person, at)
+        changed = app.store.save(case, path)
+        moved = len(changed) > 1  # a close or reopen moved the file to a path git does not know
+        app.commit(changed, person, case.id, what(event), event_yaml(event), no_commit, moved)
+    return case
+
+
+def event_yaml(event: dict[str, Any]) -> str:
+    from casectl import yamlio
+
+    return yamlio.dump([model.ordered(event)]).decode()
+
+
+# --- commands --------------------------------------------------------------------------
+
+
+def show_json(app: App, case: Case) -> str:
+    from casectl import deadlines, render
+
+    return render.to_json(
+        render.case_document(case, deadlines.compute(case, app.cfg), app.cfg, app.now)
+    )
+
+
+def normalize(case_id: str) -> str:
+    from casectl.ids import normalize_case_id
+
+    return normalize_case_id(case_id)
+
+
+def count(items: list[Any], noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
+
+
+def first_line(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= 60 else line[:57] + "..."

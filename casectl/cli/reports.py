@@ -1,0 +1,163 @@
+"""What people read: show, list, roster, history; and the cron job, sweep."""
+
+from __future__ import annotations
+
+import click
+
+from casectl.cli.app import (
+    App,
+    as_json,
+    count,
+    pass_app,
+    show_json,
+)
+from casectl.errors import CasectlError
+
+
+@click.command()
+@click.argument("case_id", metavar="CASE")
+@as_json
+@pass_app
+def show(app: App, case_id: str, json_out: bool) -> None:
+    """Show one case: its record, deadlines, and process record.
+
+    Example: casectl show 261126-K7Q3M
+    """
+    from casectl import deadlines, render
+
+    case = app.store.load(case_id)
+    found = deadlines.compute(case, app.cfg)
+    if json_out:
+        click.echo(show_json(app, case))
+    else:
+        click.echo(render.show(case, found, app.cfg, app.now))
+
+
+@click.command("list")
+@click.option(
+    "--status",
+    type=click.Choice(["open", "closed", "all"]),
+    default="open",
+    show_default=True,
+    help="Which cases.",
+)
+@click.option("--assignee", metavar="ID", help="Only cases assigned to this engineer.")
+@click.option("--severity", type=int, help="Only cases of this severity.")
+@click.option("--customer", help="Only customers whose name contains this text.")
+@click.option("--overdue", is_flag=True, help="Only cases with a missed deadline.")
+@click.option(
+    "--due-within", metavar="DURATION", help="Only cases with a deadline due within, e.g. 30m."
+)
+@click.option("--limit", default=100, show_default=True, help="Show at most N cases (0: all).")
+@as_json
+@pass_app
+def list_(
+    app: App,
+    status: str,
+    assignee: str | None,
+    severity: int | None,
+    customer: str | None,
+    overdue: bool,
+    due_within: str | None,
+    limit: int,
+    json_out: bool,
+) -> None:
+    """List cases, newest first, with the next deadline and who owes it.
+
+    Example: casectl list --overdue
+    """
+    from casectl import listing
+
+    window = None
+    if due_within:
+        from casectl.durations import parse_duration
+
+        try:
+            window = parse_duration(due_within)
+        except ValueError as err:
+            raise click.BadParameter(str(err), param_hint="--due-within") from None
+    wanted = listing.Filter(status, assignee, severity, customer, overdue, window)
+    selected = listing.select(app.store, app.cfg, app.index(), wanted, app.now)
+    shown = listing.rows(selected[:limit] if limit > 0 else selected, app.cfg, app.now)
+    click.echo(listing.render_rows(shown, json_out), nl=bool(shown) or json_out)
+    if len(shown) < len(selected):
+        click.echo(f"({len(shown)} of {len(selected)} cases shown; --limit 0 shows all)", err=True)
+
+
+@click.command()
+@click.option("--dry-run", is_flag=True, help="Show what is due; record nothing.")
+@click.option("--no-commit", is_flag=True, help="Record the actions but do not commit.")
+@as_json
+@pass_app
+def sweep(app: App, dry_run: bool, no_commit: bool, json_out: bool) -> None:
+    """Check every open case's deadlines now and act: the cron job.
+
+    Reports staged callback checks, reassigns missed callbacks to the next
+    engineer on the roster (telling the manager), and reports missed reply,
+    update and escalation deadlines. Prints nothing when nothing is due.
+
+    Example (crontab): */5 * * * * casectl --repo /srv/cases sweep
+    """
+    from casectl import render
+    from casectl import sweep as sweeping
+
+    with app.store.lock():
+        outcome = sweeping.run(app.store, app.cfg, app.index(), app.now, dry_run)
+        if outcome.changed:
+            cases = sorted({a.case for a in outcome.actions})
+            body = "\n".join(f"{a.case}: {a.kind} {a.deadline}" for a in outcome.actions)
+            trailers = "\n".join(f"Case: {c}" for c in cases)
+            what = f"{count(outcome.actions, 'action')} on {count(cases, 'case')}"
+            app.commit(outcome.changed, None, "sweep", what, f"{body}\n\n{trailers}", no_commit)
+    if json_out:
+        document = {
+            "now": app.now.isoformat(),
+            "dry_run": dry_run,
+            "actions": [a.document() for a in outcome.actions],
+            "broken": outcome.broken,
+        }
+        click.echo(render.to_json(document))
+    elif outcome.actions:
+        click.echo(render.sweep(outcome.actions, app.cfg))
+    for problem in outcome.broken:
+        click.echo(f"casectl sweep: skipped {problem}", err=True)
+    if outcome.broken:
+        raise SystemExit(1)
+
+
+@click.command()
+@as_json
+@pass_app
+def roster(app: App, json_out: bool) -> None:
+    """Who is who: id, name, roles, phone, e-mail, and whether on duty now.
+
+    Example: casectl roster --json
+    """
+    from casectl import render
+
+    people, text = render.roster(app.cfg, app.now)
+    click.echo(render.to_json(people) if json_out else text)
+
+
+@click.command()
+@click.argument("case_id", metavar="CASE")
+@click.option("--diff", is_flag=True, help="The git commits that touched the case, with diffs.")
+@as_json
+@pass_app
+def history(app: App, case_id: str, diff: bool, json_out: bool) -> None:
+    """A case's steps in time order: when, who, what; with --diff, its git commits.
+
+    Example: casectl history 261126-K7Q3M --diff
+    """
+    from casectl import gitrepo, render
+
+    case = app.store.load(case_id)
+    if diff:
+        if not gitrepo.is_repo(app.root):
+            raise CasectlError(f"{app.root} is not a git repository: no commits to show")
+        paths = list(gitrepo.case_paths(case.id))
+        click.echo(gitrepo.log_case(app.root, paths), nl=False)
+    elif json_out:
+        click.echo(render.to_json(render.case_document(case, [], app.cfg, app.now)["events"]))
+    else:
+        click.echo(render.history(case))
