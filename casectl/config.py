@@ -5,6 +5,8 @@ Every mistake is a ConfigError naming the file, the key and what was expected.
 
 from __future__ import annotations
 
+import marshal
+import os
 from datetime import date, timedelta
 from os.path import join
 from typing import Any, NamedTuple
@@ -14,6 +16,7 @@ from casectl.calendars import Calendar, Interval, parse_hours
 from casectl.durations import parse_duration
 from casectl.errors import ConfigError
 
+STATE_DIR = ".casectl"  # derived, never committed: lock, open-case index, config cache
 ROLES = ("manager", "duty", "first-line", "senior", "field", "sales", "sales-manager")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEADLINE_KINDS = ("callback", "reply", "update", "escalation")
@@ -130,8 +133,7 @@ def _shown(value: Any) -> str:
 
 def load(root: str) -> Config:
     """Read and check both files of the repository at `root`."""
-    severity = _read(join(root, "severity.yaml"), "severity.yaml")
-    roster = _read(join(root, "roster.yaml"), "roster.yaml")
+    severity, roster = _read_both(root)
     r = _Reader("severity.yaml")
     top = r.mapping(severity, "top level", ("timezone", "calendars", "levels", "git", "due_soon"))
     zone = _zone(r, top.get("timezone", "UTC"), "timezone")
@@ -151,6 +153,46 @@ def load(root: str) -> Config:
         bot_email=str(git.get("bot_email", "casectl@localhost")),
         due_soon=r.duration(top.get("due_soon", "30m"), "due_soon"),
     )
+
+
+def _read_both(root: str) -> tuple[Any, Any]:
+    """Both files' YAML, from a derived cache while neither file changed.
+
+    libyaml spends 3-4 ms building these two documents, every command pays it, and
+    `marshal` loads them in microseconds. Dates are kept as ISO text, which the
+    checks accept just as well.
+    """
+    names = ("severity.yaml", "roster.yaml")
+    cache = join(root, STATE_DIR, "config-cache")
+    try:
+        stats = [os.stat(join(root, n)) for n in names]
+    except OSError:
+        return tuple(_read(join(root, n), n) for n in names)  # type: ignore[return-value]
+    stamp = [(st.st_ino, st.st_size, st.st_mtime_ns) for st in stats]
+    try:
+        with open(cache, "rb") as f:
+            saved, documents = marshal.loads(f.read())
+        if saved == stamp:
+            return documents  # type: ignore[no-any-return]
+    except (OSError, EOFError, ValueError, TypeError):
+        pass
+    documents = tuple(_plain(_read(join(root, n), n)) for n in names)
+    try:
+        os.makedirs(join(root, STATE_DIR), exist_ok=True)
+        with open(f"{cache}.{os.getpid()}", "wb") as f:
+            f.write(marshal.dumps((stamp, documents)))
+        os.replace(f"{cache}.{os.getpid()}", cache)
+    except (OSError, ValueError):
+        pass  # a read-only repository, or YAML marshal cannot hold: read the files each time
+    return documents  # type: ignore[return-value]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value.isoformat() if isinstance(value, date) else value
 
 
 def _read(path: str, name: str) -> Any:

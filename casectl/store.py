@@ -18,11 +18,11 @@ from os.path import isfile, join
 from typing import Any
 
 from casectl import yamlio
+from casectl.config import STATE_DIR
 from casectl.errors import BrokenCaseError, CasectlError, NotFoundError, RefusedError
 from casectl.ids import new_case_id, normalize_case_id
 from casectl.model import Case
 
-STATE_DIR = ".casectl"  # derived, never committed: the lock and the open-case index
 # Paths are plain strings: pathlib costs 4 ms of start-up, a twentieth of a command.
 
 

@@ -101,3 +101,10 @@ def test_config_mistakes(repo: Repo, refused, name: str, change, message: str) -
 def test_broken_yaml_names_the_file(repo: Repo, refused) -> None:  # type: ignore[no-untyped-def]
     (repo.root / "roster.yaml").write_text("engineers: [\n", encoding="utf-8")
     assert refused("roster").startswith("roster.yaml: not valid YAML: ")
+
+
+def test_an_edited_roster_is_read_again(repo: Repo) -> None:
+    assert "冯雪" in repo.ok("roster")
+    edit(repo, "roster.yaml", lambda d: d["engineers"][-1].update(name="冯小雪"))
+    assert "冯小雪" in repo.ok("roster")
+    assert (repo.root / ".casectl" / "config-cache").exists()
