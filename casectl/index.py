@@ -2,7 +2,9 @@
 
 Kept in `.casectl/open-index` (never committed; delete it at will). An entry is
 trusted while its file's inode, size and mtime are unchanged and roster.yaml and
-severity.yaml are as they were; anything else is parsed again. Only
+severity.yaml are as they were; anything else is parsed again. A hand edit made
+in place (not by renaming, as casectl, git and most editors do) is noticed at the
+next change in the folder; deleting the index rebuilds it. Only
 `cases/open/` is read, so closed cases cost nothing here. Entries are plain
 tuples in `marshal` format, which loads 10,000 of them in a few milliseconds;
 the format is tied to this Python version, so the cache is rebuilt for another.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import marshal
 import os
 import sys
+import time
 from typing import Any, NamedTuple
 
 from casectl import deadlines
@@ -56,6 +59,9 @@ def summarize(case: Case, cfg: Config) -> Summary:
     )  # fmt: skip
 
 
+Entry = tuple[tuple[int, int, int], tuple]  # the file's (inode, size, mtime), its Summary
+
+
 def _signature(st: os.stat_result) -> tuple[int, int, int]:
     return (st.st_ino, st.st_size, st.st_mtime_ns)
 
@@ -71,23 +77,36 @@ class OpenIndex:
         names = ("roster.yaml", "severity.yaml")
         return (FORMAT, *(_signature(os.stat(os.path.join(root, n))) for n in names))
 
-    def _load(self) -> dict[str, tuple[Any, tuple]]:
+    def _load(self) -> tuple[Any, dict[str, Entry], dict[str, str]]:
+        """(the folder's stamp when saved, entries by file name, broken files' errors)."""
         try:
             with open(self.path, "rb") as f:
-                header, entries = marshal.loads(f.read())  # load(f) reads piecemeal: 100x slower
+                header, stamp, entries, broken = marshal.loads(f.read())  # load(f): 100x slower
         except (OSError, EOFError, ValueError, TypeError):
-            return {}
-        return entries if header == self._header() else {}  # type: ignore[no-any-return]
+            return None, {}, {}
+        return (stamp, entries, broken) if header == self._header() else (None, {}, {})
 
-    def summaries(self) -> dict[str, Summary]:
-        """Every open case's summary, refreshed from the files that changed."""
-        cached = self._load()
-        entries: dict[str, tuple[Any, tuple]] = {}
+    def _entries(self) -> dict[str, Entry]:
+        """Every open case's entry, parsing only the files that changed.
+
+        Every write casectl or git makes replaces a file by rename, which changes the
+        folder's mtime; while that is as when the index was saved, no file was
+        replaced and none is stat-ed. A folder changed in the last two seconds is not
+        trusted (its mtime is coarse): those runs stat every file.
+        """
         try:
-            scan = os.scandir(self.store.open_dir)
+            folder = os.stat(self.store.open_dir)
         except FileNotFoundError:
             return {}
-        with scan:
+        stamp = (folder.st_ino, folder.st_mtime_ns)
+        saved, cached, broken = self._load()
+        if saved == stamp:
+            self.broken = list(broken.values())
+            return cached
+        entries: dict[str, Entry] = {}
+        self.broken = []
+        broken = {}
+        with os.scandir(self.store.open_dir) as scan:
             for entry in scan:
                 name = entry.name
                 if name.endswith(".yaml") and not name.startswith("."):
@@ -95,13 +114,26 @@ class OpenIndex:
                     hit = cached.get(name)
                     if hit is None or hit[0] != sig:
                         hit = self._parse(entry.path, sig)
-                    if hit is not None:
+                    if hit is None:
+                        broken[name] = self.broken[-1]
+                    else:
                         entries[name] = hit
-        if entries.keys() != cached.keys() or any(cached[n] is not e for n, e in entries.items()):
-            self._save(entries)
-        return {e[1][0]: Summary._make(e[1]) for e in entries.values()}
+        settled = time.time_ns() - folder.st_mtime_ns > 2_000_000_000
+        self._save(stamp if settled else None, entries, broken)
+        return entries
 
-    def _parse(self, path: str, sig: tuple[int, int, int]) -> tuple[Any, tuple] | None:
+    def summaries(self) -> dict[str, Summary]:
+        """Every open case's summary, by case id."""
+        return {e[1][0]: Summary._make(e[1]) for e in self._entries().values()}
+
+    def due(self, now: float) -> list[str]:
+        """The ids of the cases with a deadline the sweep has yet to act on by `now`."""
+        at = Summary._fields.index("sweep_at")
+        return sorted(
+            s[0] for _, s in self._entries().values() if s[at] is not None and s[at] <= now
+        )
+
+    def _parse(self, path: str, sig: tuple[int, int, int]) -> Entry | None:
         try:
             return sig, tuple(summarize(read_case(path), self.cfg))
         except BrokenCaseError as err:
@@ -110,7 +142,7 @@ class OpenIndex:
 
     def update(self, case: Case, path: str) -> None:
         """Record a case this process just wrote, so the next run need not parse it."""
-        entries = self._load()
+        _, entries, broken = self._load()
         if os.path.dirname(path) == self.store.open_dir and os.path.exists(path):
             entries[os.path.basename(path)] = (
                 _signature(os.stat(path)),
@@ -118,13 +150,13 @@ class OpenIndex:
             )
         else:
             entries.pop(f"{case.id}.yaml", None)
-        self._save(entries)
+        self._save(None, entries, broken)  # the folder changed: its next reader stats every file
 
-    def _save(self, entries: dict[str, tuple[Any, tuple]]) -> None:
+    def _save(self, stamp: Any, entries: dict[str, Entry], broken: dict[str, str]) -> None:
         os.makedirs(self.store.state_dir, exist_ok=True)
         tmp = f"{self.path}.{os.getpid()}.tmp"
         with open(tmp, "wb") as f:
-            f.write(marshal.dumps((self._header(), entries)))
+            f.write(marshal.dumps((self._header(), stamp, entries, broken)))
         os.replace(tmp, self.path)
 
     def loads(self) -> dict[str, int]:

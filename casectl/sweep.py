@@ -60,10 +60,8 @@ class Outcome:
 def run(store: Store, cfg: Config, index: OpenIndex, now: datetime, dry_run: bool) -> Outcome:
     """Sweep every open case whose next deadline is due; the caller holds the lock."""
     outcome = Outcome()
-    summaries = index.summaries()
+    due = index.due(now.timestamp())
     outcome.broken = index.broken
-    moment = now.timestamp()
-    due = sorted(i for i, s in summaries.items() if s.sweep_at is not None and s.sweep_at <= moment)
     for case_id in due:
         path = store.open_path(case_id)
         case = read_case(path)
