@@ -17,7 +17,13 @@ from pathlib import Path
 from casectl import initrepo, yamlio
 from casectl.ids import random_code
 
-CUSTOMERS = ["招商银行 数据中心", "中国移动 省公司", "国家电网 信息中心", "某省医保中心", "上海证券交易所"]
+CUSTOMERS = [
+    "招商银行 数据中心",
+    "中国移动 省公司",
+    "国家电网 信息中心",
+    "某省医保中心",
+    "上海证券交易所",
+]
 FAULTS = ["阵列控制器 CTL1 离线，业务切换到 CTL0", "存储复制链路告警，远端阵列不可达",
           "磁盘 HDD-0-12 故障，RAID 组降级", "主机多路径丢失两条路径，IO 延迟升高"]  # fmt: skip
 NOTES = ["已电话联系客户，收集阵列日志与 SIM 告警信息，初步判断为硬件故障。",

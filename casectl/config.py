@@ -62,16 +62,18 @@ class Config(NamedTuple):
     bot_name: str
     bot_email: str
     due_soon: timedelta
+    managers: frozenset[str]  # ids of everyone with the role manager
+
+    @property
+    def manager(self) -> Person:
+        """The manager to tell: the first in roster order."""
+        return next(p for p in self.people if p.id in self.managers)
 
     def person(self, person_id: str) -> Person | None:
         return next((p for p in self.people if p.id == person_id), None)
 
     def with_role(self, *roles: str) -> list[Person]:
         return [p for p in self.people if p.has(*roles)]
-
-    @property
-    def manager(self) -> Person:
-        return self.with_role("manager")[0]
 
 
 class _Reader:
@@ -152,6 +154,7 @@ def load(root: str) -> Config:
         bot_name=str(git.get("bot_name", "casectl sweep")),
         bot_email=str(git.get("bot_email", "casectl@localhost")),
         due_soon=r.duration(top.get("due_soon", "30m"), "due_soon"),
+        managers=frozenset(p.id for p in people if p.has("manager")),
     )
 
 

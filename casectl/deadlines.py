@@ -117,10 +117,9 @@ def compute(case: Case, cfg: Config) -> list[Deadline]:
             )
         )
     escalations = [e for e in cycle if e["type"] == "escalate"]
-    managers = {p.id for p in cfg.with_role("manager")}
     for which, within, done in (
         ("senior", level.escalate_senior, escalations),
-        ("manager", level.escalate_manager, [e for e in escalations if e["to"] in managers]),
+        ("manager", level.escalate_manager, [e for e in escalations if e["to"] in cfg.managers]),
     ):
         if within:
             found.append(
