@@ -127,8 +127,8 @@ def main() -> None:
             measure([CASECTL, "log", case_id, "检查", "--no-commit"], env),
             limit,
         )
-        opening = [CASECTL, "open", "--customer", "某客户", "--contact", "王工", "--contract", "HT-1",
-                   "--severity", "3", "--description", "基准测试", "--no-commit"]  # fmt: skip
+        opening = [CASECTL, "open", "--customer", "某客户", "--contact", "王工", "--contract",
+                   "HT-1", "--severity", "3", "--description", "基准测试", "--no-commit"]  # fmt: skip
         add(f"open --no-commit ({tag})", measure(opening, {**env, "CASECTL_USER": "li.na"}), limit)
         parse = parse_open(root)
         rows.append((f"libyaml parse of the open files ({tag})", parse, 0, "reference"))

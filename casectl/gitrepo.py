@@ -156,9 +156,11 @@ def sync(
             if pulled.returncode != 0 and not _resolve(root, merge_case, env):
                 if exists(join(root, ".git", "MERGE_HEAD")):
                     git(root, "merge", "--abort", check=False)
-                why = (pulled.stderr or pulled.stdout).strip().splitlines()[-1:]
+                said = (pulled.stderr or pulled.stdout).strip().splitlines()
+                # the driver's own words say more than git's last line
+                why = [line for line in said if "casectl merge-file:" in line] or said[-1:]
                 raise CasectlError(
-                    f"pull from {remote} failed, nothing was changed: {''.join(why)}"
+                    f"pull from {remote} failed, nothing was changed: {'; '.join(why)}"
                 )
             changed = git(root, "diff", "--name-only", before, "HEAD", "--", "cases")
             refile(changed.split())

@@ -128,3 +128,13 @@ def test_eight_processes_logging_at_once_keep_every_event(repo: Repo) -> None:
         assert p.returncode == 0, err
     texts = {e.get("text") for e in repo.show(case_id)["events"]}
     assert texts >= {f"step {i}" for i in range(8)}
+
+
+def test_without_libyaml_casectl_says_so(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from casectl.errors import CasectlError
+
+    monkeypatch.setattr(yamlio, "CSafeLoader", None)
+    with pytest.raises(CasectlError, match="PyYAML was built without libyaml"):
+        yamlio.load(b"a: 1")

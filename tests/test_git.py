@@ -189,6 +189,9 @@ def test_two_different_cases_under_one_id_is_a_reported_conflict(
     result = b.run("sync", by=None)
     assert result.exit_code == 1
     assert "pull from origin failed, nothing was changed" in result.stderr
+    assert (
+        f"two different cases were opened as {case_id} (另一家客户 and 招商银行)" in result.stderr
+    )
     assert git(b.root, "rev-parse", "HEAD") == head
     assert git(b.root, "status", "--porcelain") == ""
 

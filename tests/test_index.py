@@ -41,7 +41,9 @@ def test_a_new_severity_yaml_rebuilds_the_index(repo: Repo) -> None:
     settle(repo)
     assert json.loads(repo.ok("list", "--json", "--overdue", now="2026-11-26 15:30"))  # reply: 1h
     path = repo.root / "severity.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("reply: 1h", "reply: 2h"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("reply: 1h", "reply: 2h"), encoding="utf-8"
+    )
     assert json.loads(repo.ok("list", "--json", "--overdue", now="2026-11-26 15:30")) == []
     [row] = json.loads(repo.ok("list", "--json", now="2026-11-26 15:30"))
     assert (row["next"], row["due"]) == ("first reply", "2026-11-26T16:05:00+08:00")

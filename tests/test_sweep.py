@@ -231,3 +231,24 @@ def test_show_deadline_states(repo: Repo) -> None:
         states["callback by zhang.wei"] == "due soon" and states["escalate to manager"] == "pending"
     )
     assert repo.show(case_id, now="2026-11-26 14:30")["next_step"]["owner"] == "li.na"
+
+
+def test_every_way_of_opening_starts_the_clocks(repo: Repo) -> None:
+    """Znuny #514: some ways of creating a case never started its clocks."""
+    by_assign = repo.open_case(now="2026-11-26 14:05")
+    later = repo.open_case(assign=None, now="2026-11-26 14:05")
+    repo.ok("assign", later, "--next", now="2026-11-26 14:05")
+    auto = repo.ok("open", "--customer", "c", "--contact", "d", "--no-contract", "--approved-by",
+                   "wang.jianguo", "--severity", "2", "--description", "e", "--source", "alarm",
+                   "--auto-assign", now="2026-11-26 14:05")  # fmt: skip
+    unassigned = repo.open_case(assign=None, now="2026-11-26 14:05")
+    reopened = repo.open_case(now="2026-11-26 13:00")
+    repo.ok("log", reopened, "回电", "--callback", by="zhang.wei", now="2026-11-26 13:10")
+    repo.ok("close", reopened, "--resolution", "ok", by="zhang.wei", now="2026-11-26 13:20")
+    repo.ok("reopen", reopened, "--reason", "复发", now="2026-11-26 14:05")
+    actions = sweep(repo, "2026-11-26 14:20")
+    checked = {a["case"] for a in actions if a["kind"] == "check"}
+    assert checked == {by_assign, later, auto, reopened}
+    assert [a["kind"] for a in sweep(repo, "2026-11-26 15:05") if a["case"] == unassigned] == [
+        "reply_overdue"
+    ]

@@ -1,0 +1,34 @@
+"""Durations as written in severity.yaml."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from casectl.durations import format_duration, parse_duration
+
+
+@pytest.mark.parametrize(
+    ("text", "minutes"),
+    [("45m", 45), ("1h30m", 90), ("2d", 2880), ("1d2h3m", 1563), ("PT45M", 45), ("P1DT2H", 1560),
+     ("pt15m", 15), (" 15m ", 15)],
+)  # fmt: skip
+def test_accepted_forms(text: str, minutes: int) -> None:
+    assert parse_duration(text) == timedelta(minutes=minutes)
+
+
+@pytest.mark.parametrize(
+    "text", ["", "45", "m", "1.5h", "PT", "P", "45 m", "-5m", "1h 30m", "soon"]
+)
+def test_refused_forms(text: str) -> None:
+    with pytest.raises(ValueError, match="expected a duration such as 45m, 1h30m, 2d or PT45M"):
+        parse_duration(text)
+
+
+@given(st.integers(min_value=1, max_value=10**7))
+def test_format_is_the_inverse(seconds: int) -> None:
+    delta = timedelta(seconds=seconds)
+    assert parse_duration(format_duration(delta)) == delta
