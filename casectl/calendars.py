@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 Interval = tuple[int, int]  # minutes after local midnight, [start, end), end <= 1440
 ZERO = timedelta(0)
 _SEARCH_DAYS = 5 * 366  # a calendar with no working time this long is a mistake
+_FIXED: dict[timedelta, timezone] = {}  # one tzinfo per UTC offset
 # (calendar, local date) -> that day's working periods
 _PERIODS: dict[tuple[Any, date], list[tuple[datetime, datetime]]] = {}
 
@@ -107,7 +108,11 @@ def fixed(at: datetime, zone: tzinfo) -> datetime:
     """`at` in `zone`, with the offset fixed: aware datetimes sharing one ZoneInfo compare
     by wall time and ignore `fold`, so 02:00 CET would sort before 02:45 CEST."""
     local = at.astimezone(zone)
-    return local.replace(tzinfo=timezone(local.utcoffset()))  # type: ignore[arg-type]
+    offset = local.utcoffset()
+    fixed_zone = _FIXED.get(offset)  # type: ignore[arg-type]
+    if fixed_zone is None:
+        fixed_zone = _FIXED[offset] = timezone(offset)  # type: ignore[index,arg-type]
+    return local.replace(tzinfo=fixed_zone)
 
 
 def parse_hours(spans: list[list[str]] | list[str]) -> tuple[Interval, ...]:

@@ -17,12 +17,14 @@ deadline from its anchor with the new limits, so nothing stale stays overdue.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
 from casectl.calendars import Calendar
 from casectl.config import Config, Level
 from casectl.model import CONTACTS, Case
+
+_NEVER = datetime.max.replace(tzinfo=timezone.utc)  # sorts a paused deadline last
 
 
 class Deadline(NamedTuple):
@@ -49,22 +51,30 @@ def state_of(met: bool, due: float | None, now: float, soon: float) -> str:
     return "due soon" if due - now <= soon else "pending"
 
 
-def compute(case: Case, cfg: Config) -> list[Deadline]:
-    """Every deadline of the case's current clocks, in order of due time; none when closed."""
+def compute(case: Case, cfg: Config, include_met: bool = True) -> list[Deadline]:
+    """The deadlines of the case's current clocks, in order of due time; none when closed.
+
+    Without `include_met`, deadlines already met are left out (and their due times,
+    the costly part, never computed): all the open-case index needs.
+    """
     s = case.state
-    if s.status == "closed":
-        return []
     level = cfg.levels.get(s.severity)
-    if level is None:
+    if s.status == "closed" or level is None:
         return []
     events = case.events
     start = max(i for i, e in enumerate(events) if e["type"] in ("open", "reopen"))
     cycle = events[start:]
     opened = cycle[0]
     contacts = [e for e in cycle if e["type"] in CONTACTS]
-    pauses = _pauses(cycle)
-    clock = _Clock(level, pauses)
-    found = []
+    clock = _Clock(level, _pauses(cycle))
+    found: list[Deadline] = []
+
+    def add(
+        kind: str, key: str, label: str, begin: dict, amount: timedelta, met: Any, owner: Any
+    ) -> None:
+        if met is None or include_met:
+            due = clock.add("callback" if kind == "check" else kind, begin["at"], amount)
+            found.append(Deadline(kind, key, label, due, met, owner))
 
     def first_contact(after: datetime) -> datetime | None:
         return next((e["at"] for e in contacts if e["at"] >= after), None)
@@ -72,49 +82,30 @@ def compute(case: Case, cfg: Config) -> list[Deadline]:
     if s.assignee:
         anchor = next((e for e in reversed(cycle) if e["type"] in ("assign", "reassign")), opened)
         limit = level.reassigned_callback if anchor["type"] == "reassign" else level.callback
-        due = clock.add("callback", anchor["at"], limit)
-        met = first_contact(anchor["at"])
-        reported = {e["deadline"]: e["at"] for e in cycle if e["type"] == "check"}
-        for check in level.checks:
-            if check < limit:
-                at = clock.add("callback", anchor["at"], check)
-                minutes = int(check.total_seconds() // 60)
-                key = f"check{minutes}@{anchor['id']}"
-                # a check is done when the sweep made it, or needless if the call came first
-                done = met if met and (at is None or met <= at) else reported.get(key)
-                found.append(Deadline("check", key, f"check {minutes}m", at, done, s.duty))
-        found.append(
-            Deadline(
-                "callback",
-                f"callback@{anchor['id']}",
-                f"callback by {s.assignee}",
-                due,
-                met,
-                s.assignee,
-            )
-        )
+        called = first_contact(anchor["at"])
+        checked = {e["deadline"]: e["at"] for e in cycle if e["type"] == "check"}
+        for check in (c for c in level.checks if c < limit):
+            minutes = int(check.total_seconds() // 60)
+            key = f"check{minutes}@{anchor['id']}"
+            # a check is done when the sweep made it, and needless once the customer was called
+            done = checked.get(key) or called
+            add("check", key, f"check {minutes}m", anchor, check, done, s.duty)
+        add("callback", f"callback@{anchor['id']}", f"callback by {s.assignee}", anchor, limit,
+            called, s.assignee)  # fmt: skip
     tag = f"s{s.severity}@"
-    found.append(
-        Deadline(
-            "reply",
-            f"reply/{tag}{opened['id']}",
-            "first reply",
-            clock.add("reply", opened["at"], level.reply),
-            first_contact(opened["at"]),
-            s.assignee or s.duty,
-        )
-    )
+    owner = s.assignee or s.duty
+    add("reply", f"reply/{tag}{opened['id']}", "first reply", opened, level.reply,
+        first_contact(opened["at"]), owner)  # fmt: skip
     if level.update and contacts:
         last = contacts[-1]
-        found.append(
-            Deadline(
-                "update",
-                f"update/{tag}{last['id']}",
-                "customer update",
-                clock.add("update", last["at"], level.update),
-                None,
-                s.assignee or s.duty,
-            )
+        add(
+            "update",
+            f"update/{tag}{last['id']}",
+            "customer update",
+            last,
+            level.update,
+            None,
+            owner,
         )
     escalations = [e for e in cycle if e["type"] == "escalate"]
     for which, within, done in (
@@ -122,17 +113,9 @@ def compute(case: Case, cfg: Config) -> list[Deadline]:
         ("manager", level.escalate_manager, [e for e in escalations if e["to"] in cfg.managers]),
     ):
         if within:
-            found.append(
-                Deadline(
-                    "escalation",
-                    f"escalation-{which}/{tag}{opened['id']}",
-                    f"escalate to {which}",
-                    clock.add("escalation", opened["at"], within),
-                    done[0]["at"] if done else None,
-                    cfg.manager.id,
-                )
-            )
-    return sorted(found, key=lambda d: (d.due is None, d.due.timestamp() if d.due else 0))
+            add("escalation", f"escalation-{which}/{tag}{opened['id']}", f"escalate to {which}",
+                opened, within, done[0]["at"] if done else None, cfg.manager.id)  # fmt: skip
+    return sorted(found, key=lambda d: (d.due is None, d.due or _NEVER))
 
 
 def _pauses(cycle: list[dict[str, Any]]) -> list[tuple[datetime, datetime | None]]:

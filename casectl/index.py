@@ -44,9 +44,8 @@ class Summary(NamedTuple):
 
 def summarize(case: Case, cfg: Config) -> Summary:
     s = case.state
-    found = deadlines.compute(case, cfg)
+    unmet = [d for d in deadlines.compute(case, cfg, include_met=False) if d.due is not None]
     acted = {e["deadline"] for e in case.events if "deadline" in e}
-    unmet = [d for d in found if d.met is None and d.due is not None]  # sorted by due time
     first = unmet[0] if unmet else None
     return Summary(
         case.id, s.severity, s.customer, s.assignee,
