@@ -30,16 +30,25 @@ def git(root: str, *args: str, env: dict[str, str] | None = None, check: bool = 
     return result.stdout
 
 
+BIG_INDEX = 2 << 20  # bytes of shared index, about 20,000 files
+
+
 def commit(
     root: str, paths: list[str], author: tuple[str, str], message: str, new: bool = False
 ) -> None:
     """Commit only `paths` (never `git add .`): others' edits stay out of it.
 
     `git commit -- PATHS` stages exactly those paths itself; a file git does not
-    know yet (`new`) must be added first.
+    know yet (`new`) must be added first. In a large repository that command
+    stats every tracked file and rebuilds a whole index from HEAD (0.25 s at
+    110,000 files), so there the commit is made from plumbing that touches only
+    the paths (0.06 s).
     """
     names = [os.path.relpath(p, root) for p in paths]
     identity = _identity(*author)
+    if _index_bytes(root) > BIG_INDEX:
+        _commit_paths(root, names, message, identity)
+        return
     # no auto-maintenance after each step (a second process); sync runs it instead
     commit = ["-c", "maintenance.auto=false", "-c", "gc.auto=0", "commit", "-q", "--no-verify"]
     if not new:
@@ -51,6 +60,26 @@ def commit(
                 raise
     git(root, "add", "-A", "--", *names)
     git(root, *commit, "-m", message, "--", *names, env=identity)
+
+
+def _commit_paths(root: str, names: list[str], message: str, identity: dict[str, str]) -> None:
+    """`git commit -- NAMES` from plumbing: stage the paths, write the tree, move HEAD."""
+    git(root, "update-index", "--add", "--remove", "--", *names)
+    tree = git(root, "write-tree").strip()
+    parent = git(root, "rev-parse", "--verify", "HEAD").strip()
+    made = git(root, "commit-tree", tree, "-p", parent, "-m", message, env=identity).strip()
+    subject = message.splitlines()[0]
+    git(root, "update-ref", "-m", f"commit: {subject}", "HEAD", made, parent)
+
+
+def _index_bytes(root: str) -> int:
+    """The size of this clone's index: the split index's shared part where there is one."""
+    gitdir = join(root, ".git")
+    try:
+        shared = [n for n in os.listdir(gitdir) if n.startswith("sharedindex.")]
+        return max(os.stat(join(gitdir, n)).st_size for n in shared or ["index"])
+    except OSError:
+        return 0
 
 
 ATTRIBUTES = (
@@ -73,7 +102,8 @@ def init(root: str) -> None:
 
 
 def install_driver(root: str) -> None:
-    """Register the merge driver in this clone's config (git never copies config).
+    """Register the merge driver and casectl's settings in this clone's config (git
+    never copies config): changed-path filters, index v4 and a split index.
 
     The driver runs this very Python, so it works whatever PATH git runs with.
     """
@@ -85,6 +115,9 @@ def install_driver(root: str) -> None:
     # changed-path Bloom filters keep `git log -- <case file>` fast on long histories
     git(root, "config", "core.commitGraph", "true")
     git(root, "config", "fetch.writeCommitGraph", "true")
+    # a step rewrites only its share of a large index, not all of it
+    git(root, "config", "index.version", "4")
+    git(root, "config", "core.splitIndex", "true")
 
 
 def has_driver(root: str) -> bool:
@@ -108,6 +141,13 @@ def warn_if_no_driver(root: str, say: Callable[..., object]) -> None:
 
 def write_commit_graph(root: str) -> None:
     git(root, "commit-graph", "write", "--reachable", "--changed-paths", "--split", check=False)
+
+
+def maintain(root: str) -> None:
+    """What git would do after each commit (casectl's steps skip it): pack loose objects
+    when there are many, and keep the commit-graph current. Run by sync and sweep."""
+    git(root, "maintenance", "run", "--auto", "--quiet", check=False)
+    write_commit_graph(root)
 
 
 # (case id, base version, other versions) -> (path for the merged case, its content)
@@ -169,8 +209,7 @@ def sync(
             cwd=root, capture_output=True, text=True,
         )  # fmt: skip
         if pushed.returncode == 0:
-            git(root, "maintenance", "run", "--auto", "--quiet", check=False)
-            write_commit_graph(root)
+            maintain(root)
             return f"synced with {remote}/{branch}"
         if "rejected" not in pushed.stderr and "fetch first" not in pushed.stderr:
             raise CasectlError(f"push to {remote} failed: {pushed.stderr.strip().splitlines()[-1]}")

@@ -265,3 +265,24 @@ def test_a_step_after_a_no_commit_step_commits_the_file(repo: Repo) -> None:
         f"cases/open/{case_id}.yaml",
     ]
     assert git(repo.root, "status", "--porcelain") == ""
+
+
+def test_large_repositories_commit_through_plumbing(repo: Repo, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from casectl import gitrepo
+
+    monkeypatch.setattr(gitrepo, "BIG_INDEX", -1)
+    (repo.root / "notes.txt").write_text("私人笔记", encoding="utf-8")
+    case_id = repo.open_case()
+    repo.ok("log", case_id, "回电", "--callback", by="zhang.wei")
+    repo.ok("close", case_id, "--resolution", "ok", by="zhang.wei", now="2026-11-26 14:30")
+    log = git(repo.root, "log", "--format=%an|%s", "-3").splitlines()
+    assert log == [
+        f"张伟|{case_id}: closed (zhang.wei)",
+        f"张伟|{case_id}: callback: 回电 (zhang.wei)",
+        f"李娜|{case_id}: opened, severity 1, 招商银行, assigned to zhang.wei (li.na)",
+    ]
+    assert git(repo.root, "ls-files", "cases").split() == [f"cases/closed/2026/11/{case_id}.yaml"]
+    assert git(repo.root, "status", "--porcelain") == "?? notes.txt\n"
+    assert "reflog" not in git(repo.root, "reflog", "-1", "--format=%gs") and "closed" in git(
+        repo.root, "reflog", "-1", "--format=%gs"
+    )

@@ -98,7 +98,7 @@ def sweep(app: App, dry_run: bool, no_commit: bool, json_out: bool) -> None:
 
     Example (crontab): */5 * * * * casectl --repo /srv/cases sweep
     """
-    from casectl import render
+    from casectl import gitrepo, render
     from casectl import sweep as sweeping
 
     with app.store.lock():
@@ -109,6 +109,8 @@ def sweep(app: App, dry_run: bool, no_commit: bool, json_out: bool) -> None:
             trailers = "\n".join(f"Case: {c}" for c in cases)
             what = f"{count(outcome.actions, 'action')} on {count(cases, 'case')}"
             app.commit(outcome.changed, None, "sweep", what, f"{body}\n\n{trailers}", no_commit)
+            if not no_commit and app.cfg.commit and gitrepo.is_repo(app.root):
+                gitrepo.maintain(app.root)  # steps skip git's auto-maintenance; cron does it
     if json_out:
         document = {
             "now": app.now.isoformat(),
