@@ -11,7 +11,7 @@ from typing import Any
 
 from casectl.config import Config
 from casectl.deadlines import Deadline
-from casectl.model import Case
+from casectl.model import EVENT_KEYS, Case
 
 
 def when(at: datetime | None) -> str:
@@ -145,24 +145,19 @@ def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> s
     return "\n".join(out)
 
 
+# what the process record shows of an event beyond who, when, what kind, and its text
+_DETAIL_KEYS = [
+    k for k in EVENT_KEYS if k not in ("id", "at", "by", "type", "text", "deadline", "due")
+]
+
+
 def _event_detail(e: dict[str, Any]) -> str:
     parts = []
-    for key in (
-        "severity",
-        "from",
-        "to",
-        "rma",
-        "part",
-        "qty",
-        "serial",
-        "owner",
-        "status",
-        "notify",
-        "reason",
-    ):
-        value = e.get(key)
-        if value is not None and e["type"] != "open":
-            parts.append(f"{key}={','.join(value) if isinstance(value, list) else value}")
+    if e["type"] != "open":  # the intake is shown in the record above
+        for key in _DETAIL_KEYS:
+            value = e.get(key)
+            if value is not None:
+                parts.append(f"{key}={','.join(value) if isinstance(value, list) else value}")
     text = e.get("text", "")
     return " ".join(parts) + (" " if parts and text else "") + text
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from functools import cached_property
-from typing import Any
+from functools import cached_property, wraps
+from typing import Any, NamedTuple
 
 import click
 
@@ -85,18 +85,30 @@ class App:
 pass_app = click.make_pass_decorator(App)
 
 
+class Acting(NamedTuple):
+    """Who records a step, when it happened, and whether to commit it."""
+
+    by: str | None
+    at: str | None
+    no_commit: bool
+
+
 def acting(f: Callable[..., Any]) -> Callable[..., Any]:
-    """--by, --at and --no-commit, shared by every command that records a step."""
-    f = click.option("--no-commit", is_flag=True, help="Write the case file but do not commit.")(f)
-    f = click.option(
-        "--at", "at_text", metavar="TIME", help="When the step happened (default: now)."
-    )(f)
-    return click.option(
-        "--by",
-        envvar="CASECTL_USER",
-        metavar="ID",
-        help="Who acts: a roster id (default: $CASECTL_USER).",
-    )(f)
+    """--by, --at and --no-commit, handed to the command as one `act: Acting`."""
+
+    @wraps(f)
+    def command(*args: Any, by: str | None, at: str | None, no_commit: bool, **kw: Any) -> Any:
+        return f(*args, act=Acting(by, at, no_commit), **kw)
+
+    options = [
+        click.option("--by", envvar="CASECTL_USER", metavar="ID",
+                     help="Who acts: a roster id (default: $CASECTL_USER)."),
+        click.option("--at", metavar="TIME", help="When the step happened (default: now)."),
+        click.option("--no-commit", is_flag=True, help="Write the case file but do not commit."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 def as_json(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -104,17 +116,11 @@ def as_json(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def record(
-    app: App,
-    case_id: str,
-    by: str | None,
-    at_text: str | None,
-    no_commit: bool,
-    step: Step,
-    what: Callable[[dict[str, Any]], str],
+    app: App, case_id: str, act: Acting, step: Step, what: Callable[[dict[str, Any]], str]
 ) -> Case:
     """Load the case under the lock, take the step, write it, commit it."""
-    person = model.actor(app.cfg, by)
-    at = app.at(at_text)
+    person = model.actor(app.cfg, act.by)
+    at = app.at(act.at)
     with app.store.lock():
         path = app.store.locate(case_id)
         from casectl.store import read_case
@@ -123,7 +129,7 @@ def record(
         event = step(case, person, at)
         changed = app.store.save(case, path)
         moved = len(changed) > 1  # a close or reopen moved the file to a path git does not know
-        app.commit(changed, person, case.id, what(event), event_yaml(event), no_commit, moved)
+        app.commit(changed, person, case.id, what(event), event_yaml(event), act.no_commit, moved)
     return case
 
 

@@ -9,6 +9,7 @@ import click
 
 from casectl import model
 from casectl.cli.app import (
+    Acting,
     App,
     acting,
     as_json,
@@ -57,9 +58,7 @@ def open_(
     source: str,
     assign_to: str | None,
     auto_assign: bool,
-    by: str | None,
-    at_text: str | None,
-    no_commit: bool,
+    act: Acting,
     json_out: bool,
 ) -> None:
     """Open a case from a hotline call, e-mail or alarm; prints its id.
@@ -71,8 +70,8 @@ def open_(
         raise click.UsageError("give either --contract NO or --no-contract --approved-by ID")
     if assign_to and auto_assign:
         raise click.UsageError("give --assign ID or --auto-assign, not both")
-    person = model.actor(app.cfg, by)
-    at = app.at(at_text)
+    person = model.actor(app.cfg, act.by)
+    at = app.at(act.at)
     with app.store.lock():
         case = model.open_case(
             app.cfg,
@@ -95,7 +94,7 @@ def open_(
         what = f"opened, severity {severity}, {customer}" + (
             f", assigned to {assign_to}" if assign_to else ""
         )
-        app.commit([path], person, case.id, what, event_yaml(case.events[0]), no_commit, True)
+        app.commit([path], person, case.id, what, event_yaml(case.events[0]), act.no_commit, True)
     click.echo(show_json(app, case) if json_out else case.id)
 
 
@@ -110,9 +109,7 @@ def assign(
     case_id: str,
     engineer: str | None,
     next_: bool,
-    by: str | None,
-    at_text: str | None,
-    no_commit: bool,
+    act: Acting,
 ) -> None:
     """Assign the case to an engineer; starts the callback clock.
 
@@ -125,7 +122,7 @@ def assign(
         to = engineer or model.pick_next(app.cfg, app.index().loads(), at, case.state.assignee).id
         return model.assign(case, app.cfg, person, at, to)
 
-    record(app, case_id, by, at_text, no_commit, step, lambda e: f"assigned to {e['to']}")
+    record(app, case_id, act, step, lambda e: f"assigned to {e['to']}")
     click.echo(f"{normalize(case_id)} assigned")
 
 
@@ -148,9 +145,7 @@ def log(
     text: str,
     callback: bool,
     kind: str | None,
-    by: str | None,
-    at_text: str | None,
-    no_commit: bool,
+    act: Acting,
 ) -> None:
     """Record a step in the process record.
 
@@ -166,9 +161,7 @@ def log(
     record(
         app,
         case_id,
-        by,
-        at_text,
-        no_commit,
+        act,
         lambda case, person, at: model.log(case, person, at, text, step_kind),
         lambda e: f"{e['type']}: {first_line(text)}",
     )
@@ -186,9 +179,7 @@ def severity(
     case_id: str,
     level: int,
     reason: str,
-    by: str | None,
-    at_text: str | None,
-    no_commit: bool,
+    act: Acting,
 ) -> None:
     """Adjust the severity (assigned or escalation engineer, or the manager).
 
@@ -197,9 +188,7 @@ def severity(
     record(
         app,
         case_id,
-        by,
-        at_text,
-        no_commit,
+        act,
         lambda case, person, at: model.change_severity(case, app.cfg, person, at, level, reason),
         lambda e: f"severity {e['from']} -> {e['severity']}",
     )
@@ -217,9 +206,7 @@ def escalate(
     case_id: str,
     to: str,
     reason: str | None,
-    by: str | None,
-    at_text: str | None,
-    no_commit: bool,
+    act: Acting,
 ) -> None:
     """Designate the escalation engineer (the manager); records the escalation time.
 
@@ -228,9 +215,7 @@ def escalate(
     record(
         app,
         case_id,
-        by,
-        at_text,
-        no_commit,
+        act,
         lambda case, person, at: model.escalate(case, app.cfg, person, at, to, reason),
         lambda e: f"escalated to {e['to']}",
     )
@@ -256,9 +241,7 @@ def rma(
     serial: str | None,
     owner: str | None,
     status: str | None,
-    by: str | None,
-    at_text: str | None,
-    no_commit: bool,
+    act: Acting,
 ) -> None:
     """Record an RMA request, or its progress with RMA-ID --status.
 
@@ -274,9 +257,7 @@ def rma(
         record(
             app,
             case_id,
-            by,
-            at_text,
-            no_commit,
+            act,
             lambda case, person, at: model.rma_progress(case, person, at, rma_id, status),
             lambda e: f"{e['rma']} {e['status']}",
         )
@@ -287,9 +268,7 @@ def rma(
     case = record(
         app,
         case_id,
-        by,
-        at_text,
-        no_commit,
+        act,
         lambda case, person, at: model.rma_request(
             case, app.cfg, person, at, part=part, qty=qty, serial=serial, owner=owner
         ),
@@ -311,9 +290,7 @@ def close(
     resolution: str,
     force: bool,
     reason: str | None,
-    by: str | None,
-    at_text: str | None,
-    no_commit: bool,
+    act: Acting,
 ) -> None:
     """Close the case after agreeing with the customer.
 
@@ -326,9 +303,7 @@ def close(
     record(
         app,
         case_id,
-        by,
-        at_text,
-        no_commit,
+        act,
         lambda case, person, at: model.close(case, person, at, resolution, reason),
         lambda e: "closed" + (" (forced)" if reason else ""),
     )
@@ -340,9 +315,7 @@ def close(
 @click.option("--reason", required=True, help="Why the case is reopened.")
 @acting
 @pass_app
-def reopen(
-    app: App, case_id: str, reason: str, by: str | None, at_text: str | None, no_commit: bool
-) -> None:
+def reopen(app: App, case_id: str, reason: str, act: Acting) -> None:
     """Reopen a closed case; its clocks start afresh.
 
     Example: casectl reopen 261126-K7Q3M --reason "故障复现"
@@ -350,9 +323,7 @@ def reopen(
     record(
         app,
         case_id,
-        by,
-        at_text,
-        no_commit,
+        act,
         lambda case, person, at: model.reopen(case, person, at, reason),
         lambda e: "reopened",
     )
