@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from functools import cached_property, wraps
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
 
-from casectl import clock, model
+from casectl import clock, model, yamlio
 from casectl.config import Config, Person
 from casectl.errors import CasectlError
 from casectl.model import Case
-from casectl.store import Store
+from casectl.store import Store, find_root, read_case
+
+if TYPE_CHECKING:
+    from casectl.index import OpenIndex
 
 Step = Callable[[Case, Person, datetime], dict[str, Any]]
 
@@ -26,8 +29,6 @@ class App:
 
     @cached_property
     def root(self) -> str:
-        from casectl.store import find_root
-
         return find_root(self.repo)
 
     @cached_property
@@ -49,7 +50,7 @@ class App:
     def at(self, text: str | None) -> datetime:
         return clock.parse_time(text, self.cfg.zone, self.now, "--at") if text else self.now
 
-    def index(self) -> Any:
+    def index(self) -> OpenIndex:
         from casectl.index import OpenIndex
 
         return OpenIndex(self.store, self.cfg)
@@ -123,8 +124,6 @@ def record(
     at = app.at(act.at)
     with app.store.lock():
         path = app.store.locate(case_id)
-        from casectl.store import read_case
-
         case = read_case(path)
         event = step(case, person, at)
         changed = app.store.save(case, path)
@@ -134,8 +133,6 @@ def record(
 
 
 def event_yaml(event: dict[str, Any]) -> str:
-    from casectl import yamlio
-
     return yamlio.dump([model.ordered(event)]).decode()
 
 
