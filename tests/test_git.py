@@ -286,3 +286,13 @@ def test_large_repositories_commit_through_plumbing(repo: Repo, monkeypatch) -> 
     assert "reflog" not in git(repo.root, "reflog", "-1", "--format=%gs") and "closed" in git(
         repo.root, "reflog", "-1", "--format=%gs"
     )
+
+
+def test_a_sweep_commit_names_each_case_in_a_trailer(repo: Repo) -> None:
+    first = repo.open_case(now="2026-11-26 14:05")
+    second = repo.open_case(now="2026-11-26 14:06")
+    repo.ok("sweep", now="2026-11-26 14:21", by=None)
+    message = git(repo.root, "log", "-1", "--format=%an|%B")
+    assert message.startswith("casectl sweep|sweep: 2 actions on 2 cases (sweep)\n")
+    trailers = [line for line in message.splitlines() if line.startswith("Case: ")]
+    assert trailers == [f"Case: {c}" for c in sorted([first, second])]

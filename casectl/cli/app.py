@@ -59,13 +59,17 @@ class App:
         self,
         paths: list[str],
         person: Person | None,
-        case_id: str,
+        cases: list[str],
         what: str,
         body: str,
         no_commit: bool,
         new: bool = False,
     ) -> None:
-        """Commit the step's files as the person who acted (`new`: files git does not know)."""
+        """Commit the step's files as the person who acted (the bot when None).
+
+        The subject is `<case>: <what> (<who>)`, with a `Case:` trailer for each case;
+        `new`: some files are not known to git yet.
+        """
         from casectl import gitrepo
 
         if no_commit or not self.cfg.commit or not gitrepo.is_repo(self.root):
@@ -76,7 +80,9 @@ class App:
             if person
             else (self.cfg.bot_name, self.cfg.bot_email)
         )
-        message = f"{case_id}: {what} ({who})\n\n{body.rstrip()}\n\nCase: {case_id}\n"
+        label = cases[0] if len(cases) == 1 else "sweep"
+        trailers = "".join(f"Case: {case_id}\n" for case_id in cases)
+        message = f"{label}: {what} ({who})\n\n{body.rstrip()}\n\n{trailers}"
         try:
             gitrepo.commit(self.root, paths, author, message, new)
         except CasectlError as err:
@@ -128,7 +134,7 @@ def record(
         event = step(case, person, at)
         changed = app.store.save(case, path)
         moved = len(changed) > 1  # a close or reopen moved the file to a path git does not know
-        app.commit(changed, person, case.id, what(event), event_yaml(event), act.no_commit, moved)
+        app.commit(changed, person, [case.id], what(event), event_yaml(event), act.no_commit, moved)
     return case
 
 

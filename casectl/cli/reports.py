@@ -106,9 +106,8 @@ def sweep(app: App, dry_run: bool, no_commit: bool, json_out: bool) -> None:
         if outcome.changed:
             cases = sorted({a.case for a in outcome.actions})
             body = "\n".join(f"{a.case}: {a.kind} {a.deadline}" for a in outcome.actions)
-            trailers = "\n".join(f"Case: {c}" for c in cases)
             what = f"{count(outcome.actions, 'action')} on {count(cases, 'case')}"
-            app.commit(outcome.changed, None, "sweep", what, f"{body}\n\n{trailers}", no_commit)
+            app.commit(outcome.changed, None, cases, what, body, no_commit)
             if not no_commit and app.cfg.commit and gitrepo.is_repo(app.root):
                 gitrepo.maintain(app.root)  # steps skip git's auto-maintenance; cron does it
     if json_out:

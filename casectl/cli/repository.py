@@ -50,7 +50,7 @@ def sync(app: App) -> None:
         moved = app.store.refile(names)
         if moved:
             ids = sorted({os.path.basename(p)[: -len(".yaml")] for p in moved})
-            app.commit(moved, None, ", ".join(ids), "re-filed after merge", "", False, True)
+            app.commit(moved, None, ids, "re-filed by its status after a merge", "", False, True)
 
     def merge_case(case_id: str, base: bytes | None, sides: list[bytes]) -> tuple[str, bytes]:
         from casectl import merge

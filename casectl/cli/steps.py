@@ -94,7 +94,7 @@ def open_(
         what = f"opened, severity {severity}, {customer}" + (
             f", assigned to {assign_to}" if assign_to else ""
         )
-        app.commit([path], person, case.id, what, event_yaml(case.events[0]), act.no_commit, True)
+        app.commit([path], person, [case.id], what, event_yaml(case.events[0]), act.no_commit, True)
     click.echo(show_json(app, case) if json_out else case.id)
 
 
