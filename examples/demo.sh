@@ -32,6 +32,6 @@ late=$(CASECTL_USER=li.na casectl open --customer "某省医保中心" --contact
 at 16:46; step casectl sweep
 
 at 18:50
+step git -C "$repo" log --oneline
 step casectl list --status all
 step casectl show "$id"
-step git -C "$repo" log --oneline

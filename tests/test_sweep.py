@@ -252,3 +252,17 @@ def test_every_way_of_opening_starts_the_clocks(repo: Repo) -> None:
     assert [a["kind"] for a in sweep(repo, "2026-11-26 15:05") if a["case"] == unassigned] == [
         "reply_overdue"
     ]
+
+
+def test_a_step_recorded_while_the_sweep_runs_is_never_lost(repo: Repo) -> None:
+    cases = [repo.open_case(now="2026-11-26 14:05") for _ in range(6)]
+    env = {"CASECTL_NOW": "2026-11-26 15:00", "PATH": "/usr/bin:/bin", "CASECTL_USER": "zhang.wei"}
+    base = [sys.executable, "-m", "casectl", "--repo", str(repo.root)]
+    procs = [subprocess.Popen([*base, "sweep"], env=env, stdout=subprocess.DEVNULL)]
+    procs += [subprocess.Popen([*base, "log", c, "同时记录"], env=env) for c in cases]
+    for p in procs:
+        assert p.wait(timeout=60) in (0,)
+    for case_id in cases:
+        events = repo.show(case_id, now="2026-11-26 15:00")["events"]
+        assert [e["text"] for e in events if e["type"] == "note"] == ["同时记录"]
+        assert any(e["type"] == "reassign" for e in events)
