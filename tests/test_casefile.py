@@ -138,3 +138,14 @@ def test_without_libyaml_casectl_says_so(monkeypatch) -> None:  # type: ignore[n
     monkeypatch.setattr(yamlio, "CSafeLoader", None)
     with pytest.raises(CasectlError, match="PyYAML was built without libyaml"):
         yamlio.load(b"a: 1")
+
+
+def test_times_load_as_pyyaml_would_load_them() -> None:
+    import yaml
+
+    for text in ("2026-11-26T14:05:00+08:00", "2026-11-26 14:05:00+08:00", "2026-11-26T14:05:00Z",
+                 "2026-11-26T14:05:00.250000+05:30", "2026-11-26t14:05:00+08:00", "2026-01-01",
+                 "2026-11-26T14:05:00"):  # fmt: skip
+        document = f"at: {text}\n"
+        assert yamlio.load(document) == yaml.load(document, Loader=yaml.CSafeLoader), text
+    assert type(yamlio.load("d: 2026-01-01")["d"]).__name__ == "date"
