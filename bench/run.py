@@ -123,7 +123,8 @@ def main() -> None:
 
     for root, tag in ((small, "10k open"), (large, "10k open + 100k closed")):
         env = {**base_env, "CASECTL_REPO": str(root)}
-        case_id = sorted(os.listdir(root / "cases" / "open"))[0][:-5]
+        names = sorted(os.listdir(root / "cases" / "open"))
+        case_id = names[len(names) // 2][:-5]  # a generated case, as the generator made it
         index = root / ".casectl" / "open-index"
         add(
             f"sweep, cold: no index ({tag})",
@@ -146,11 +147,15 @@ def main() -> None:
         add(f"list, warm ({tag})", [CASECTL, "list"], env, "target <= 150 ms")
         add(f"list --json, warm ({tag})", [CASECTL, "list", "--json"], env, "")
         add(f"show ({tag})", [CASECTL, "show", case_id], env, "")
+        # the same realistic case each run: restore it, or every run would grow it
+        target = root / "cases" / "open" / f"{case_id}.yaml"
+        original = target.read_bytes()
         add(
             f"log --no-commit ({tag})",
             [CASECTL, "log", case_id, "检查", "--no-commit"],
             env,
             "target <= 1.25x",
+            before=lambda t=target, o=original: t.write_bytes(o),
         )
         opening = [
             CASECTL,
