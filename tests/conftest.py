@@ -16,6 +16,21 @@ from casectl.cli import cli
 T0 = "2026-11-26 14:05"  # a Thursday
 
 
+def open_args(severity: int = 1, contract: str | None = "HT-1", *extra: str) -> list[str]:
+    """`casectl open` with a minimal intake; no contract gives --no-contract."""
+    intake = [
+        "--customer",
+        "a",
+        "--contact",
+        "b",
+        "--severity",
+        str(severity),
+        "--description",
+        "d",
+    ]
+    return ["open", *intake, *(["--contract", contract] if contract else ["--no-contract"]), *extra]
+
+
 @dataclass
 class Repo:
     root: Path

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import Repo
+from conftest import Repo, open_args
 
 from casectl.cli import cli
 
@@ -241,20 +241,7 @@ def test_history_and_its_diff(repo: Repo) -> None:
 
 
 def test_a_step_after_a_no_commit_step_commits_the_file(repo: Repo) -> None:
-    case_id = repo.ok(
-        "open",
-        "--customer",
-        "a",
-        "--contact",
-        "b",
-        "--contract",
-        "c",
-        "--severity",
-        "2",
-        "--description",
-        "d",
-        "--no-commit",
-    )
+    case_id = repo.ok(*open_args(2, "HT-1", "--no-commit"))
     repo.ok("assign", case_id, "zhang.wei")
     assert git(repo.root, "show", "--name-only", "--format=%s", "HEAD").split() == [
         case_id + ":",

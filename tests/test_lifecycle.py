@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from conftest import Repo
+from conftest import Repo, open_args
 
 
 def test_open_prints_a_phone_friendly_id_and_records_the_intake(repo: Repo) -> None:
@@ -92,22 +92,7 @@ def test_at_accepts_dateutil_forms_and_other_zones(repo: Repo) -> None:
 
 
 def test_no_contract_customer_approved_by_sales_manager(repo: Repo) -> None:
-    case_id = repo.ok(
-        "open",
-        "--customer",
-        "某医院",
-        "--contact",
-        "a@b.cn",
-        "--no-contract",
-        "--approved-by",
-        "feng.xue",
-        "--severity",
-        "4",
-        "--description",
-        "咨询",
-        "--source",
-        "email",
-    )
+    case_id = repo.ok(*open_args(4, None, "--approved-by", "feng.xue", "--source", "email"))
     case = repo.show(case_id)
     assert case["contract"] is None and case["approved_by"] == "feng.xue"
 
@@ -116,21 +101,7 @@ def test_auto_assign_and_next_pick_the_least_loaded_on_duty(repo: Repo) -> None:
     first = repo.open_case(assign=None, now="2026-11-28 10:00")  # a Saturday: sun.li off duty
     repo.ok("assign", first, "--next", now="2026-11-28 10:00")
     assert repo.show(first)["assignee"] == "zhang.wei"
-    second = repo.ok(
-        "open",
-        "--customer",
-        "c",
-        "--contact",
-        "d",
-        "--contract",
-        "X",
-        "--severity",
-        "2",
-        "--description",
-        "e",
-        "--auto-assign",
-        now="2026-11-28 10:01",
-    )
+    second = repo.ok(*open_args(2, "HT-1", "--auto-assign"), now="2026-11-28 10:01")
     assert repo.show(second)["assignee"] == "liu.yang"
     for _ in range(2):
         case_id = repo.open_case(assign=None, now="2026-11-28 10:02")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from conftest import Repo
+from conftest import Repo, open_args
 
 Refused = Callable[..., str]
 
@@ -17,36 +17,12 @@ def test_actor_not_in_roster(repo: Repo, refused: Refused) -> None:
 
 
 def test_only_duty_or_manager_open(repo: Repo, refused: Refused) -> None:
-    message = refused(
-        "open",
-        "--customer",
-        "a",
-        "--contact",
-        "b",
-        "--contract",
-        "c",
-        "--severity",
-        "1",
-        "--description",
-        "d",
-        by="zhang.wei",
-    )
+    message = refused(*open_args(), by="zhang.wei")
     assert message == "zhang.wei may not open a case: only duty or manager may"
 
 
 def test_non_contract_customer_needs_approval(repo: Repo, refused: Refused) -> None:
-    args = [
-        "open",
-        "--customer",
-        "a",
-        "--contact",
-        "b",
-        "--no-contract",
-        "--severity",
-        "1",
-        "--description",
-        "d",
-    ]
+    args = open_args(1, None)
     expected = "a customer without a contract needs --approved-by the manager or a sales manager"
     assert refused(*args) == expected
     assert refused(*args, "--approved-by", "zhang.wei") == expected
@@ -98,19 +74,7 @@ def test_no_step_on_a_closed_case_but_reopen(repo: Repo, refused: Refused) -> No
 
 
 def test_unconfigured_severity(repo: Repo, refused: Refused) -> None:
-    message = refused(
-        "open",
-        "--customer",
-        "a",
-        "--contact",
-        "b",
-        "--contract",
-        "c",
-        "--severity",
-        "7",
-        "--description",
-        "d",
-    )
+    message = refused(*open_args(7))
     assert message == "severity 7 is not configured; configured: 1, 2, 3, 4"
     case_id = repo.open_case()
     assert refused("severity", case_id, "0", "--reason", "r", by="zhang.wei") == (
