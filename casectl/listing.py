@@ -34,7 +34,9 @@ class Filter(NamedTuple):
         return window is None or any(now <= at <= now + window.total_seconds() for at in s.unmet)
 
 
-def select(store: Store, cfg: Config, index: OpenIndex, wanted: Filter, now: datetime) -> list:
+def select(
+    store: Store, cfg: Config, index: OpenIndex, wanted: Filter, now: datetime
+) -> list[tuple[str, Summary]]:
     """(status, summary) of the matching cases, newest first."""
     moment = now.timestamp()
     found: list[tuple[str, Summary]] = []
@@ -85,7 +87,9 @@ def render_rows(found: list[dict], as_json: bool) -> str:
             r["customer"],
             r["assignee"] or "-",
             (r["opened_at"] or "")[:16].replace("T", " "),
-            f"{r['next']} {(r['due'] or '')[11:16]} {r['state']}" if r["next"] else "-",
+            f"{r['next']} {(r['due'] or '')[5:16].replace('T', ' ')} {r['state']}"
+            if r["next"]
+            else "-",
             r["owner"] or "",
         ]
         for r in found
