@@ -149,3 +149,25 @@ def test_times_load_as_pyyaml_would_load_them() -> None:
         document = f"at: {text}\n"
         assert yamlio.load(document) == yaml.load(document, Loader=yaml.CSafeLoader), text
     assert type(yamlio.load("d: 2026-01-01")["d"]).__name__ == "date"
+
+
+def test_a_full_disk_changes_nothing(repo: Repo, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Taskwarrior lost data when the disk filled (#2264): the old file must survive."""
+    import errno
+    import os
+
+    case_id = repo.open_case()
+    folder = repo.root / "cases" / "open"
+    before = (folder / f"{case_id}.yaml").read_bytes()
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)
+    result = repo.run("log", case_id, "写不下", by="zhang.wei")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"Error: cannot write {case_id}.yaml: No space left on device; nothing was changed"
+    )
+    assert (folder / f"{case_id}.yaml").read_bytes() == before
+    assert sorted(p.name for p in folder.iterdir()) == [f"{case_id}.yaml"]

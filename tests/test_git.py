@@ -283,3 +283,29 @@ def test_a_sweep_commit_names_each_case_in_a_trailer(repo: Repo) -> None:
     assert message.startswith("casectl sweep|sweep: 2 actions on 2 cases (sweep)\n")
     trailers = [line for line in message.splitlines() if line.startswith("Case: ")]
     assert trailers == [f"Case: {c}" for c in sorted([first, second])]
+
+
+def test_sync_pulls_again_when_someone_pushed_first(team: tuple[Repo, Repo, Repo]) -> None:
+    a, b, _ = team
+    case_id = a.open_case(now="2026-11-26 14:05")
+    a.ok("sync", by=None)
+    b.ok("sync", by=None)
+    a.ok("log", case_id, "a 的记录", by="zhang.wei", now="2026-11-26 14:10")
+    b.ok("log", case_id, "b 的记录", by="zhang.wei", now="2026-11-26 14:11")
+    # b's first push finds that a pushed in between (after b pulled): a real race, staged
+    hook = b.root / ".git" / "hooks" / "pre-push"
+    hook.write_text(
+        "#!/bin/sh\n"
+        f'[ -e "{b.root}/.git/raced" ] && exit 0\n'
+        f'touch "{b.root}/.git/raced"\n'
+        f'git -C "{a.root}" push -q origin HEAD >/dev/null 2>&1\n',
+        encoding="utf-8",
+    )
+    hook.chmod(0o755)
+    b.ok("sync", by=None)
+    assert (b.root / ".git" / "raced").exists()
+    a.ok("sync", by=None)
+    for clone in (a, b):
+        notes = [e["text"] for e in clone.show(case_id)["events"] if e["type"] == "note"]
+        assert notes == ["a 的记录", "b 的记录"]
+    assert git(a.root, "rev-parse", "HEAD") == git(b.root, "rev-parse", "HEAD")
