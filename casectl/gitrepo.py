@@ -82,18 +82,10 @@ def _index_bytes(root: str) -> int:
         return 0
 
 
-ATTRIBUTES = (
-    "# case files merge as the union of their events (casectl merge driver)\n"
-    "cases/**/*.yaml merge=casectl\n"
-)
-
-
 def init(root: str) -> None:
     """A git repository whose case files merge through casectl's driver."""
     if not is_repo(root):
         git(root, "init", "-q")
-    with open(join(root, ".gitattributes"), "w", encoding="utf-8") as f:
-        f.write(ATTRIBUTES)
     install_driver(root)
     git(root, "add", "--", ".gitattributes", ".gitignore", "roster.yaml", "severity.yaml")
     identity = _identity("casectl", "casectl@localhost")

@@ -309,3 +309,30 @@ def test_sync_pulls_again_when_someone_pushed_first(team: tuple[Repo, Repo, Repo
         notes = [e["text"] for e in clone.show(case_id)["events"] if e["type"] == "note"]
         assert notes == ["a 的记录", "b 的记录"]
     assert git(a.root, "rev-parse", "HEAD") == git(b.root, "rev-parse", "HEAD")
+
+
+def test_init_keeps_what_is_there(tmp_path: Path) -> None:
+    root = tmp_path / "existing"
+    root.mkdir()
+    (root / ".gitignore").write_text("*.log", encoding="utf-8")
+    (root / "roster.yaml").write_text(
+        "engineers:\n- {id: boss, name: 老板, roles: [manager], phone: '1'}\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(cli, ["init", str(root)])
+    assert result.exit_code == 0, result.output
+    assert (
+        (root / ".gitignore").read_text(encoding="utf-8").startswith("*.log\n# derived by casectl")
+    )
+    assert "boss" in (root / "roster.yaml").read_text(encoding="utf-8")
+    assert "merge=casectl" in (root / ".gitattributes").read_text(encoding="utf-8")
+    again = CliRunner().invoke(cli, ["init", str(root)])
+    assert again.exit_code == 1 and "is a case repository already" in again.stderr
+
+
+def test_the_repository_is_found_from_a_subfolder(repo: Repo, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    case_id = repo.open_case()
+    monkeypatch.chdir(repo.root / "cases" / "open")
+    result = CliRunner().invoke(cli, ["show", case_id, "--json"], env={"CASECTL_REPO": ""})
+    assert result.exit_code == 0 and case_id in result.stdout
+    result = CliRunner().invoke(cli, ["show", case_id], env={"CASECTL_REPO": str(repo.root)})
+    assert result.exit_code == 0
