@@ -1,6 +1,8 @@
-"""The open-case index: a derived cache of each open case's summary and deadlines.
+"""The case index: a derived cache of each case's summary and deadlines, by folder.
 
-Kept in `.casectl/open-index` (never committed; delete it at will). An entry is
+Kept in `.casectl/` (never committed; delete it at will): `open-index` for the
+open cases, which `list` and `sweep` read, and one file per closed year/month
+folder under `closed-index/`, read only when closed cases are listed. An entry is
 trusted while its file's inode, size and mtime are unchanged and roster.yaml and
 severity.yaml are as they were; anything else is parsed again. A hand edit made
 in place (not by renaming, as casectl, git and most editors do) is noticed at the
@@ -65,10 +67,12 @@ def _signature(st: os.stat_result) -> tuple[int, int, int]:
     return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-class OpenIndex:
-    def __init__(self, store: Store, cfg: Config) -> None:
-        self.store, self.cfg = store, cfg
-        self.path = os.path.join(store.state_dir, "open-index")
+class FolderIndex:
+    """The summaries of the case files of one folder, cached in `.casectl/<name>`."""
+
+    def __init__(self, store: Store, cfg: Config, folder: str, name: str) -> None:
+        self.store, self.cfg, self.folder = store, cfg, folder
+        self.path = os.path.join(store.state_dir, name)
         self.broken: list[str] = []
 
     def _header(self) -> tuple[Any, ...]:
@@ -94,7 +98,7 @@ class OpenIndex:
         trusted (its mtime is coarse): those runs stat every file.
         """
         try:
-            folder = os.stat(self.store.open_dir)
+            folder = os.stat(self.folder)
         except FileNotFoundError:
             return {}
         stamp = (folder.st_ino, folder.st_mtime_ns)
@@ -105,7 +109,7 @@ class OpenIndex:
         entries: dict[str, Entry] = {}
         self.broken = []
         broken = {}
-        with os.scandir(self.store.open_dir) as scan:
+        with os.scandir(self.folder) as scan:
             for entry in scan:
                 name = entry.name
                 if name.endswith(".yaml") and not name.startswith("."):
@@ -142,7 +146,7 @@ class OpenIndex:
     def update(self, case: Case, path: str) -> None:
         """Record a case this process just wrote, so the next run need not parse it."""
         _, entries, broken = self._load()
-        if os.path.dirname(path) == self.store.open_dir and os.path.exists(path):
+        if os.path.dirname(path) == self.folder and os.path.exists(path):
             entries[os.path.basename(path)] = (
                 _signature(os.stat(path)),
                 tuple(summarize(case, self.cfg)),
@@ -152,11 +156,18 @@ class OpenIndex:
         self._save(None, entries, broken)  # the folder changed: its next reader stats every file
 
     def _save(self, stamp: Any, entries: dict[str, Entry], broken: dict[str, str]) -> None:
-        os.makedirs(self.store.state_dir, exist_ok=True)
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
         tmp = f"{self.path}.{os.getpid()}.tmp"
         with open(tmp, "wb") as f:
             f.write(marshal.dumps((self._header(), stamp, entries, broken)))
         os.replace(tmp, self.path)
+
+
+class OpenIndex(FolderIndex):
+    """The open cases: what `list`, `sweep` and `assign --next` read."""
+
+    def __init__(self, store: Store, cfg: Config) -> None:
+        super().__init__(store, cfg, store.open_dir, "open-index")
 
     def loads(self) -> dict[str, int]:
         """Open cases per assignee."""
@@ -165,3 +176,15 @@ class OpenIndex:
             if s.assignee:
                 counts[s.assignee] = counts.get(s.assignee, 0) + 1
         return counts
+
+
+def closed_summaries(store: Store, cfg: Config) -> list[Summary]:
+    """Every closed case's summary, a cached index per year/month folder: only
+    `list --status closed|all` pays for them."""
+    found: list[Summary] = []
+    for folder in store.closed_folders():
+        name = os.path.join(
+            "closed-index", os.path.relpath(folder, store.cases).replace(os.sep, "-")
+        )
+        found += FolderIndex(store, cfg, folder, name).summaries().values()
+    return found

@@ -8,9 +8,8 @@ from typing import Any, NamedTuple
 from casectl import render
 from casectl.config import Config
 from casectl.deadlines import state_of
-from casectl.errors import BrokenCaseError
-from casectl.index import OpenIndex, Summary, summarize
-from casectl.store import Store, read_case
+from casectl.index import OpenIndex, Summary, closed_summaries
+from casectl.store import Store
 
 
 class Filter(NamedTuple):
@@ -43,7 +42,7 @@ def select(
     if wanted.status in ("open", "all"):
         found += [("open", s) for s in index.summaries().values()]
     if wanted.status in ("closed", "all"):
-        found += [("closed", s) for s in _closed(store, cfg)]
+        found += [("closed", s) for s in closed_summaries(store, cfg)]
     kept = [(status, s) for status, s in found if wanted.keeps(s, moment)]
     kept.sort(key=lambda pair: (pair[1].opened_at, pair[1].id), reverse=True)
     return kept
@@ -52,16 +51,6 @@ def select(
 def rows(selected: list[tuple[str, Summary]], cfg: Config, now: datetime) -> list[dict]:
     soon = cfg.due_soon.total_seconds()
     return [_row(status, s, now.timestamp(), soon, cfg.zone) for status, s in selected]
-
-
-def _closed(store: Store, cfg: Config) -> list[Summary]:
-    result = []
-    for path in store.closed_paths():
-        try:
-            result.append(summarize(read_case(path), cfg))
-        except BrokenCaseError:
-            continue
-    return result
 
 
 def _row(status: str, s: Summary, now: float, soon: float, zone: Any) -> dict[str, Any]:

@@ -82,12 +82,11 @@ class Store:
     def load(self, case_id: str) -> Case:
         return read_case(self.locate(case_id))
 
-    def closed_paths(self) -> Iterator[str]:
+    def closed_folders(self) -> Iterator[str]:
         closed = join(self.cases, "closed")
         for year in _names(closed):
             for month in _names(join(closed, year)):
-                folder = join(closed, year, month)
-                yield from (join(folder, f"{stem}.yaml") for stem in _stems(folder))
+                yield join(closed, year, month)
 
     def unused_id(self, opened: datetime) -> str:
         """A new case id no file here has (`create` still refuses a race)."""
