@@ -47,3 +47,18 @@ def test_a_new_severity_yaml_rebuilds_the_index(repo: Repo) -> None:
     assert json.loads(repo.ok("list", "--json", "--overdue", now="2026-11-26 15:30")) == []
     [row] = json.loads(repo.ok("list", "--json", now="2026-11-26 15:30"))
     assert (row["next"], row["due"]) == ("first reply", "2026-11-26T16:05:00+08:00")
+
+
+def test_closed_listing_follows_a_reopen_out_of_a_trusted_folder(repo: Repo) -> None:
+    case_id = repo.open_case()
+    repo.ok("close", case_id, "--resolution", "ok", by="zhang.wei", now="2026-11-26 14:30")
+    month = repo.root / "cases" / "closed" / "2026" / "11"
+    past = time.time() - 3600
+    os.utime(month, (past, past))
+    for _ in range(2):  # saves the folder's stamp, then trusts it
+        [row] = json.loads(repo.ok("list", "--status", "closed", "--json"))
+        assert row["id"] == case_id
+    repo.ok("reopen", case_id, "--reason", "复发", now="2026-11-27 09:00")
+    assert json.loads(repo.ok("list", "--status", "closed", "--json")) == []
+    [row] = json.loads(repo.ok("list", "--json", now="2026-11-27 09:00"))
+    assert (row["id"], row["status"]) == (case_id, "open")
