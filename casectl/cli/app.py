@@ -64,11 +64,12 @@ class App:
         body: str,
         no_commit: bool,
         new: bool = False,
+        label: str | None = None,
     ) -> None:
         """Commit the step's files as the person who acted (the bot when None).
 
-        The subject is `<case>: <what> (<who>)`, with a `Case:` trailer for each case;
-        `new`: some files are not known to git yet.
+        The subject is `<case>: <what> (<who>)`, or `<label>: ...` for several cases,
+        with a `Case:` trailer for each case; `new`: some files git does not know yet.
         """
         from casectl import gitrepo
 
@@ -80,7 +81,7 @@ class App:
             if person
             else (self.cfg.bot_name, self.cfg.bot_email)
         )
-        label = cases[0] if len(cases) == 1 else "sweep"
+        label = cases[0] if len(cases) == 1 else (label or f"{len(cases)} cases")
         trailers = "".join(f"Case: {case_id}\n" for case_id in cases)
         message = f"{label}: {what} ({who})\n\n{body.rstrip()}\n\n{trailers}"
         try:

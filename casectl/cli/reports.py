@@ -107,7 +107,7 @@ def sweep(app: App, dry_run: bool, no_commit: bool, json_out: bool) -> None:
             cases = sorted({a.case for a in outcome.actions})
             body = "\n".join(f"{a.case}: {a.kind} {a.deadline}" for a in outcome.actions)
             what = f"{count(outcome.actions, 'action')} on {count(cases, 'case')}"
-            app.commit(outcome.changed, None, cases, what, body, no_commit)
+            app.commit(outcome.changed, None, cases, what, body, no_commit, label="sweep")
             if not no_commit and app.cfg.commit and gitrepo.is_repo(app.root):
                 gitrepo.maintain(app.root)  # steps skip git's auto-maintenance; cron does it
     if json_out:

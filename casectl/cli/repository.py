@@ -6,10 +6,7 @@ import os
 
 import click
 
-from casectl.cli.app import (
-    App,
-    pass_app,
-)
+from casectl.cli.app import App, pass_app
 from casectl.errors import CasectlError
 from casectl.model import Case
 
@@ -50,7 +47,8 @@ def sync(app: App) -> None:
         moved = app.store.refile(names)
         if moved:
             ids = sorted({os.path.basename(p)[: -len(".yaml")] for p in moved})
-            app.commit(moved, None, ids, "re-filed by its status after a merge", "", False, True)
+            what = "re-filed by status after a merge"
+            app.commit(moved, None, ids, what, "", False, True, label="sync")
 
     def merge_case(case_id: str, base: bytes | None, sides: list[bytes]) -> tuple[str, bytes]:
         from casectl import merge
