@@ -15,16 +15,3 @@ def parse_duration(text: str) -> timedelta:
         raise ValueError(f"expected a duration such as 45m, 1h30m, 2d or PT45M, got {text!r}")
     days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
     return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
-
-
-def format_duration(delta: timedelta) -> str:
-    """The short form of a duration, the inverse of parse_duration: 90 minutes is `1h30m`."""
-    seconds = int(delta.total_seconds())
-    if seconds == 0:
-        return "0m"
-    parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        count, seconds = divmod(seconds, size)
-        if count:
-            parts.append(f"{count}{unit}")
-    return "".join(parts)

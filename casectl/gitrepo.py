@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Callable
 from os.path import exists, join
+from typing import Protocol
 
 from casectl.errors import CasectlError
 
@@ -142,30 +143,32 @@ def maintain(root: str) -> None:
     write_commit_graph(root)
 
 
-# (case id, base version, other versions) -> (path for the merged case, its content)
-MergeCase = Callable[[str, bytes | None, list[bytes]], tuple[str, bytes]]
+class CaseFiles(Protocol):
+    """What sync needs of the case files; the store owns their layout."""
 
+    def places(self, case_id: str) -> list[str]:
+        """Where a case may live, relative to the repository."""
 
-def case_paths(case_id: str) -> tuple[str, str]:
-    """Where a case may live, relative to the repository (see store.py)."""
-    closed = join("cases", "closed", f"20{case_id[:2]}", case_id[2:4], f"{case_id}.yaml")
-    return join("cases", "open", f"{case_id}.yaml"), closed
+    def merge(self, case_id: str, base: bytes | None, sides: list[bytes]) -> tuple[str, bytes]:
+        """All versions of a case as one: the path it belongs at, and its content."""
+
+    def refile(self, names: list[str]) -> None:
+        """Move the named case files a merge left in the wrong folder, and commit that."""
 
 
 def sync(
     root: str,
     identity: tuple[str, str],
-    refile: Callable[[list[str]], None],
-    merge_case: MergeCase,
+    cases: CaseFiles,
 ) -> str:
     """Pull (merging case files with the driver), re-file what the merge moved, push.
 
     A push rejected because someone pushed first is retried after another pull.
-    `refile` gets the case files the pull changed and may commit fixes.
+    `cases.refile` gets the case files the pull changed.
     """
     install_driver(root)
     env = _identity(*identity)
-    _resolve(root, merge_case, env)  # a plain `git pull` may have left one half done
+    _resolve(root, cases, env)  # a plain `git pull` may have left one half done
     unmerged = git(root, "diff", "--name-only", "--diff-filter=U").split()
     if unmerged:
         raise CasectlError(
@@ -185,7 +188,7 @@ def sync(
                 ["git", "pull", "--no-rebase", "--no-edit", "-q", remote, branch],
                 cwd=root, capture_output=True, text=True, env={**os.environ, **env},
             )  # fmt: skip
-            if pulled.returncode != 0 and not _resolve(root, merge_case, env):
+            if pulled.returncode != 0 and not _resolve(root, cases, env):
                 if exists(join(root, ".git", "MERGE_HEAD")):
                     git(root, "merge", "--abort", check=False)
                 said = (pulled.stderr or pulled.stdout).strip().splitlines()
@@ -195,7 +198,7 @@ def sync(
                     f"pull from {remote} failed, nothing was changed: {'; '.join(why)}"
                 )
             changed = git(root, "diff", "--name-only", before, "HEAD", "--", "cases")
-            refile(changed.split())
+            cases.refile(changed.split())
         pushed = subprocess.run(
             ["git", "push", "-q", "-u", remote, f"HEAD:{branch}"],
             cwd=root, capture_output=True, text=True,
@@ -208,7 +211,7 @@ def sync(
     raise CasectlError(f"push to {remote} was rejected five times; try again")
 
 
-def _resolve(root: str, merge_case: MergeCase, env: dict[str, str]) -> bool:
+def _resolve(root: str, cases: CaseFiles, env: dict[str, str]) -> bool:
     """Finish a merge whose only conflicts are case files git could not pair up.
 
     A close moves a case from cases/open/ to cases/closed/; when the file also grew a
@@ -231,10 +234,10 @@ def _resolve(root: str, merge_case: MergeCase, env: dict[str, str]) -> bool:
     for case_id, paths in by_case.items():
         base = next((versions[1] for p in paths if 1 in (versions := stages[p])), None)
         sides = [data for p in paths for stage, data in stages[p].items() if stage != 1]
-        others = [p for p in case_paths(case_id) if exists(join(root, p))]
+        others = [p for p in cases.places(case_id) if exists(join(root, p))]
         sides += [_read(join(root, p)) for p in others if p not in stages]
         try:
-            target, content = merge_case(case_id, base, sides)
+            target, content = cases.merge(case_id, base, sides)
         except CasectlError:
             return False
         for path in set(paths) | set(others):

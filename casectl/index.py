@@ -107,26 +107,26 @@ class FolderIndex:
             self.broken = list(broken.values())
             return cached
         entries: dict[str, Entry] = {}
-        self.broken = []
         broken = {}
         with os.scandir(self.folder) as scan:
             for entry in scan:
                 name = entry.name
                 if name.endswith(".yaml") and not name.startswith("."):
                     sig = _signature(entry.stat())
-                    hit = cached.get(name)
+                    hit: Entry | str | None = cached.get(name)
                     if hit is None or hit[0] != sig:
                         hit = self._parse(entry.path, sig)
-                    if hit is None:
-                        broken[name] = self.broken[-1]
+                    if isinstance(hit, str):
+                        broken[name] = hit
                     else:
                         entries[name] = hit
+        self.broken = list(broken.values())
         settled = time.time_ns() - folder.st_mtime_ns > 2_000_000_000
         self._save(stamp if settled else None, entries, broken)
         return entries
 
     def summaries(self) -> dict[str, Summary]:
-        """Every open case's summary, by case id."""
+        """The summary of every case in the folder, by case id."""
         return {e[1][0]: Summary._make(e[1]) for e in self._entries().values()}
 
     def due(self, now: float) -> list[str]:
@@ -136,12 +136,12 @@ class FolderIndex:
             s[0] for _, s in self._entries().values() if s[at] is not None and s[at] <= now
         )
 
-    def _parse(self, path: str, sig: tuple[int, int, int]) -> Entry | None:
+    def _parse(self, path: str, sig: tuple[int, int, int]) -> Entry | str:
+        """The file's entry, or why it cannot be read."""
         try:
             return sig, tuple(summarize(read_case(path), self.cfg))
         except BrokenCaseError as err:
-            self.broken.append(str(err))
-            return None
+            return str(err)
 
     def update(self, case: Case, path: str) -> None:
         """Record a case this process just wrote, so the next run need not parse it."""

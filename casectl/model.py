@@ -165,10 +165,7 @@ def replay(events: list[dict[str, Any]]) -> State:
 def actor(cfg: Config, person_id: str | None) -> Person:
     if not person_id:
         raise RefusedError("who is acting? give --by ID or set CASECTL_USER")
-    person = cfg.person(person_id)
-    if person is None:
-        raise RefusedError(f"{person_id!r} is not in roster.yaml")
-    return person
+    return _engineer(cfg, person_id)
 
 
 def _require_role(person: Person, step: str, *roles: str) -> None:

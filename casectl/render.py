@@ -86,11 +86,15 @@ def case_document(case: Case, deadlines: list[Deadline], cfg: Config, now: datet
         "deadlines": deadline_rows(deadlines, now, cfg.due_soon),
         "next_step": next_step_document(deadlines, now, cfg.due_soon),
         "rmas": [r._asdict() for r in s.rmas.values()],
-        "events": [
-            {k: (iso(v) if isinstance(v, datetime) else v) for k, v in e.items()}
-            for e in case.events
-        ],
+        "events": events(case),
     }
+
+
+def events(case: Case) -> list[dict[str, Any]]:
+    """The process record as JSON: each event with its times in ISO 8601."""
+    return [
+        {k: (iso(v) if isinstance(v, datetime) else v) for k, v in e.items()} for e in case.events
+    ]
 
 
 def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> str:

@@ -65,6 +65,10 @@ class Store:
     def relative(self, path: str) -> str:
         return os.path.relpath(path, self.root)
 
+    def places(self, case_id: str) -> list[str]:
+        """Where a case may live, relative to the repository (for git)."""
+        return [self.relative(p) for p in (self.open_path(case_id), self.closed_path(case_id))]
+
     def locate(self, case_id: str) -> str:
         case_id = normalize_case_id(case_id)
         for path in (self.open_path(case_id), self.closed_path(case_id)):

@@ -5,10 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from casectl.durations import format_duration, parse_duration
+from casectl.durations import parse_duration
 
 
 @pytest.mark.parametrize(
@@ -26,9 +24,3 @@ def test_accepted_forms(text: str, minutes: int) -> None:
 def test_refused_forms(text: str) -> None:
     with pytest.raises(ValueError, match="expected a duration such as 45m, 1h30m, 2d or PT45M"):
         parse_duration(text)
-
-
-@given(st.integers(min_value=1, max_value=10**7))
-def test_format_is_the_inverse(seconds: int) -> None:
-    delta = timedelta(seconds=seconds)
-    assert parse_duration(format_duration(delta)) == delta

@@ -156,9 +156,8 @@ def history(app: App, case_id: str, diff: bool, json_out: bool) -> None:
     if diff:
         if not gitrepo.is_repo(app.root):
             raise CasectlError(f"{app.root} is not a git repository: no commits to show")
-        paths = list(gitrepo.case_paths(case.id))
-        click.echo(gitrepo.log_case(app.root, paths), nl=False)
+        click.echo(gitrepo.log_case(app.root, app.store.places(case.id)), nl=False)
     elif json_out:
-        click.echo(render.to_json(render.case_document(case, [], app.cfg, app.now)["events"]))
+        click.echo(render.to_json(render.events(case)))
     else:
         click.echo(render.history(case))

@@ -43,22 +43,29 @@ def sync(app: App) -> None:
     if not gitrepo.is_repo(app.root):
         raise CasectlError(f"{app.root} is not a git repository; nothing to sync")
 
-    def refile(names: list[str]) -> None:
-        moved = app.store.refile(names)
-        if moved:
-            ids = sorted({os.path.basename(p)[: -len(".yaml")] for p in moved})
-            what = "re-filed by status after a merge"
-            app.commit(moved, None, ids, what, "", False, True, label="sync")
+    class Cases:
+        """The store's case files, as sync needs them."""
 
-    def merge_case(case_id: str, base: bytes | None, sides: list[bytes]) -> tuple[str, bytes]:
-        from casectl import merge
+        places = app.store.places
 
-        merged = merge.merge_versions(case_id, base, sides)
-        return app.store.relative(app.store.path_for(merged)), dump_case(merged)
+        @staticmethod
+        def merge(case_id: str, base: bytes | None, sides: list[bytes]) -> tuple[str, bytes]:
+            from casectl import merge
+
+            merged = merge.merge_versions(case_id, base, sides)
+            return app.store.relative(app.store.path_for(merged)), dump_case(merged)
+
+        @staticmethod
+        def refile(names: list[str]) -> None:
+            moved = app.store.refile(names)
+            if moved:
+                ids = sorted({os.path.basename(p)[: -len(".yaml")] for p in moved})
+                what = "re-filed by status after a merge"
+                app.commit(moved, None, ids, what, "", False, True, label="sync")
 
     identity = (app.cfg.bot_name, app.cfg.bot_email)
     with app.store.lock():
-        click.echo(gitrepo.sync(app.root, identity, refile, merge_case))
+        click.echo(gitrepo.sync(app.root, identity, Cases()))
 
 
 @click.command("setup-git")
