@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Callable
 from os.path import exists, join
-from typing import Protocol
+from typing import Any
 
 from casectl.errors import CasectlError
 
@@ -15,20 +15,42 @@ def is_repo(root: str) -> bool:
     return exists(join(root, ".git"))
 
 
-def git(root: str, *args: str, env: dict[str, str] | None = None, check: bool = True) -> str:
+def run(root: str, *args: str, env: dict[str, str] | None = None, input: str | None = None) -> Any:
+    """Run git in the repository; the finished process, whatever its exit status."""
     import subprocess  # 2.5 ms of start-up saved for every command that does not commit
 
-    result = subprocess.run(
+    return subprocess.run(
         ["git", *args],
         cwd=root,
         capture_output=True,
         text=True,
+        input=input,
         env={**os.environ, **(env or {})},
     )
+
+
+def git(
+    root: str,
+    *args: str,
+    env: dict[str, str] | None = None,
+    check: bool = True,
+    input: str | None = None,
+) -> str:
+    """Run git; its output, or a CasectlError with git's last line when it fails."""
+    result = run(root, *args, env=env, input=input)
     if check and result.returncode != 0:
         detail = (result.stderr or result.stdout).strip().splitlines()
         raise CasectlError(f"git {args[0]} failed: {detail[-1] if detail else result.returncode}")
-    return result.stdout
+    return str(result.stdout)
+
+
+def message(subject: str, body: str, case_ids: list[str]) -> str:
+    """A commit message whose structure no user text can forge: the subject on one line,
+    the body indented (so no line of it starts with `Case:`), trailers from casectl alone."""
+    subject = " ".join("".join(c if c.isprintable() else " " for c in subject).split())
+    lines = [f"    {line}".rstrip() for line in body.rstrip().splitlines()]
+    trailers = "".join(f"Case: {case_id}\n" for case_id in case_ids)
+    return f"{subject}\n\n" + ("\n".join(lines) + "\n\n" if lines else "") + trailers
 
 
 BIG_INDEX = 2 << 20  # bytes of shared index, about 20,000 files
@@ -47,30 +69,32 @@ def commit(
     """
     names = [os.path.relpath(p, root) for p in paths]
     identity = _identity(*author)
-    if _index_bytes(root) > BIG_INDEX:
+    if _index_bytes(root) > BIG_INDEX or len(names) > 100:
         _commit_paths(root, names, message, identity)
         return
-    # no auto-maintenance after each step (a second process); sync runs it instead
+    # no auto-maintenance after each step (a second process); sync runs it instead.
+    # The message goes on stdin: a sweep's can pass the kernel's limit for one argument.
     commit = ["-c", "maintenance.auto=false", "-c", "gc.auto=0", "commit", "-q", "--no-verify"]
     if not new:
         try:
-            git(root, *commit, "-m", message, "--", *names, env=identity)
+            git(root, *commit, "-F", "-", "--", *names, env=identity, input=message)
             return
         except CasectlError as err:
             if "did not match any file" not in str(err):  # else: written with --no-commit before
                 raise
     git(root, "add", "-A", "--", *names)
-    git(root, *commit, "-m", message, "--", *names, env=identity)
+    git(root, *commit, "-F", "-", "--", *names, env=identity, input=message)
 
 
 def _commit_paths(root: str, names: list[str], message: str, identity: dict[str, str]) -> None:
-    """`git commit -- NAMES` from plumbing: stage the paths, write the tree, move HEAD."""
-    git(root, "update-index", "--add", "--remove", "--", *names)
+    """`git commit -- NAMES` from plumbing: stage the paths, write the tree, move HEAD.
+    Paths and message go on stdin, so a sweep of thousands of cases fits."""
+    git(root, "update-index", "--add", "--remove", "-z", "--stdin", input="\0".join(names))
     tree = git(root, "write-tree").strip()
     parent = git(root, "rev-parse", "--verify", "HEAD").strip()
-    made = git(root, "commit-tree", tree, "-p", parent, "-m", message, env=identity).strip()
+    made = git(root, "commit-tree", tree, "-p", parent, "-F", "-", env=identity, input=message)
     subject = message.splitlines()[0]
-    git(root, "update-ref", "-m", f"commit: {subject}", "HEAD", made, parent)
+    git(root, "update-ref", "-m", f"commit: {subject}", "HEAD", made.strip(), parent)
 
 
 def _index_bytes(root: str) -> int:
@@ -98,11 +122,13 @@ def install_driver(root: str) -> None:
     """Register the merge driver and casectl's settings in this clone's config (git
     never copies config): changed-path filters, index v4 and a split index.
 
-    The driver runs this very Python, so it works whatever PATH git runs with.
+    The driver runs this very Python, so it works whatever PATH git runs with, and
+    isolated (`-I`): git runs drivers from the top of the working tree, where a plain
+    `python -m casectl` would import a `casectl/` folder anyone could push.
     """
     import shlex
 
-    driver = f"{shlex.quote(sys.executable)} -m casectl merge-file %O %A %B %P"
+    driver = f"{shlex.quote(sys.executable)} -I -m casectl merge-file %O %A %B %P"
     git(root, "config", "merge.casectl.name", "casectl: union of case events")
     git(root, "config", "merge.casectl.driver", driver)
     # changed-path Bloom filters keep `git log -- <case file>` fast on long histories
@@ -143,32 +169,21 @@ def maintain(root: str) -> None:
     write_commit_graph(root)
 
 
-class CaseFiles(Protocol):
-    """What sync needs of the case files; the store owns their layout."""
-
-    def places(self, case_id: str) -> list[str]:
-        """Where a case may live, relative to the repository."""
-
-    def merge(self, case_id: str, base: bytes | None, sides: list[bytes]) -> tuple[str, bytes]:
-        """All versions of a case as one: the path it belongs at, and its content."""
-
-    def refile(self, names: list[str]) -> None:
-        """Move the named case files a merge left in the wrong folder, and commit that."""
+EventIds = Callable[[str, bytes], "set[str] | None"]
 
 
-def sync(
-    root: str,
-    identity: tuple[str, str],
-    cases: CaseFiles,
-) -> str:
-    """Pull (merging case files with the driver), re-file what the merge moved, push.
+def sync(root: str, identity: tuple[str, str], events: EventIds, after: Callable[[], None]) -> str:
+    """Pull (merging case files with the driver), check the merge lost nothing, push.
 
-    A push rejected because someone pushed first is retried after another pull.
-    `cases.refile` gets the case files the pull changed.
+    `events(case_id, data)` reads the event ids of a version of a case file (None: not
+    a case file); a merge that drops a case or an event is undone and refused. `after`
+    runs after each pull (it converts the old layout). A push rejected because someone
+    pushed first is retried after another pull.
     """
     install_driver(root)
     env = _identity(*identity)
-    _resolve(root, cases, env)  # a plain `git pull` may have left one half done
+    if exists(join(root, ".git", "MERGE_HEAD")):
+        raise CasectlError("a merge is in progress; finish it (git commit) or git merge --abort")
     unmerged = git(root, "diff", "--name-only", "--diff-filter=U").split()
     if unmerged:
         raise CasectlError(
@@ -180,29 +195,10 @@ def sync(
     branch = git(root, "rev-parse", "--abbrev-ref", "HEAD").strip()
     remote = git(root, "config", f"branch.{branch}.remote", check=False).strip() or "origin"
     for _ in range(5):
-        import subprocess
-
-        before = git(root, "rev-parse", "HEAD").strip()
         if git(root, "ls-remote", "--heads", remote, branch).strip():
-            pulled = subprocess.run(
-                ["git", "pull", "--no-rebase", "--no-edit", "-q", remote, branch],
-                cwd=root, capture_output=True, text=True, env={**os.environ, **env},
-            )  # fmt: skip
-            if pulled.returncode != 0 and not _resolve(root, cases, env):
-                if exists(join(root, ".git", "MERGE_HEAD")):
-                    git(root, "merge", "--abort", check=False)
-                said = (pulled.stderr or pulled.stdout).strip().splitlines()
-                # the driver's own words say more than git's last line
-                why = [line for line in said if "casectl merge-file:" in line] or said[-1:]
-                raise CasectlError(
-                    f"pull from {remote} failed, nothing was changed: {'; '.join(why)}"
-                )
-            changed = git(root, "diff", "--name-only", before, "HEAD", "--", "cases")
-            cases.refile(changed.split())
-        pushed = subprocess.run(
-            ["git", "push", "-q", "-u", remote, f"HEAD:{branch}"],
-            cwd=root, capture_output=True, text=True,
-        )  # fmt: skip
+            _pull(root, remote, branch, env, events)
+        after()
+        pushed = run(root, "push", "-q", "-u", remote, f"HEAD:{branch}")
         if pushed.returncode == 0:
             maintain(root)
             return f"synced with {remote}/{branch}"
@@ -211,57 +207,54 @@ def sync(
     raise CasectlError(f"push to {remote} was rejected five times; try again")
 
 
-def _resolve(root: str, cases: CaseFiles, env: dict[str, str]) -> bool:
-    """Finish a merge whose only conflicts are case files git could not pair up.
-
-    A close moves a case from cases/open/ to cases/closed/; when the file also grew a
-    lot, git's rename detection misses the move and reports "modified here, deleted
-    there". Every version of such a case is merged as the union of its events and
-    filed by its status. Anything else (two intakes under one id) stays a conflict.
-    """
-    if not exists(join(root, ".git", "MERGE_HEAD")):
-        return False
-    stages: dict[str, dict[int, bytes]] = {}
-    for line in git(root, "ls-files", "-u").splitlines():
-        info, path = line.split("\t", 1)
-        _, blob, stage = info.split()
-        if not path.startswith("cases/") or not path.endswith(".yaml"):
-            return False
-        stages.setdefault(path, {})[int(stage)] = _blob(root, blob)
-    by_case: dict[str, list[str]] = {}
-    for path in stages:
-        by_case.setdefault(os.path.basename(path)[: -len(".yaml")], []).append(path)
-    for case_id, paths in by_case.items():
-        base = next((versions[1] for p in paths if 1 in (versions := stages[p])), None)
-        sides = [data for p in paths for stage, data in stages[p].items() if stage != 1]
-        others = [p for p in cases.places(case_id) if exists(join(root, p))]
-        sides += [_read(join(root, p)) for p in others if p not in stages]
-        try:
-            target, content = cases.merge(case_id, base, sides)
-        except CasectlError:
-            return False
-        for path in set(paths) | set(others):
-            if path != target:
-                if exists(join(root, path)):
-                    os.unlink(join(root, path))
-                git(root, "rm", "-q", "--cached", "--ignore-unmatch", "--", path)
-        os.makedirs(os.path.dirname(join(root, target)), exist_ok=True)
-        with open(join(root, target), "wb") as f:
-            f.write(content)
-        git(root, "add", "--", target)
-    git(root, "commit", "-q", "--no-edit", "--no-verify", env=env)
-    return True
+def _pull(root: str, remote: str, branch: str, env: dict[str, str], events: EventIds) -> None:
+    """Fetch and merge; undo a merge that fails or loses a case or an event."""
+    git(root, "fetch", "-q", remote, branch)
+    ours = git(root, "rev-parse", "HEAD").strip()
+    theirs = git(root, "rev-parse", "FETCH_HEAD").strip()
+    merged = run(root, "merge", "--no-edit", "-q", theirs, env=env)
+    if merged.returncode != 0:
+        if exists(join(root, ".git", "MERGE_HEAD")):
+            git(root, "merge", "--abort", check=False)
+        said = (merged.stderr or merged.stdout).strip().splitlines()
+        # the driver's own words say more than git's last line
+        why = [line for line in said if "casectl merge-file:" in line] or said[-1:]
+        raise CasectlError(f"pull from {remote} failed, nothing was changed: {'; '.join(why)}")
+    lost = _lost(root, ours, "HEAD", events) or _lost(root, theirs, "HEAD", events)
+    if lost:
+        git(root, "reset", "-q", "--merge", ours)
+        raise CasectlError(
+            f"sync refused: merging {remote}/{branch} would lose {lost}; nothing was changed"
+        )
 
 
-def _read(path: str) -> bytes:
-    with open(path, "rb") as f:
-        return f.read()
+def _lost(root: str, side: str, merged: str, events: EventIds) -> str | None:
+    """What `side` has that `merged` lost: a case file, or events of one; None if nothing.
+    Reads only the case files that differ between the two."""
+    changes = git(root, "diff", "--no-renames", "--name-status", "-z", side, merged, "--", "cases")
+    fields = changes.split("\0")
+    status = dict(zip(fields[1::2], fields[0::2]))
+    now_at = {os.path.basename(p): p for p, kind in status.items() if kind != "D"}
+    for path, kind in sorted(status.items()):
+        name = os.path.basename(path)
+        if kind == "A" or not name.endswith(".yaml"):
+            continue
+        before = events(name[:-5], _blob(root, f"{side}:{path}"))
+        if before is None:
+            continue  # not a case file on that side either
+        moved = now_at.get(name)  # the old layout's path converted to the new one
+        after = events(name[:-5], _blob(root, f"{merged}:{moved}")) if moved else None
+        if after is None:
+            return f"case {name[:-5]} ({path})"
+        if not before <= after:
+            return f"{len(before - after)} event(s) of case {name[:-5]}"
+    return None
 
 
-def _blob(root: str, blob: str) -> bytes:
+def _blob(root: str, spec: str) -> bytes:
     import subprocess
 
-    found = subprocess.run(["git", "cat-file", "blob", blob], cwd=root, capture_output=True)
+    found = subprocess.run(["git", "cat-file", "blob", spec], cwd=root, capture_output=True)
     return found.stdout
 
 

@@ -1,36 +1,48 @@
-"""The case index: a derived cache of each case's summary and deadlines, by folder.
+"""The case index: a derived cache of each case's summary and deadlines, kept in `.casectl/`.
 
-Kept in `.casectl/` (never committed; delete it at will): `open-index` for the
-open cases, which `list` and `sweep` read, and one file per closed year/month
-folder under `closed-index/`, read only when closed cases are listed. An entry is
-trusted while its file's inode, size and mtime are unchanged and roster.yaml and
-severity.yaml are as they were; anything else is parsed again. A hand edit made
-in place (not by renaming, as casectl, git and most editors do) is noticed at the
-next change in the folder; deleting the index rebuilds it. Only
-`cases/open/` is read, so closed cases cost nothing here. Entries are plain
-tuples in `marshal` format, which loads 10,000 of them in a few milliseconds;
-the format is tied to this Python version, so the cache is rebuilt for another.
+Never committed, safe to delete. Two kinds of file, both plain tuples in `marshal`
+format (10,000 entries load in a few milliseconds; the format is tied to this
+Python version, so another one rebuilds it):
+- `index`: what `list` and `sweep` read: every open case's summary, the stamp
+  (inode, mtime) of every folder under `cases/`, and the files that cannot be read.
+  It is valid while roster.yaml and severity.yaml are as they were.
+- `index-months/<yyyy>-<mm>`: every case file of that month with its (inode, size,
+  mtime) and status, and the summaries of the closed ones. It does not depend on
+  the rules, so closed cases are never parsed again when they change.
+
+A folder whose stamp is as saved has had no file added, replaced or removed (every
+write by casectl or git renames a file into place), so a warm run stats the
+folders and nothing else; only a changed day's files are stat-ed, and only a
+changed file is parsed. A folder changed in the last two seconds is not trusted
+(mtimes are coarse), like git's racy-clean rule. A hand edit made in place, not
+by rename, is noticed at the next change in its folder.
 """
 
 from __future__ import annotations
 
 import marshal
 import os
+import re
+import stat
 import sys
 import time
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 from casectl import deadlines
 from casectl.config import Config
 from casectl.errors import BrokenCaseError
 from casectl.model import Case
-from casectl.store import Store, read_case
+from casectl.store import Store, id_of, read_case
 
-FORMAT = ("casectl-open-index", 2, sys.version_info[:2])
+FORMAT = ("casectl-index", 3, sys.version_info[:2])
+_FOLDER = (re.compile(r"\d{4}"), re.compile(r"\d{2}"), re.compile(r"\d{2}"))  # year, month, day
+LEGACY = frozenset({"open", "closed"})  # folders of the layout before fixed paths
+Progress = Callable[[int, int], None]  # (parsed so far, to parse)
 
 
 class Summary(NamedTuple):
-    """What `list` and `sweep` need of an open case; instants in seconds since the epoch."""
+    """What `list` and `sweep` need of a case; instants in seconds since the epoch."""
 
     id: str
     severity: int
@@ -42,6 +54,7 @@ class Summary(NamedTuple):
     next_owner: str | None
     unmet: tuple[float, ...]  # due times of every deadline not yet met
     sweep_at: float | None  # the earliest deadline the sweep has yet to act on
+    status: str
 
 
 def summarize(case: Case, cfg: Config) -> Summary:
@@ -57,117 +70,54 @@ def summarize(case: Case, cfg: Config) -> Summary:
         first.owner if first else None,
         tuple(d.due.timestamp() for d in unmet if d.due),
         min((d.due.timestamp() for d in unmet if d.due and d.key not in acted), default=None),
+        s.status,
     )  # fmt: skip
 
 
-Entry = tuple[tuple[int, int, int], tuple]  # the file's (inode, size, mtime), its Summary
+Signature = tuple[int, int, int]  # a file's inode, size and mtime
+# a month file's entry for one case file: (signature, status, summary when closed) or an error
+FileEntry = tuple[Signature, str, tuple | None]
 
 
-def _signature(st: os.stat_result) -> tuple[int, int, int]:
+def _signature(st: os.stat_result) -> Signature:
     return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-class FolderIndex:
-    """The summaries of the case files of one folder, cached in `.casectl/<name>`."""
+def day_of(case_id: str) -> str:
+    """The folder of a case relative to `cases/`: `2026/11/27`."""
+    return f"20{case_id[:2]}/{case_id[2:4]}/{case_id[4:6]}"
 
-    def __init__(self, store: Store, cfg: Config, folder: str, name: str) -> None:
-        self.store, self.cfg, self.folder = store, cfg, folder
-        self.path = os.path.join(store.state_dir, name)
-        self.broken: list[str] = []
 
-    def _header(self) -> tuple[Any, ...]:
-        root = self.cfg.root
-        names = ("roster.yaml", "severity.yaml")
-        return (FORMAT, *(_signature(os.stat(os.path.join(root, n))) for n in names))
+class Index:
+    """Every case's summary, refreshed from the folders that changed since the last run."""
 
-    def _load(self) -> tuple[Any, dict[str, Entry], dict[str, str]]:
-        """(the folder's stamp when saved, entries by file name, broken files' errors)."""
-        try:
-            with open(self.path, "rb") as f:
-                header, stamp, entries, broken = marshal.loads(f.read())  # load(f): 100x slower
-        except (OSError, EOFError, ValueError, TypeError):
-            return None, {}, {}
-        return (stamp, entries, broken) if header == self._header() else (None, {}, {})
+    def __init__(self, store: Store, cfg: Config, progress: Progress | None = None) -> None:
+        self.store, self.cfg, self.progress = store, cfg, progress
+        self.path = os.path.join(store.state_dir, "index")
+        self.months_dir = os.path.join(store.state_dir, "index-months")
+        self._open: dict[str, tuple[Signature, tuple]] | None = None  # by case id
+        self._broken: dict[str, str] = {}  # by path under cases/
+        self._dirs: dict[str, Any] = {}  # folder stamps by path under cases/
+        self._months: dict[str, dict[str, dict[str, FileEntry | str]]] = {}
+        self._touched: set[str] = set()  # months to save
 
-    def _entries(self) -> dict[str, Entry]:
-        """Every open case's entry, parsing only the files that changed.
+    # --- what commands read ----------------------------------------------------------
 
-        Every write casectl or git makes replaces a file by rename, which changes the
-        folder's mtime; while that is as when the index was saved, no file was
-        replaced and none is stat-ed. A folder changed in the last two seconds is not
-        trusted (its mtime is coarse): those runs stat every file.
-        """
-        try:
-            folder = os.stat(self.folder)
-        except FileNotFoundError:
-            return {}
-        stamp = (folder.st_ino, folder.st_mtime_ns)
-        saved, cached, broken = self._load()
-        if saved == stamp:
-            self.broken = list(broken.values())
-            return cached
-        entries: dict[str, Entry] = {}
-        broken = {}
-        with os.scandir(self.folder) as scan:
-            for entry in scan:
-                name = entry.name
-                if name.endswith(".yaml") and not name.startswith("."):
-                    sig = _signature(entry.stat())
-                    hit: Entry | str | None = cached.get(name)
-                    if hit is None or hit[0] != sig:
-                        hit = self._parse(entry.path, sig)
-                    if isinstance(hit, str):
-                        broken[name] = hit
-                    else:
-                        entries[name] = hit
-        self.broken = list(broken.values())
-        settled = time.time_ns() - folder.st_mtime_ns > 2_000_000_000
-        self._save(stamp if settled else None, entries, broken)
-        return entries
+    @property
+    def broken(self) -> list[str]:
+        """Why each unreadable file under `cases/` cannot be read, in path order."""
+        self._refresh()
+        return [self._broken[k] for k in sorted(self._broken)]
 
     def summaries(self) -> dict[str, Summary]:
-        """The summary of every case in the folder, by case id."""
-        return {e[1][0]: Summary._make(e[1]) for e in self._entries().values()}
+        """The summary of every open case, by case id."""
+        return {i: Summary._make(e[1]) for i, e in self._refresh().items()}
 
     def due(self, now: float) -> list[str]:
-        """The ids of the cases with a deadline the sweep has yet to act on by `now`."""
+        """The ids of open cases with a deadline the sweep has yet to act on by `now`."""
         at = Summary._fields.index("sweep_at")
-        return sorted(
-            s[0] for _, s in self._entries().values() if s[at] is not None and s[at] <= now
-        )
-
-    def _parse(self, path: str, sig: tuple[int, int, int]) -> Entry | str:
-        """The file's entry, or why it cannot be read."""
-        try:
-            return sig, tuple(summarize(read_case(path), self.cfg))
-        except BrokenCaseError as err:
-            return str(err)
-
-    def update(self, case: Case, path: str) -> None:
-        """Record a case this process just wrote, so the next run need not parse it."""
-        _, entries, broken = self._load()
-        if os.path.dirname(path) == self.folder and os.path.exists(path):
-            entries[os.path.basename(path)] = (
-                _signature(os.stat(path)),
-                tuple(summarize(case, self.cfg)),
-            )
-        else:
-            entries.pop(f"{case.id}.yaml", None)
-        self._save(None, entries, broken)  # the folder changed: its next reader stats every file
-
-    def _save(self, stamp: Any, entries: dict[str, Entry], broken: dict[str, str]) -> None:
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        tmp = f"{self.path}.{os.getpid()}.tmp"
-        with open(tmp, "wb") as f:
-            f.write(marshal.dumps((self._header(), stamp, entries, broken)))
-        os.replace(tmp, self.path)
-
-
-class OpenIndex(FolderIndex):
-    """The open cases: what `list`, `sweep` and `assign --next` read."""
-
-    def __init__(self, store: Store, cfg: Config) -> None:
-        super().__init__(store, cfg, store.open_dir, "open-index")
+        found = self._refresh().items()
+        return sorted(i for i, (_, s) in found if s[at] is not None and s[at] <= now)
 
     def loads(self) -> dict[str, int]:
         """Open cases per assignee."""
@@ -177,14 +127,222 @@ class OpenIndex(FolderIndex):
                 counts[s.assignee] = counts.get(s.assignee, 0) + 1
         return counts
 
+    def closed(self) -> list[Summary]:
+        """Every closed case's summary: only `list --status closed|all` pays for them."""
+        self._refresh()
+        found = []
+        for month in _names(self.months_dir):
+            for day in self._month(month).values():
+                found += [Summary._make(e[2]) for e in day.values() if isinstance(e, tuple) and e[2]]
+        return found
 
-def closed_summaries(store: Store, cfg: Config) -> list[Summary]:
-    """Every closed case's summary, a cached index per year/month folder: only
-    `list --status closed|all` pays for them."""
-    found: list[Summary] = []
-    for folder in store.closed_folders():
-        name = os.path.join(
-            "closed-index", os.path.relpath(folder, store.cases).replace(os.sep, "-")
-        )
-        found += FolderIndex(store, cfg, folder, name).summaries().values()
+    def record(self, cases: Iterable[Case]) -> None:
+        """Cases this process just wrote: their summaries now, so the next run parses nothing."""
+        entries = self._refresh()
+        for case in cases:
+            path = self.store.path(case.id)
+            summary = tuple(summarize(case, self.cfg))
+            if case.state.status == "open":
+                entries[case.id] = (_signature(os.stat(path)), summary)
+            else:
+                entries.pop(case.id, None)
+            self._dirs[day_of(case.id)] = None  # its day changed: the next run stats its files
+        self._save()
+
+    # --- keeping it current ----------------------------------------------------------
+
+    def _refresh(self) -> dict[str, tuple[Signature, tuple]]:
+        if self._open is not None:
+            return self._open
+        current, saved, entries, self._broken = self._load()
+        self._open = entries if current else {}  # open summaries depend on the rules
+        changed = self._walk(saved, current)
+        changed += [d for d in saved if d.count("/") == 2 and d not in self._dirs]  # gone
+        if changed or not current:
+            self._rescan(changed)
+            self._save()
+        return self._open
+
+    def _walk(self, saved: dict[str, Any], trusted: bool) -> list[str]:
+        """Stat every folder under `cases/`; the day folders whose files may have changed."""
+        children: dict[str, list[str]] = {}
+        for rel in saved:
+            if rel:
+                children.setdefault(rel.rpartition("/")[0], []).append(rel)
+        changed: list[str] = []
+        fresh = time.time_ns() - 2_000_000_000
+        stack = [""]
+        while stack:
+            rel = stack.pop()
+            try:
+                st = os.lstat(os.path.join(self.store.cases, rel))
+            except FileNotFoundError:
+                continue
+            if stat.S_ISLNK(st.st_mode):
+                self._broken[rel] = f"cases/{rel} is a symbolic link; casectl does not follow it"
+                self._dirs[rel] = None  # looked at again on every run, while it is there
+                continue
+            if not stat.S_ISDIR(st.st_mode):
+                continue
+            stamp = (st.st_ino, st.st_mtime_ns)
+            same = trusted and saved.get(rel) == stamp
+            self._dirs[rel] = stamp if st.st_mtime_ns < fresh else None
+            depth = rel.count("/") + 1 if rel else 0
+            if depth == 3:
+                if not same:
+                    changed.append(rel)
+            elif same:
+                stack += children.get(rel, [])
+            else:
+                stack += self._list(rel, depth)
+        return changed
+
+    def _list(self, rel: str, depth: int) -> list[str]:
+        """The folders in a year, month or `cases/` itself, noting what does not belong."""
+        self._broken = {
+            k: v for k, v in self._broken.items() if k.count("/") == 3 or k.rpartition("/")[0] != rel
+        }
+        names = _names(os.path.join(self.store.cases, rel))
+        if depth == 0:
+            for name in LEGACY.intersection(names):
+                self._broken[name] = (
+                    f"cases/{name}/ is the layout before fixed paths: its cases are not read "
+                    "until `casectl migrate` (or `casectl sync`) converts it"
+                )
+        pattern = _FOLDER[depth]
+        return [f"{rel}/{n}" if rel else n for n in names if pattern.fullmatch(n)]
+
+    def _rescan(self, days: list[str]) -> None:
+        """Read again the changed days' files: parse those whose signature changed."""
+        assert self._open is not None
+        reuse, again = self._open, set(days)
+        self._open = {i: e for i, e in reuse.items() if day_of(i) not in again}
+        self._broken = {k: v for k, v in self._broken.items() if k.rpartition("/")[0] not in again}
+        work: list[tuple[str, str, str, Signature]] = []
+        for day in days:
+            month = self._month(day[:7].replace("/", "-"))
+            before = month.get(day, {})
+            now: dict[str, FileEntry | str] = {}
+            for name, kind, sig in _files(os.path.join(self.store.cases, day)):
+                case_id = id_of(name)
+                problem = _misplaced(day, name, case_id, kind)
+                if problem:
+                    now[name] = self._broken[f"{day}/{name}"] = problem
+                    continue
+                old = before.get(name)
+                if isinstance(old, tuple) and old[0] == sig:
+                    kept = reuse.get(case_id)  # type: ignore[arg-type]
+                    if old[1] == "closed":
+                        now[name] = old
+                        continue
+                    if kept and kept[0] == sig:
+                        now[name], self._open[case_id] = old, kept  # type: ignore[index]
+                        continue
+                work.append((day, name, case_id, sig))  # type: ignore[arg-type]
+            month[day] = now
+            self._touched.add(day[:7].replace("/", "-"))
+        for done, (day, name, case_id, sig) in enumerate(work):
+            if self.progress and len(work) > 200 and done % 100 == 0:
+                self.progress(done, len(work))
+            entry = self._parse(day, name, sig)
+            month = self._months[day[:7].replace("/", "-")]
+            if isinstance(entry, str):
+                month[day][name] = self._broken[f"{day}/{name}"] = entry
+            elif entry[1] == "open":
+                month[day][name] = (sig, "open", None)
+                self._open[case_id] = (sig, entry[2])  # type: ignore[assignment]
+            else:
+                month[day][name] = entry
+        if self.progress and len(work) > 200:
+            self.progress(len(work), len(work))
+
+    def _parse(self, day: str, name: str, sig: Signature) -> FileEntry | str:
+        path = os.path.join(self.store.cases, day, name)
+        try:
+            summary = tuple(summarize(read_case(path), self.cfg))
+        except BrokenCaseError as err:
+            return str(err)
+        status = summary[Summary._fields.index("status")]
+        return (sig, status, summary)
+
+    # --- the files ---------------------------------------------------------------------
+
+    def _header(self) -> tuple[Any, ...]:
+        root = self.cfg.root
+        names = ("roster.yaml", "severity.yaml")
+        return (FORMAT, *(_signature(os.stat(os.path.join(root, n))) for n in names))
+
+    def _load(self) -> tuple[bool, dict[str, Any], dict[str, Any], dict[str, str]]:
+        """(saved under the current rules, folder stamps, open entries by id, broken files)."""
+        try:
+            with open(self.path, "rb") as f:
+                header, dirs, entries, broken = marshal.loads(f.read())  # load(f): 100x slower
+        except (OSError, EOFError, ValueError, TypeError):
+            return False, {}, {}, {}
+        return header == self._header(), dirs, entries, broken
+
+    def _month(self, month: str) -> dict[str, dict[str, FileEntry | str]]:
+        if month not in self._months:
+            try:
+                with open(os.path.join(self.months_dir, month), "rb") as f:
+                    form, days = marshal.loads(f.read())
+                if form != FORMAT:
+                    days = {}
+            except (OSError, EOFError, ValueError, TypeError):
+                days = {}
+            self._months[month] = days
+        return self._months[month]
+
+    def _save(self) -> None:
+        self.store.state_folder()
+        record = (self._header(), self._dirs, self._open, self._broken)
+        _write(self.path, marshal.dumps(record))
+        if self._touched:
+            os.makedirs(self.months_dir, exist_ok=True)
+        for month in sorted(self._touched):
+            days = {d: files for d, files in self._months[month].items() if d in self._dirs}
+            _write(os.path.join(self.months_dir, month), marshal.dumps((FORMAT, days)))
+        self._touched = set()
+
+
+def _files(folder: str) -> list[tuple[str, str, Signature]]:
+    """(name, kind, signature) of a day folder's entries, temporary files left out."""
+    found = []
+    try:
+        with os.scandir(folder) as scan:
+            for entry in scan:
+                if entry.name.startswith("."):
+                    continue
+                st = entry.stat(follow_symlinks=False)
+                kind = "link" if stat.S_ISLNK(st.st_mode) else "file" if stat.S_ISREG(st.st_mode) else "other"
+                found.append((entry.name, kind, _signature(st)))
+    except (FileNotFoundError, NotADirectoryError):
+        pass
     return found
+
+
+def _misplaced(day: str, name: str, case_id: str | None, kind: str) -> str | None:
+    where = f"cases/{day}/{name}"
+    if kind == "link":
+        return f"{where} is a symbolic link; casectl does not follow it"
+    if kind != "file":
+        return f"{where} is not a case file"
+    if case_id is None:
+        return f"{where}: not a case file name (expected an id such as 261126-K7Q3M.yaml)"
+    if day_of(case_id) != day:
+        return f"{where}: case {case_id} belongs in cases/{day_of(case_id)}/"
+    return None
+
+
+def _names(folder: str) -> list[str]:
+    try:
+        return sorted(os.listdir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _write(path: str, data: bytes) -> None:
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)

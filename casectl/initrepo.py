@@ -25,7 +25,7 @@ def init(directory: str) -> str:
     for name in ("roster.yaml", "severity.yaml"):
         if not (root / name).exists():
             shutil.copyfile(EXAMPLE / name, root / name)
-    (root / "cases" / "open").mkdir(parents=True, exist_ok=True)
+    (root / "cases").mkdir(parents=True, exist_ok=True)
     _ensure(root / ".gitignore", GITIGNORE)
     _ensure(root / ".gitattributes", ATTRIBUTES)
     if shutil.which("git"):

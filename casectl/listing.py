@@ -8,8 +8,7 @@ from typing import Any, NamedTuple
 from casectl import render
 from casectl.config import Config
 from casectl.deadlines import state_of
-from casectl.index import OpenIndex, Summary, closed_summaries
-from casectl.store import Store
+from casectl.index import Index, Summary
 
 
 class Filter(NamedTuple):
@@ -34,7 +33,7 @@ class Filter(NamedTuple):
 
 
 def select(
-    store: Store, cfg: Config, index: OpenIndex, wanted: Filter, now: datetime
+    index: Index, wanted: Filter, now: datetime
 ) -> list[tuple[str, Summary]]:
     """(status, summary) of the matching cases, newest first."""
     moment = now.timestamp()
@@ -42,7 +41,7 @@ def select(
     if wanted.status in ("open", "all"):
         found += [("open", s) for s in index.summaries().values()]
     if wanted.status in ("closed", "all"):
-        found += [("closed", s) for s in closed_summaries(store, cfg)]
+        found += [("closed", s) for s in index.closed()]
     kept = [(status, s) for status, s in found if wanted.keeps(s, moment)]
     kept.sort(key=lambda pair: (pair[1].opened_at, pair[1].id), reverse=True)
     return kept

@@ -53,19 +53,3 @@ def _ranked(events: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
 
 def _key(event: dict[str, Any]) -> str:
     return yamlio.dump(event).decode()
-
-
-def merge_versions(case_id: str, base: bytes | None, sides: list[bytes]) -> Case:
-    """Fold any number of versions of one case file into one case."""
-    from casectl.store import case_from_document
-
-    def read(data: bytes) -> dict[str, Any]:
-        try:
-            return case_from_document(yamlio.load(data), case_id).to_document()
-        except ValueError as err:
-            raise CasectlError(f"{case_id}: not a case file: {err}") from None
-
-    merged = read(sides[0])
-    for side in sides[1:]:
-        merged = merge(read(base) if base else None, merged, read(side))
-    return Case(merged["id"], merged["events"])

@@ -1,16 +1,21 @@
-"""The case repository on disk: where it is, case ids and paths, atomic writes, the lock.
+"""The case repository on disk: where it is, case paths, atomic writes, the lock.
 
-Layout: `cases/open/<id>.yaml` for open cases, `cases/closed/<yyyy>/<mm>/<id>.yaml`
-for closed ones (year and month of the id), so commands about open cases never
-touch closed files and every commit stays small. Files are written whole to a
+Every case lives at one path for its whole life, derived from its id alone:
+`cases/<yyyy>/<mm>/<dd>/<id>.yaml`, the day the case was opened. Open or closed
+is replayed from its events like every other state, so no step ever moves a
+file and git's rename detection never meets a case. Paths come from ids (checked
+for their shape), never from a file's content, and no write follows a symlink:
+the repository's files are other people's input. Files are written whole to a
 temporary name, fsynced and renamed into place, under an `fcntl` lock that the
 kernel releases when the process dies.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -20,7 +25,7 @@ from typing import Any
 from casectl import yamlio
 from casectl.config import STATE_DIR
 from casectl.errors import BrokenCaseError, CasectlError, NotFoundError, RefusedError
-from casectl.ids import new_case_id, normalize_case_id
+from casectl.ids import CASE_ID, new_case_id, normalize_case_id
 from casectl.model import Case
 
 # Paths are plain strings: pathlib costs 4 ms of start-up, a twentieth of a command.
@@ -45,65 +50,72 @@ def find_root(given: str | None, cwd: str | None = None) -> str:
         folder = parent
 
 
+def relative_path(case_id: str) -> str:
+    """Where a case lives, relative to the repository: `cases/2026/11/27/261127-9MM76.yaml`."""
+    return f"cases/20{case_id[:2]}/{case_id[2:4]}/{case_id[4:6]}/{case_id}.yaml"
+
+
+def id_of(name: str) -> str | None:
+    """The case id a file name stands for, or None when it is not a case file's name."""
+    stem = name[:-5] if name.endswith(".yaml") else ""
+    return stem if CASE_ID.fullmatch(stem) else None
+
+
 class Store:
     def __init__(self, root: str) -> None:
         self.root = root
         self.cases = join(root, "cases")
-        self.open_dir = join(self.cases, "open")
         self.state_dir = join(root, STATE_DIR)
 
-    def open_path(self, case_id: str) -> str:
-        return join(self.open_dir, f"{case_id}.yaml")
-
-    def closed_path(self, case_id: str) -> str:
-        return join(self.cases, "closed", f"20{case_id[:2]}", case_id[2:4], f"{case_id}.yaml")
-
-    def path_for(self, case: Case) -> str:
-        closed = case.state.status == "closed"
-        return self.closed_path(case.id) if closed else self.open_path(case.id)
+    def path(self, case_id: str) -> str:
+        return join(self.root, relative_path(case_id))
 
     def relative(self, path: str) -> str:
         return os.path.relpath(path, self.root)
 
-    def places(self, case_id: str) -> list[str]:
-        """Where a case may live, relative to the repository (for git)."""
-        return [self.relative(p) for p in (self.open_path(case_id), self.closed_path(case_id))]
-
     def locate(self, case_id: str) -> str:
         case_id = normalize_case_id(case_id)
-        for path in (self.open_path(case_id), self.closed_path(case_id)):
-            if isfile(path):
-                return path
-        raise NotFoundError(f"no case {case_id}{self._suggest(case_id)}")
+        path = self.path(case_id)
+        self.refuse_links(path)
+        if not isfile(path):
+            raise NotFoundError(f"no case {case_id}{self._suggest(case_id)}")
+        return path
+
+    def refuse_links(self, path: str) -> None:
+        """Refuse a path under the repository any part of which is a symlink: a pushed
+        link (`cases/2026/12 -> /elsewhere`) must never lead a write outside."""
+        part = path
+        while len(part) > len(self.root):
+            try:
+                if stat.S_ISLNK(os.lstat(part).st_mode):
+                    raise CasectlError(
+                        f"{self.relative(part)} is a symbolic link; casectl never follows "
+                        "links inside the repository: replace it with a folder or file"
+                    )
+            except FileNotFoundError:
+                pass
+            part = os.path.dirname(part)
 
     def _suggest(self, case_id: str) -> str:
         import difflib
 
-        names = _stems(self.open_dir) + _stems(os.path.dirname(self.closed_path(case_id)))
+        names = [n[:-5] for n in _names(os.path.dirname(self.path(case_id))) if id_of(n)]
         close = difflib.get_close_matches(case_id, names, n=3, cutoff=0.6)
         return f"; did you mean {', '.join(close)}?" if close else ""
 
     def load(self, case_id: str) -> Case:
         return read_case(self.locate(case_id))
 
-    def closed_folders(self) -> Iterator[str]:
-        closed = join(self.cases, "closed")
-        for year in _names(closed):
-            for month in _names(join(closed, year)):
-                yield join(closed, year, month)
-
     def unused_id(self, opened: datetime) -> str:
         """A new case id no file here has (`create` still refuses a race)."""
         while True:
             case_id = new_case_id(opened)
-            if not any(map(os.path.exists, (self.open_path(case_id), self.closed_path(case_id)))):
+            if not os.path.lexists(self.path(case_id)):
                 return case_id
 
     def create(self, case: Case) -> str:
         """Write a new case; refuses if its id exists (`link` fails on an existing name)."""
-        if os.path.exists(self.closed_path(case.id)):
-            raise RefusedError(f"case {case.id} exists")
-        path = self.open_path(case.id)
+        path = self.path(case.id)
         tmp = self._write_temp(path, dump_case(case))
         try:
             os.link(tmp, path)
@@ -113,25 +125,24 @@ class Store:
             os.unlink(tmp)
         return path
 
-    def save(self, case: Case, was: str) -> list[str]:
-        """Replace the case file; a close or reopen moves it. Returns the paths changed."""
-        path = self.path_for(case)
+    def save(self, case: Case) -> str:
+        """Replace the case file at its one path; returns that path."""
+        path = self.path(case.id)
         os.replace(self._write_temp(path, dump_case(case)), path)
-        if path != was:
-            os.unlink(was)
-            return [was, path]
-        return [path]
+        return path
 
     def _write_temp(self, path: str, data: bytes) -> str:
+        self.refuse_links(path)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         tmp = join(os.path.dirname(path), f".{os.path.basename(path)}.{os.getpid()}.tmp")
         try:
-            with open(tmp, "wb") as f:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+            with open(fd, "wb") as f:
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
         except OSError as err:
-            if os.path.exists(tmp):
+            if os.path.lexists(tmp):
                 os.unlink(tmp)
             name = os.path.basename(path)
             raise CasectlError(
@@ -139,36 +150,50 @@ class Store:
             ) from None
         return tmp
 
-    def refile(self, names: list[str]) -> list[str]:
-        """Move case files that a git merge left in the wrong folder (open vs closed)."""
-        moved = []
-        for name in names:
-            path = join(self.root, name)
-            if not name.endswith(".yaml") or not isfile(path):
-                continue
-            case = read_case(path)
-            if self.path_for(case) != path:
-                moved += self.save(case, path)
-        return moved
+    def state_folder(self) -> str:
+        """`.casectl/`, made if missing; refused if it is a link (it is never committed,
+        but a pushed `.casectl` link would otherwise take the index elsewhere)."""
+        self.refuse_links(join(self.state_dir, "x"))
+        os.makedirs(self.state_dir, exist_ok=True)
+        return self.state_dir
 
     @contextmanager
     def lock(self) -> Iterator[None]:
         """One writer at a time in this repository; released by the kernel if we die."""
-        os.makedirs(self.state_dir, exist_ok=True)
-        with open(join(self.state_dir, "lock"), "a") as f:
+        with open(join(self.state_folder(), "lock"), "a") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
             yield
+
+    def migrate(self) -> list[str]:
+        """Move the case files of the layout before fixed paths (`cases/open/`,
+        `cases/closed/<yyyy>/<mm>/`) to their one path; the paths changed.
+
+        A case found in both layouts (a clone that had not converted yet logged a step
+        to the old path) becomes the union of both versions' events.
+        """
+        from casectl.merge import merge
+
+        changed = []
+        for top in ("open", "closed"):
+            for folder, dirs, files in os.walk(join(self.cases, top), topdown=False):
+                for name in sorted(n for n in files if id_of(n)):
+                    old = join(folder, name)
+                    case = read_case(old)
+                    if os.path.lexists(self.path(case.id)):
+                        both = merge(None, self.load(case.id).to_document(), case.to_document())
+                        case = Case(case.id, both["events"])
+                    changed += [old, self.save(case)]
+                    os.unlink(old)
+                if not os.listdir(folder):
+                    os.rmdir(folder)
+        return changed
 
 
 def _names(folder: str) -> list[str]:
     try:
         return sorted(os.listdir(folder))
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return []
-
-
-def _stems(folder: str) -> list[str]:
-    return [n[:-5] for n in _names(folder) if n.endswith(".yaml") and not n.startswith(".")]
 
 
 def dump_case(case: Case) -> bytes:
@@ -176,17 +201,25 @@ def dump_case(case: Case) -> bytes:
 
 
 def read_case(path: str) -> Case:
+    """The case in the file at `path`; its id is the file's name, which the content must match."""
     try:
-        with open(path, "rb") as f:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        with open(fd, "rb") as f:
             document = yamlio.load(f.read())
     except (OSError, ValueError) as err:
-        raise BrokenCaseError(f"{path}: cannot read case: {err}") from None
-    return case_from_document(document, path)
+        reason = "a symbolic link" if getattr(err, "errno", None) == errno.ELOOP else err
+        raise BrokenCaseError(f"{path}: cannot read case: {reason}") from None
+    return case_from_document(document, path, os.path.basename(path)[:-5])
 
 
-def case_from_document(document: Any, where: str) -> Case:
+def case_from_document(document: Any, where: str, case_id: str) -> Case:
+    """The case a parsed file holds; `case_id` is what its path says it must be."""
     if not isinstance(document, dict) or not isinstance(document.get("events"), list):
         raise BrokenCaseError(f"{where}: not a case file: expected `id` and a list of `events`")
+    if document.get("id") != case_id:
+        raise BrokenCaseError(
+            f"{where}: its id {document.get('id')!r} does not match its file name ({case_id})"
+        )
     for i, event in enumerate(document["events"]):
         if not isinstance(event, dict) or not all(k in event for k in ("id", "at", "by", "type")):
             raise BrokenCaseError(f"{where}: event {i + 1}: expected id, at, by and type")
@@ -195,4 +228,4 @@ def case_from_document(document: Any, where: str) -> Case:
     events = document["events"]
     if not events or events[0]["type"] != "open":
         raise BrokenCaseError(f"{where}: the first event is not the opening of the case")
-    return Case(str(document.get("id")), events)
+    return Case(case_id, events)

@@ -17,7 +17,7 @@ from casectl import deadlines
 from casectl.config import Config, Person
 from casectl.deadlines import Deadline
 from casectl.ids import ALPHABET
-from casectl.index import OpenIndex
+from casectl.index import Index
 from casectl.model import Case, State
 from casectl.store import Store, read_case
 
@@ -57,19 +57,21 @@ class Outcome:
         self.broken: list[str] = []
 
 
-def run(store: Store, cfg: Config, index: OpenIndex, now: datetime, dry_run: bool) -> Outcome:
+def run(store: Store, cfg: Config, index: Index, now: datetime, dry_run: bool) -> Outcome:
     """Sweep every open case whose next deadline is due; the caller holds the lock."""
     outcome = Outcome()
     due = index.due(now.timestamp())
     outcome.broken = index.broken
+    written = []
     for case_id in due:
-        path = store.open_path(case_id)
-        case = read_case(path)
+        case = read_case(store.path(case_id))
         actions = sweep_case(case, cfg, now)
         if actions and not dry_run:
-            outcome.changed += store.save(case, path)
-            index.update(case, path)
+            outcome.changed.append(store.save(case))
+            written.append(case)
         outcome.actions += actions
+    if written:
+        index.record(written)  # once for the whole sweep
     return outcome
 
 

@@ -70,6 +70,12 @@ class Repo:
             args += ["--assign", assign]
         return self.ok(*args, **kw)
 
+    def case_path(self, case_id: str) -> Path:
+        """Where the case lives for its whole life."""
+        from casectl.store import relative_path
+
+        return self.root / relative_path(case_id)
+
     def show(self, case_id: str, now: str | None = None) -> dict:
         import json
 

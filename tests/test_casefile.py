@@ -81,7 +81,7 @@ def case_with(texts: list[str]) -> Case:
 @given(st.lists(TEXT, min_size=1, max_size=4))
 def test_round_trip_is_byte_identical(texts: list[str]) -> None:
     data = dump_case(case_with(texts))
-    again = case_from_document(yamlio.load(data), "test")
+    again = case_from_document(yamlio.load(data), "test", "261126-K7Q3M")
     assert [e.get("text") for e in again.events[1:]] == texts
     assert again.events[0]["customer"] == texts[0]
     assert dump_case(again) == data
@@ -90,7 +90,7 @@ def test_round_trip_is_byte_identical(texts: list[str]) -> None:
 def test_file_reads_well_in_a_diff(repo: Repo) -> None:
     case_id = repo.open_case()
     repo.ok("log", case_id, "多行\n说明", by="zhang.wei", now="2026-11-26 14:30")
-    path = repo.root / "cases" / "open" / f"{case_id}.yaml"
+    path = repo.case_path(case_id)
     text = path.read_text(encoding="utf-8")
     assert text.startswith(f"id: {case_id}\nevents:\n- id: ")
     assert (
@@ -157,7 +157,7 @@ def test_a_full_disk_changes_nothing(repo: Repo, monkeypatch) -> None:  # type: 
     import os
 
     case_id = repo.open_case()
-    folder = repo.root / "cases" / "open"
+    folder = repo.case_path(case_id).parent
     before = (folder / f"{case_id}.yaml").read_bytes()
 
     def full(fd: int) -> None:

@@ -67,7 +67,7 @@ def test_concurrent_steps_merge_in_every_order(team: tuple[Repo, Repo, Repo], or
     assert texts[0] == texts[1] == texts[2]
     assert b"<<<<<<<" not in texts[0]
     for c in clones:
-        assert case_file(c, case_id).parent.parts[-3:] == ("closed", "2026", "11")
+        assert case_file(c, case_id) == c.case_path(case_id)
         case = c.show(case_id, now="2026-11-26 15:00")
         ids = [e["id"] for e in case["events"]]
         assert len(ids) == len(set(ids)) == 7
@@ -113,18 +113,20 @@ def test_unrelated_edits_are_never_committed(repo: Repo) -> None:
         f.write("# half-finished edit\n")
     repo.ok("log", case_id, "x", by="zhang.wei")
     assert git(repo.root, "show", "--name-only", "--format=", "HEAD").split() == [
-        f"cases/open/{case_id}.yaml"
+        str(repo.case_path(case_id).relative_to(repo.root))
     ]
     status = git(repo.root, "status", "--porcelain")
     assert " M roster.yaml" in status and "?? notes.txt" in status
 
 
-def test_close_commits_the_move(repo: Repo) -> None:
+def test_close_changes_the_file_in_place(repo: Repo) -> None:
     case_id = repo.open_case()
     repo.ok("close", case_id, "--resolution", "ok", by="zhang.wei")
     changed = git(repo.root, "show", "--name-status", "--format=", "HEAD")
-    assert changed.split()[0].startswith("R") or "D" in changed.split()
+    assert changed.split() == ["M", str(repo.case_path(case_id).relative_to(repo.root))]
     assert git(repo.root, "status", "--porcelain") == ""
+    full = git(repo.root, "log", "--format=%s", "--", str(repo.case_path(case_id).relative_to(repo.root)))
+    assert len(full.splitlines()) == 2  # its whole history, without --follow
 
 
 def test_no_commit_flag_and_setting(repo: Repo) -> None:
@@ -178,7 +180,7 @@ def test_two_different_cases_under_one_id_is_a_reported_conflict(
     twin = yaml.safe_load(path.read_text(encoding="utf-8"))
     twin["events"][0]["customer"] = "另一家客户"
     twin["events"][0]["id"] = "ZZZZZZZZ"
-    (b.root / "cases" / "open").mkdir(parents=True, exist_ok=True)
+    (b.root / path.relative_to(a.root)).parent.mkdir(parents=True, exist_ok=True)
     (b.root / path.relative_to(a.root)).write_text(
         yaml.safe_dump(twin, allow_unicode=True), encoding="utf-8"
     )
@@ -205,7 +207,7 @@ def test_sync_refuses_conflict_markers(repo: Repo, tmp_path: Path) -> None:
         f.write("<<<<<<< ours\n")
     result = repo.run("sync", by=None)
     assert result.exit_code == 1
-    assert f"conflict markers in cases/open/{case_id}.yaml; resolve them first" in result.stderr
+    assert f"conflict markers in {case_file(repo, case_id).relative_to(repo.root)}; resolve them first" in result.stderr
 
 
 def test_merge_file_driver_directly(tmp_path: Path) -> None:
@@ -223,7 +225,7 @@ def test_merge_file_driver_directly(tmp_path: Path) -> None:
         files[name] = tmp_path / name
         files[name].write_text(text, encoding="utf-8")
     result = CliRunner().invoke(
-        cli, ["merge-file", *(str(files[n]) for n in "OAB"), "cases/open/x.yaml"]
+        cli, ["merge-file", *(str(files[n]) for n in "OAB"), "cases/2026/11/26/261126-K7Q3M.yaml"]
     )
     assert result.exit_code == 0, result.output
     merged = yaml.safe_load(files["A"].read_text(encoding="utf-8"))
@@ -249,7 +251,7 @@ def test_a_step_after_a_no_commit_step_commits_the_file(repo: Repo) -> None:
         "to",
         "zhang.wei",
         "(li.na)",
-        f"cases/open/{case_id}.yaml",
+        str(repo.case_path(case_id).relative_to(repo.root)),
     ]
     assert git(repo.root, "status", "--porcelain") == ""
 
@@ -268,7 +270,9 @@ def test_large_repositories_commit_through_plumbing(repo: Repo, monkeypatch) -> 
         f"张伟|{case_id}: callback: 回电 (zhang.wei)",
         f"李娜|{case_id}: opened, severity 1, 招商银行, assigned to zhang.wei (li.na)",
     ]
-    assert git(repo.root, "ls-files", "cases").split() == [f"cases/closed/2026/11/{case_id}.yaml"]
+    assert git(repo.root, "ls-files", "cases").split() == [
+        str(repo.case_path(case_id).relative_to(repo.root))
+    ]
     assert git(repo.root, "status", "--porcelain") == "?? notes.txt\n"
     assert "reflog" not in git(repo.root, "reflog", "-1", "--format=%gs") and "closed" in git(
         repo.root, "reflog", "-1", "--format=%gs"
@@ -331,7 +335,7 @@ def test_init_keeps_what_is_there(tmp_path: Path) -> None:
 
 def test_the_repository_is_found_from_a_subfolder(repo: Repo, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     case_id = repo.open_case()
-    monkeypatch.chdir(repo.root / "cases" / "open")
+    monkeypatch.chdir(repo.case_path(case_id).parent)
     result = CliRunner().invoke(cli, ["show", case_id, "--json"], env={"CASECTL_REPO": ""})
     assert result.exit_code == 0 and case_id in result.stdout
     result = CliRunner().invoke(cli, ["show", case_id], env={"CASECTL_REPO": str(repo.root)})

@@ -20,7 +20,7 @@ def test_open_prints_a_phone_friendly_id_and_records_the_intake(repo: Repo) -> N
     assert case["assignee"] is None
     assert case["opened_at"] == "2026-11-26T14:05:00+08:00"
     assert [e["type"] for e in case["events"]] == ["open"]
-    assert (repo.root / "cases" / "open" / f"{case_id}.yaml").is_file()
+    assert repo.case_path(case_id).is_file()
 
 
 def test_assign_log_severity_escalate_rma_close_reopen(repo: Repo) -> None:
@@ -64,13 +64,12 @@ def test_assign_log_severity_escalate_rma_close_reopen(repo: Repo) -> None:
         "note",
         "close",
     ]
-    assert not (repo.root / "cases" / "open" / f"{case_id}.yaml").exists()
-    assert (repo.root / "cases" / "closed" / "2026" / "11" / f"{case_id}.yaml").is_file()
+    assert repo.case_path(case_id).is_file()  # a close never moves the file
 
     repo.ok("reopen", case_id, "--reason", "故障复现", by="li.na", now="2026-11-27 09:00")
     case = repo.show(case_id, now="2026-11-27 09:00")
     assert case["status"] == "open" and case["closed_at"] is None
-    assert (repo.root / "cases" / "open" / f"{case_id}.yaml").is_file()
+    assert repo.case_path(case_id).is_file()
 
 
 def test_events_are_kept_in_time_order_with_at(repo: Repo) -> None:
@@ -114,7 +113,7 @@ def test_multiline_and_special_text_survive(repo: Repo) -> None:
     text = "第一行\n  second: line #1\n- no\nnull"
     repo.ok("log", case_id, text, by="zhang.wei")
     assert repo.show(case_id)["events"][-1]["text"] == text
-    raw = (repo.root / "cases" / "open" / f"{case_id}.yaml").read_text(encoding="utf-8")
+    raw = repo.case_path(case_id).read_text(encoding="utf-8")
     assert "text: |" in raw and "第一行" in raw and "&id" not in raw
 
 

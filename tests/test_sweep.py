@@ -134,7 +134,7 @@ def test_two_sweeps_at_once_act_once(repo: Repo) -> None:
 
 def test_a_broken_file_is_named_and_skipped(repo: Repo) -> None:
     good = repo.open_case(now="2026-11-26 14:05")
-    broken = repo.root / "cases" / "open" / "261126-BAD00.yaml"
+    broken = repo.case_path(good).parent / "261126-BAD00.yaml"
     broken.write_text("id: [unclosed\n", encoding="utf-8")
     result = repo.run("sweep", "--json", now="2026-11-26 14:20", by=None)
     assert result.exit_code == 1

@@ -16,7 +16,7 @@ from casectl.model import Case
 from casectl.store import Store, find_root, read_case
 
 if TYPE_CHECKING:
-    from casectl.index import OpenIndex
+    from casectl.index import Index
 
 Step = Callable[[Case, Person, datetime], dict[str, Any]]
 
@@ -50,10 +50,12 @@ class App:
     def at(self, text: str | None) -> datetime:
         return clock.parse_time(text, self.cfg.zone, self.now, "--at") if text else self.now
 
-    def index(self) -> OpenIndex:
-        from casectl.index import OpenIndex
+    def index(self) -> Index:
+        import sys
 
-        return OpenIndex(self.store, self.cfg)
+        from casectl.index import Index
+
+        return Index(self.store, self.cfg, show_progress if sys.stderr.isatty() else None)
 
     def commit(
         self,
@@ -82,8 +84,7 @@ class App:
             else (self.cfg.bot_name, self.cfg.bot_email)
         )
         label = cases[0] if len(cases) == 1 else (label or f"{len(cases)} cases")
-        trailers = "".join(f"Case: {case_id}\n" for case_id in cases)
-        message = f"{label}: {what} ({who})\n\n{body.rstrip()}\n\n{trailers}"
+        message = gitrepo.message(f"{label}: {what} ({who})", body, cases)
         try:
             gitrepo.commit(self.root, paths, author, message, new)
         except CasectlError as err:
@@ -130,13 +131,20 @@ def record(
     person = model.actor(app.cfg, act.by)
     at = app.at(act.at)
     with app.store.lock():
-        path = app.store.locate(case_id)
-        case = read_case(path)
+        case = read_case(app.store.locate(case_id))
         event = step(case, person, at)
-        changed = app.store.save(case, path)
-        moved = len(changed) > 1  # a close or reopen moved the file to a path git does not know
-        app.commit(changed, person, [case.id], what(event), event_yaml(event), act.no_commit, moved)
+        path = app.store.save(case)
+        app.commit([path], person, [case.id], what(event), event_yaml(event), act.no_commit)
     return case
+
+
+def show_progress(done: int, total: int) -> None:
+    """The first index build after a clone reads every case file: say how far it is."""
+    width = 30
+    filled = width * done // total
+    end = "\n" if done == total else ""
+    bar = "#" * filled + " " * (width - filled)
+    click.echo(f"\rindexing case files [{bar}] {done}/{total}{end}", nl=False, err=True)
 
 
 def event_yaml(event: dict[str, Any]) -> str:

@@ -77,7 +77,7 @@ def list_(
         except ValueError as err:
             raise click.BadParameter(str(err), param_hint="--due-within") from None
     wanted = listing.Filter(status, assignee, severity, customer, overdue, window)
-    selected = listing.select(app.store, app.cfg, app.index(), wanted, app.now)
+    selected = listing.select(app.index(), wanted, app.now)
     shown = listing.rows(selected[:limit] if limit > 0 else selected, app.cfg, app.now)
     click.echo(listing.render_rows(shown, json_out), nl=bool(shown) or json_out)
     if len(shown) < len(selected):
@@ -156,7 +156,7 @@ def history(app: App, case_id: str, diff: bool, json_out: bool) -> None:
     if diff:
         if not gitrepo.is_repo(app.root):
             raise CasectlError(f"{app.root} is not a git repository: no commits to show")
-        click.echo(gitrepo.log_case(app.root, app.store.places(case.id)), nl=False)
+        click.echo(gitrepo.log_case(app.root, [app.store.relative(app.store.path(case.id))]), nl=False)
     elif json_out:
         click.echo(render.to_json(render.events(case)))
     else:

@@ -32,40 +32,57 @@ def sync(app: App) -> None:
     """Share the repository through its git remote: pull, merge cases, push.
 
     Sets up the case merge driver in this clone, refuses while conflicts are
-    unresolved, pulls (merging case files event by event), re-files cases the
-    merge closed or reopened, and pushes, retrying when someone pushed first.
+    unresolved, pulls (merging case files event by event), refuses a merge that
+    would lose a case or an event, converts the old layout, and pushes, retrying
+    when someone pushed first.
 
     Example: casectl sync
     """
     from casectl import gitrepo
-    from casectl.store import dump_case
 
     if not gitrepo.is_repo(app.root):
         raise CasectlError(f"{app.root} is not a git repository; nothing to sync")
-
-    class Cases:
-        """The store's case files, as sync needs them."""
-
-        places = app.store.places
-
-        @staticmethod
-        def merge(case_id: str, base: bytes | None, sides: list[bytes]) -> tuple[str, bytes]:
-            from casectl import merge
-
-            merged = merge.merge_versions(case_id, base, sides)
-            return app.store.relative(app.store.path_for(merged)), dump_case(merged)
-
-        @staticmethod
-        def refile(names: list[str]) -> None:
-            moved = app.store.refile(names)
-            if moved:
-                ids = sorted({os.path.basename(p)[: -len(".yaml")] for p in moved})
-                what = "re-filed by status after a merge"
-                app.commit(moved, None, ids, what, "", False, True, label="sync")
-
     identity = (app.cfg.bot_name, app.cfg.bot_email)
     with app.store.lock():
-        click.echo(gitrepo.sync(app.root, identity, Cases()))
+        click.echo(gitrepo.sync(app.root, identity, event_ids, lambda: _migrate(app)))
+
+
+def event_ids(case_id: str, data: bytes) -> set[str] | None:
+    """The ids of the events in one version of a case file; None if it is not one."""
+    from casectl import yamlio
+    from casectl.errors import BrokenCaseError
+    from casectl.store import case_from_document
+
+    try:
+        case = case_from_document(yamlio.load(data), case_id, case_id)
+    except (ValueError, BrokenCaseError):
+        return None
+    return {str(e["id"]) for e in case.events}
+
+
+@click.command()
+@pass_app
+def migrate(app: App) -> None:
+    """Move case files of the old layout (cases/open/, cases/closed/) to their one path.
+
+    Once per repository; `casectl sync` does it too. Every case then lives at
+    cases/<yyyy>/<mm>/<dd>/<id>.yaml for its whole life.
+
+    Example: casectl migrate
+    """
+    with app.store.lock():
+        moved = _migrate(app)
+    click.echo(f"{len(moved) // 2} case files moved to their fixed paths")
+
+
+def _migrate(app: App) -> list[str]:
+    """Convert the old layout and commit that as the bot; the paths changed."""
+    changed = app.store.migrate()
+    if changed:
+        ids = sorted({os.path.basename(p)[: -len(".yaml")] for p in changed})
+        what = "moved to fixed paths (cases/<yyyy>/<mm>/<dd>/<id>.yaml)"
+        app.commit(changed, None, ids, what, "", False, True, label="migrate")
+    return changed
 
 
 @click.command("setup-git")
@@ -98,7 +115,9 @@ def merge_file(base: str, ours: str, theirs: str, path: str) -> None:
     is a conflict git will report: two different cases opened under one id.
     """
     from casectl import merge, yamlio
-    from casectl.store import case_from_document
+    from casectl.store import case_from_document, id_of
+
+    case_id = id_of(os.path.basename(path))
 
     def read(name: str) -> dict | None:
         with open(name, "rb") as f:
@@ -108,10 +127,12 @@ def merge_file(base: str, ours: str, theirs: str, path: str) -> None:
         try:
             document = yamlio.load(data)
         except ValueError as err:
-            raise CasectlError(f"{path or name}: not a case file: {err}") from None
-        return case_from_document(document, path or name).to_document()
+            raise CasectlError(f"not a case file: {err}") from None
+        return case_from_document(document, path, str(case_id)).to_document()
 
     try:
+        if case_id is None:
+            raise CasectlError("not a case file name")
         sides = read(ours), read(theirs)
         if sides[0] is None or sides[1] is None:
             raise CasectlError(f"{path}: one side is empty")
