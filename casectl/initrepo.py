@@ -16,11 +16,21 @@ ATTRIBUTES = (
 )
 
 
-def init(directory: str) -> str:
-    """Write what is missing, keep what is there (a roster of one's own, a .gitignore)."""
-    root = Path(directory)
+def init(directory: str | None) -> str:
+    """Write what is missing, keep what is there (a roster of one's own, a .gitignore).
+
+    With no folder named, the current one, which must hold nothing but dotfiles
+    (a fresh clone's .git) and a roster: `casectl init` typed in the wrong place
+    would otherwise scatter a repository among someone's files.
+    """
+    root = Path(directory or ".")
     if (root / "severity.yaml").exists():
-        raise CasectlError(f"{root} is a case repository already")
+        raise CasectlError(f"{root.resolve()} is a case repository already")
+    if directory is None and _occupied(root):
+        raise CasectlError(
+            f"{root.resolve()} is not empty and not a case repository; "
+            "name the folder to create: casectl init DIR"
+        )
     root.mkdir(parents=True, exist_ok=True)
     for name in ("roster.yaml", "severity.yaml"):
         if not (root / name).exists():
@@ -31,6 +41,10 @@ def init(directory: str) -> str:
     if shutil.which("git"):
         gitrepo.init(str(root))
     return str(root.resolve())
+
+
+def _occupied(root: Path) -> bool:
+    return any(not p.name.startswith(".") and p.name != "roster.yaml" for p in root.iterdir())
 
 
 def _ensure(path: Path, block: str) -> None:

@@ -2,7 +2,8 @@
 
 Only this package reads the clock, prints, or exits. The commands live in three
 modules, each imported only when one of its commands runs: `steps` (a case's
-life), `reports` (what people read, and the sweep) and `repository` (init and git).
+life), `reports` (what people read, and the sweep) and `repository` (init and git);
+`completion` is imported only while a shell asks for completions.
 """
 
 from __future__ import annotations
@@ -24,10 +25,29 @@ COMMANDS = {
     "setup-git": "repository:setup_git", "merge-file": "repository:merge_file",
     "migrate": "repository:migrate",
 }  # fmt: skip
+HIDDEN = {"merge-file"}  # run by git, not by people: not in --help, not completed
+REPO_KEY = "casectl.repo"  # ctx.meta's key for a --repo given after the command
+REPO_HELP = (
+    "The case repository (default: $CASECTL_REPO, else the nearest folder "
+    "at or above here holding severity.yaml)."
+)
+
+
+def _repo_after(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """`casectl list --repo X`: the same as `casectl --repo X list` (and wins over it)."""
+    if value is not None:
+        ctx.meta[REPO_KEY] = value  # completion reads it there: it runs no command callback
+        app = ctx.find_object(App)  # made by the group's callback, before this parse
+        if app is not None:
+            app.repo = value
 
 
 class Group(click.Group):
-    """Loads a command's module only when it runs; turns casectl's errors into click's."""
+    """Loads a command's module only when it runs; turns casectl's errors into click's.
+
+    Every command it hands out also takes --repo after its name, `-h` (inherited from
+    the group's context) and, while a shell completes, its parameters' completers.
+    """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -37,7 +57,28 @@ class Group(click.Group):
             return None
         module, attribute = COMMANDS[name].split(":")
         found: click.Command = getattr(importlib.import_module(f"casectl.cli.{module}"), attribute)
+        if name in HIDDEN:
+            found.hidden = True
+        elif not any(param.name == "repo" for param in found.params):
+            found.params.append(
+                click.Option(["--repo"], metavar="DIR", expose_value=False, callback=_repo_after,
+                             help=REPO_HELP)
+            )  # fmt: skip
+        if ctx.resilient_parsing:  # set only while completing
+            from casectl.cli import completion
+
+            completion.attach(found)
         return found
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Each command's one-line summary whole, wrapped rather than cut with `...`."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=10_000)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -46,14 +87,8 @@ class Group(click.Group):
             raise click.ClickException(str(err)) from None
 
 
-@click.group(cls=Group)
-@click.option(
-    "--repo",
-    envvar="CASECTL_REPO",
-    metavar="DIR",
-    help="The case repository (default: $CASECTL_REPO, else the nearest folder "
-    "at or above here holding severity.yaml).",
-)
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--repo", envvar="CASECTL_REPO", metavar="DIR", help=REPO_HELP)
 @click.version_option(package_name="casectl")
 @click.pass_context
 def cli(ctx: click.Context, repo: str | None) -> None:

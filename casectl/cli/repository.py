@@ -12,17 +12,19 @@ from casectl.model import Case
 
 
 @click.command()
-@click.argument("directory", default=".", type=click.Path(file_okay=False))
-def init(directory: str) -> None:
+@click.argument("directory", metavar="[DIR]", required=False, type=click.Path(file_okay=False))
+@pass_app
+def init(app: App, directory: str | None) -> None:
     """Create a case repository with example roster.yaml and severity.yaml.
 
-    Sets up git (when available) with the case merge driver.
+    Sets up git (when available) with the case merge driver. DIR defaults to
+    --repo, else the current folder, which must then be empty.
 
     Example: casectl init /srv/cases
     """
     from casectl import initrepo
 
-    root = initrepo.init(directory)
+    root = initrepo.init(directory or app.repo)
     click.echo(f"Initialized case repository in {root}")
 
 
