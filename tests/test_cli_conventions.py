@@ -87,7 +87,7 @@ def test_init_without_a_folder_in_a_fresh_clone(
     monkeypatch.chdir(tmp_path)
     code, out, err = run("init")
     assert code == 0, err
-    assert (tmp_path / "severity.yaml").is_file() and (tmp_path / "cases" / "open").is_dir()
+    assert (tmp_path / "severity.yaml").is_file() and (tmp_path / "cases").is_dir()
     code, out, err = run("init")
     assert (code, err) == (1, f"Error: {tmp_path.resolve()} is a case repository already\n")
 

@@ -41,13 +41,13 @@ def _safe(complete: Completer) -> Completer:
 @_safe
 def case_ids(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
     """The open cases, from the open-case index; help: severity, customer, assignee."""
-    from casectl.index import OpenIndex
+    from casectl.index import Index
 
     if ctx.command.name == "reopen":
         return []  # only a closed case reopens; the open-case index has none
     store, cfg = _repository(ctx)
     prefix = incomplete.upper()
-    found = sorted(OpenIndex(store, cfg).summaries().values(), key=lambda s: s.id)
+    found = sorted(Index(store, cfg).summaries().values(), key=lambda s: s.id)
     return [
         CompletionItem(s.id, help=f"S{s.severity} {s.customer} ({s.assignee or 'unassigned'})")
         for s in found
