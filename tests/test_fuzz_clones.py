@@ -1,0 +1,103 @@
+"""Three clones, a few hundred random steps and random syncs: nothing acknowledged is lost.
+
+Every step that exits 0 is acknowledged; its new events must be in every clone, once,
+after everyone syncs twice, with every clone's files byte-identical.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import Repo
+from test_git import clone, git
+
+from casectl.store import relative_path
+
+STEPS = 150
+
+
+def events_of(repo: Repo) -> dict[str, list[str]]:
+    """Every case file in the clone: its event ids, in file order."""
+    found = {}
+    for path in sorted((repo.root / "cases").glob("*/*/*/*.yaml")):
+        document = yaml.load(path.read_bytes(), Loader=yaml.CSafeLoader)
+        found[document["id"]] = [e["id"] for e in document["events"]]
+    return found
+
+
+def random_step(rng: random.Random, cases: list[str], at: str) -> tuple[list[str], str]:
+    """(arguments, acting person) of a random step; some are refused, as in real life."""
+    case = rng.choice(cases) if cases else ""
+    kinds = ["open", "log", "log", "log", "assign", "close", "reopen", "escalate", "sweep"]
+    kind = rng.choice(kinds) if cases else "open"
+    if kind == "open":
+        return [
+            "open", "--customer", f"客户{rng.randrange(9)}", "--contact", "x", "--contract",
+            "HT-1", "--severity", str(rng.randint(1, 4)), "--description", "故障",
+            "--assign", rng.choice(["zhang.wei", "liu.yang"]),
+        ], "li.na"  # fmt: skip
+    if kind == "log":
+        return ["log", case, f"记录 {rng.random():.6f}", *rng.choice([[], ["--callback"]])], (
+            rng.choice(["zhang.wei", "liu.yang"])
+        )
+    if kind == "assign":
+        return ["assign", case, rng.choice(["zhao.lei", "sun.li", "zhang.wei"])], "li.na"
+    if kind == "close":
+        return ["close", case, "--resolution", "客户同意关闭"], "wang.jianguo"
+    if kind == "reopen":
+        return ["reopen", case, "--reason", "复发"], "wang.jianguo"
+    if kind == "escalate":
+        return ["escalate", case, "--to", rng.choice(["zhou.qiang", "wu.min"])], "wang.jianguo"
+    return ["sweep"], ""
+
+
+@pytest.mark.parametrize("seed", [7, 2026])
+def test_three_clones_converge_without_losing_a_step(repo: Repo, tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    git(repo.root, "remote", "add", "origin", str(remote))
+    repo.ok("sync", by=None)
+    clones = [repo, clone(remote, tmp_path / "b"), clone(remote, tmp_path / "c")]
+    acknowledged: set[str] = set()
+    cases: list[str] = []
+    now = datetime(2026, 11, 26, 9, 0)
+    for _ in range(STEPS):
+        now += timedelta(minutes=rng.randint(1, 20))
+        at = now.strftime("%Y-%m-%d %H:%M")
+        here = rng.choice(clones)
+        if rng.random() < 0.2:
+            result = here.run("sync", by=None, now=at)
+            assert result.exit_code == 0, result.output
+            continue
+        args, by = random_step(rng, cases, at)
+        before = events_of(here)
+        result = here.run(*args, by=by or None, now=at)
+        assert result.exit_code in (0, 1), result.output
+        after = events_of(here)
+        if result.exit_code == 1:
+            assert after == before, result.output  # a refusal writes nothing
+            continue
+        if args[0] == "open":
+            cases.append(result.stdout.strip())
+        for case_id, ids in after.items():
+            acknowledged |= set(ids) - set(before.get(case_id, []))
+    for _ in range(2):
+        for c in clones:
+            result = c.run("sync", by=None, now=at)
+            assert result.exit_code == 0, result.output
+    files = [{p: (c.root / relative_path(p)).read_bytes() for p in events_of(c)} for c in clones]
+    assert files[0] == files[1] == files[2]
+    final = events_of(clones[0])
+    assert sorted(final) == sorted(set(cases))
+    every = [event for ids in final.values() for event in ids]
+    assert len(every) == len(set(every))
+    assert acknowledged <= set(every)
+    assert not any(b"<<<<<<<" in data for data in files[0].values())
+    for c in clones:
+        assert git(c.root, "status", "--porcelain") == ""
