@@ -177,8 +177,7 @@ def dump_case(case: Case) -> bytes:
 
 def read_case(path: str) -> Case:
     try:
-        with open(path, "rb") as f:
-            document = yamlio.load(f.read())
+        document = yamlio.load(yamlio.read(path))
     except (OSError, ValueError) as err:
         raise BrokenCaseError(f"{path}: cannot read case: {err}") from None
     return case_from_document(document, path)
