@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -86,3 +87,25 @@ def render_rows(found: list[dict], as_json: bool) -> str:
     return render.table(
         table, ["case", "status", "sev", "customer", "assignee", "opened", "next deadline", "owes"]
     )
+
+
+def orphans(cfg: Config, summaries: Iterable[Summary]) -> str | None:
+    """One warning line naming open cases assigned to engineers no longer in the roster."""
+    known = {p.id for p in cfg.people}
+    lost: dict[str, list[str]] = {}
+    for s in summaries:
+        if s.assignee and s.assignee not in known:
+            lost.setdefault(s.assignee, []).append(s.id)
+    if not lost:
+        return None
+    named = "; ".join(f"{who}: {_some(sorted(ids))}" for who, ids in sorted(lost.items()))
+    cases = sum(map(len, lost.values()))
+    return (
+        f"warning: {cases} open case{'s' if cases > 1 else ''} assigned to engineers no "
+        f"longer in roster.yaml ({named}); assign them to someone"
+    )
+
+
+def _some(ids: list[str], shown: int = 3) -> str:
+    more = f" and {len(ids) - shown} more" if len(ids) > shown else ""
+    return ", ".join(ids[:shown]) + more

@@ -128,9 +128,11 @@ def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> s
     out = [f"{name + ':':<{width}}{_indent(value, width)}" for name, value in fields]
     if s.rmas:
         rows = [
-            [r.id, r.part, r.qty, r.serial or "", r.owner or "", r.status] for r in s.rmas.values()
+            [r.id, r.part, r.qty, r.serial or "", r.new_serial or "", r.owner or "", r.status]
+            for r in s.rmas.values()
         ]
-        out += ["", "RMAs:", table(rows, ["rma", "part", "qty", "serial", "owner", "status"])]
+        headers = ["rma", "part", "qty", "serial", "new serial", "owner", "status"]
+        out += ["", "RMAs:", table(rows, headers)]
     if deadlines:
         rows = [
             [d.label, when(d.due) if d.due else "paused", d.state(now, cfg.due_soon), d.owner or ""]
