@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -9,7 +10,8 @@ from typing import Any, NamedTuple
 from casectl import render
 from casectl.config import Config
 from casectl.deadlines import state_of
-from casectl.index import OpenIndex, Summary, closed_summaries
+from casectl.index import FolderIndex, OpenIndex, Summary
+from casectl.model import suggest
 from casectl.store import Store
 
 
@@ -34,19 +36,48 @@ class Filter(NamedTuple):
         return window is None or any(now <= at <= now + window.total_seconds() for at in s.unmet)
 
 
-def select(
-    store: Store, cfg: Config, index: OpenIndex, wanted: Filter, now: datetime
-) -> list[tuple[str, Summary]]:
-    """(status, summary) of the matching cases, newest first."""
+class Selection(NamedTuple):
+    found: list[tuple[str, Summary]]  # (status, summary) of the matching cases, newest first
+    broken: list[str]  # why each unreadable case file could not be read
+    warning: str | None  # open cases left with engineers no longer in the roster
+
+
+def select(store: Store, cfg: Config, index: OpenIndex, wanted: Filter, now: datetime) -> Selection:
     moment = now.timestamp()
     found: list[tuple[str, Summary]] = []
+    broken: list[str] = []
+    warning = None
     if wanted.status in ("open", "all"):
-        found += [("open", s) for s in index.summaries().values()]
+        summaries = index.summaries().values()
+        found += [("open", s) for s in summaries]
+        broken += index.broken
+        warning = orphans(cfg, summaries)
     if wanted.status in ("closed", "all"):
-        found += [("closed", s) for s in closed_summaries(store, cfg)]
+        for folder in _closed_indexes(store, cfg):
+            found += [("closed", s) for s in folder.summaries().values()]
+            broken += folder.broken
     kept = [(status, s) for status, s in found if wanted.keeps(s, moment)]
     kept.sort(key=lambda pair: (pair[1].opened_at, pair[1].id), reverse=True)
-    return kept
+    return Selection(kept, broken, warning)
+
+
+def _closed_indexes(store: Store, cfg: Config) -> list[FolderIndex]:
+    """The cached index of each closed year/month folder (as `index.closed_summaries`)."""
+    return [
+        FolderIndex(store, cfg, folder, os.path.join(
+            "closed-index", os.path.relpath(folder, store.cases).replace(os.sep, "-")))
+        for folder in store.closed_folders()
+    ]  # fmt: skip
+
+
+def assignee_id(cfg: Config, index: OpenIndex, typed: str) -> str:
+    """The roster id typed (case-blind), or the id of a removed engineer still holding cases."""
+    wanted = typed.casefold()
+    known = [p.id for p in cfg.people] + [s.assignee or "" for s in index.summaries().values()]
+    found = next((i for i in known if i.casefold() == wanted), None)
+    if found is None:
+        raise ValueError(f"{typed!r} is not in roster.yaml{suggest(cfg, typed)}")
+    return found
 
 
 def rows(selected: list[tuple[str, Summary]], cfg: Config, now: datetime) -> list[dict]:
@@ -64,23 +95,28 @@ def _row(status: str, s: Summary, now: float, soon: float, zone: Any) -> dict[st
     }  # fmt: skip
 
 
-def render_rows(found: list[dict], as_json: bool) -> str:
+def render_rows(found: list[dict], as_json: bool, people: frozenset[str] = frozenset()) -> str:
+    """JSON, or a table where an engineer no longer among `people` shows as `? id`."""
     if as_json:
         return render.to_json(found)
     if not found:
         return ""
+
+    def who(person_id: str | None) -> str:
+        return "" if not person_id else person_id if person_id in people else f"? {person_id}"
+
     table = [
         [
             r["id"],
             r["status"],
             r["severity"],
             r["customer"],
-            r["assignee"] or "-",
+            who(r["assignee"]) or "-",
             (r["opened_at"] or "")[:16].replace("T", " "),
             f"{r['next']} {(r['due'] or '')[5:16].replace('T', ' ')} {r['state']}"
             if r["next"]
             else "-",
-            r["owner"] or "",
+            who(r["owner"]),
         ]
         for r in found
     ]

@@ -250,6 +250,22 @@ def _event(by: Person | str, at: datetime, kind: str, **fields: Any) -> dict[str
     }
 
 
+def orphan_warnings(case: Case, cfg: Config) -> list[str]:
+    """A warning for each of the case's engineers no longer in the roster (a roster change)."""
+    s = case.state
+    found = []
+    for person_id, role, step in (
+        (s.assignee, "assigned", "assign"),
+        (s.escalation_engineer, "escalated", "escalate"),
+    ):
+        if s.status == "open" and person_id and cfg.person(person_id) is None:
+            found.append(
+                f"warning: case {case.id} is {role} to {person_id}, who is no longer in "
+                f"roster.yaml; {step} it to someone"
+            )
+    return found
+
+
 # --- the steps ---------------------------------------------------------------------
 
 

@@ -33,9 +33,15 @@ def _jsonable(value: Any) -> Any:
 
 
 def table(rows: list[list[Any]], headers: list[str]) -> str:
+    """Rows laid out in columns. The CLI escapes all text output (`terminal.safe`); cells are
+    escaped here first too, as tabulate would break a cell at CR and misjudge the width
+    of an escape sequence (escaping twice changes nothing)."""
     from tabulate import tabulate
 
-    return tabulate(rows, headers=headers, disable_numparse=True)
+    from casectl.terminal import safe
+
+    cells = [[safe(c) if isinstance(c, str) else c for c in row] for row in rows]
+    return tabulate(cells, headers=headers, disable_numparse=True)
 
 
 def deadline_rows(deadlines: list[Deadline], now: datetime, soon: timedelta) -> list[dict]:
