@@ -225,6 +225,42 @@ def _sweep_detail(action: Any) -> str:
     return action.deadline
 
 
+def git_commits(log: str, zone: Any) -> list[dict[str, str]]:
+    """`gitrepo.log_case`'s text as commits: commit, author, email, date (in `zone`),
+    subject, diff. A line of a diff never starts with `commit ` (its lines start with a
+    space, `+`, `-`, `@@`, `diff`, `index`...), so such a line always opens a commit."""
+    import re
+
+    commits = []
+    for block in re.split(r"^commit (?=\S+\n)", log, flags=re.M)[1:]:
+        head, _, diff = block.partition("\n\n\n")  # the subject's line, then git's blank
+        lines = head.split("\n")
+        author = lines[1].removeprefix("Author: ")
+        name, _, email = author.rpartition(" <")
+        date = datetime.strptime(lines[2].removeprefix("Date:").strip(), "%Y-%m-%d %H:%M:%S %z")
+        commits.append(
+            {
+                "commit": lines[0],
+                "author": name,
+                "email": email.removesuffix(">"),
+                "date": date.astimezone(zone).isoformat(),
+                "subject": "\n".join(lines[4:]).strip(),
+                "diff": diff.strip("\n") + "\n" if diff.strip() else "",
+            }
+        )
+    return commits
+
+
+def git_log(commits: list[dict[str, str]]) -> str:
+    """The commits as `git log -p` shows them, dated in the repository's timezone."""
+    return "".join(
+        f"commit {c['commit']}\nAuthor: {c['author']} <{c['email']}>\n"
+        f"Date:   {datetime.fromisoformat(c['date']):%Y-%m-%d %H:%M:%S %z}\n\n"
+        f"    {c['subject']}\n\n{c['diff']}"
+        for c in commits
+    )
+
+
 def history(case: Case) -> str:
     rows = [[when(e["at"]), e["by"], e["type"], _event_detail(e)] for e in case.events]
     return table(rows, ["when", "who", "step", "what"])

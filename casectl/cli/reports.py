@@ -180,7 +180,9 @@ def roster(app: App, json_out: bool) -> None:
 @as_json
 @pass_app
 def history(app: App, case_id: str, diff: bool, json_out: bool) -> None:
-    """A case's steps in time order: when, who, what; with --diff, its git commits.
+    """A case's steps in time order: when, who, what; with --diff, its git commits
+    (dates in the repository's timezone; with --json: commit, author, email, date,
+    subject, diff).
 
     Example: casectl history 261126-K7Q3M --diff
     """
@@ -190,7 +192,11 @@ def history(app: App, case_id: str, diff: bool, json_out: bool) -> None:
     if diff:
         if not gitrepo.is_repo(app.root):
             raise CasectlError(f"{app.root} is not a git repository: no commits to show")
-        click.echo(safe(gitrepo.log_case(app.root, app.store.places(case.id))), nl=False)
+        commits = render.git_commits(
+            gitrepo.log_case(app.root, app.store.places(case.id)), app.cfg.zone
+        )
+        click.echo(render.to_json(commits) if json_out else safe(render.git_log(commits)),
+                   nl=json_out)  # fmt: skip
     elif json_out:
         click.echo(render.to_json(render.events(case)))
     else:
