@@ -200,8 +200,7 @@ def _plain(value: Any) -> Any:
 
 def _read(path: str, name: str) -> Any:
     try:
-        with open(path, "rb") as f:
-            return yamlio.load(f.read())
+        return yamlio.load(yamlio.read(path))
     except OSError as err:
         raise ConfigError(f"{name}: cannot read: {err.strerror}") from None
     except ValueError as err:

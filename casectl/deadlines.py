@@ -82,7 +82,10 @@ def compute(case: Case, cfg: Config, include_met: bool = True) -> list[Deadline]
     if s.assignee:
         anchor = next((e for e in reversed(cycle) if e["type"] in ("assign", "reassign")), opened)
         limit = level.reassigned_callback if anchor["type"] == "reassign" else level.callback
-        called = first_contact(anchor["at"])
+        # only the case's own engineers meet the callback; anyone's contact meets the reply
+        owners = (s.assignee, s.escalation_engineer)
+        called = next((e["at"] for e in contacts if e["at"] >= anchor["at"] and e["by"] in owners),
+                      None)  # fmt: skip
         checked = {e["deadline"]: e["at"] for e in cycle if e["type"] == "check"}
         for check in (c for c in level.checks if c < limit):
             minutes = int(check.total_seconds() // 60)

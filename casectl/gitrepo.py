@@ -9,6 +9,7 @@ from os.path import exists, join
 from typing import Any
 
 from casectl.errors import CasectlError
+from casectl.terminal import safe
 
 
 def is_repo(root: str) -> bool:
@@ -47,7 +48,7 @@ def git(
 def message(subject: str, body: str, case_ids: list[str]) -> str:
     """A commit message whose structure no user text can forge: the subject on one line,
     the body indented (so no line of it starts with `Case:`), trailers from casectl alone."""
-    subject = " ".join("".join(c if c.isprintable() else " " for c in subject).split())
+    subject = safe(" ".join(subject.split()))
     lines = [f"    {line}".rstrip() for line in body.rstrip().splitlines()]
     trailers = "".join(f"Case: {case_id}\n" for case_id in case_ids)
     return f"{subject}\n\n" + ("\n".join(lines) + "\n\n" if lines else "") + trailers

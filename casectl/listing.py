@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -9,6 +10,7 @@ from casectl import render
 from casectl.config import Config
 from casectl.deadlines import state_of
 from casectl.index import Index, Summary
+from casectl.model import suggest
 
 
 class Filter(NamedTuple):
@@ -32,19 +34,36 @@ class Filter(NamedTuple):
         return window is None or any(now <= at <= now + window.total_seconds() for at in s.unmet)
 
 
-def select(
-    index: Index, wanted: Filter, now: datetime
-) -> list[tuple[str, Summary]]:
-    """(status, summary) of the matching cases, newest first."""
+class Selection(NamedTuple):
+    found: list[tuple[str, Summary]]  # (status, summary) of the matching cases, newest first
+    broken: list[str]  # why each unreadable case file could not be read
+    warning: str | None  # open cases left with engineers no longer in the roster
+
+
+def select(cfg: Config, index: Index, wanted: Filter, now: datetime) -> Selection:
     moment = now.timestamp()
     found: list[tuple[str, Summary]] = []
+    warning = None
     if wanted.status in ("open", "all"):
-        found += [("open", s) for s in index.summaries().values()]
+        summaries = index.summaries().values()
+        found += [("open", s) for s in summaries]
+        warning = orphans(cfg, summaries)
     if wanted.status in ("closed", "all"):
         found += [("closed", s) for s in index.closed()]
+    broken = index.broken  # every unreadable file under cases/, open or closed
     kept = [(status, s) for status, s in found if wanted.keeps(s, moment)]
     kept.sort(key=lambda pair: (pair[1].opened_at, pair[1].id), reverse=True)
-    return kept
+    return Selection(kept, broken, warning)
+
+
+def assignee_id(cfg: Config, index: Index, typed: str) -> str:
+    """The roster id typed (case-blind), or the id of a removed engineer still holding cases."""
+    wanted = typed.casefold()
+    known = [p.id for p in cfg.people] + [s.assignee or "" for s in index.summaries().values()]
+    found = next((i for i in known if i.casefold() == wanted), None)
+    if found is None:
+        raise ValueError(f"{typed!r} is not in roster.yaml{suggest(cfg, typed)}")
+    return found
 
 
 def rows(selected: list[tuple[str, Summary]], cfg: Config, now: datetime) -> list[dict]:
@@ -62,26 +81,53 @@ def _row(status: str, s: Summary, now: float, soon: float, zone: Any) -> dict[st
     }  # fmt: skip
 
 
-def render_rows(found: list[dict], as_json: bool) -> str:
+def render_rows(found: list[dict], as_json: bool, people: frozenset[str] = frozenset()) -> str:
+    """JSON, or a table where an engineer no longer among `people` shows as `? id`."""
     if as_json:
         return render.to_json(found)
     if not found:
         return ""
+
+    def who(person_id: str | None) -> str:
+        return "" if not person_id else person_id if person_id in people else f"? {person_id}"
+
     table = [
         [
             r["id"],
             r["status"],
             r["severity"],
             r["customer"],
-            r["assignee"] or "-",
+            who(r["assignee"]) or "-",
             (r["opened_at"] or "")[:16].replace("T", " "),
             f"{r['next']} {(r['due'] or '')[5:16].replace('T', ' ')} {r['state']}"
             if r["next"]
             else "-",
-            r["owner"] or "",
+            who(r["owner"]),
         ]
         for r in found
     ]
     return render.table(
         table, ["case", "status", "sev", "customer", "assignee", "opened", "next deadline", "owes"]
     )
+
+
+def orphans(cfg: Config, summaries: Iterable[Summary]) -> str | None:
+    """One warning line naming open cases assigned to engineers no longer in the roster."""
+    known = {p.id for p in cfg.people}
+    lost: dict[str, list[str]] = {}
+    for s in summaries:
+        if s.assignee and s.assignee not in known:
+            lost.setdefault(s.assignee, []).append(s.id)
+    if not lost:
+        return None
+    named = "; ".join(f"{who}: {_some(sorted(ids))}" for who, ids in sorted(lost.items()))
+    cases = sum(map(len, lost.values()))
+    return (
+        f"warning: {cases} open case{'s' if cases > 1 else ''} assigned to engineers no "
+        f"longer in roster.yaml ({named}); assign them to someone"
+    )
+
+
+def _some(ids: list[str], shown: int = 3) -> str:
+    more = f" and {len(ids) - shown} more" if len(ids) > shown else ""
+    return ", ".join(ids[:shown]) + more

@@ -32,6 +32,7 @@ EVENT_KEYS = (
     "part",
     "qty",
     "serial",
+    "new_serial",
     "owner",
     "status",
     "deadline",
@@ -44,6 +45,17 @@ LOG_TYPES = ("note", "contact", "callback", "onsite", "wait-customer", "wait-par
 CONTACTS = frozenset({"callback", "contact", "open-contact"})
 RMA_STATES = ("requested", "shipped", "delivered", "installed", "returned", "cancelled")
 RMA_DONE = frozenset({"installed", "returned", "cancelled"})
+# progress moves forward only; the defective part may be returned after the installation
+RMA_NEXT = {
+    "requested": ("shipped", "delivered", "installed", "returned", "cancelled"),
+    "shipped": ("delivered", "installed", "returned", "cancelled"),
+    "delivered": ("installed", "returned", "cancelled"),
+    "installed": ("returned",),
+    "returned": (),
+    "cancelled": (),
+}
+RMA_ORDER = "requested -> shipped -> delivered -> installed, or returned / cancelled"
+MAX_QTY = 10_000
 
 
 class Rma(NamedTuple):
@@ -53,6 +65,7 @@ class Rma(NamedTuple):
     serial: str | None
     owner: str | None
     status: str = "requested"
+    new_serial: str | None = None  # the replacement part's
 
 
 class State:
@@ -151,7 +164,10 @@ def replay(events: list[dict[str, Any]]) -> State:
                 e["rma"], e["part"], e.get("qty", 1), e.get("serial"), e.get("owner")
             )
         elif kind == "rma-status" and e["rma"] in s.rmas:
-            s.rmas[e["rma"]] = s.rmas[e["rma"]]._replace(status=e["status"])
+            rma = s.rmas[e["rma"]]
+            s.rmas[e["rma"]] = rma._replace(
+                status=e["status"], new_serial=e.get("new_serial", rma.new_serial)
+            )
         elif kind == "close":
             s.status, s.closed_at, s.waiting = "closed", e["at"], None
         elif kind == "reopen":
@@ -173,14 +189,25 @@ def _require_role(person: Person, step: str, *roles: str) -> None:
         raise RefusedError(f"{person.id} may not {step}: only {' or '.join(roles)} may")
 
 
-def _require_owner(case: Case, person: Person, step: str) -> None:
+def _require_owner(case: Case, person: Person, step: str, also: str = "") -> None:
+    """The case's engineers and the manager; `also`: who else may, said first."""
     s = case.state
     if person.id not in (s.assignee, s.escalation_engineer) and not person.has("manager"):
         raise RefusedError(
-            f"{person.id} may not {step} case {case.id}: only the assigned engineer "
+            f"{person.id} may not {step} case {case.id}: only {also}the assigned engineer "
             f"({s.assignee or 'none'}), the escalation engineer "
             f"({s.escalation_engineer or 'none'}) or the manager may"
         )
+
+
+def _filled(value: str, name: str) -> str:
+    if not value.strip():
+        raise RefusedError(f"the {name} is empty")
+    return value
+
+
+def _ids(cfg: Config, role: str) -> str:
+    return ", ".join(p.id for p in cfg.with_role(role)) or "none in roster.yaml"
 
 
 def _require_open(case: Case) -> State:
@@ -197,10 +224,23 @@ def _level(cfg: Config, severity: int) -> None:
 
 
 def _engineer(cfg: Config, person_id: str) -> Person:
+    """The roster's engineer with this id, matched case-blind; else the closest ids."""
     person = cfg.person(person_id)
     if person is None:
-        raise RefusedError(f"{person_id!r} is not in roster.yaml")
+        wanted = person_id.casefold()
+        person = next((p for p in cfg.people if p.id.casefold() == wanted), None)
+    if person is None:
+        raise RefusedError(f"{person_id!r} is not in roster.yaml{suggest(cfg, person_id)}")
     return person
+
+
+def suggest(cfg: Config, person_id: str) -> str:
+    """`; did you mean a, b?` with the roster ids closest to a mistyped one, or nothing."""
+    import difflib
+
+    ids = {p.id.casefold(): p.id for p in cfg.people}
+    close = difflib.get_close_matches(person_id.casefold(), list(ids), n=3, cutoff=0.6)
+    return f"; did you mean {', '.join(ids[c] for c in close)}?" if close else ""
 
 
 def _event(by: Person | str, at: datetime, kind: str, **fields: Any) -> dict[str, Any]:
@@ -208,6 +248,22 @@ def _event(by: Person | str, at: datetime, kind: str, **fields: Any) -> dict[str
     return {"id": random_code(8), "at": at, "by": who, "type": kind} | {
         k: v for k, v in fields.items() if v is not None
     }
+
+
+def orphan_warnings(case: Case, cfg: Config) -> list[str]:
+    """A warning for each of the case's engineers no longer in the roster (a roster change)."""
+    s = case.state
+    found = []
+    for person_id, role, step in (
+        (s.assignee, "assigned", "assign"),
+        (s.escalation_engineer, "escalated", "escalate"),
+    ):
+        if s.status == "open" and person_id and cfg.person(person_id) is None:
+            found.append(
+                f"warning: case {case.id} is {role} to {person_id}, who is no longer in "
+                f"roster.yaml; {step} it to someone"
+            )
+    return found
 
 
 # --- the steps ---------------------------------------------------------------------
@@ -230,8 +286,7 @@ def open_case(
     _require_role(by, "open a case", "duty", "manager")
     _level(cfg, severity)
     for name, value in (("customer", customer), ("contact", contact), ("description", description)):
-        if not value.strip():
-            raise RefusedError(f"the {name} is empty")
+        _filled(value, name)
     if contract is None:
         approver = _engineer(cfg, approved_by) if approved_by else None
         if approver is None or not approver.has("manager", "sales-manager"):
@@ -260,6 +315,12 @@ def assign(case: Case, cfg: Config, by: Person, at: datetime, to: str) -> dict[s
     s = _require_open(case)
     _require_role(by, "assign a case", "duty", "manager")
     engineer = _engineer(cfg, to)
+    if not engineer.has("first-line", "senior", "manager"):
+        raise RefusedError(
+            f"{engineer.id} may not be assigned cases: assign names a first-line engineer "
+            f"({_ids(cfg, 'first-line')}), a senior engineer ({_ids(cfg, 'senior')}) "
+            f"or the manager ({_ids(cfg, 'manager')})"
+        )
     if s.assignee == engineer.id:
         raise RefusedError(f"case {case.id} is already assigned to {engineer.id}")
     return case.append(_event(by, at, "assign", **{"from": s.assignee}, to=engineer.id))
@@ -274,7 +335,11 @@ def pick_next(cfg: Config, loads: dict[str, int], at: datetime, exclude: str | N
 
 
 def log(case: Case, by: Person, at: datetime, text: str, kind: str = "note") -> dict[str, Any]:
+    """Append a step; a callback by anyone but the case's engineers is recorded as a
+    contact (it meets the first reply, not the callback the assignee owes)."""
     s = _require_open(case)
+    if kind == "callback" and by.id not in (s.assignee, s.escalation_engineer):
+        kind = "contact"
     if kind not in LOG_TYPES:
         raise RefusedError(f"unknown step type {kind!r}; expected one of {', '.join(LOG_TYPES)}")
     if kind == "resume" and s.waiting is None:
@@ -294,6 +359,7 @@ def change_severity(
     _level(cfg, severity)
     if severity == s.severity:
         raise RefusedError(f"case {case.id} already has severity {severity}")
+    _filled(reason, "reason")
     return case.append(
         _event(by, at, "severity", **{"from": s.severity}, severity=severity, text=reason)
     )
@@ -305,8 +371,20 @@ def escalate(
     s = _require_open(case)
     _require_role(by, "designate the escalation engineer", "manager")
     engineer = _engineer(cfg, to)
+    who = (
+        f"escalate --to names a senior engineer ({_ids(cfg, 'senior')}), or the manager "
+        f"({_ids(cfg, 'manager')}) for the second escalation"
+    )
+    if not engineer.has("senior", "manager"):
+        raise RefusedError(f"{engineer.id} may not be the escalation engineer: {who}")
+    if not engineer.has("senior") and s.escalation_engineer is None:
+        raise RefusedError(
+            f"case {case.id} is not escalated yet, so the manager may not be named: {who}"
+        )
     if s.escalation_engineer == engineer.id:
         raise RefusedError(f"case {case.id} is already escalated to {engineer.id}")
+    if reason is not None:
+        _filled(reason, "reason")
     return case.append(_event(by, at, "escalate", to=engineer.id, text=reason))
 
 
@@ -323,8 +401,9 @@ def rma_request(
 ) -> dict[str, Any]:
     s = _require_open(case)
     _require_owner(case, by, "record an RMA for")
-    if qty < 1:
-        raise RefusedError(f"the quantity must be at least 1, got {qty}")
+    _filled(part, "part number")
+    if not 1 <= qty <= MAX_QTY:
+        raise RefusedError(f"the quantity must be from 1 to {MAX_QTY:,}, got {qty}")
     owner_id = _engineer(cfg, owner).id if owner else by.id
     rma_id = "RMA-" + random_code(4)
     while rma_id in s.rmas:
@@ -344,21 +423,30 @@ def rma_request(
     )
 
 
-def rma_progress(case: Case, by: Person, at: datetime, rma_id: str, status: str) -> dict[str, Any]:
+def rma_progress(
+    case: Case, by: Person, at: datetime, rma_id: str, status: str, new_serial: str | None = None
+) -> dict[str, Any]:
+    """An RMA's next status (forward only), with the replacement part's serial if given."""
     s = _require_open(case)
     rma = s.rmas.get(rma_id.upper())
     if rma is None:
         known = ", ".join(s.rmas) or "none"
         raise RefusedError(f"case {case.id} has no {rma_id}; its RMAs: {known}")
     if by.id != rma.owner:
-        _require_owner(case, by, "update an RMA of")
+        _require_owner(case, by, f"update {rma.id} of", f"the RMA's owner ({rma.owner}), ")
     if status not in RMA_STATES:
         raise RefusedError(
             f"unknown RMA status {status!r}; expected one of {', '.join(RMA_STATES)}"
         )
-    if status == rma.status:
+    if new_serial is not None:
+        _filled(new_serial, "new serial")
+    if status == rma.status and new_serial in (None, rma.new_serial):
         raise RefusedError(f"{rma.id} is already {status}")
-    return case.append(_event(by, at, "rma-status", rma=rma.id, status=status))
+    if status != rma.status and status not in RMA_NEXT[rma.status]:
+        raise RefusedError(f"{rma.id} is {rma.status} and cannot go back to {status} ({RMA_ORDER})")
+    return case.append(
+        _event(by, at, "rma-status", rma=rma.id, new_serial=new_serial, status=status)
+    )
 
 
 def close(
@@ -366,13 +454,14 @@ def close(
 ) -> dict[str, Any]:
     s = _require_open(case)
     _require_owner(case, by, "close")
-    if not resolution.strip():
-        raise RefusedError("the resolution is empty")
+    _filled(resolution, "resolution")
+    if force_reason is not None:
+        _filled(force_reason, "reason")
     pending = [r for r in s.rmas.values() if r.status not in RMA_DONE]
     if pending and force_reason is None:
-        r = pending[0]
+        which = ", ".join(f"{r.id} ({r.part}) is {r.status}" for r in pending)
         raise RefusedError(
-            f"{r.id} ({r.part}) is {r.status}, not installed or returned; "
+            f"{which}{':' if len(pending) > 1 else ','} not installed or returned; "
             "close with --force --reason TEXT"
         )
     return case.append(_event(by, at, "close", reason=force_reason, text=resolution))
@@ -382,8 +471,11 @@ def reopen(case: Case, by: Person, at: datetime, reason: str) -> dict[str, Any]:
     s = case.state
     if s.status != "closed":
         raise RefusedError(f"case {case.id} is open")
-    if by.id not in (s.assignee, s.escalation_engineer, s.duty) and not by.has("manager", "duty"):
-        raise RefusedError(f"{by.id} may not reopen case {case.id}")
-    if not reason.strip():
-        raise RefusedError("the reason is empty")
+    own = [p for p in dict.fromkeys((s.duty, s.assignee, s.escalation_engineer)) if p]
+    if by.id not in own and not by.has("manager", "duty"):
+        raise RefusedError(
+            f"{by.id} may not reopen case {case.id}: only a duty engineer, the manager, or the "
+            f"case's own engineers ({', '.join(own)}) may"
+        )
+    _filled(reason, "reason")
     return case.append(_event(by, at, "reopen", text=reason))

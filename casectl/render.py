@@ -33,9 +33,15 @@ def _jsonable(value: Any) -> Any:
 
 
 def table(rows: list[list[Any]], headers: list[str]) -> str:
+    """Rows laid out in columns. The CLI escapes all text output (`terminal.safe`); cells are
+    escaped here first too, as tabulate would break a cell at CR and misjudge the width
+    of an escape sequence (escaping twice changes nothing)."""
     from tabulate import tabulate
 
-    return tabulate(rows, headers=headers, disable_numparse=True)
+    from casectl.terminal import safe
+
+    cells = [[safe(c) if isinstance(c, str) else c for c in row] for row in rows]
+    return tabulate(cells, headers=headers, disable_numparse=True)
 
 
 def deadline_rows(deadlines: list[Deadline], now: datetime, soon: timedelta) -> list[dict]:
@@ -128,9 +134,11 @@ def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> s
     out = [f"{name + ':':<{width}}{_indent(value, width)}" for name, value in fields]
     if s.rmas:
         rows = [
-            [r.id, r.part, r.qty, r.serial or "", r.owner or "", r.status] for r in s.rmas.values()
+            [r.id, r.part, r.qty, r.serial or "", r.new_serial or "", r.owner or "", r.status]
+            for r in s.rmas.values()
         ]
-        out += ["", "RMAs:", table(rows, ["rma", "part", "qty", "serial", "owner", "status"])]
+        headers = ["rma", "part", "qty", "serial", "new serial", "owner", "status"]
+        out += ["", "RMAs:", table(rows, headers)]
     if deadlines:
         rows = [
             [d.label, when(d.due) if d.due else "paused", d.state(now, cfg.due_soon), d.owner or ""]
@@ -215,6 +223,42 @@ def _sweep_detail(action: Any) -> str:
     if action.kind == "reassign":
         return f"{action.from_} missed the callback; now {action.to}"
     return action.deadline
+
+
+def git_commits(log: str, zone: Any) -> list[dict[str, str]]:
+    """`gitrepo.log_case`'s text as commits: commit, author, email, date (in `zone`),
+    subject, diff. A line of a diff never starts with `commit ` (its lines start with a
+    space, `+`, `-`, `@@`, `diff`, `index`...), so such a line always opens a commit."""
+    import re
+
+    commits = []
+    for block in re.split(r"^commit (?=\S+\n)", log, flags=re.M)[1:]:
+        head, _, diff = block.partition("\n\n\n")  # the subject's line, then git's blank
+        lines = head.split("\n")
+        author = lines[1].removeprefix("Author: ")
+        name, _, email = author.rpartition(" <")
+        date = datetime.strptime(lines[2].removeprefix("Date:").strip(), "%Y-%m-%d %H:%M:%S %z")
+        commits.append(
+            {
+                "commit": lines[0],
+                "author": name,
+                "email": email.removesuffix(">"),
+                "date": date.astimezone(zone).isoformat(),
+                "subject": "\n".join(lines[4:]).strip(),
+                "diff": diff.strip("\n") + "\n" if diff.strip() else "",
+            }
+        )
+    return commits
+
+
+def git_log(commits: list[dict[str, str]]) -> str:
+    """The commits as `git log -p` shows them, dated in the repository's timezone."""
+    return "".join(
+        f"commit {c['commit']}\nAuthor: {c['author']} <{c['email']}>\n"
+        f"Date:   {datetime.fromisoformat(c['date']):%Y-%m-%d %H:%M:%S %z}\n\n"
+        f"    {c['subject']}\n\n{c['diff']}"
+        for c in commits
+    )
 
 
 def history(case: Case) -> str:

@@ -205,7 +205,7 @@ def read_case(path: str) -> Case:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
         with open(fd, "rb") as f:
-            document = yamlio.load(f.read())
+            document = yamlio.load(f.read(yamlio.MAX_BYTES + 1))
     except (OSError, ValueError) as err:
         reason = "a symbolic link" if getattr(err, "errno", None) == errno.ELOOP else err
         raise BrokenCaseError(f"{path}: cannot read case: {reason}") from None

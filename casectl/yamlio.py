@@ -1,7 +1,9 @@
 """YAML in and out through libyaml, in the shape case files keep in `git diff`.
 
 Block style, keys in the order given, UTF-8 text as text, multi-line text as
-literal blocks, times as ISO 8601 with their offset, no line folding.
+literal blocks, times as ISO 8601 with their offset, no line folding. What is
+read is untrusted (anyone may push a file): at most MAX_BYTES, no anchors or
+aliases (an alias bomb expands 1 KB into gigabytes), no tags that build objects.
 """
 
 from __future__ import annotations
@@ -25,14 +27,59 @@ _NO_LIBYAML = (
 )
 
 
+MAX_BYTES = 4 << 20  # a case file is a few KB; the roster of a large center, some 100 KB
+
+
+def read(path: str) -> bytes:
+    """A file's bytes, reading no more than one byte past the cap (`load` refuses those)."""
+    with open(path, "rb") as f:
+        return f.read(MAX_BYTES + 1)
+
+
 def load(data: bytes | str) -> Any:
-    """Parse YAML; a syntax error is a ValueError with its line."""
+    """Parse YAML; a syntax error, a file over the cap, an anchor, an alias or a tag that
+    would build an object is a ValueError of one line."""
     if CSafeLoader is None:
         raise CasectlError(_NO_LIBYAML)
+    if len(data) > MAX_BYTES:
+        raise ValueError(f"larger than {MAX_BYTES >> 20} MiB, the most casectl reads")
     try:
+        # anchors need `&` and aliases `*`: only a file holding either pays for the scan
+        if ("&" in data or "*" in data) if isinstance(data, str) else _has_marks(data):
+            _refuse_anchors(data)
         return yaml.load(data, Loader=_Loader)  # noqa: S506 - a safe loader
+    except yaml.constructor.ConstructorError as err:
+        raise ValueError(_constructor_problem(err)) from None
     except yaml.YAMLError as err:
         raise ValueError(" ".join(str(err).split())) from None
+
+
+def _has_marks(data: bytes) -> bool:
+    return data.find(b"&") >= 0 or data.find(b"*") >= 0
+
+
+def _refuse_anchors(data: bytes | str) -> None:
+    """Walk libyaml's events (no document is built) and refuse the first anchor or alias."""
+    for event in yaml.parse(data, Loader=CSafeLoader):
+        name = getattr(event, "anchor", None)
+        if name is not None:
+            mark = "*" if isinstance(event, yaml.AliasEvent) else "&"
+            line = event.start_mark.line + 1 if event.start_mark else "?"
+            raise ValueError(
+                f"line {line}: YAML anchors and aliases ({mark}{name}) "
+                "are not allowed: casectl files never need them"
+            )
+
+
+def _constructor_problem(err: yaml.constructor.ConstructorError) -> str:
+    """`!!python/object...` and other tags the safe loader has no constructor for."""
+    problem = err.problem or ""
+    line = f"line {err.problem_mark.line + 1}: " if err.problem_mark else ""
+    if "constructor for the tag" in problem:
+        tag = problem.split("'")[1] if "'" in problem else problem
+        tag = tag.replace("tag:yaml.org,2002:", "!!")
+        return f"{line}the tag {tag} is not allowed: casectl files hold plain data"
+    return line + " ".join(problem.split())
 
 
 def dump(document: Any) -> bytes:

@@ -41,7 +41,7 @@ def test_case_ids_are_the_open_cases(repo: Repo) -> None:
     repo.ok("close", closed, "--resolution", "done", by="zhang.wei")
     offered = complete(f"casectl --repo {repo.root} show ")
     assert sorted(offered) == sorted([first, second])
-    assert complete(f"casectl --repo {repo.root} log {first[:8].lower()}") == [first]
+    assert complete(f"casectl --repo {repo.root} log {first[:11].lower()}") == [first]
 
 
 def test_case_ids_carry_severity_customer_and_assignee_as_help(repo: Repo) -> None:

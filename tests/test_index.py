@@ -93,7 +93,7 @@ def test_a_file_in_the_wrong_folder_is_broken_not_moved(repo: Repo) -> None:
     wrong.parent.mkdir(parents=True)
     wrong.write_bytes(repo.case_path(case_id).read_bytes())
     result = repo.run("list")
-    assert result.exit_code == 0 or "belongs in cases/2026/11/26/" in result.stderr
+    assert result.exit_code == 1 and "belongs in cases/2026/11/26/" in result.stderr
     sweep = repo.run("sweep", by=None)
     assert sweep.exit_code == 1
     assert f"cases/2026/11/27/{case_id}.yaml: case {case_id} belongs in cases/2026/11/26/" in (
@@ -112,7 +112,9 @@ def test_a_symlinked_folder_is_reported_and_never_followed(repo: Repo, tmp_path)
         sweep = repo.run("sweep", by=None)
         assert sweep.exit_code == 1
         assert "cases/2026/12 is a symbolic link; casectl does not follow it" in sweep.stderr
-    assert [row["id"] for row in json.loads(repo.ok("list", "--json"))] == [case_id]
+    listed = repo.run("list", "--json")
+    assert [row["id"] for row in json.loads(listed.stdout)] == [case_id]
+    assert listed.exit_code == 1 and "cases/2026/12 is a symbolic link" in listed.stderr
     (repo.root / "cases" / "2026" / "12").unlink()
     assert repo.run("sweep", by=None).exit_code == 0
 

@@ -13,6 +13,8 @@ import yaml
 from conftest import Repo
 from test_git import case_file, git, team  # noqa: F401 - `team` is a fixture
 
+from casectl import yamlio
+
 Team = tuple[Repo, Repo, Repo]
 
 
@@ -223,9 +225,9 @@ def test_sync_converts_a_clone_that_stepped_on_the_old_layout(team: Team) -> Non
     # a has not pulled yet: an older casectl appends to the old path
     old = a.root / "cases" / "open" / f"{case_id}.yaml"
     document = yaml.safe_load(old.read_text(encoding="utf-8"))
-    added = dict(document["events"][-1], id="OLDSTEP1", type="note", text="旧路径上的记录")
-    document["events"].append(added)
-    old.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    at = document["events"][-1]["at"]
+    document["events"].append({"id": "OLDSTEP1", "at": at, "by": "zhang.wei", "type": "note", "text": "旧路径上的记录"})
+    old.write_bytes(yamlio.dump(document))
     git(a.root, "-c", "user.name=x", "-c", "user.email=x@x", "commit", "-qam", "old step")
     a.ok("sync", by=None)
     b.ok("sync", by=None)

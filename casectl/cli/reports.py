@@ -12,6 +12,7 @@ from casectl.cli.app import (
     show_json,
 )
 from casectl.errors import CasectlError
+from casectl.terminal import safe  # the one escaping point of text output; JSON is exact
 
 
 @click.command()
@@ -24,13 +25,16 @@ def show(app: App, case_id: str, json_out: bool) -> None:
     Example: casectl show 261126-K7Q3M
     """
     from casectl import deadlines, render
+    from casectl.model import orphan_warnings
 
     case = app.store.load(case_id)
     found = deadlines.compute(case, app.cfg)
+    for warning in orphan_warnings(case, app.cfg):
+        click.echo(warning, err=True)
     if json_out:
         click.echo(show_json(app, case))
     else:
-        click.echo(render.show(case, found, app.cfg, app.now))
+        click.echo(safe(render.show(case, found, app.cfg, app.now)))
 
 
 @click.command("list")
@@ -48,7 +52,13 @@ def show(app: App, case_id: str, json_out: bool) -> None:
 @click.option(
     "--due-within", metavar="DURATION", help="Only cases with a deadline due within, e.g. 30m."
 )
-@click.option("--limit", default=100, show_default=True, help="Show at most N cases (0: all).")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=100,
+    show_default=True,
+    help="Show at most N cases (0: all).",
+)
 @as_json
 @pass_app
 def list_(
@@ -64,6 +74,8 @@ def list_(
 ) -> None:
     """List cases, newest first, with the next deadline and who owes it.
 
+    Unreadable case files are named on stderr (exit 1); `no cases match` says so.
+
     Example: casectl list --overdue
     """
     from casectl import listing
@@ -76,12 +88,33 @@ def list_(
             window = parse_duration(due_within)
         except ValueError as err:
             raise click.BadParameter(str(err), param_hint="--due-within") from None
+    if severity is not None and severity not in app.cfg.levels:
+        configured = ", ".join(str(n) for n in sorted(app.cfg.levels))
+        raise click.BadParameter(
+            f"severity {severity} is not configured; configured: {configured}",
+            param_hint="'--severity'",
+        )
+    if assignee:
+        try:
+            assignee = listing.assignee_id(app.cfg, app.index(), assignee)
+        except ValueError as err:
+            raise click.BadParameter(str(err), param_hint="'--assignee'") from None
     wanted = listing.Filter(status, assignee, severity, customer, overdue, window)
-    selected = listing.select(app.index(), wanted, app.now)
+    selected, broken, warning = listing.select(app.cfg, app.index(), wanted, app.now)
+    if warning:
+        click.echo(warning, err=True)
     shown = listing.rows(selected[:limit] if limit > 0 else selected, app.cfg, app.now)
-    click.echo(listing.render_rows(shown, json_out), nl=bool(shown) or json_out)
-    if len(shown) < len(selected):
+    people = frozenset(p.id for p in app.cfg.people)
+    text = listing.render_rows(shown, json_out, people)
+    click.echo(text if json_out else safe(text), nl=bool(shown) or json_out)
+    if not shown:
+        click.echo("no cases match", err=True)
+    elif len(shown) < len(selected):
         click.echo(f"({len(shown)} of {len(selected)} cases shown; --limit 0 shows all)", err=True)
+    for problem in broken:
+        click.echo(f"casectl list: skipped {problem}", err=True)
+    if broken:
+        raise SystemExit(1)
 
 
 @click.command()
@@ -103,6 +136,7 @@ def sweep(app: App, dry_run: bool, no_commit: bool, json_out: bool) -> None:
 
     with app.store.lock():
         outcome = sweeping.run(app.store, app.cfg, app.index(), app.now, dry_run)
+        _warn_orphans(app)
         if outcome.changed:
             cases = sorted({a.case for a in outcome.actions})
             body = "\n".join(f"{a.case}: {a.kind} {a.deadline}" for a in outcome.actions)
@@ -119,7 +153,7 @@ def sweep(app: App, dry_run: bool, no_commit: bool, json_out: bool) -> None:
         }
         click.echo(render.to_json(document))
     elif outcome.actions:
-        click.echo(render.sweep(outcome.actions, app.cfg))
+        click.echo(safe(render.sweep(outcome.actions, app.cfg)))
     for problem in outcome.broken:
         click.echo(f"casectl sweep: skipped {problem}", err=True)
     if outcome.broken:
@@ -137,7 +171,7 @@ def roster(app: App, json_out: bool) -> None:
     from casectl import render
 
     people, text = render.roster(app.cfg, app.now)
-    click.echo(render.to_json(people) if json_out else text)
+    click.echo(render.to_json(people) if json_out else safe(text))
 
 
 @click.command()
@@ -146,7 +180,9 @@ def roster(app: App, json_out: bool) -> None:
 @as_json
 @pass_app
 def history(app: App, case_id: str, diff: bool, json_out: bool) -> None:
-    """A case's steps in time order: when, who, what; with --diff, its git commits.
+    """A case's steps in time order: when, who, what; with --diff, its git commits
+    (dates in the repository's timezone; with --json: commit, author, email, date,
+    subject, diff).
 
     Example: casectl history 261126-K7Q3M --diff
     """
@@ -156,8 +192,20 @@ def history(app: App, case_id: str, diff: bool, json_out: bool) -> None:
     if diff:
         if not gitrepo.is_repo(app.root):
             raise CasectlError(f"{app.root} is not a git repository: no commits to show")
-        click.echo(gitrepo.log_case(app.root, [app.store.relative(app.store.path(case.id))]), nl=False)
+        commits = render.git_commits(
+            gitrepo.log_case(app.root, [app.store.relative(app.store.path(case.id))]), app.cfg.zone
+        )
+        click.echo(render.to_json(commits) if json_out else safe(render.git_log(commits)),
+                   nl=json_out)  # fmt: skip
     elif json_out:
         click.echo(render.to_json(render.events(case)))
     else:
-        click.echo(render.history(case))
+        click.echo(safe(render.history(case)))
+
+
+def _warn_orphans(app: App) -> None:
+    from casectl import listing
+
+    warning = listing.orphans(app.cfg, app.index().summaries().values())
+    if warning:
+        click.echo(warning, err=True)

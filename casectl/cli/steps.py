@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -11,17 +12,46 @@ from casectl import model
 from casectl.cli.app import (
     Acting,
     App,
+    Step,
     acting,
     as_json,
     event_yaml,
     first_line,
-    normalize,
     pass_app,
     record,
     show_json,
 )
-from casectl.config import Person
+from casectl.config import Config, Person
 from casectl.model import Case
+
+
+def taken(
+    app: App, case_id: str, act: Acting, step: Step, what: Callable[[dict[str, Any]], str]
+) -> tuple[Case, dict[str, Any]]:
+    """`record` the step; the case after it, and the event the step appended."""
+    made: list[dict[str, Any]] = []
+
+    def keep(case: Case, person: Person, at: datetime) -> dict[str, Any]:
+        made.append(step(case, person, at))
+        return made[0]
+
+    return record(app, case_id, act, keep, what), made[0]
+
+
+def assigned(cfg: Config, case_id: str, person_id: str) -> str:
+    """`261127-9MM76 assigned to zhang.wei 张伟 +86 138 0101 0004`: whom the duty engineer tells."""
+    p = cfg.person(person_id)
+    reach = f" {p.name} {p.phone or p.email}" if p else ""
+    return f"{case_id} assigned to {person_id}{reach}"
+
+
+def warn_orphans(app: App) -> None:
+    """Name open cases left with engineers no longer in the roster (the index is read anyway)."""
+    from casectl import listing
+
+    warning = listing.orphans(app.cfg, app.index().summaries().values())
+    if warning:
+        click.echo(warning, err=True)
 
 
 @click.command("open")
@@ -87,15 +117,18 @@ def open_(
             source=source,
         )
         if auto_assign:
+            warn_orphans(app)
             assign_to = model.pick_next(app.cfg, app.index().loads(), at, None).id
         if assign_to:
-            model.assign(case, app.cfg, person, at, assign_to)
+            assign_to = model.assign(case, app.cfg, person, at, assign_to)["to"]
         path = app.store.create(case)
         what = f"opened, severity {severity}, {customer}" + (
             f", assigned to {assign_to}" if assign_to else ""
         )
         app.commit([path], person, [case.id], what, event_yaml(case.events[0]), act.no_commit, True)
     click.echo(show_json(app, case) if json_out else case.id)
+    if assign_to:  # stdout stays the id alone, for scripts; the person is for the duty engineer
+        click.echo(assigned(app.cfg, case.id, assign_to), err=True)
 
 
 @click.command()
@@ -103,6 +136,7 @@ def open_(
 @click.argument("engineer", metavar="[ID]", required=False)
 @click.option("--next", "next_", is_flag=True, help="The least-loaded first-line engineer on duty.")
 @acting
+@as_json
 @pass_app
 def assign(
     app: App,
@@ -110,8 +144,9 @@ def assign(
     engineer: str | None,
     next_: bool,
     act: Acting,
+    json_out: bool,
 ) -> None:
-    """Assign the case to an engineer; starts the callback clock.
+    """Assign the case to an engineer, printing who got it; starts the callback clock.
 
     Example: casectl assign 261126-K7Q3M zhang.wei
     """
@@ -119,11 +154,16 @@ def assign(
         raise click.UsageError("give an engineer ID or --next")
 
     def step(case: Case, person: Person, at: datetime) -> dict[str, Any]:
+        if next_:
+            warn_orphans(app)
         to = engineer or model.pick_next(app.cfg, app.index().loads(), at, case.state.assignee).id
         return model.assign(case, app.cfg, person, at, to)
 
-    record(app, case_id, act, step, lambda e: f"assigned to {e['to']}")
-    click.echo(f"{normalize(case_id)} assigned")
+    case, event = taken(app, case_id, act, step, lambda e: f"assigned to {e['to']}")
+    said = assigned(app.cfg, case.id, event["to"])
+    if json_out:
+        click.echo(show_json(app, case))
+    click.echo(said, err=json_out)  # with --json, stdout is the document alone
 
 
 @click.command()
@@ -138,6 +178,7 @@ def assign(
     help="The kind of step (default: note).",
 )
 @acting
+@as_json
 @pass_app
 def log(
     app: App,
@@ -146,6 +187,7 @@ def log(
     callback: bool,
     kind: str | None,
     act: Acting,
+    json_out: bool,
 ) -> None:
     """Record a step in the process record.
 
@@ -158,14 +200,22 @@ def log(
     if callback and kind not in (None, "callback"):
         raise click.UsageError("--callback is a type of its own; drop --type")
     step_kind = "callback" if callback else (kind or "note")
-    record(
+    case, event = taken(
         app,
         case_id,
         act,
         lambda case, person, at: model.log(case, person, at, text, step_kind),
         lambda e: f"{e['type']}: {first_line(text)}",
     )
-    click.echo(f"{normalize(case_id)} {step_kind} recorded")
+    said = f"{case.id} {step_kind} recorded"
+    if event["type"] != step_kind:
+        s, by = case.state, event["by"]
+        said = (
+            f"{case.id} contact recorded: {by} is not the assigned engineer "
+            f"({s.assignee or 'none'}) or the escalation engineer "
+            f"({s.escalation_engineer or 'none'}), so it meets the first reply but not the callback"
+        )
+    click.echo(show_json(app, case) if json_out else said)
 
 
 @click.command()
@@ -173,6 +223,7 @@ def log(
 @click.argument("level", metavar="N", type=int)
 @click.option("--reason", required=True, help="Why the severity changes.")
 @acting
+@as_json
 @pass_app
 def severity(
     app: App,
@@ -180,19 +231,20 @@ def severity(
     level: int,
     reason: str,
     act: Acting,
+    json_out: bool,
 ) -> None:
     """Adjust the severity (assigned or escalation engineer, or the manager).
 
     Example: casectl severity 261126-K7Q3M 2 --reason "业务已恢复，性能下降"
     """
-    record(
+    case = record(
         app,
         case_id,
         act,
         lambda case, person, at: model.change_severity(case, app.cfg, person, at, level, reason),
         lambda e: f"severity {e['from']} -> {e['severity']}",
     )
-    click.echo(f"{normalize(case_id)} severity {level}")
+    click.echo(show_json(app, case) if json_out else f"{case.id} severity {level}")
 
 
 @click.command()
@@ -200,6 +252,7 @@ def severity(
 @click.option("--to", "to", required=True, metavar="ID", help="The escalation engineer.")
 @click.option("--reason", help="Why the case is escalated.")
 @acting
+@as_json
 @pass_app
 def escalate(
     app: App,
@@ -207,19 +260,22 @@ def escalate(
     to: str,
     reason: str | None,
     act: Acting,
+    json_out: bool,
 ) -> None:
     """Designate the escalation engineer (the manager); records the escalation time.
 
+    --to names a senior engineer, or the manager for the second escalation.
+
     Example: casectl escalate 261126-K7Q3M --to zhou.qiang --reason "需要高级工程师分析"
     """
-    record(
+    case, event = taken(
         app,
         case_id,
         act,
         lambda case, person, at: model.escalate(case, app.cfg, person, at, to, reason),
         lambda e: f"escalated to {e['to']}",
     )
-    click.echo(f"{normalize(case_id)} escalated to {to}")
+    click.echo(show_json(app, case) if json_out else f"{case.id} escalated to {event['to']}")
 
 
 @click.command()
@@ -230,7 +286,11 @@ def escalate(
 @click.option("--serial", metavar="SN", help="Serial number of the failed part.")
 @click.option("--owner", metavar="ID", help="Who owns the RMA (default: whoever records it).")
 @click.option("--status", type=click.Choice(model.RMA_STATES), help="The RMA's progress.")
+@click.option(
+    "--new-serial", metavar="SN", help="With --status: serial number of the replacement part."
+)
 @acting
+@as_json
 @pass_app
 def rma(
     app: App,
@@ -241,31 +301,37 @@ def rma(
     serial: str | None,
     owner: str | None,
     status: str | None,
+    new_serial: str | None,
     act: Acting,
+    json_out: bool,
 ) -> None:
     """Record an RMA request, or its progress with RMA-ID --status.
 
-    Statuses: requested, shipped, delivered, installed, returned (or cancelled).
+    Statuses move forward only: requested, shipped, delivered, installed; or
+    returned (the defective part, also after installing) or cancelled.
 
     Example: casectl rma 261126-K7Q3M --part HDS-DKC-CTL --serial SN12345
 
-    Example: casectl rma 261126-K7Q3M RMA-7K2Q --status shipped
+    Example: casectl rma 261126-K7Q3M RMA-7K2Q --status installed --new-serial SN67890
     """
     if rma_id:
-        if not status or part:
+        if not status or part is not None:
             raise click.UsageError("with an RMA-ID give --status, and no --part")
-        record(
+        case, event = taken(
             app,
             case_id,
             act,
-            lambda case, person, at: model.rma_progress(case, person, at, rma_id, status),
+            lambda case, person, at: model.rma_progress(
+                case, person, at, rma_id, status, new_serial
+            ),
             lambda e: f"{e['rma']} {e['status']}",
         )
-        click.echo(f"{rma_id.upper()} {status}")
+        said = f"{event['rma']} {status}" + (f", new serial {new_serial}" if new_serial else "")
+        click.echo(show_json(app, case) if json_out else said)
         return
-    if not part or status:
+    if part is None or status or new_serial is not None:
         raise click.UsageError("give --part PN for a new RMA, or RMA-ID --status S")
-    case = record(
+    case, event = taken(
         app,
         case_id,
         act,
@@ -274,7 +340,7 @@ def rma(
         ),
         lambda e: f"{e['rma']} requested: {e['qty']} x {e['part']}",
     )
-    click.echo([e for e in case.events if e["type"] == "rma"][-1]["rma"])
+    click.echo(show_json(app, case) if json_out else event["rma"])
 
 
 @click.command()
@@ -283,6 +349,7 @@ def rma(
 @click.option("--force", is_flag=True, help="Close although an RMA is still in progress.")
 @click.option("--reason", help="Why, with --force.")
 @acting
+@as_json
 @pass_app
 def close(
     app: App,
@@ -291,6 +358,7 @@ def close(
     force: bool,
     reason: str | None,
     act: Acting,
+    json_out: bool,
 ) -> None:
     """Close the case after agreeing with the customer.
 
@@ -298,33 +366,34 @@ def close(
 
     Example: casectl close 261126-K7Q3M --resolution "更换控制器后恢复，客户确认关闭"
     """
-    if force != bool(reason):
+    if force != (reason is not None):
         raise click.UsageError("--force and --reason go together")
-    record(
+    case = record(
         app,
         case_id,
         act,
         lambda case, person, at: model.close(case, person, at, resolution, reason),
         lambda e: "closed" + (" (forced)" if reason else ""),
     )
-    click.echo(f"{normalize(case_id)} closed")
+    click.echo(show_json(app, case) if json_out else f"{case.id} closed")
 
 
 @click.command()
 @click.argument("case_id", metavar="CASE")
 @click.option("--reason", required=True, help="Why the case is reopened.")
 @acting
+@as_json
 @pass_app
-def reopen(app: App, case_id: str, reason: str, act: Acting) -> None:
+def reopen(app: App, case_id: str, reason: str, act: Acting, json_out: bool) -> None:
     """Reopen a closed case; its clocks start afresh.
 
     Example: casectl reopen 261126-K7Q3M --reason "故障复现"
     """
-    record(
+    case = record(
         app,
         case_id,
         act,
         lambda case, person, at: model.reopen(case, person, at, reason),
         lambda e: "reopened",
     )
-    click.echo(f"{normalize(case_id)} reopened")
+    click.echo(show_json(app, case) if json_out else f"{case.id} reopened")
