@@ -106,6 +106,13 @@ class _Reader:
         except ValueError as err:
             raise self.fail(where, str(err)) from None
 
+    def limit(self, value: Any, where: str) -> timedelta:
+        """A duration a deadline waits: zero would make every deadline due at once."""
+        amount = self.duration(value, where)
+        if not amount:
+            raise self.fail(where, f"expected a limit longer than zero, got {value!r}")
+        return amount
+
     def items(self, value: Any, where: str) -> list:
         if not isinstance(value, list):
             raise self.fail(where, f"expected a list, got {_shown(value)}")
@@ -232,17 +239,31 @@ def _calendars(r: _Reader, spec: Any, zone: Any) -> dict[str, Calendar]:
         week = tuple(r.hours(hours.get(day, []), f"{where}.hours.{day}") for day in WEEKDAYS)
         if not any(week):
             raise r.fail(f"{where}.hours", "expected working hours on at least one weekday")
+        workdays = r.dates(body.get("workdays", []), f"{where}.workdays")
         calendars[str(name)] = Calendar(
             name=str(name),
             zone=_zone(r, body["timezone"], f"{where}.timezone") if "timezone" in body else zone,
             week=week,
             holidays=r.dates(body.get("holidays", []), f"{where}.holidays"),
-            workdays=r.dates(body.get("workdays", []), f"{where}.workdays"),
-            makeup_hours=r.hours(body["makeup_hours"], f"{where}.makeup_hours")
-            if "makeup_hours" in body
-            else week[0],
+            workdays=workdays,
+            makeup_hours=_makeup_hours(r, body, where, week[0], bool(workdays)),
         )
     return calendars
+
+
+def _makeup_hours(
+    r: _Reader, body: dict, where: str, monday: tuple[Interval, ...], needed: bool
+) -> tuple[Interval, ...]:
+    """The hours of a make-up workday (a weekend day worked in place of a holiday):
+    `makeup_hours`, else Monday's; a calendar that lists such days must give them hours."""
+    key = f"{where}.makeup_hours"
+    if "makeup_hours" in body:
+        hours, missing = r.hours(body["makeup_hours"], key), "it gives none"
+    else:
+        hours, missing = monday, "without it they get Monday's hours, and Monday has none"
+    if needed and not hours:
+        raise r.fail(key, f"expected the working hours of the make-up workdays; {missing}")
+    return hours
 
 
 _LEVEL_KEYS = (
@@ -273,11 +294,11 @@ def _levels(r: _Reader, spec: Any, calendars: dict[str, Calendar]) -> dict[int, 
             raise r.fail(f"{where}.calendar", f"unknown calendar {calendar_name!r}; known: {known}")
 
         def optional(key: str, where: str = where, body: dict = body) -> timedelta | None:
-            return r.duration(body[key], f"{where}.{key}") if body.get(key) is not None else None
+            return r.limit(body[key], f"{where}.{key}") if body.get(key) is not None else None
 
-        callback = r.duration(body.get("callback", "45m"), f"{where}.callback")
+        callback = r.limit(body.get("callback", "45m"), f"{where}.callback")
         checks = tuple(
-            r.duration(c, f"{where}.checks[{i}]")
+            r.limit(c, f"{where}.checks[{i}]")
             for i, c in enumerate(r.items(body.get("checks", ["15m", "30m"]), f"{where}.checks"))
         )
         if any(c >= callback for c in checks):
@@ -294,10 +315,10 @@ def _levels(r: _Reader, spec: Any, calendars: dict[str, Calendar]) -> dict[int, 
             calendar=calendars[calendar_name],
             callback=callback,
             checks=checks,
-            reassigned_callback=r.duration(
+            reassigned_callback=r.limit(
                 body.get("reassigned_callback", "15m"), f"{where}.reassigned_callback"
             ),
-            reply=r.duration(body.get("reply", "1h"), f"{where}.reply"),
+            reply=r.limit(body.get("reply", "1h"), f"{where}.reply"),
             update=optional("update"),
             escalate_senior=optional("escalate_senior"),
             escalate_manager=optional("escalate_manager"),
