@@ -38,6 +38,7 @@ class Calendar(NamedTuple):
     holidays: frozenset[date] = frozenset()
     workdays: frozenset[date] = frozenset()  # make-up workdays, worked with `makeup_hours`
     makeup_hours: tuple[Interval, ...] = ()
+    holiday_file: str | None = None  # where `casectl calendar holidays` writes its dates
 
     def periods(self, day: date) -> list[tuple[datetime, datetime]]:
         """The working periods of one local date, as UTC instants in time order."""

@@ -22,7 +22,7 @@ def init(directory: str) -> str:
     if (root / "severity.yaml").exists():
         raise CasectlError(f"{root} is a case repository already")
     root.mkdir(parents=True, exist_ok=True)
-    for name in ("roster.yaml", "severity.yaml"):
+    for name in ("roster.yaml", "severity.yaml", "holidays-cn.yaml"):
         if not (root / name).exists():
             shutil.copyfile(EXAMPLE / name, root / name)
     (root / "cases" / "open").mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,7 @@ COMMANDS = {
     "show": "reports:show", "list": "reports:list_", "roster": "reports:roster",
     "history": "reports:history", "sweep": "reports:sweep", "sync": "repository:sync",
     "setup-git": "repository:setup_git", "merge-file": "repository:merge_file",
+    "calendar": "calendar:calendar",
 }  # fmt: skip
 
 
