@@ -71,9 +71,10 @@ def _check_range(parsed: datetime, text: str, what: str) -> None:
         raise _outside(text, what)
     try:
         offset = parsed.utcoffset()
-    except ValueError:  # dateutil builds a tzinfo of +25:00 and only using it fails
-        offset = _OFFSETS[1] + timedelta(hours=1)
-    if offset is not None and not _OFFSETS[0] <= offset <= _OFFSETS[1]:
+        unheard_of = offset is not None and not _OFFSETS[0] <= offset <= _OFFSETS[1]
+    except ValueError:  # dateutil builds a tzinfo of +25:00, and only using it fails
+        unheard_of = True
+    if unheard_of:
         raise CasectlError(
             f"{what}: {text!r} has a UTC offset no timezone uses; expected -12:00 to +14:00"
         )
@@ -111,10 +112,11 @@ def _in_zone(parsed: datetime, zone: tzinfo, text: str, what: str) -> datetime:
 
 def _gap(wall: datetime, zone: tzinfo, before: timedelta, after: timedelta) -> tuple[str, str]:
     """The wall times the clocks skip around `wall`, as `HH:MM` from and to."""
-    instant = (wall - after).replace(tzinfo=timezone.utc)  # just before the change
-    minute = timedelta(minutes=1)
-    while instant.astimezone(zone).utcoffset() != after:  # changes fall on whole minutes
-        instant += minute
+    instant = (wall - after).replace(tzinfo=timezone.utc)  # at or before the change
+    for _ in range(int((after - before).total_seconds() // 60)):  # changes fall on minutes
+        if instant.astimezone(zone).utcoffset() == after:
+            break
+        instant += timedelta(minutes=1)
     return (instant + before).strftime("%H:%M"), (instant + after).strftime("%H:%M")
 
 
