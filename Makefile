@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	# compat: a plain .pth entry; the default editable finder costs 15 ms a command
-	$(BIN)/pip install -q -e '.[test,lint]' --config-settings editable_mode=compat
+	$(BIN)/pip install -q -e '.[test,lint,cn]' --config-settings editable_mode=compat
 	touch $(STAMP)
 
 test: $(STAMP)

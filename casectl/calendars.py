@@ -6,7 +6,8 @@ intervals, half-open `[start, end)`, mapped to real instants day by day, so a
 daylight-saving change shortens or lengthens that day's working time; durations
 themselves are real elapsed time. A local time that does not exist (the hour
 skipped in spring) reads as the same wall time in the offset before the change,
-which moves it one hour later; an ambiguous one is its first occurrence.
+which moves it later by the shift; an ambiguous one is its first occurrence.
+Time two of a day's intervals cover after that is counted once (issue 9).
 
 Instants come back with a fixed UTC offset (see `fixed`).
 
@@ -37,23 +38,32 @@ class Calendar(NamedTuple):
     holidays: frozenset[date] = frozenset()
     workdays: frozenset[date] = frozenset()  # make-up workdays, worked with `makeup_hours`
     makeup_hours: tuple[Interval, ...] = ()
+    holiday_file: str | None = None  # where `casectl calendar holidays` writes its dates
 
     def periods(self, day: date) -> list[tuple[datetime, datetime]]:
         """The working periods of one local date, as UTC instants in time order."""
         key = (self, day)
         cached = _PERIODS.get(key)
         if cached is None:
-            cached = _PERIODS[key] = list(self._periods(day))
+            cached = _PERIODS[key] = self._periods(day)
         return cached
 
-    def _periods(self, day: date):  # type: ignore[no-untyped-def]
+    def _periods(self, day: date) -> list[tuple[datetime, datetime]]:
+        """Resolved, sorted and merged: an interval ending in a skipped hour ends that much
+        later and may reach into the next one; the time both cover is counted once."""
         if day in self.holidays:
-            return
+            return []
         hours = self.makeup_hours if day in self.workdays else self.week[day.weekday()]
-        for start, end in hours:
-            begin, finish = self._instant(day, start), self._instant(day, end)
-            if begin < finish:  # a period inside a skipped hour is empty
-                yield begin, finish
+        resolved = sorted((self._instant(day, a), self._instant(day, b)) for a, b in hours)
+        merged: list[tuple[datetime, datetime]] = []
+        for begin, finish in resolved:
+            if begin >= finish:  # began in a skipped hour, moved past its own end
+                continue
+            if merged and begin < merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], finish))
+            else:
+                merged.append((begin, finish))
+        return merged
 
     def _instant(self, day: date, minute: int) -> datetime:
         if minute >= 1440:

@@ -9,7 +9,7 @@ import marshal
 import os
 from datetime import date, timedelta
 from os.path import join
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeGuard
 
 from casectl import yamlio
 from casectl.calendars import Calendar, Interval, parse_hours
@@ -63,6 +63,7 @@ class Config(NamedTuple):
     bot_email: str
     due_soon: timedelta
     managers: frozenset[str]  # ids of everyone with the role manager
+    calendars: dict[str, Calendar] = {}  # by name, 24x7 included
 
     @property
     def manager(self) -> Person:
@@ -106,6 +107,13 @@ class _Reader:
         except ValueError as err:
             raise self.fail(where, str(err)) from None
 
+    def limit(self, value: Any, where: str) -> timedelta:
+        """A duration a deadline waits: zero would make every deadline due at once."""
+        amount = self.duration(value, where)
+        if not amount:
+            raise self.fail(where, f"expected a limit longer than zero, got {value!r}")
+        return amount
+
     def items(self, value: Any, where: str) -> list:
         if not isinstance(value, list):
             raise self.fail(where, f"expected a list, got {_shown(value)}")
@@ -135,11 +143,11 @@ def _shown(value: Any) -> str:
 
 def load(root: str) -> Config:
     """Read and check both files of the repository at `root`."""
-    severity, roster = _read_both(root)
+    severity, roster, files = _read_all(root)
     r = _Reader("severity.yaml")
     top = r.mapping(severity, "top level", ("timezone", "calendars", "levels", "git", "due_soon"))
     zone = _zone(r, top.get("timezone", "UTC"), "timezone")
-    calendars = _calendars(r, top.get("calendars", {}), zone)
+    calendars = _calendars(r, top.get("calendars", {}), zone, files)
     levels = _levels(r, top.get("levels"), calendars)
     git = r.mapping(top.get("git", {}), "git", ("commit", "bot_name", "bot_email"))
     if not isinstance(git.get("commit", True), bool):
@@ -155,39 +163,74 @@ def load(root: str) -> Config:
         bot_email=str(git.get("bot_email", "casectl@localhost")),
         due_soon=r.duration(top.get("due_soon", "30m"), "due_soon"),
         managers=frozenset(p.id for p in people if p.has("manager")),
+        calendars=calendars,
     )
 
 
-def _read_both(root: str) -> tuple[Any, Any]:
-    """Both files' YAML, from a derived cache while neither file changed.
+def _read_all(root: str) -> tuple[Any, Any, dict[str, Any]]:
+    """severity.yaml, roster.yaml and the holiday files severity.yaml names (those that
+    exist), from a derived cache while none of them changed.
 
-    libyaml spends 3-4 ms building these two documents, every command pays it, and
+    libyaml spends 3-4 ms building these documents, every command pays it, and
     `marshal` loads them in microseconds. Dates are kept as ISO text, which the
     checks accept just as well.
     """
-    names = ("severity.yaml", "roster.yaml")
     cache = join(root, STATE_DIR, "config-cache")
     try:
-        stats = [os.stat(join(root, n)) for n in names]
-    except OSError:
-        return tuple(_read(join(root, n), n) for n in names)  # type: ignore[return-value]
-    stamp = [(st.st_ino, st.st_size, st.st_mtime_ns) for st in stats]
-    try:
         with open(cache, "rb") as f:
-            saved, documents = marshal.loads(f.read())
-        if saved == stamp:
+            names, stamp, documents = marshal.loads(f.read())
+        if _stamp(root, names) == stamp:
             return documents  # type: ignore[no-any-return]
     except (OSError, EOFError, ValueError, TypeError):
         pass
-    documents = tuple(_plain(_read(join(root, n), n)) for n in names)
+    names = ["severity.yaml", "roster.yaml"]
+    stamp = _stamp(root, names)
+    severity, roster = (_plain(_read(join(root, n), n)) for n in names)
+    extra = _holiday_file_names(severity)
+    stamp += _stamp(root, extra)
+    files = {
+        n: _plain(_read(join(root, n), n)) for n, st in zip(extra, stamp[2:], strict=True) if st
+    }
+    documents = (severity, roster, files)
     try:
         os.makedirs(join(root, STATE_DIR), exist_ok=True)
         with open(f"{cache}.{os.getpid()}", "wb") as f:
-            f.write(marshal.dumps((stamp, documents)))
+            f.write(marshal.dumps((names + extra, stamp, documents)))
         os.replace(f"{cache}.{os.getpid()}", cache)
     except (OSError, ValueError):
         pass  # a read-only repository, or YAML marshal cannot hold: read the files each time
-    return documents  # type: ignore[return-value]
+    return documents
+
+
+def _stamp(root: str, names: list[str]) -> list[tuple[int, int, int] | None]:
+    """Each file's inode, size and mtime; None for a file that does not exist."""
+    stamp: list[tuple[int, int, int] | None] = []
+    for name in names:
+        try:
+            st = os.stat(join(root, name))
+            stamp.append((st.st_ino, st.st_size, st.st_mtime_ns))
+        except OSError:
+            stamp.append(None)
+    return stamp
+
+
+def _holiday_file_names(severity: Any) -> list[str]:
+    """The holiday files the calendars name, unchecked but for a safe shape."""
+    calendars = severity.get("calendars") if isinstance(severity, dict) else None
+    bodies = calendars.values() if isinstance(calendars, dict) else []
+    names = [b.get("holiday_file") for b in bodies if isinstance(b, dict)]
+    return sorted({n for n in names if _safe_file_name(n)})
+
+
+def _safe_file_name(name: Any) -> TypeGuard[str]:
+    """A YAML file inside the repository: relative, normalized, never above the root."""
+    return (
+        isinstance(name, str)
+        and name.endswith((".yaml", ".yml"))
+        and os.path.normpath(name) == name
+        and not name.startswith(("/", ".."))
+        and "\\" not in name
+    )
 
 
 def _plain(value: Any) -> Any:
@@ -218,9 +261,9 @@ def _zone(r: _Reader, name: Any, where: str) -> Any:
         ) from None
 
 
-def _calendars(r: _Reader, spec: Any, zone: Any) -> dict[str, Calendar]:
+def _calendars(r: _Reader, spec: Any, zone: Any, files: dict[str, Any]) -> dict[str, Calendar]:
     calendars = {"24x7": Calendar(name="24x7", zone=zone, always=True)}
-    keys = ("timezone", "hours", "holidays", "workdays", "makeup_hours")
+    keys = ("timezone", "hours", "holidays", "workdays", "makeup_hours", "holiday_file")
     for name, body in r.mapping(spec, "calendars").items():
         where = f"calendars.{name}"
         if body == "24x7":
@@ -231,17 +274,69 @@ def _calendars(r: _Reader, spec: Any, zone: Any) -> dict[str, Calendar]:
         week = tuple(r.hours(hours.get(day, []), f"{where}.hours.{day}") for day in WEEKDAYS)
         if not any(week):
             raise r.fail(f"{where}.hours", "expected working hours on at least one weekday")
+        file, listed_holidays, listed_workdays = _holiday_file(r, body, where, files)
+        workdays = r.dates(body.get("workdays", []), f"{where}.workdays") | listed_workdays
         calendars[str(name)] = Calendar(
             name=str(name),
             zone=_zone(r, body["timezone"], f"{where}.timezone") if "timezone" in body else zone,
             week=week,
-            holidays=r.dates(body.get("holidays", []), f"{where}.holidays"),
-            workdays=r.dates(body.get("workdays", []), f"{where}.workdays"),
-            makeup_hours=r.hours(body["makeup_hours"], f"{where}.makeup_hours")
-            if "makeup_hours" in body
-            else week[0],
+            holidays=r.dates(body.get("holidays", []), f"{where}.holidays") | listed_holidays,
+            workdays=workdays,
+            makeup_hours=_makeup_hours(r, body, where, week[0], bool(workdays)),
+            holiday_file=file,
         )
     return calendars
+
+
+Dates = frozenset[date]
+
+
+def _holiday_file(
+    r: _Reader, body: dict, where: str, files: dict[str, Any]
+) -> tuple[str | None, Dates, Dates]:
+    """The calendar's `holiday_file`, and the holidays and make-up workdays it lists."""
+    if "holiday_file" not in body:
+        return None, frozenset(), frozenset()
+    name, key = body["holiday_file"], f"{where}.holiday_file"
+    if not _safe_file_name(name):
+        raise r.fail(key, f"expected a .yaml file inside the repository, got {name!r}")
+    if name not in files:
+        raise r.fail(
+            key,
+            f"{name} does not exist; expected a file of holidays per year (it may start "
+            "empty: casectl calendar holidays --year YYYY fills it)",
+        )
+    return (name, *_holiday_years(_Reader(name), files[name]))
+
+
+def _holiday_years(h: _Reader, document: Any) -> tuple[Dates, Dates]:
+    """`{2026: {holidays: [...], workdays: [...]}, ...}`, each date in its year's block."""
+    found: dict[str, set[date]] = {"holidays": set(), "workdays": set()}
+    for year, body in h.mapping(document if document is not None else {}, "top level").items():
+        if not isinstance(year, int) or not 2000 <= year < 2100:
+            raise h.fail(str(year), "expected a year from 2000 to 2099")
+        for key, days in h.mapping(body, str(year), ("holidays", "workdays")).items():
+            dates = h.dates(days, f"{year}.{key}")
+            stray = sorted(d.isoformat() for d in dates if d.year != year)
+            if stray:
+                raise h.fail(f"{year}.{key}", f"expected dates in {year}, got {stray[0]}")
+            found[key] |= dates
+    return frozenset(found["holidays"]), frozenset(found["workdays"])
+
+
+def _makeup_hours(
+    r: _Reader, body: dict, where: str, monday: tuple[Interval, ...], needed: bool
+) -> tuple[Interval, ...]:
+    """The hours of a make-up workday (a weekend day worked in place of a holiday):
+    `makeup_hours`, else Monday's; a calendar that lists such days must give them hours."""
+    key = f"{where}.makeup_hours"
+    if "makeup_hours" in body:
+        hours, missing = r.hours(body["makeup_hours"], key), "it gives none"
+    else:
+        hours, missing = monday, "without it they get Monday's hours, and Monday has none"
+    if needed and not hours:
+        raise r.fail(key, f"expected the working hours of the make-up workdays; {missing}")
+    return hours
 
 
 _LEVEL_KEYS = (
@@ -272,11 +367,11 @@ def _levels(r: _Reader, spec: Any, calendars: dict[str, Calendar]) -> dict[int, 
             raise r.fail(f"{where}.calendar", f"unknown calendar {calendar_name!r}; known: {known}")
 
         def optional(key: str, where: str = where, body: dict = body) -> timedelta | None:
-            return r.duration(body[key], f"{where}.{key}") if body.get(key) is not None else None
+            return r.limit(body[key], f"{where}.{key}") if body.get(key) is not None else None
 
-        callback = r.duration(body.get("callback", "45m"), f"{where}.callback")
+        callback = r.limit(body.get("callback", "45m"), f"{where}.callback")
         checks = tuple(
-            r.duration(c, f"{where}.checks[{i}]")
+            r.limit(c, f"{where}.checks[{i}]")
             for i, c in enumerate(r.items(body.get("checks", ["15m", "30m"]), f"{where}.checks"))
         )
         if any(c >= callback for c in checks):
@@ -293,10 +388,10 @@ def _levels(r: _Reader, spec: Any, calendars: dict[str, Calendar]) -> dict[int, 
             calendar=calendars[calendar_name],
             callback=callback,
             checks=checks,
-            reassigned_callback=r.duration(
+            reassigned_callback=r.limit(
                 body.get("reassigned_callback", "15m"), f"{where}.reassigned_callback"
             ),
-            reply=r.duration(body.get("reply", "1h"), f"{where}.reply"),
+            reply=r.limit(body.get("reply", "1h"), f"{where}.reply"),
             update=optional("update"),
             escalate_senior=optional("escalate_senior"),
             escalate_manager=optional("escalate_manager"),

@@ -113,7 +113,8 @@ def init(root: str) -> None:
     if not is_repo(root):
         git(root, "init", "-q")
     install_driver(root)
-    git(root, "add", "--", ".gitattributes", ".gitignore", "roster.yaml", "severity.yaml")
+    files = (".gitattributes", ".gitignore", "roster.yaml", "severity.yaml", "holidays-cn.yaml")
+    git(root, "add", "--", *files)
     identity = _identity("casectl", "casectl@localhost")
     git(root, "commit", "-q", "--no-verify", "-m", "New case repository", env=identity)
     write_commit_graph(root)

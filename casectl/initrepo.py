@@ -32,7 +32,7 @@ def init(directory: str | None) -> str:
             "name the folder to create: casectl init DIR"
         )
     root.mkdir(parents=True, exist_ok=True)
-    for name in ("roster.yaml", "severity.yaml"):
+    for name in ("roster.yaml", "severity.yaml", "holidays-cn.yaml"):
         if not (root / name).exists():
             shutil.copyfile(EXAMPLE / name, root / name)
     (root / "cases").mkdir(parents=True, exist_ok=True)

@@ -24,3 +24,13 @@ def test_accepted_forms(text: str, minutes: int) -> None:
 def test_refused_forms(text: str) -> None:
     with pytest.raises(ValueError, match="expected a duration such as 45m, 1h30m, 2d or PT45M"):
         parse_duration(text)
+
+
+@pytest.mark.parametrize("text", ["366d", "8761h", "3000000d", "P400D", "99999999999999999999999d"])
+def test_longer_than_a_year_is_refused(text: str) -> None:
+    with pytest.raises(ValueError, match=r"expected a duration of at most one year \(365d\)"):
+        parse_duration(text)
+
+
+def test_a_year_is_accepted() -> None:
+    assert parse_duration("365d") == parse_duration("8760h") == timedelta(days=365)

@@ -145,7 +145,7 @@ def test_no_commit_flag_and_setting(repo: Repo) -> None:
 def test_a_folder_that_is_not_a_git_repository_works(tmp_path: Path) -> None:
     root = tmp_path / "plain"
     root.mkdir()
-    for name in ("roster.yaml", "severity.yaml"):
+    for name in ("roster.yaml", "severity.yaml", "holidays-cn.yaml"):
         (root / name).write_bytes(
             (Path(__file__).parents[1] / "casectl" / "example" / name).read_bytes()
         )

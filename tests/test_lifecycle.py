@@ -83,8 +83,9 @@ def test_events_are_kept_in_time_order_with_at(repo: Repo) -> None:
 
 def test_at_accepts_dateutil_forms_and_other_zones(repo: Repo) -> None:
     case_id = repo.open_case()
-    repo.ok("log", case_id, "a", "--at", "Nov 26 2026 3:10pm", by="zhang.wei")
-    repo.ok("log", case_id, "b", "--at", "2026-11-26T08:00:00Z", by="zhang.wei")
+    later = "2026-11-26 17:00"  # a step's --at is never in the future
+    repo.ok("log", case_id, "a", "--at", "Nov 26 2026 3:10pm", by="zhang.wei", now=later)
+    repo.ok("log", case_id, "b", "--at", "2026-11-26T08:00:00Z", by="zhang.wei", now=later)
     ats = {e.get("text"): e["at"] for e in repo.show(case_id)["events"]}
     assert ats["a"] == "2026-11-26T15:10:00+08:00"
     assert ats["b"] == "2026-11-26T16:00:00+08:00"

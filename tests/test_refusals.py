@@ -136,6 +136,7 @@ def test_steps_before_the_opening_are_refused(repo: Repo, refused: Refused) -> N
         f"2026-11-26 13:00 is before case {case_id} was opened (2026-11-26 14:05)"
     )
     repo.ok("log", case_id, "x", by="zhang.wei", now="2026-11-26 15:00")
-    assert refused("close", case_id, "--resolution", "r", "--at", "14:30", by="zhang.wei") == (
+    close = ("close", case_id, "--resolution", "r", "--at", "14:30")
+    assert refused(*close, by="zhang.wei", now="2026-11-26 15:10") == (
         "a close at 2026-11-26 14:30 would come before the latest step (2026-11-26 15:00)"
     )

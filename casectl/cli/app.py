@@ -48,7 +48,7 @@ class App:
         return clock.now(self.cfg.zone)
 
     def at(self, text: str | None) -> datetime:
-        return clock.parse_time(text, self.cfg.zone, self.now, "--at") if text else self.now
+        return clock.step_time(text, self.cfg.zone, self.now) if text else self.now
 
     def index(self) -> Index:
         import sys
