@@ -26,7 +26,7 @@ from casectl.errors import BrokenCaseError
 from casectl.model import Case
 from casectl.store import Store, read_case
 
-FORMAT = ("casectl-open-index", 2, sys.version_info[:2])
+FORMAT = ("casectl-open-index", 3, sys.version_info[:2])
 
 
 class Summary(NamedTuple):
@@ -41,12 +41,13 @@ class Summary(NamedTuple):
     next_at: float | None
     next_owner: str | None
     unmet: tuple[float, ...]  # due times of every deadline not yet met
-    sweep_at: float | None  # the earliest deadline the sweep has yet to act on
+    sweep_at: float | None  # the earliest deadline the sweep has yet to act on (or report late)
 
 
 def summarize(case: Case, cfg: Config) -> Summary:
     s = case.state
-    unmet = [d for d in deadlines.compute(case, cfg, include_met=False) if d.due is not None]
+    found = deadlines.compute(case, cfg, include_met=False)  # not met, or met late
+    unmet = [d for d in found if d.met is None and d.due is not None]
     acted = {e["deadline"] for e in case.events if "deadline" in e}
     first = unmet[0] if unmet else None
     return Summary(
@@ -56,7 +57,7 @@ def summarize(case: Case, cfg: Config) -> Summary:
         first.due.timestamp() if first and first.due else None,
         first.owner if first else None,
         tuple(d.due.timestamp() for d in unmet if d.due),
-        min((d.due.timestamp() for d in unmet if d.due and d.key not in acted), default=None),
+        min((d.due.timestamp() for d in found if d.due and d.key not in acted), default=None),
     )  # fmt: skip
 
 
