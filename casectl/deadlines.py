@@ -30,6 +30,7 @@ from casectl.config import Config, Level
 from casectl.model import CONTACTS, Case
 
 _NEVER = datetime.max.replace(tzinfo=timezone.utc)  # sorts a paused deadline last
+_TAGGED = ("reply", "update", "escalation")  # keyed by severity: a change re-arms them
 
 
 class Deadline(NamedTuple):
@@ -100,16 +101,21 @@ def compute(case: Case, cfg: Config, include_met: bool = True) -> list[Deadline]
     cycle = events[start:]
     opened = cycle[0]
     contacts = [e for e in cycle if e["type"] in CONTACTS]
-    clock = _Clock(level, _pauses(events))
+    pauses = _pauses(events)
     found: list[Deadline] = []
 
     def add(
-        kind: str, key: str, label: str, begin: dict, amount: timedelta, met: Any, owner: Any
+        kind: str, name: str, label: str, begin: dict, limit: str | timedelta, met: Any, owner: Any
     ) -> None:
+        rules = level if met is None else _in_force(events, cfg, met, level, limit)
+        amount = limit if isinstance(limit, timedelta) else getattr(rules, limit)
         if met is not None and not include_met and _surely_on_time(kind, begin["at"], amount, met):
             return
-        due = clock.add("callback" if kind == "check" else kind, begin["at"], amount)
-        deadline = Deadline(kind, key, label, due, met, owner)
+        tag = f"/s{rules.number}" if kind in _TAGGED else ""
+        due = _Clock(rules, pauses).add(
+            "callback" if kind == "check" else kind, begin["at"], amount
+        )
+        deadline = Deadline(kind, f"{name}{tag}@{begin['id']}", label, due, met, owner)
         if met is None or include_met or deadline.late:
             found.append(deadline)
 
@@ -118,36 +124,50 @@ def compute(case: Case, cfg: Config, include_met: bool = True) -> list[Deadline]
 
     if s.assignee:
         anchor = next((e for e in reversed(cycle) if e["type"] in ("assign", "reassign")), opened)
-        limit = level.reassigned_callback if anchor["type"] == "reassign" else level.callback
+        limit = "reassigned_callback" if anchor["type"] == "reassign" else "callback"
         called = first_contact(anchor["at"])
         checked = {e["deadline"]: e["at"] for e in cycle if e["type"] == "check"}
-        for check in (c for c in level.checks if c < limit):
+        for check in (c for c in level.checks if c < getattr(level, limit)):
             minutes = int(check.total_seconds() // 60)
             key = f"check{minutes}@{anchor['id']}"
             # a check is done when the sweep made it, and needless once the customer was called
             done = min((t for t in (checked.get(key), called) if t is not None), default=None)
-            add("check", key, f"check {minutes}m", anchor, check, done, s.duty)
-        add("callback", f"callback@{anchor['id']}", f"callback by {s.assignee}", anchor, limit,
-            called, s.assignee)  # fmt: skip
-    tag = f"s{s.severity}@"
+            add("check", f"check{minutes}", f"check {minutes}m", anchor, check, done, s.duty)
+        add("callback", "callback", f"callback by {s.assignee}", anchor, limit, called, s.assignee)
     owner = s.assignee or s.duty
-    add("reply", f"reply/{tag}{opened['id']}", "first reply", opened, level.reply,
-        first_contact(opened["at"]), owner)  # fmt: skip
+    add("reply", "reply", "first reply", opened, "reply", first_contact(opened["at"]), owner)
     if level.update:
         for last, following in zip(contacts, [*contacts[1:], None], strict=False):
-            add("update", f"update/{tag}{last['id']}", "customer update", last, level.update,
+            add("update", "update", "customer update", last, "update",
                 following["at"] if following else None, owner)  # fmt: skip
     escalations = [e for e in events if e["type"] == "escalate"]  # made in any cycle: kept
-    for which, within, done in (
-        ("senior", level.escalate_senior, escalations),
-        ("manager", level.escalate_manager, [e for e in escalations if e["to"] in cfg.managers]),
+    for which, done in (
+        ("senior", escalations),
+        ("manager", [e for e in escalations if e["to"] in cfg.managers]),
     ):
-        if within:
+        if getattr(level, f"escalate_{which}"):
             made = done[0] if done else None
             begin = _opening_before(events, made["at"]) if made else opened
-            add("escalation", f"escalation-{which}/{tag}{begin['id']}", f"escalate to {which}",
-                begin, within, made["at"] if made else None, cfg.manager.id)  # fmt: skip
+            add("escalation", f"escalation-{which}", f"escalate to {which}", begin,
+                f"escalate_{which}", made["at"] if made else None, cfg.manager.id)  # fmt: skip
     return sorted(found, key=lambda d: (d.due is None, d.due or _NEVER))
+
+
+def _in_force(
+    events: list[dict[str, Any]], cfg: Config, at: datetime, current: Level, limit: Any
+) -> Level:
+    """The level whose limits a step made at `at` is judged by: the severity then, not one
+    set later (when that level is gone or had no such limit: the current one)."""
+    severity = next(
+        (
+            e["severity"]
+            for e in reversed(events)
+            if e["type"] in ("open", "severity") and e["at"] <= at
+        ),
+        current.number,
+    )
+    rules = cfg.levels.get(severity, current)
+    return rules if isinstance(limit, timedelta) or getattr(rules, limit) else current
 
 
 def _surely_on_time(kind: str, begin: datetime, amount: timedelta, met: datetime) -> bool:

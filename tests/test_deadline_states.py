@@ -81,3 +81,19 @@ def test_a_reopened_case_keeps_its_escalations(repo: Repo) -> None:
     kinds = [(a["kind"], a["deadline"]) for a in json.loads(swept)["actions"]]
     assert ("escalation_due", "escalate to senior") not in kinds
     assert ("reassign", "callback by zhang.wei") in kinds  # the customer is owed a new callback
+
+
+def test_a_step_is_judged_by_the_severity_in_force_when_it_was_made(repo: Repo) -> None:
+    case_id = repo.open_case(severity=4, now="2026-11-26 14:05")  # updates within 16h
+    repo.ok("log", case_id, "回电", "--callback", by="zhang.wei", now="2026-11-26 14:10")
+    repo.ok("log", case_id, "进展", "--type", "contact", by="zhang.wei", now="2026-11-26 17:00")
+    repo.ok("severity", case_id, "1", "--reason", "全部中断", by="zhang.wei",
+            now="2026-11-26 17:10")  # fmt: skip
+    updates = [d for d in repo.show(case_id, now="2026-11-26 17:10")["deadlines"]
+               if d["kind"] == "update"]  # fmt: skip
+    assert [(d["state"], d["due"][:16]) for d in updates] == [
+        ("pending", "2026-11-26T19:00"),  # 2 hours at severity 1, from 17:00
+        ("met", "2026-11-30T14:10"),  # 16 working hours at severity 4, met at 17:00
+    ]
+    swept = json.loads(repo.ok("sweep", "--json", now="2026-11-26 17:10", by=None))["actions"]
+    assert "met_late" not in [a["kind"] for a in swept]
