@@ -230,7 +230,7 @@ def sweep(actions: list[Any], cfg: Config) -> str:
 
 def _sweep_detail(action: Any) -> str:
     """What happened, and how late: the sweep's lateness, or a late step's."""
-    late = f" ({span(action.late_by)} late)" if action.late_by else ""
+    late = f" (sweep {span(action.late_by)} late)" if action.late_by else ""
     if action.kind == "reassign":
         return f"{action.from_} missed the callback; now {action.to}{late}"
     if action.kind == "check":

@@ -83,17 +83,23 @@ def run(store: Store, cfg: Config, index: OpenIndex, now: datetime, dry_run: boo
 
 
 def sweep_case(case: Case, cfg: Config, now: datetime) -> list[Action]:
-    """Act on the case's owed deadlines in order of due time, appending an event for each."""
+    """Act on the case's owed deadlines in order of due time, appending an event for each.
+
+    Only a reassignment changes the case's clocks: after one, they are computed again.
+    """
     actions: list[Action] = []
     while True:
         acted = {e["deadline"] for e in case.events if "deadline" in e}
         owed = [d for d in deadlines.compute(case, cfg) if d.key not in acted and _owed(d, now)]
-        if not owed:
+        owed.sort(key=lambda d: d.due)  # type: ignore[arg-type,return-value]
+        for d in owed:
+            action, event = _act(case, cfg, d, now)
+            case.append(event)
+            actions.append(action)
+            if action.kind == "reassign":
+                break
+        else:
             return actions
-        first = min(owed, key=lambda d: d.due)  # type: ignore[arg-type,return-value]
-        action, event = _act(case, cfg, first, now)
-        case.append(event)
-        actions.append(action)
 
 
 def _owed(d: Deadline, now: datetime) -> bool:
@@ -110,7 +116,7 @@ def _act(case: Case, cfg: Config, d: Deadline, now: datetime) -> tuple[Action, d
     late = now - due
     event: dict[str, Any] = {"id": event_id(d.key), "at": now, "by": BOT}
     event |= {"deadline": d.key, "due": due}
-    said = f" ({span(late)} late)" if late else ""
+    said = f" (sweep {span(late)} late)" if late else ""
     if d.met is not None:
         told = _people(level.notify[d.kind], s, cfg)
         late = d.met - due
