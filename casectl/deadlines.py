@@ -1,18 +1,23 @@
-"""A case's deadlines, derived from its events and its current severity.
+"""A case's deadlines, derived from its events and its current severity, and their states.
 
-Clocks start at the opening, or at the latest reopening (fresh clocks). Each is
-counted on the severity's calendar:
+Clocks start at the opening, or at the latest reopening. Each is counted on the
+severity's calendar:
 - callback: the assigned engineer reaches the customer, within `callback` of the
   assignment (`reassigned_callback` after a reassignment by the sweep), with
   staged checks for the duty engineer before it (`checks`);
 - reply: a first contact with the customer within `reply` of the opening;
-- update: the next contact within `update` of the last one;
+- update: each next contact within `update` of the one before;
 - escalation: an escalation engineer designated within `escalate_senior`, and the
   case escalated to a manager within `escalate_manager`.
 A contact (`log --callback`, `--type contact`) meets the callback and reply
-deadlines. While the case waits on the customer or on parts, the deadlines its
-severity lists under `pause` stand still. A severity change recomputes every
-deadline from its anchor with the new limits, so nothing stale stays overdue.
+deadlines. A reopening owes the customer a new callback and reply; escalations
+already made stay made, and only those not yet made restart. While the case waits
+on the customer or on parts, the deadlines its severity lists under `pause` stand
+still. A severity change recomputes every deadline from its anchor with the new
+limits, so nothing stale stays overdue.
+
+States: pending, due soon, missed (past due, not met), met (on time, at or before
+the due time), met late (after it), paused.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from casectl.config import Config, Level
 from casectl.model import CONTACTS, Case
 
 _NEVER = datetime.max.replace(tzinfo=timezone.utc)  # sorts a paused deadline last
+_TAGGED = ("reply", "update", "escalation")  # keyed by severity: a change re-arms them
 
 
 class Deadline(NamedTuple):
@@ -36,12 +42,39 @@ class Deadline(NamedTuple):
     owner: str | None  # who owes the step
 
     def state(self, now: datetime, soon: timedelta) -> str:
+        if self.met is not None:
+            return "met late" if self.late else "met"
         due = self.due.timestamp() if self.due else None
-        return state_of(self.met is not None, due, now.timestamp(), soon.total_seconds())
+        return state_of(False, due, now.timestamp(), soon.total_seconds())
+
+    @property
+    def late(self) -> bool:
+        """Met after its due time."""
+        return self.met is not None and self.due is not None and self.met > self.due
+
+    def late_by(self, now: datetime) -> timedelta | None:
+        """How late: when met late, by how much; when missed, by how much so far; else None."""
+        if self.late:
+            return self.met - self.due  # type: ignore[operator]
+        if self.met is None and self.due is not None and now >= self.due:
+            return now - self.due
+        return None
+
+
+def span(amount: timedelta) -> str:
+    """A lateness as people say it: 45m, 1h, 5h15m, 2d3h (whole minutes; seconds below one)."""
+    minutes = int(amount.total_seconds() // 60)
+    if minutes < 1:
+        return f"{max(int(amount.total_seconds()), 0)}s"
+    days, minutes = divmod(minutes, 1440)
+    hours, minutes = divmod(minutes, 60)
+    parts = [(days, "d"), (hours, "h"), (minutes, "m")]
+    return "".join(f"{n}{unit}" for n, unit in parts if n)
 
 
 def state_of(met: bool, due: float | None, now: float, soon: float) -> str:
-    """met, paused, missed (from the due time on), due soon, or pending; times in epoch seconds."""
+    """The state of a deadline not met late: met, paused, missed (from the due time on),
+    due soon, or pending; times in epoch seconds."""
     if met:
         return "met"
     if due is None:
@@ -54,8 +87,10 @@ def state_of(met: bool, due: float | None, now: float, soon: float) -> str:
 def compute(case: Case, cfg: Config, include_met: bool = True) -> list[Deadline]:
     """The deadlines of the case's current clocks, in order of due time; none when closed.
 
-    Without `include_met`, deadlines already met are left out (and their due times,
-    the costly part, never computed): all the open-case index needs.
+    Without `include_met`, deadlines met on time are left out (and, where real time
+    alone shows they were on time, their due times, the costly part, never computed):
+    the open-case index needs only those not met, and those met late that the sweep
+    may have yet to report. Staged checks once made are always left out then.
     """
     s = case.state
     level = cfg.levels.get(s.severity)
@@ -66,68 +101,96 @@ def compute(case: Case, cfg: Config, include_met: bool = True) -> list[Deadline]
     cycle = events[start:]
     opened = cycle[0]
     contacts = [e for e in cycle if e["type"] in CONTACTS]
-    clock = _Clock(level, _pauses(cycle))
+    pauses = _pauses(events)
     found: list[Deadline] = []
 
     def add(
-        kind: str, key: str, label: str, begin: dict, amount: timedelta, met: Any, owner: Any
+        kind: str, name: str, label: str, begin: dict, limit: str | timedelta, met: Any, owner: Any
     ) -> None:
-        if met is None or include_met:
-            due = clock.add("callback" if kind == "check" else kind, begin["at"], amount)
-            found.append(Deadline(kind, key, label, due, met, owner))
+        rules = level if met is None else _in_force(events, cfg, met, level, limit)
+        amount = limit if isinstance(limit, timedelta) else getattr(rules, limit)
+        if met is not None and not include_met and _surely_on_time(kind, begin["at"], amount, met):
+            return
+        tag = f"/s{rules.number}" if kind in _TAGGED else ""
+        due = _Clock(rules, pauses).add(
+            "callback" if kind == "check" else kind, begin["at"], amount
+        )
+        deadline = Deadline(kind, f"{name}{tag}@{begin['id']}", label, due, met, owner)
+        if met is None or include_met or deadline.late:
+            found.append(deadline)
 
     def first_contact(after: datetime) -> datetime | None:
         return next((e["at"] for e in contacts if e["at"] >= after), None)
 
     if s.assignee:
         anchor = next((e for e in reversed(cycle) if e["type"] in ("assign", "reassign")), opened)
-        limit = level.reassigned_callback if anchor["type"] == "reassign" else level.callback
+        limit = "reassigned_callback" if anchor["type"] == "reassign" else "callback"
         # only the case's own engineers meet the callback; anyone's contact meets the reply
         owners = (s.assignee, s.escalation_engineer)
         called = next((e["at"] for e in contacts if e["at"] >= anchor["at"] and e["by"] in owners),
                       None)  # fmt: skip
         checked = {e["deadline"]: e["at"] for e in cycle if e["type"] == "check"}
-        for check in (c for c in level.checks if c < limit):
+        for check in (c for c in level.checks if c < getattr(level, limit)):
             minutes = int(check.total_seconds() // 60)
             key = f"check{minutes}@{anchor['id']}"
             # a check is done when the sweep made it, and needless once the customer was called
-            done = checked.get(key) or called
-            add("check", key, f"check {minutes}m", anchor, check, done, s.duty)
-        add("callback", f"callback@{anchor['id']}", f"callback by {s.assignee}", anchor, limit,
-            called, s.assignee)  # fmt: skip
-    tag = f"s{s.severity}@"
+            done = min((t for t in (checked.get(key), called) if t is not None), default=None)
+            add("check", f"check{minutes}", f"check {minutes}m", anchor, check, done, s.duty)
+        add("callback", "callback", f"callback by {s.assignee}", anchor, limit, called, s.assignee)
     owner = s.assignee or s.duty
-    add("reply", f"reply/{tag}{opened['id']}", "first reply", opened, level.reply,
-        first_contact(opened["at"]), owner)  # fmt: skip
-    if level.update and contacts:
-        last = contacts[-1]
-        add(
-            "update",
-            f"update/{tag}{last['id']}",
-            "customer update",
-            last,
-            level.update,
-            None,
-            owner,
-        )
-    escalations = [e for e in cycle if e["type"] == "escalate"]
-    for which, within, done in (
-        ("senior", level.escalate_senior, escalations),
-        ("manager", level.escalate_manager, [e for e in escalations if e["to"] in cfg.managers]),
+    add("reply", "reply", "first reply", opened, "reply", first_contact(opened["at"]), owner)
+    if level.update:
+        for last, following in zip(contacts, [*contacts[1:], None], strict=False):
+            add("update", "update", "customer update", last, "update",
+                following["at"] if following else None, owner)  # fmt: skip
+    escalations = [e for e in events if e["type"] == "escalate"]  # made in any cycle: kept
+    for which, done in (
+        ("senior", escalations),
+        ("manager", [e for e in escalations if e["to"] in cfg.managers]),
     ):
-        if within:
-            add("escalation", f"escalation-{which}/{tag}{opened['id']}", f"escalate to {which}",
-                opened, within, done[0]["at"] if done else None, cfg.manager.id)  # fmt: skip
+        if getattr(level, f"escalate_{which}"):
+            made = done[0] if done else None
+            begin = _opening_before(events, made["at"]) if made else opened
+            add("escalation", f"escalation-{which}", f"escalate to {which}", begin,
+                f"escalate_{which}", made["at"] if made else None, cfg.manager.id)  # fmt: skip
     return sorted(found, key=lambda d: (d.due is None, d.due or _NEVER))
 
 
-def _pauses(cycle: list[dict[str, Any]]) -> list[tuple[datetime, datetime | None]]:
+def _in_force(
+    events: list[dict[str, Any]], cfg: Config, at: datetime, current: Level, limit: Any
+) -> Level:
+    """The level whose limits a step made at `at` is judged by: the severity then, not one
+    set later (when that level is gone or had no such limit: the current one)."""
+    severity = next(
+        (
+            e["severity"]
+            for e in reversed(events)
+            if e["type"] in ("open", "severity") and e["at"] <= at
+        ),
+        current.number,
+    )
+    rules = cfg.levels.get(severity, current)
+    return rules if isinstance(limit, timedelta) or getattr(rules, limit) else current
+
+
+def _surely_on_time(kind: str, begin: datetime, amount: timedelta, met: datetime) -> bool:
+    """A made check, or a step within `amount` of real time: working time never runs faster."""
+    return kind == "check" or met - begin <= amount
+
+
+def _opening_before(events: list[dict[str, Any]], at: datetime) -> dict[str, Any]:
+    """The opening or reopening that began the cycle a step at `at` belongs to."""
+    return next(e for e in reversed(events) if e["type"] in ("open", "reopen") and e["at"] <= at)
+
+
+def _pauses(events: list[dict[str, Any]]) -> list[tuple[datetime, datetime | None]]:
+    """(begin, end) of each wait on the customer or on parts; a close ends one."""
     pauses: list[tuple[datetime, datetime | None]] = []
     begun: datetime | None = None
-    for e in cycle:
+    for e in events:
         if e["type"] in ("wait-customer", "wait-parts") and begun is None:
             begun = e["at"]
-        elif e["type"] == "resume" and begun is not None:
+        elif e["type"] in ("resume", "close") and begun is not None:
             pauses.append((begun, e["at"]))
             begun = None
     if begun is not None:

@@ -35,7 +35,7 @@ from casectl.errors import BrokenCaseError
 from casectl.model import Case
 from casectl.store import Store, id_of, read_case
 
-FORMAT = ("casectl-index", 3, sys.version_info[:2])
+FORMAT = ("casectl-index", 4, sys.version_info[:2])
 _FOLDER = (re.compile(r"\d{4}"), re.compile(r"\d{2}"), re.compile(r"\d{2}"))  # year, month, day
 LEGACY = frozenset({"open", "closed"})  # folders of the layout before fixed paths
 Progress = Callable[[int, int], None]  # (parsed so far, to parse)
@@ -53,13 +53,14 @@ class Summary(NamedTuple):
     next_at: float | None
     next_owner: str | None
     unmet: tuple[float, ...]  # due times of every deadline not yet met
-    sweep_at: float | None  # the earliest deadline the sweep has yet to act on
+    sweep_at: float | None  # the earliest deadline the sweep has yet to act on (or report late)
     status: str
 
 
 def summarize(case: Case, cfg: Config) -> Summary:
     s = case.state
-    unmet = [d for d in deadlines.compute(case, cfg, include_met=False) if d.due is not None]
+    found = deadlines.compute(case, cfg, include_met=False)  # not met, or met late
+    unmet = [d for d in found if d.met is None and d.due is not None]
     acted = {e["deadline"] for e in case.events if "deadline" in e}
     first = unmet[0] if unmet else None
     return Summary(
@@ -69,7 +70,7 @@ def summarize(case: Case, cfg: Config) -> Summary:
         first.due.timestamp() if first and first.due else None,
         first.owner if first else None,
         tuple(d.due.timestamp() for d in unmet if d.due),
-        min((d.due.timestamp() for d in unmet if d.due and d.key not in acted), default=None),
+        min((d.due.timestamp() for d in found if d.due and d.key not in acted), default=None),
         s.status,
     )  # fmt: skip
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from casectl.config import Config
-from casectl.deadlines import Deadline
+from casectl.deadlines import Deadline, span
 from casectl.model import EVENT_KEYS, Case
 
 
@@ -53,9 +53,20 @@ def deadline_rows(deadlines: list[Deadline], now: datetime, soon: timedelta) -> 
             "state": d.state(now, soon),
             "owner": d.owner,
             "met_at": iso(d.met),
+            "late_by": _seconds(d.late_by(now)),
         }
         for d in deadlines
     ]
+
+
+def _seconds(amount: timedelta | None) -> int | None:
+    return None if amount is None else int(amount.total_seconds())
+
+
+def deadline_state(d: Deadline, now: datetime, soon: timedelta) -> str:
+    """The state as `show` prints it: a late step says how late."""
+    state = d.state(now, soon)
+    return f"met late ({span(d.late_by(now))})" if d.late else state  # type: ignore[arg-type]
 
 
 def next_step(deadlines: list[Deadline], now: datetime, soon: timedelta) -> Deadline | None:
@@ -141,7 +152,12 @@ def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> s
         out += ["", "RMAs:", table(rows, headers)]
     if deadlines:
         rows = [
-            [d.label, when(d.due) if d.due else "paused", d.state(now, cfg.due_soon), d.owner or ""]
+            [
+                d.label,
+                when(d.due) if d.due else "paused",
+                deadline_state(d, now, cfg.due_soon),
+                d.owner or "",
+            ]
             for d in deadlines
         ]
         out += ["", "Deadlines:", table(rows, ["deadline", "due", "state", "owner"])]
@@ -214,15 +230,22 @@ def sweep(actions: list[Any], cfg: Config) -> str:
     for person_id, todo in by_person.items():
         person = cfg.person(person_id)
         contact = f" ({person.name}, {person.phone or person.email})" if person else ""
+        todo.sort(key=lambda a: (a.due, a.case))
         rows = [[a.case, a.kind, when(a.due), _sweep_detail(a)] for a in todo]
         blocks.append(f"{person_id}{contact}:\n" + table(rows, ["case", "action", "due", "detail"]))
     return "\n\n".join(blocks)
 
 
 def _sweep_detail(action: Any) -> str:
+    """What happened, and how late: the sweep's lateness, or a late step's."""
+    late = f" (sweep {span(action.late_by)} late)" if action.late_by else ""
     if action.kind == "reassign":
-        return f"{action.from_} missed the callback; now {action.to}"
-    return action.deadline
+        return f"{action.from_} missed the callback; now {action.to}{late}"
+    if action.kind == "check":
+        return f"{action.deadline}: {action.to} has not called back{late}"
+    if action.kind == "met_late":
+        return f"{action.deadline} met {span(action.late_by)} late"
+    return action.deadline + late
 
 
 def git_commits(log: str, zone: Any) -> list[dict[str, str]]:

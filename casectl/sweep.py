@@ -2,20 +2,23 @@
 
 Each action is recorded in the case as an event whose id is derived from the
 deadline's key, so a deadline is acted on once however often or however many
-sweeps run. Actions are taken in time order, each at the moment its deadline
-fell due, so a sweep after a gap catches up exactly as if cron had never stopped:
-a reassignment's shorter limit counts from when the previous limit was missed.
+sweeps run (two clones' events under one id merge to the earlier). Every event
+carries `at`, the sweep's `now` (when people were told), and `due`, when the
+deadline fell due. Actions are taken in order of due time; a reassignment's
+shorter limit counts from the sweep's `now`, so a sweep after a gap reassigns a
+case once and says how late it ran. A deadline met late before any sweep saw it
+is reported once as met late.
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from casectl import deadlines
 from casectl.config import Config, Person
-from casectl.deadlines import Deadline
+from casectl.deadlines import Deadline, span
 from casectl.ids import ALPHABET
 from casectl.index import Index
 from casectl.model import Case, State
@@ -31,12 +34,13 @@ OVERDUE_KIND = {
 
 class Action(NamedTuple):
     case: str
-    kind: str  # check, reassign, callback_overdue, reply_overdue, update_overdue, escalation_due
+    kind: str  # check, reassign, callback_overdue, {reply,update}_overdue, escalation_due, met_late
     due: datetime
     deadline: str
     notify: tuple[str, ...]
     from_: str | None = None
     to: str | None = None
+    late_by: timedelta = timedelta(0)  # how late the sweep acted; for met_late, the step
 
     def document(self) -> dict[str, Any]:
         return {
@@ -47,6 +51,7 @@ class Action(NamedTuple):
             "from": self.from_,
             "to": self.to,
             "notify": list(self.notify),
+            "late_by": int(self.late_by.total_seconds()),
         }
 
 
@@ -55,6 +60,7 @@ class Outcome:
         self.actions: list[Action] = []
         self.changed: list[str] = []
         self.broken: list[str] = []
+        self.unconfigured: list[tuple[str, int]] = []  # (case, severity) with no level
 
 
 def run(store: Store, cfg: Config, index: Index, now: datetime, dry_run: bool) -> Outcome:
@@ -62,6 +68,9 @@ def run(store: Store, cfg: Config, index: Index, now: datetime, dry_run: bool) -
     outcome = Outcome()
     due = index.due(now.timestamp())
     outcome.broken = index.broken
+    outcome.unconfigured = sorted(
+        (s.id, s.severity) for s in index.summaries().values() if s.severity not in cfg.levels
+    )
     written = []
     for case_id in due:
         case = read_case(store.path(case_id))
@@ -76,49 +85,68 @@ def run(store: Store, cfg: Config, index: Index, now: datetime, dry_run: bool) -
 
 
 def sweep_case(case: Case, cfg: Config, now: datetime) -> list[Action]:
-    """Act on the case's due deadlines in time order, appending an event for each."""
+    """Act on the case's owed deadlines in order of due time, appending an event for each.
+
+    Only a reassignment changes the case's clocks: after one, they are computed again.
+    """
     actions: list[Action] = []
     while True:
         acted = {e["deadline"] for e in case.events if "deadline" in e}
-        missed = [
-            d
-            for d in deadlines.compute(case, cfg)
-            if d.met is None and d.due is not None and d.due <= now and d.key not in acted
-        ]
-        if not missed:
+        owed = [d for d in deadlines.compute(case, cfg) if d.key not in acted and _owed(d, now)]
+        owed.sort(key=lambda d: d.due)  # type: ignore[arg-type,return-value]
+        for d in owed:
+            action, event = _act(case, cfg, d, now)
+            case.append(event)
+            actions.append(action)
+            if action.kind == "reassign":
+                break
+        else:
             return actions
-        first = min(missed, key=lambda d: d.due)  # type: ignore[arg-type,return-value]
-        action, event = _act(case, cfg, first)
-        case.append(event)
-        actions.append(action)
 
 
-def _act(case: Case, cfg: Config, d: Deadline) -> tuple[Action, dict[str, Any]]:
+def _owed(d: Deadline, now: datetime) -> bool:
+    """Missed by `now`, or met late (a check excepted: the sweep's own reminder)."""
+    if d.due is None or d.due > now:
+        return False
+    return d.met is None or (d.kind != "check" and d.late and d.met <= now)
+
+
+def _act(case: Case, cfg: Config, d: Deadline, now: datetime) -> tuple[Action, dict[str, Any]]:
     s = case.state
     level = cfg.levels[s.severity]
     due: datetime = d.due  # type: ignore[assignment]
-    event: dict[str, Any] = {"id": event_id(d.key), "at": due, "by": BOT}
+    late = now - due
+    event: dict[str, Any] = {"id": event_id(d.key), "at": now, "by": BOT}
+    event |= {"deadline": d.key, "due": due}
+    said = f" (sweep {span(late)} late)" if late else ""
+    if d.met is not None:
+        told = _people(level.notify[d.kind], s, cfg)
+        late = d.met - due
+        text = f"{d.label} met {span(late)} late, at {d.met:%Y-%m-%d %H:%M}"
+        event |= {"type": "met-late", "notify": list(told), "text": text}
+        return Action(case.id, "met_late", due, d.label, told, late_by=late), event
     if d.kind == "check":
         told = _people(("duty",), s, cfg)
-        text = f"{d.label}: {s.assignee} has not called the customer back yet"
-        event |= {"type": "check", "deadline": d.key, "notify": list(told), "text": text}
-        return Action(case.id, "check", due, d.label, told, to=s.assignee), event
+        text = f"{d.label}: {s.assignee} has not called the customer back yet{said}"
+        event |= {"type": "check", "notify": list(told), "text": text}
+        return Action(case.id, "check", due, d.label, told, to=s.assignee, late_by=late), event
     if d.kind == "callback":
-        told = _people(level.notify["callback"], s, cfg)
-        successor = next_engineer(case, cfg, due)
+        successor = next_engineer(case, cfg, now)
         if successor.id != s.assignee:
-            told = tuple(dict.fromkeys((*told, successor.id)))
+            told = _people((*level.notify["callback"], "duty"), s, cfg)
+            told = tuple(dict.fromkeys((*told, successor.id, s.assignee)))  # type: ignore[arg-type]
             event |= {"type": "reassign", "from": s.assignee, "to": successor.id}
-            event |= {"deadline": d.key, "notify": list(told)}
-            event["text"] = f"callback missed by {s.assignee}; reassigned to {successor.id}"
-            action = Action(case.id, "reassign", due, d.label, told, s.assignee, successor.id)
+            event |= {"notify": list(told)}
+            event["text"] = f"callback missed by {s.assignee}; reassigned to {successor.id}{said}"
+            action = Action(case.id, "reassign", due, d.label, told, s.assignee, successor.id, late)
             return action, event
+        told = _people(level.notify["callback"], s, cfg)
         kind, text = "callback_overdue", f"callback missed by {s.assignee}; nobody left to take it"
     else:
         told = _people(level.notify[d.kind], s, cfg)
         kind, text = OVERDUE_KIND[d.kind], f"{d.label} missed"
-    event |= {"type": "overdue", "deadline": d.key, "due": due, "notify": list(told), "text": text}
-    return Action(case.id, kind, due, d.label, told), event
+    event |= {"type": "overdue", "notify": list(told), "text": text + said}
+    return Action(case.id, kind, due, d.label, told, late_by=late), event
 
 
 def event_id(key: str) -> str:
@@ -128,8 +156,8 @@ def event_id(key: str) -> str:
 
 
 def next_engineer(case: Case, cfg: Config, at: datetime) -> Person:
-    """The next first-line engineer in roster order after the assignee who has not
-    missed this case and is on duty at `at`; with nobody left, the manager."""
+    """The next first-line engineer below the assignee in the roster, wrapping round to
+    the top, who has not missed this case and is on duty at `at`; nobody left: the manager."""
     s = case.state
     missed = {e["from"] for e in case.events if e["type"] == "reassign"} | {s.assignee}
     people = list(cfg.people)

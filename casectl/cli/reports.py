@@ -126,8 +126,11 @@ def sweep(app: App, dry_run: bool, no_commit: bool, json_out: bool) -> None:
     """Check every open case's deadlines now and act: the cron job.
 
     Reports staged callback checks, reassigns missed callbacks to the next
-    engineer on the roster (telling the manager), and reports missed reply,
-    update and escalation deadlines. Prints nothing when nothing is due.
+    engineer on the roster (telling the manager, the duty engineer and who lost
+    the case), reports missed reply, update and escalation deadlines, and
+    deadlines met late before any sweep saw them. Prints nothing when nothing
+    is due. A broken case file, or a case whose severity is not configured, is
+    named on stderr and the exit status is 1; every other case is still swept.
 
     Example (crontab): */5 * * * * casectl --repo /srv/cases sweep
     """
@@ -150,13 +153,20 @@ def sweep(app: App, dry_run: bool, no_commit: bool, json_out: bool) -> None:
             "dry_run": dry_run,
             "actions": [a.document() for a in outcome.actions],
             "broken": outcome.broken,
+            "unconfigured": [case_id for case_id, _ in outcome.unconfigured],
         }
         click.echo(render.to_json(document))
     elif outcome.actions:
         click.echo(safe(render.sweep(outcome.actions, app.cfg)))
     for problem in outcome.broken:
         click.echo(f"casectl sweep: skipped {problem}", err=True)
-    if outcome.broken:
+    for case_id, level in outcome.unconfigured:
+        click.echo(
+            f"casectl sweep: case {case_id}: severity {level} is not configured in "
+            "severity.yaml; its deadlines are not checked",
+            err=True,
+        )
+    if outcome.broken or outcome.unconfigured:
         raise SystemExit(1)
 
 
