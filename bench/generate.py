@@ -4,7 +4,9 @@ python bench/generate.py DIR --open 10000 --closed 100000 --now 2026-11-26T14:05
 
 Cases are about 2 KB, with Chinese text and 5 to 20 events. Open cases were
 called back and escalated, and their last customer contact is recent, so like a
-real center only a few deadlines fall due at `--now`.
+real center only a few deadlines fall due at `--now`; a sweep ran after each
+case's last step, as cron would have, so what was late then is on record. The
+ids of the open cases go to `ROOT.open`, beside the repository.
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ import random
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from casectl import initrepo, yamlio
+from casectl import config, initrepo, yamlio
 from casectl.ids import random_code
+from casectl.model import Case
+from casectl.store import relative_path
+from casectl.sweep import sweep_case
 
 CUSTOMERS = [
     "招商银行 数据中心",
@@ -65,16 +70,22 @@ def case(opened: datetime, now: datetime, closed: bool, rng: random.Random) -> t
 
 def generate(root: Path, n_open: int, n_closed: int, now: datetime, seed: int = 1) -> None:
     rng = random.Random(seed)
-    initrepo.init(root)
+    initrepo.init(str(root))
+    cfg = config.load(str(root))
+    open_ids = []
     for i in range(n_open + n_closed):
         closed = i >= n_open
         opened = now - timedelta(days=rng.uniform(1, 900 if closed else 30))
         case_id, document = case(opened, now, closed, rng)
-        folder = root / "cases" / ("closed" if closed else "open")
-        if closed:
-            folder = folder / f"20{case_id[:2]}" / case_id[2:4]
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{case_id}.yaml").write_bytes(yamlio.dump(document))
+        if not closed:
+            swept = Case(case_id, document["events"])
+            sweep_case(swept, cfg, swept.events[-1]["at"])
+            document = swept.to_document()
+            open_ids.append(case_id)
+        path = root / relative_path(case_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(yamlio.dump(document))
+    Path(f"{root}.open").write_text("\n".join(open_ids) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
