@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # The main job on the shipped example data: one hotline call from intake to close,
-# in a temporary copy of the example repository. Run it with `make demo`.
+# in a temporary copy of the example repository at the project's top level (its
+# roster.yaml, severity.yaml and example cases). Run it with `make demo`; nothing
+# is written into the project.
 set -euo pipefail
 
+top=$(cd "$(dirname "$0")/.." && pwd)
 repo=$(mktemp -d)/cases
 trap 'rm -rf "$(dirname "$repo")"' EXIT
-casectl init "$repo" >/dev/null
+casectl init "$repo" >/dev/null        # the same rules as the top level (a test keeps them so)
+cp -R "$top/cases" "$repo/"
+git -C "$repo" add cases && git -C "$repo" -c user.name=demo -c user.email=demo@localhost \
+    commit -qm "The example cases"
 export CASECTL_REPO=$repo
 step() { printf '\n$ %s\n' "$*"; "$@"; }
 at() { export CASECTL_NOW="2026-11-26 $1"; }
