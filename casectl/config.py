@@ -5,6 +5,7 @@ Every mistake is a ConfigError naming the file, the key and what was expected.
 
 from __future__ import annotations
 
+import errno
 import marshal
 import os
 from datetime import date, timedelta
@@ -245,6 +246,10 @@ def _read(path: str, name: str) -> Any:
     try:
         return yamlio.load(yamlio.read(path))
     except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise ConfigError(
+                f"{name}: is a symbolic link; casectl never follows links inside the repository"
+            ) from None
         raise ConfigError(f"{name}: cannot read: {err.strerror}") from None
     except ValueError as err:
         raise ConfigError(f"{name}: not valid YAML: {err}") from None

@@ -203,9 +203,7 @@ def dump_case(case: Case) -> bytes:
 def read_case(path: str) -> Case:
     """The case in the file at `path`; its id is the file's name, which the content must match."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-        with open(fd, "rb") as f:
-            document = yamlio.load(f.read(yamlio.MAX_BYTES + 1))
+        document = yamlio.load(yamlio.read(path))
     except (OSError, ValueError) as err:
         reason = "a symbolic link" if getattr(err, "errno", None) == errno.ELOOP else err
         raise BrokenCaseError(f"{path}: cannot read case: {reason}") from None

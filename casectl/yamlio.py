@@ -8,6 +8,7 @@ aliases (an alias bomb expands 1 KB into gigabytes), no tags that build objects.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from typing import Any
 
@@ -31,8 +32,10 @@ MAX_BYTES = 4 << 20  # a case file is a few KB; the roster of a large center, so
 
 
 def read(path: str) -> bytes:
-    """A file's bytes, reading no more than one byte past the cap (`load` refuses those)."""
-    with open(path, "rb") as f:
+    """A file's bytes, reading no more than one byte past the cap (`load` refuses those).
+    A symbolic link is refused (ELOOP): files in a case repository are other people's
+    input, and a pushed link must not make casectl read what it points to."""
+    with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as f:
         return f.read(MAX_BYTES + 1)
 
 

@@ -267,3 +267,16 @@ def test_driver_is_isolated_even_when_run_from_the_tree(team: Team) -> None:
     a, _, _ = team
     driver = git(a.root, "config", "merge.casectl.driver").strip()
     assert driver.startswith(sys.executable) or driver.startswith(f"'{sys.executable}'")
+
+
+def test_a_pushed_symlink_for_the_rules_is_refused(repo: Repo, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("password: hunter2\n", encoding="utf-8")
+    (repo.root / "roster.yaml").unlink()
+    (repo.root / "roster.yaml").symlink_to(secret)
+    result = repo.run("list")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "Error: roster.yaml: is a symbolic link; casectl never follows links inside the repository"
+    )
+    assert "hunter2" not in result.output
