@@ -174,7 +174,9 @@ def maintain(root: str) -> None:
 EventIds = Callable[[str, bytes], "set[str] | None"]
 
 
-def sync(root: str, identity: tuple[str, str], events: EventIds, after: Callable[[], None]) -> str:
+def sync(
+    root: str, identity: tuple[str, str], events: EventIds, after: Callable[[], object]
+) -> str:
     """Pull (merging case files with the driver), check the merge lost nothing, push.
 
     `events(case_id, data)` reads the event ids of a version of a case file (None: not
@@ -235,7 +237,7 @@ def _lost(root: str, side: str, merged: str, events: EventIds) -> str | None:
     Reads only the case files that differ between the two."""
     changes = git(root, "diff", "--no-renames", "--name-status", "-z", side, merged, "--", "cases")
     fields = changes.split("\0")
-    status = dict(zip(fields[1::2], fields[0::2]))
+    status = dict(zip(fields[1::2], fields[0::2], strict=False))  # a trailing NUL: one more
     now_at = {os.path.basename(p): p for p, kind in status.items() if kind != "D"}
     for path, kind in sorted(status.items()):
         name = os.path.basename(path)

@@ -3,9 +3,11 @@
 Never committed, safe to delete. Two kinds of file, both plain tuples in `marshal`
 format (10,000 entries load in a few milliseconds; the format is tied to this
 Python version, so another one rebuilds it):
-- `index`: what `list` and `sweep` read: every open case's summary, the stamp
-  (inode, mtime) of every folder under `cases/`, and the files that cannot be read.
-  It is valid while roster.yaml and severity.yaml are as they were.
+- `index`: the stamp (inode, mtime) of every folder under `cases/`, the files
+  that cannot be read, and when the sweep must next look at an open case; and
+  `index-open`, every open case's summary, which `list` and `sweep` read. Both are
+  valid while roster.yaml and severity.yaml are as they were; a sweep that finds
+  no folder changed and nothing due reads only the first.
 - `index-months/<yyyy>-<mm>`: every case file of that month with its (inode, size,
   mtime) and status, and the summaries of the closed ones. It does not depend on
   the rules, so closed cases are never parsed again when they change.
@@ -35,7 +37,7 @@ from casectl.errors import BrokenCaseError
 from casectl.model import Case
 from casectl.store import Store, id_of, read_case
 
-FORMAT = ("casectl-index", 4, sys.version_info[:2])
+FORMAT = ("casectl-index", 5, sys.version_info[:2])
 _FOLDER = (re.compile(r"\d{4}"), re.compile(r"\d{2}"), re.compile(r"\d{2}"))  # year, month, day
 LEGACY = frozenset({"open", "closed"})  # folders of the layout before fixed paths
 Progress = Callable[[int, int], None]  # (parsed so far, to parse)
@@ -96,7 +98,11 @@ class Index:
         self.store, self.cfg, self.progress = store, cfg, progress
         self.path = os.path.join(store.state_dir, "index")
         self.months_dir = os.path.join(store.state_dir, "index-months")
+        self.open_path = os.path.join(store.state_dir, "index-open")
         self._open: dict[str, tuple[Signature, tuple]] | None = None  # by case id
+        self._clean: tuple[bytes, float | None] | None = None  # (token, wake) of a clean index
+        self._unconfigured: list[tuple[str, int]] = []
+        self._orphans: list[tuple[str, str]] = []
         self._broken: dict[str, str] = {}  # by path under cases/
         self._dirs: dict[str, Any] = {}  # folder stamps by path under cases/
         self._months: dict[str, dict[str, dict[str, FileEntry | str]]] = {}
@@ -107,8 +113,20 @@ class Index:
     @property
     def broken(self) -> list[str]:
         """Why each unreadable file under `cases/` cannot be read, in path order."""
-        self._refresh()
+        self._refresh(entries=False)
         return [self._broken[k] for k in sorted(self._broken)]
+
+    @property
+    def unconfigured(self) -> list[tuple[str, int]]:
+        """(case id, severity) of open cases whose severity the rules do not configure."""
+        self._refresh(entries=False)
+        return self._unconfigured
+
+    @property
+    def orphans(self) -> list[tuple[str, str]]:
+        """(engineer, case id) of open cases assigned to someone no longer in the roster."""
+        self._refresh(entries=False)
+        return self._orphans
 
     def summaries(self) -> dict[str, Summary]:
         """The summary of every open case, by case id."""
@@ -116,6 +134,11 @@ class Index:
 
     def due(self, now: float) -> list[str]:
         """The ids of open cases with a deadline the sweep has yet to act on by `now`."""
+        if self._open is None:
+            self._refresh(entries=False)
+            wake = self._clean[1] if self._clean else 0.0
+            if wake is None or wake > now:
+                return []  # nothing changed and nothing due: the summaries stay unread
         at = Summary._fields.index("sweep_at")
         found = self._refresh().items()
         return sorted(i for i, (_, s) in found if s[at] is not None and s[at] <= now)
@@ -134,7 +157,9 @@ class Index:
         found = []
         for month in _names(self.months_dir):
             for day in self._month(month).values():
-                found += [Summary._make(e[2]) for e in day.values() if isinstance(e, tuple) and e[2]]
+                found += [
+                    Summary._make(e[2]) for e in day.values() if isinstance(e, tuple) and e[2]
+                ]
         return found
 
     def record(self, cases: Iterable[Case]) -> None:
@@ -152,14 +177,28 @@ class Index:
 
     # --- keeping it current ----------------------------------------------------------
 
-    def _refresh(self) -> dict[str, tuple[Signature, tuple]]:
+    def _refresh(self, entries: bool = True) -> dict[str, tuple[Signature, tuple]]:
+        """The open cases' entries, after reading again what changed. Without `entries`,
+        a clean index (no folder changed) stops before reading them: `_clean` says so."""
         if self._open is not None:
             return self._open
-        current, saved, entries, self._broken = self._load()
-        self._open = entries if current else {}  # open summaries depend on the rules
-        changed = self._walk(saved, current)
-        changed += [d for d in saved if d.count("/") == 2 and d not in self._dirs]  # gone
-        if changed or not current:
+        if self._clean is None:
+            current, saved, self._broken, token, wake, notes = self._load()
+            self._unconfigured, self._orphans = notes
+            changed = self._walk(saved, current)
+            changed += [d for d in saved if d.count("/") == 2 and d not in self._dirs]  # gone
+            if current and not changed:
+                self._clean = (token, wake)
+        if self._clean is not None:
+            if not entries:
+                return {}
+            changed, current, token = [], True, self._clean[0]
+        saved_token, self._open = self._load_open()
+        if not current:
+            self._open = {}  # open summaries depend on the rules
+        elif saved_token != token:  # the two files were saved by two runs: trust neither
+            changed = [d for d in self._dirs if d.count("/") == 2]
+        if changed or not current or saved_token != token:
             self._rescan(changed)
             self._save()
         return self._open
@@ -201,7 +240,9 @@ class Index:
     def _list(self, rel: str, depth: int) -> list[str]:
         """The folders in a year, month or `cases/` itself, noting what does not belong."""
         self._broken = {
-            k: v for k, v in self._broken.items() if k.count("/") == 3 or k.rpartition("/")[0] != rel
+            k: v
+            for k, v in self._broken.items()
+            if k.count("/") == 3 or k.rpartition("/")[0] != rel
         }
         names = _names(os.path.join(self.store.cases, rel))
         if depth == 0:
@@ -263,8 +304,7 @@ class Index:
             summary = tuple(summarize(read_case(path), self.cfg))
         except BrokenCaseError as err:
             return str(err)
-        status = summary[Summary._fields.index("status")]
-        return (sig, status, summary)
+        return (sig, str(summary[Summary._fields.index("status")]), summary)
 
     # --- the files ---------------------------------------------------------------------
 
@@ -273,14 +313,26 @@ class Index:
         names = ("roster.yaml", "severity.yaml")
         return (FORMAT, *(_signature(os.stat(os.path.join(root, n))) for n in names))
 
-    def _load(self) -> tuple[bool, dict[str, Any], dict[str, Any], dict[str, str]]:
-        """(saved under the current rules, folder stamps, open entries by id, broken files)."""
+    def _load(self) -> tuple[bool, dict[str, Any], dict[str, str], bytes, float | None, Any]:
+        """(saved under the current rules, folder stamps, broken files, the token shared
+        with `index-open`, when the sweep must next look, what the rules leave out:
+        cases of unconfigured levels and cases of engineers not in the roster)."""
         try:
             with open(self.path, "rb") as f:
-                header, dirs, entries, broken = marshal.loads(f.read())  # load(f): 100x slower
+                header, dirs, broken, token, wake, notes = marshal.loads(
+                    f.read()
+                )  # load(f): slower
         except (OSError, EOFError, ValueError, TypeError):
-            return False, {}, {}, {}
-        return header == self._header(), dirs, entries, broken
+            return False, {}, {}, b"", None, ([], [])
+        return header == self._header(), dirs, broken, token, wake, notes
+
+    def _load_open(self) -> tuple[bytes, dict[str, tuple[Signature, tuple]]]:
+        try:
+            with open(self.open_path, "rb") as f:
+                token, entries = marshal.loads(f.read())
+        except (OSError, EOFError, ValueError, TypeError):
+            return b"", {}
+        return token, entries
 
     def _month(self, month: str) -> dict[str, dict[str, FileEntry | str]]:
         if month not in self._months:
@@ -296,8 +348,23 @@ class Index:
 
     def _save(self) -> None:
         self.store.state_folder()
-        record = (self._header(), self._dirs, self._open, self._broken)
+        token = os.urandom(8)
+        at = Summary._fields.index("sweep_at")
+        wake, odd, orphans = None, [], []
+        known = {p.id for p in self.cfg.people}
+        for _, s in (self._open or {}).values():
+            if s[at] is not None and (wake is None or s[at] < wake):
+                wake = s[at]
+            if s[1] not in self.cfg.levels:
+                odd.append((s[0], s[1]))
+            if s[3] and s[3] not in known:
+                orphans.append((s[3], s[0]))
+        self._unconfigured, self._orphans = sorted(odd), sorted(orphans)
+        _write(self.open_path, marshal.dumps((token, self._open)))
+        notes = (self._unconfigured, self._orphans)
+        record = (self._header(), self._dirs, self._broken, token, wake, notes)
         _write(self.path, marshal.dumps(record))
+        self._clean = None
         if self._touched:
             os.makedirs(self.months_dir, exist_ok=True)
         for month in sorted(self._touched):
@@ -315,7 +382,13 @@ def _files(folder: str) -> list[tuple[str, str, Signature]]:
                 if entry.name.startswith("."):
                     continue
                 st = entry.stat(follow_symlinks=False)
-                kind = "link" if stat.S_ISLNK(st.st_mode) else "file" if stat.S_ISREG(st.st_mode) else "other"
+                kind = (
+                    "link"
+                    if stat.S_ISLNK(st.st_mode)
+                    else "file"
+                    if stat.S_ISREG(st.st_mode)
+                    else "other"
+                )
                 found.append((entry.name, kind, _signature(st)))
     except (FileNotFoundError, NotADirectoryError):
         pass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -45,9 +44,8 @@ def select(cfg: Config, index: Index, wanted: Filter, now: datetime) -> Selectio
     found: list[tuple[str, Summary]] = []
     warning = None
     if wanted.status in ("open", "all"):
-        summaries = index.summaries().values()
-        found += [("open", s) for s in summaries]
-        warning = orphans(cfg, summaries)
+        found += [("open", s) for s in index.summaries().values()]
+        warning = orphans(index)
     if wanted.status in ("closed", "all"):
         found += [("closed", s) for s in index.closed()]
     broken = index.broken  # every unreadable file under cases/, open or closed
@@ -111,13 +109,11 @@ def render_rows(found: list[dict], as_json: bool, people: frozenset[str] = froze
     )
 
 
-def orphans(cfg: Config, summaries: Iterable[Summary]) -> str | None:
+def orphans(index: Index) -> str | None:
     """One warning line naming open cases assigned to engineers no longer in the roster."""
-    known = {p.id for p in cfg.people}
     lost: dict[str, list[str]] = {}
-    for s in summaries:
-        if s.assignee and s.assignee not in known:
-            lost.setdefault(s.assignee, []).append(s.id)
+    for who, case_id in index.orphans:
+        lost.setdefault(who, []).append(case_id)
     if not lost:
         return None
     named = "; ".join(f"{who}: {_some(sorted(ids))}" for who, ids in sorted(lost.items()))

@@ -13,7 +13,6 @@ from typing import Any
 
 from casectl import yamlio
 from casectl.errors import CasectlError
-from casectl.model import Case
 
 
 class MergeConflict(CasectlError):

@@ -175,7 +175,7 @@ class Store:
 
         changed = []
         for top in ("open", "closed"):
-            for folder, dirs, files in os.walk(join(self.cases, top), topdown=False):
+            for folder, _, files in os.walk(join(self.cases, top), topdown=False):
                 for name in sorted(n for n in files if id_of(n)):
                     old = join(folder, name)
                     case = read_case(old)

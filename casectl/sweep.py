@@ -68,9 +68,7 @@ def run(store: Store, cfg: Config, index: Index, now: datetime, dry_run: bool) -
     outcome = Outcome()
     due = index.due(now.timestamp())
     outcome.broken = index.broken
-    outcome.unconfigured = sorted(
-        (s.id, s.severity) for s in index.summaries().values() if s.severity not in cfg.levels
-    )
+    outcome.unconfigured = index.unconfigured
     written = []
     for case_id in due:
         case = read_case(store.path(case_id))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,3 +116,30 @@ def refused(repo: Repo) -> Callable[..., str]:
         return lines[0].removeprefix("Error: ")
 
     return check
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True,
+                          text=True).stdout  # fmt: skip
+
+
+def clone(remote: Path, root: Path) -> Repo:
+    subprocess.run(["git", "clone", "-q", str(remote), str(root)], check=True)
+    repo = Repo(root)
+    repo.ok("sync", by=None)
+    return repo
+
+
+@pytest.fixture
+def team(repo: Repo, tmp_path: Path) -> tuple[Repo, Repo, Repo]:
+    """Two engineers' clones and a cron host's, sharing one bare remote."""
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    git(repo.root, "remote", "add", "origin", str(remote))
+    repo.ok("sync", by=None)
+    return repo, clone(remote, tmp_path / "engineer-b"), clone(remote, tmp_path / "cron-host")
+
+
+def case_file(repo: Repo, case_id: str) -> Path:
+    [path] = list((repo.root / "cases").glob(f"**/{case_id}.yaml"))
+    return path

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import Repo
-from test_git import clone, git
+from conftest import Repo, clone, git
 
 from casectl.store import relative_path
 

@@ -9,36 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import Repo, open_args
+from conftest import Repo, case_file, git, open_args
 
 from casectl.cli import cli
-
-
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True,
-                          text=True).stdout  # fmt: skip
-
-
-def clone(remote: Path, root: Path) -> Repo:
-    subprocess.run(["git", "clone", "-q", str(remote), str(root)], check=True)
-    repo = Repo(root)
-    repo.ok("sync", by=None)
-    return repo
-
-
-@pytest.fixture
-def team(repo: Repo, tmp_path: Path) -> tuple[Repo, Repo, Repo]:
-    """Two engineers' clones and a cron host's, sharing one bare remote."""
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
-    git(repo.root, "remote", "add", "origin", str(remote))
-    repo.ok("sync", by=None)
-    return repo, clone(remote, tmp_path / "engineer-b"), clone(remote, tmp_path / "cron-host")
-
-
-def case_file(repo: Repo, case_id: str) -> Path:
-    [path] = list((repo.root / "cases").glob(f"**/{case_id}.yaml"))
-    return path
 
 
 @pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
@@ -125,7 +98,9 @@ def test_close_changes_the_file_in_place(repo: Repo) -> None:
     changed = git(repo.root, "show", "--name-status", "--format=", "HEAD")
     assert changed.split() == ["M", str(repo.case_path(case_id).relative_to(repo.root))]
     assert git(repo.root, "status", "--porcelain") == ""
-    full = git(repo.root, "log", "--format=%s", "--", str(repo.case_path(case_id).relative_to(repo.root)))
+    full = git(
+        repo.root, "log", "--format=%s", "--", str(repo.case_path(case_id).relative_to(repo.root))
+    )
     assert len(full.splitlines()) == 2  # its whole history, without --follow
 
 
@@ -207,7 +182,10 @@ def test_sync_refuses_conflict_markers(repo: Repo, tmp_path: Path) -> None:
         f.write("<<<<<<< ours\n")
     result = repo.run("sync", by=None)
     assert result.exit_code == 1
-    assert f"conflict markers in {case_file(repo, case_id).relative_to(repo.root)}; resolve them first" in result.stderr
+    assert (
+        f"conflict markers in {case_file(repo, case_id).relative_to(repo.root)}; resolve them first"
+        in result.stderr
+    )
 
 
 def test_merge_file_driver_directly(tmp_path: Path) -> None:

@@ -79,7 +79,9 @@ def test_new_rules_parse_open_cases_again_but_never_closed_ones(
 
 def test_a_broken_file_is_reported_on_every_run(repo: Repo) -> None:
     case_id = repo.open_case()
-    (repo.case_path(case_id).parent / "261126-BAD00.yaml").write_text("events: 1\n", encoding="utf-8")
+    (repo.case_path(case_id).parent / "261126-BAD00.yaml").write_text(
+        "events: 1\n", encoding="utf-8"
+    )
     settle(repo)
     for _ in range(3):
         result = repo.run("sweep", now="2026-11-26 14:06", by=None)
@@ -153,3 +155,34 @@ def test_a_deleted_index_is_rebuilt(repo: Repo) -> None:
     shutil.rmtree(repo.root / ".casectl")
     [row] = json.loads(repo.ok("list", "--json"))
     assert row["id"] == case_id
+
+
+def test_a_sweep_with_nothing_due_reads_no_summaries(repo: Repo, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from casectl.index import Index
+
+    reads: list[int] = []
+    real = Index._load_open
+    monkeypatch.setattr(Index, "_load_open", lambda self: reads.append(1) or real(self))
+    case_id = repo.open_case(now="2026-11-26 14:05")
+    repo.ok("log", case_id, "已回电", "--callback", by="zhang.wei", now="2026-11-26 14:10")
+    settle(repo)
+    repo.ok("list", now="2026-11-26 14:11")
+    reads.clear()
+    assert repo.ok("sweep", by=None, now="2026-11-26 14:12") == ""
+    assert reads == []  # the small index said when the sweep must next look
+    assert repo.run("sweep", "--json", by=None, now="2026-11-27 14:12").exit_code == 0
+    assert reads  # something fell due: the summaries are read
+
+
+def test_two_runs_saving_at_once_cannot_leave_a_stale_summary(repo: Repo) -> None:
+    """index and index-open carry one token: a pair saved by two runs is not trusted."""
+    case_id = repo.open_case(assign=None)
+    settle(repo)
+    repo.ok("list")
+    stale = (repo.root / ".casectl" / "index-open").read_bytes()
+    repo.ok("assign", case_id, "liu.yang")
+    settle(repo)
+    repo.ok("list")
+    (repo.root / ".casectl" / "index-open").write_bytes(stale)  # another run's older save
+    [row] = json.loads(repo.ok("list", "--json"))
+    assert row["assignee"] == "liu.yang"

@@ -10,8 +10,7 @@ import sys
 from pathlib import Path
 
 import yaml
-from conftest import Repo
-from test_git import case_file, git, team  # noqa: F401 - `team` is a fixture
+from conftest import Repo, case_file, git
 
 from casectl import yamlio
 
@@ -86,9 +85,7 @@ def test_an_id_inside_a_file_is_never_a_path(repo: Repo, refused) -> None:  # ty
             del document["id"]
         path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
         message = refused("log", victim, "x", by="zhang.wei")
-        assert message == (
-            f"{path}: its id {forged!r} does not match its file name ({victim})"
-        )
+        assert message == (f"{path}: its id {forged!r} does not match its file name ({victim})")
     assert not (repo.root.parent / "x.yaml").exists()
     assert repo.show(other)["id"] == other
     result = repo.run("sweep", by=None)
@@ -226,7 +223,9 @@ def test_sync_converts_a_clone_that_stepped_on_the_old_layout(team: Team) -> Non
     old = a.root / "cases" / "open" / f"{case_id}.yaml"
     document = yaml.safe_load(old.read_text(encoding="utf-8"))
     at = document["events"][-1]["at"]
-    document["events"].append({"id": "OLDSTEP1", "at": at, "by": "zhang.wei", "type": "note", "text": "旧路径上的记录"})
+    document["events"].append(
+        {"id": "OLDSTEP1", "at": at, "by": "zhang.wei", "type": "note", "text": "旧路径上的记录"}
+    )
     old.write_bytes(yamlio.dump(document))
     git(a.root, "-c", "user.name=x", "-c", "user.email=x@x", "commit", "-qam", "old step")
     a.ok("sync", by=None)

@@ -26,6 +26,7 @@ class App:
 
     def __init__(self, repo: str | None) -> None:
         self.repo = repo
+        self._index: Index | None = None
 
     @cached_property
     def root(self) -> str:
@@ -51,11 +52,23 @@ class App:
         return clock.step_time(text, self.cfg.zone, self.now) if text else self.now
 
     def index(self) -> Index:
-        import sys
+        """The case index, refreshed once per run."""
+        if self._index is None:
+            import sys
 
-        from casectl.index import Index
+            from casectl.index import Index
 
-        return Index(self.store, self.cfg, show_progress if sys.stderr.isatty() else None)
+            progress = show_progress if sys.stderr.isatty() else None
+            self._index = Index(self.store, self.cfg, progress)
+        return self._index
+
+    def warn_orphans(self) -> None:
+        """Name open cases left with engineers no longer in the roster (from the index)."""
+        from casectl import listing
+
+        warning = listing.orphans(self.index())
+        if warning:
+            click.echo(warning, err=True)
 
     def commit(
         self,

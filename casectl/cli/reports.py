@@ -139,7 +139,7 @@ def sweep(app: App, dry_run: bool, no_commit: bool, json_out: bool) -> None:
 
     with app.store.lock():
         outcome = sweeping.run(app.store, app.cfg, app.index(), app.now, dry_run)
-        _warn_orphans(app)
+        app.warn_orphans()
         if outcome.changed:
             cases = sorted({a.case for a in outcome.actions})
             body = "\n".join(f"{a.case}: {a.kind} {a.deadline}" for a in outcome.actions)
@@ -211,11 +211,3 @@ def history(app: App, case_id: str, diff: bool, json_out: bool) -> None:
         click.echo(render.to_json(render.events(case)))
     else:
         click.echo(safe(render.history(case)))
-
-
-def _warn_orphans(app: App) -> None:
-    from casectl import listing
-
-    warning = listing.orphans(app.cfg, app.index().summaries().values())
-    if warning:
-        click.echo(warning, err=True)

@@ -45,15 +45,6 @@ def assigned(cfg: Config, case_id: str, person_id: str) -> str:
     return f"{case_id} assigned to {person_id}{reach}"
 
 
-def warn_orphans(app: App) -> None:
-    """Name open cases left with engineers no longer in the roster (the index is read anyway)."""
-    from casectl import listing
-
-    warning = listing.orphans(app.cfg, app.index().summaries().values())
-    if warning:
-        click.echo(warning, err=True)
-
-
 @click.command("open")
 @click.option("--customer", required=True, help="The customer (company).")
 @click.option("--contact", required=True, help="Contact person with phone or e-mail.")
@@ -117,7 +108,7 @@ def open_(
             source=source,
         )
         if auto_assign:
-            warn_orphans(app)
+            app.warn_orphans()
             assign_to = model.pick_next(app.cfg, app.index().loads(), at, None).id
         if assign_to:
             assign_to = model.assign(case, app.cfg, person, at, assign_to)["to"]
@@ -155,7 +146,7 @@ def assign(
 
     def step(case: Case, person: Person, at: datetime) -> dict[str, Any]:
         if next_:
-            warn_orphans(app)
+            app.warn_orphans()
         to = engineer or model.pick_next(app.cfg, app.index().loads(), at, case.state.assignee).id
         return model.assign(case, app.cfg, person, at, to)
 
