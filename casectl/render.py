@@ -44,7 +44,9 @@ def table(rows: list[list[Any]], headers: list[str]) -> str:
     return tabulate(cells, headers=headers, disable_numparse=True)
 
 
-def deadline_rows(deadlines: list[Deadline], now: datetime, soon: timedelta) -> list[dict]:
+def deadline_rows(
+    deadlines: list[Deadline], now: datetime, soon: timedelta, calendar: Any = None
+) -> list[dict]:
     return [
         {
             "kind": d.kind,
@@ -54,9 +56,27 @@ def deadline_rows(deadlines: list[Deadline], now: datetime, soon: timedelta) -> 
             "owner": d.owner,
             "met_at": iso(d.met),
             "late_by": _seconds(d.late_by(now)),
+            "holiday_data": _holidays_known(calendar, d.due),
         }
         for d in deadlines
     ]
+
+
+def _holidays_known(calendar: Any, due: datetime | None) -> bool:
+    """False when the deadline falls in a year its calendar has no holiday data for."""
+    from casectl.holidays import has_holiday_data
+
+    return calendar is None or due is None or has_holiday_data(calendar, due.year)
+
+
+def _no_holidays(calendar: Any, due: datetime | None) -> str:
+    known = _holidays_known(calendar, due)
+    return "" if known else f" (no holiday data for {due.year}: not checked for holidays)"  # type: ignore[union-attr]
+
+
+def _calendar(cfg: Config, case: Case) -> Any:
+    level = cfg.levels.get(case.state.severity)
+    return level.calendar if level else None
 
 
 def _seconds(amount: timedelta | None) -> int | None:
@@ -100,7 +120,7 @@ def case_document(case: Case, deadlines: list[Deadline], cfg: Config, now: datet
         "opened_at": iso(s.opened_at),
         "closed_at": iso(s.closed_at),
         "waiting": s.waiting,
-        "deadlines": deadline_rows(deadlines, now, cfg.due_soon),
+        "deadlines": deadline_rows(deadlines, now, cfg.due_soon, _calendar(cfg, case)),
         "next_step": next_step_document(deadlines, now, cfg.due_soon),
         "rmas": [r._asdict() for r in s.rmas.values()],
         "events": events(case),
@@ -151,11 +171,12 @@ def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> s
         headers = ["rma", "part", "qty", "serial", "new serial", "owner", "status"]
         out += ["", "RMAs:", table(rows, headers)]
     if deadlines:
+        calendar = _calendar(cfg, case)
         rows = [
             [
                 d.label,
                 when(d.due) if d.due else "paused",
-                deadline_state(d, now, cfg.due_soon),
+                deadline_state(d, now, cfg.due_soon) + _no_holidays(calendar, d.due),
                 d.owner or "",
             ]
             for d in deadlines
@@ -231,7 +252,7 @@ def sweep(actions: list[Any], cfg: Config) -> str:
         person = cfg.person(person_id)
         contact = f" ({person.name}, {person.phone or person.email})" if person else ""
         todo.sort(key=lambda a: (a.due, a.case))
-        rows = [[a.case, a.kind, when(a.due), _sweep_detail(a)] for a in todo]
+        rows = [[a.case or "-", a.kind, when(a.due), _sweep_detail(a)] for a in todo]
         blocks.append(f"{person_id}{contact}:\n" + table(rows, ["case", "action", "due", "detail"]))
     return "\n\n".join(blocks)
 

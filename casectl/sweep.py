@@ -13,6 +13,7 @@ is reported once as met late.
 from __future__ import annotations
 
 import hashlib
+import os
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -79,7 +80,30 @@ def run(store: Store, cfg: Config, index: Index, now: datetime, dry_run: bool) -
         outcome.actions += actions
     if written:
         index.record(written)  # once for the whole sweep
+    outcome.actions += holiday_notices(store, cfg, now, dry_run)
     return outcome
+
+
+def holiday_notices(store: Store, cfg: Config, now: datetime, dry_run: bool) -> list[Action]:
+    """From December 1, each calendar that has this year's holidays but not next year's,
+    told to the manager once (this clone remembers it in `.casectl/notices`)."""
+    local = now.astimezone(cfg.zone)
+    if local.month != 12:
+        return []
+    from casectl.holidays import holiday_gaps
+
+    path = os.path.join(store.state_folder(), "notices")
+    try:
+        with open(path, encoding="utf-8") as f:
+            told = set(f.read().splitlines())
+    except FileNotFoundError:
+        told = set()
+    new = [gap for gap in holiday_gaps(cfg, now) if gap not in told]
+    if new and not dry_run:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write("".join(f"{gap}\n" for gap in new))
+    due = local.replace(day=1, hour=0, minute=0, second=0)
+    return [Action("", "holidays_missing", due, gap, (cfg.manager.id,)) for gap in new]
 
 
 def sweep_case(case: Case, cfg: Config, now: datetime) -> list[Action]:

@@ -141,7 +141,7 @@ def sweep(app: App, dry_run: bool, no_commit: bool, json_out: bool) -> None:
         outcome = sweeping.run(app.store, app.cfg, app.index(), app.now, dry_run)
         app.warn_orphans()
         if outcome.changed:
-            cases = sorted({a.case for a in outcome.actions})
+            cases = sorted({a.case for a in outcome.actions if a.case})
             body = "\n".join(f"{a.case}: {a.kind} {a.deadline}" for a in outcome.actions)
             what = f"{count(outcome.actions, 'action')} on {count(cases, 'case')}"
             app.commit(outcome.changed, None, cases, what, body, no_commit, label="sweep")
