@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -181,7 +182,7 @@ def test_only_changed_files_are_read_again_and_edits_in_place_are_seen(repo: Rep
 
 def test_the_pre_commit_hook_refuses_a_broken_case_file(tmp_path: Path) -> None:
     env = os.environ | {"CASECTL_NOW": "2026-11-26 14:05", "CASECTL_USER": "li.na"}
-    casectl = [os.path.join(os.path.dirname(os.sys.executable), "casectl")]  # type: ignore[attr-defined]
+    casectl = [os.path.join(os.path.dirname(sys.executable), "casectl")]
     root = tmp_path / "r"
     made = subprocess.run(
         [*casectl, "init", str(root), "--hook"], capture_output=True, text=True, env=env
