@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 from pathlib import Path
 
 from casectl import gitrepo
@@ -53,3 +55,45 @@ def _ensure(path: Path, block: str) -> None:
     if block.splitlines()[-1] not in text.splitlines():
         separator = "\n" if text and not text.endswith("\n") else ""
         path.write_text(text + separator + block, encoding="utf-8")
+
+
+HOOK_MARK = "# installed by casectl --hook"
+
+
+def install_hook(root: str) -> str:
+    """A git pre-commit hook that runs `casectl check` (this very Python, isolated, as the
+    merge driver does); casectl's own steps commit with --no-verify and skip it.
+
+    Rewrites a hook casectl installed; refuses to replace anyone else's. Returns its path.
+    """
+    import shlex
+
+    if not gitrepo.is_repo(root):
+        raise CasectlError(f"{root} is not a git repository: no hook to install")
+    path = os.path.join(
+        root, gitrepo.git(root, "rev-parse", "--git-path", "hooks/pre-commit").strip()
+    )
+    if os.path.lexists(path) and HOOK_MARK not in _text(path):
+        raise CasectlError(
+            f"{os.path.relpath(path, root)} exists and is not casectl's: add "
+            "`casectl check || exit 1` to it yourself"
+        )
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    script = (
+        f"#!/bin/sh\n{HOOK_MARK}: check the case repository before each commit\n"
+        f"exec {shlex.quote(sys.executable)} -I -m casectl check\n"
+    )
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(script)
+    os.chmod(tmp, 0o755)
+    os.replace(tmp, path)
+    return path
+
+
+def _text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read(1 << 16)
+    except OSError:
+        return ""

@@ -36,7 +36,9 @@ def merge(base: dict | None, ours: dict, theirs: dict) -> dict[str, Any]:
             if event["id"] not in chosen or key < chosen[event["id"]][0]:
                 chosen[event["id"]] = (key, event)
     events = [event for _, event in sorted(chosen.values(), key=lambda pair: pair[0])]
-    return {"id": ours["id"], "events": events}
+    # keys casectl does not know survive too: theirs, then ours where both have one
+    extra = {k: v for doc in (theirs, ours) for k, v in doc.items() if k not in ("id", "events")}
+    return {"id": ours["id"], "events": events} | extra
 
 
 def _ranked(events: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:

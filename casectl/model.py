@@ -93,11 +93,17 @@ class State:
 
 
 class Case:
-    """A case id and its events, in time order; the state is replayed on demand."""
+    """A case id and its events, in time order; the state is replayed on demand.
 
-    def __init__(self, case_id: str, events: list[dict[str, Any]]) -> None:
+    `extra`: the file's top-level keys casectl does not know, written back as they are.
+    """
+
+    def __init__(
+        self, case_id: str, events: list[dict[str, Any]], extra: dict[str, Any] | None = None
+    ) -> None:
         self.id = case_id
         self.events = events
+        self.extra = extra or {}
         self._state: State | None = None
 
     @property
@@ -131,10 +137,26 @@ class Case:
         return event
 
     def to_document(self) -> dict[str, Any]:
-        return {"id": self.id, "events": [ordered(e) for e in self.events]}
+        return {"id": self.id, "events": [ordered(e) for e in self.events]} | self.extra
+
+
+_RANK = {key: rank for rank, key in enumerate(EVENT_KEYS)}
 
 
 def ordered(event: dict[str, Any]) -> dict[str, Any]:
+    """The event's keys in EVENT_KEYS order, unknown keys after them in their own order.
+
+    An event whose known keys are in that order already (every event read from a file
+    casectl wrote) is kept as it is, keys casectl does not know where they stood.
+    """
+    last = -1
+    for key in event:
+        rank = _RANK.get(key, last)
+        if rank < last:
+            break
+        last = rank
+    else:
+        return dict(event)
     known = {k: event[k] for k in EVENT_KEYS if k in event}
     return known | {k: v for k, v in event.items() if k not in known}
 

@@ -22,7 +22,7 @@ from datetime import datetime
 from os.path import isfile, join
 from typing import Any
 
-from casectl import yamlio
+from casectl import casefile, yamlio
 from casectl.config import STATE_DIR
 from casectl.errors import BrokenCaseError, CasectlError, NotFoundError, RefusedError
 from casectl.ids import CASE_ID, new_case_id, normalize_case_id
@@ -181,7 +181,7 @@ class Store:
                     case = read_case(old)
                     if os.path.lexists(self.path(case.id)):
                         both = merge(None, self.load(case.id).to_document(), case.to_document())
-                        case = Case(case.id, both["events"])
+                        case = case_from_document(both, old, case.id)
                     changed += [old, self.save(case)]
                     os.unlink(old)
                 if not os.listdir(folder):
@@ -201,29 +201,33 @@ def dump_case(case: Case) -> bytes:
 
 
 def read_case(path: str) -> Case:
-    """The case in the file at `path`; its id is the file's name, which the content must match."""
+    """The case in the file at `path`; its id is the file's name, which the content must match.
+
+    A file that breaks the schema is named with the line of what is wrong.
+    """
+    data = b""
     try:
-        document = yamlio.load(yamlio.read(path))
+        data = yamlio.read(path)
+        document = yamlio.load(data)
     except (OSError, ValueError) as err:
         reason = "a symbolic link" if getattr(err, "errno", None) == errno.ELOOP else err
+        marker = casefile.conflict_line(data) if isinstance(err, ValueError) else None
+        if marker:  # git's markers make the YAML invalid: say what really happened
+            reason = f"conflict markers at line {marker}: resolve the merge"
         raise BrokenCaseError(f"{path}: cannot read case: {reason}") from None
-    return case_from_document(document, path, os.path.basename(path)[:-5])
+    try:
+        return case_from_document(document, path, os.path.basename(path)[:-5])
+    except casefile.InvalidCaseFile as err:
+        raise BrokenCaseError(casefile.located(path, data, err.problem)) from None
 
 
 def case_from_document(document: Any, where: str, case_id: str) -> Case:
-    """The case a parsed file holds; `case_id` is what its path says it must be."""
-    if not isinstance(document, dict) or not isinstance(document.get("events"), list):
-        raise BrokenCaseError(f"{where}: not a case file: expected `id` and a list of `events`")
-    if document.get("id") != case_id:
-        raise BrokenCaseError(
-            f"{where}: its id {document.get('id')!r} does not match its file name ({case_id})"
-        )
-    for i, event in enumerate(document["events"]):
-        if not isinstance(event, dict) or not all(k in event for k in ("id", "at", "by", "type")):
-            raise BrokenCaseError(f"{where}: event {i + 1}: expected id, at, by and type")
-        if not isinstance(event["at"], datetime) or event["at"].tzinfo is None:
-            raise BrokenCaseError(f"{where}: event {i + 1}: `at` is not a time with an offset")
-    events = document["events"]
-    if not events or events[0]["type"] != "open":
-        raise BrokenCaseError(f"{where}: the first event is not the opening of the case")
-    return Case(case_id, events)
+    """The case a parsed file holds; `case_id` is what its path says it must be.
+
+    Refuses (InvalidCaseFile, a BrokenCaseError) the first problem casefile finds.
+    """
+    found = casefile.problems(document, case_id, first=True)
+    if found:
+        raise casefile.InvalidCaseFile(where, found[0])
+    extra = {k: v for k, v in document.items() if k != "id" and k != "events"}
+    return Case(case_id, document["events"], extra)

@@ -318,3 +318,19 @@ def test_the_repository_is_found_from_a_subfolder(repo: Repo, monkeypatch) -> No
     assert result.exit_code == 0 and case_id in result.stdout
     result = CliRunner().invoke(cli, ["show", case_id], env={"CASECTL_REPO": str(repo.root)})
     assert result.exit_code == 0
+
+
+def test_the_merge_driver_keeps_keys_it_does_not_know(tmp_path: Path) -> None:
+    base = "id: 261126-K7Q3M\nevents:\n- id: A\n  at: 2026-11-26T14:05:00+08:00\n  by: li.na\n  type: open\n  customer: c\n  contact: d\n  severity: 1\n  text: x\n"
+    ours = base + "- id: B\n  at: 2026-11-26T14:10:00+08:00\n  by: zhang.wei\n  type: note\n  text: ours\n  mood: calm\n"
+    theirs = base + "tags:\n- vip\n"
+    files = {}
+    for name, text in (("O", base), ("A", ours), ("B", theirs)):
+        files[name] = tmp_path / name
+        files[name].write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(
+        cli, ["merge-file", *(str(files[n]) for n in "OAB"), "cases/2026/11/26/261126-K7Q3M.yaml"]
+    )
+    assert result.exit_code == 0, result.output
+    merged = yaml.safe_load(files["A"].read_text(encoding="utf-8"))
+    assert merged["tags"] == ["vip"] and merged["events"][-1]["mood"] == "calm"

@@ -13,19 +13,22 @@ from casectl.model import Case
 
 @click.command()
 @click.argument("directory", metavar="[DIR]", required=False, type=click.Path(file_okay=False))
+@click.option("--hook", is_flag=True, help="Install `casectl check` as git's pre-commit hook.")
 @pass_app
-def init(app: App, directory: str | None) -> None:
+def init(app: App, directory: str | None, hook: bool) -> None:
     """Create a case repository with example roster.yaml and severity.yaml.
 
     Sets up git (when available) with the case merge driver. DIR defaults to
     --repo, else the current folder, which must then be empty.
 
-    Example: casectl init /srv/cases
+    Example: casectl init /srv/cases --hook
     """
     from casectl import initrepo
 
     root = initrepo.init(directory or app.repo)
     click.echo(f"Initialized case repository in {root}")
+    if hook:
+        click.echo(f"pre-commit hook installed: {initrepo.install_hook(root)}")
 
 
 @click.command()
@@ -88,14 +91,16 @@ def _migrate(app: App) -> list[str]:
 
 
 @click.command("setup-git")
+@click.option("--hook", is_flag=True, help="Also install `casectl check` as the pre-commit hook.")
 @pass_app
-def setup_git(app: App) -> None:
+def setup_git(app: App, hook: bool) -> None:
     """Register the case merge driver in this clone (sync does it too).
 
     Git keeps the driver in each clone's own config, which a clone does not copy;
-    without it git would merge case files as text.
+    without it git would merge case files as text. With --hook, every commit made
+    by hand first runs `casectl check` (casectl's own steps skip it).
 
-    Example: casectl setup-git
+    Example: casectl setup-git --hook
     """
     from casectl import gitrepo
 
@@ -103,6 +108,10 @@ def setup_git(app: App) -> None:
         raise CasectlError(f"{app.root} is not a git repository")
     gitrepo.install_driver(app.root)
     click.echo("merge driver registered")
+    if hook:
+        from casectl import initrepo
+
+        click.echo(f"pre-commit hook installed: {initrepo.install_hook(app.root)}")
 
 
 @click.command("merge-file")
@@ -143,4 +152,5 @@ def merge_file(base: str, ours: str, theirs: str, path: str) -> None:
         click.echo(f"casectl merge-file: {path}: {err}", err=True)
         raise SystemExit(1) from None
     with open(ours, "wb") as f:
-        f.write(yamlio.dump(Case(merged["id"], merged["events"]).to_document()))
+        extra = {k: v for k, v in merged.items() if k not in ("id", "events")}
+        f.write(yamlio.dump(Case(merged["id"], merged["events"], extra).to_document()))

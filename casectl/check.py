@@ -1,0 +1,397 @@
+"""`casectl check`: what is wrong in a case repository, one problem a line, with file and line.
+
+It reads roster.yaml and severity.yaml (and the calendars' holiday data), every
+file under `cases/` (the layout, symlinks, temporary files left by a killed
+command, conflict markers, the schema, the service rules replayed against today's
+roster) and `.git` (locks left by a dead git). Fast enough for a pre-commit hook:
+each case file's findings are kept in `.casectl/check`, keyed by the file's
+(inode, size, mtime) and the rules' files, so only changed files are read again;
+every file is still stat-ed, so an edit made in place is never missed.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import re
+import stat
+import sys
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from casectl import casefile, model, yamlio
+from casectl.config import STATE_DIR, Config
+from casectl.errors import CasectlError, RefusedError
+from casectl.ids import CASE_ID
+from casectl.model import Case
+
+FORMAT = ("casectl-check", 1, sys.version_info[:2])
+LOCK_AGE = 60.0  # seconds: no git command holds a lock this long
+_DIGITS = (re.compile(r"\d{4}"), re.compile(r"\d{2}"), re.compile(r"\d{2}"))
+_TEMP = re.compile(rf"\.({CASE_ID.pattern})\.yaml\.(\d+)\.tmp")
+_SWEEP = ("check", "reassign", "overdue", "met-late")
+Found = tuple[int | None, str]  # (line, problem) within one file
+
+
+class Finding(NamedTuple):
+    file: str  # relative to the repository
+    line: int | None
+    problem: str
+
+    def text(self) -> str:
+        return (
+            f"{self.file}:{self.line}: {self.problem}"
+            if self.line
+            else (f"{self.file}: {self.problem}")
+        )
+
+    def document(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "problem": self.problem}
+
+
+class Report(NamedTuple):
+    findings: list[Finding]
+    case_files: int  # how many case files were checked
+
+
+def run(root: str, now: datetime, wall: float) -> Report:
+    """Everything wrong in the repository at `root`; `now` is the run's time (holiday
+    data), `wall` the file system's clock in epoch seconds (the age of files)."""
+    cfg, findings = _config(root)
+    if cfg is not None:
+        findings += _holidays(root, cfg, now)
+    findings += _git_locks(root, wall)
+    found, count = Cases(root, cfg, wall).check()
+    return Report(sorted(findings + found, key=lambda f: (f.file, f.line or 0)), count)
+
+
+# --- roster.yaml, severity.yaml and holiday data ---------------------------------------
+
+
+def _config(root: str) -> tuple[Config | None, list[Finding]]:
+    from casectl import config
+
+    try:
+        return config.load(root), []
+    except CasectlError as err:
+        name, _, rest = str(err).partition(": ")
+        if not name.endswith((".yaml", ".yml")):
+            return None, [Finding("severity.yaml", None, str(err))]
+        return None, [Finding(name, _config_line(root, name, rest), rest)]
+
+
+def _config_line(root: str, name: str, problem: str) -> int | None:
+    """The line a config error is at: from the YAML error, else from its key path."""
+    if problem.startswith(("not valid YAML", "cannot read")):
+        said = re.search(r"\bline (\d+)", problem)
+        return int(said.group(1)) if said else None
+    where = problem.split(": ", 1)[0]
+    if where == "top level":
+        return 1
+    path = re.sub(r" \([^)]*\)", "", where).replace("[", ".").replace("]", "")
+    try:
+        return casefile.node_line(yamlio.read(os.path.join(root, name)), path.split("."))
+    except OSError:
+        return None
+
+
+def _holidays(root: str, cfg: Config, now: datetime) -> list[Finding]:
+    """Calendars whose holiday data runs out: none for this year, or in December none for
+    the next (their working time would silently count holidays as workdays)."""
+    from casectl.holidays import _years, has_holiday_data, holiday_gaps
+
+    year = now.astimezone(cfg.zone).year
+    data = yamlio.read(os.path.join(root, "severity.yaml"))
+    found = [
+        Finding("severity.yaml", casefile.node_line(data, ["calendars", c.name]),
+                f"calendar {c.name} has holidays for {', '.join(map(str, sorted(_years(c))))} "
+                f"but none for {year}: run casectl calendar holidays --year {year} "
+                f"--calendar {c.name}")
+        for c in cfg.calendars.values()
+        if _years(c) and not has_holiday_data(c, year)
+    ]  # fmt: skip
+    for gap in holiday_gaps(cfg, now):
+        name = gap.split()[1]
+        found.append(Finding("severity.yaml", casefile.node_line(data, ["calendars", name]), gap))
+    return found
+
+
+# --- git ---------------------------------------------------------------------------------
+
+
+def _git_locks(root: str, wall: float) -> list[Finding]:
+    """Lock files git left behind (a killed git): every later commit fails on them."""
+    gitdir = os.path.join(root, ".git")
+    if not os.path.isdir(gitdir):
+        return []
+    found = []
+    candidates = [os.path.join(gitdir, n) for n in _names(gitdir) if n.endswith(".lock")]
+    for folder, _, files in os.walk(os.path.join(gitdir, "refs")):
+        candidates += [os.path.join(folder, n) for n in files if n.endswith(".lock")]
+    for path in candidates:
+        try:
+            age = wall - os.lstat(path).st_mtime
+        except FileNotFoundError:
+            continue
+        if age >= LOCK_AGE:
+            found.append(
+                Finding(os.path.relpath(path, root), None,
+                        f"a git lock left {int(age // 60)} minutes ago by a git that is no "
+                        "longer running; remove it if no git command is running")
+            )  # fmt: skip
+    return found
+
+
+# --- case files --------------------------------------------------------------------------
+
+
+def config_stamp(root: str) -> list[Any]:
+    """What case findings depend on besides the file: the roster and the severity levels."""
+    stamp: list[Any] = []
+    for name in ("roster.yaml", "severity.yaml"):
+        try:
+            st = os.stat(os.path.join(root, name))
+            stamp.append((st.st_ino, st.st_size, st.st_mtime_ns))
+        except OSError:
+            stamp.append(None)
+    return stamp
+
+
+class Cases:
+    """Walks `cases/`, checking the files that changed since the last run."""
+
+    def __init__(self, root: str, cfg: Config | None, wall: float) -> None:
+        self.root, self.cfg, self.wall = root, cfg, wall
+        self.cases = os.path.join(root, "cases")
+        self.cache_path = os.path.join(root, STATE_DIR, "check")
+        self.header = [FORMAT, cfg is not None, *config_stamp(root)]
+        self.saved: dict[str, Any] = self._load()
+        self.kept: dict[str, Any] = {}
+        self.findings: list[Finding] = []
+        self.ids: dict[str, list[str]] = {}  # case id: the files named for it
+        self.count = 0
+
+    def check(self) -> tuple[list[Finding], int]:
+        if os.path.lexists(self.cases):
+            self._folder("cases", 0)
+        for case_id, files in sorted(self.ids.items()):
+            for file in files[1:]:
+                self.findings.append(
+                    Finding(file, None, f"case {case_id} is also in {files[0]}: one id, two files")
+                )
+        if self.kept != self.saved:
+            self._save()
+        return self.findings, self.count
+
+    def _folder(self, rel: str, depth: int) -> None:
+        """A folder of the layout: cases/, a year, a month (depth 0-2), or a day (3)."""
+        for name in _names(os.path.join(self.root, rel)):
+            path = f"{rel}/{name}"
+            try:
+                st = os.lstat(os.path.join(self.root, path))
+            except FileNotFoundError:
+                continue
+            if stat.S_ISLNK(st.st_mode):
+                self._add(path, None, "a symbolic link; casectl never follows links: "
+                          "replace it with the folder or file itself")  # fmt: skip
+            elif depth < 3 and stat.S_ISDIR(st.st_mode) and _DIGITS[depth].fullmatch(name):
+                self._folder(path, depth + 1)
+            elif depth == 3 and stat.S_ISREG(st.st_mode):
+                self._day_file(rel, name, st)
+            else:
+                self._outside(path, depth, stat.S_ISDIR(st.st_mode))
+
+    def _outside(self, path: str, depth: int, folder: bool) -> None:
+        if depth == 0 and path in ("cases/open", "cases/closed"):
+            self._add(path + "/", None, "the layout before fixed paths: casectl migrate "
+                      "(or casectl sync) moves its cases to cases/<yyyy>/<mm>/<dd>/")  # fmt: skip
+            return
+        where = "outside the layout: case files live at cases/<yyyy>/<mm>/<dd>/<id>.yaml"
+        self._add(path + ("/" if folder else ""), None, where)
+
+    def _day_file(self, day: str, name: str, st: os.stat_result) -> None:
+        path = f"{day}/{name}"
+        temporary = _TEMP.fullmatch(name)
+        if temporary:
+            if not _alive(int(temporary.group(2))) or self.wall - st.st_mtime >= LOCK_AGE:
+                self._add(path, None, f"a temporary file left by casectl process "
+                          f"{temporary.group(2)}, which is gone: remove it")  # fmt: skip
+            return
+        from casectl.store import id_of, relative_path
+
+        case_id = id_of(name)
+        if case_id is None:
+            self._outside(path, 3, False)
+            return
+        self.ids.setdefault(case_id, []).append(path)
+        if relative_path(case_id) != path:
+            self._add(path, None, f"case {case_id} belongs in {relative_path(case_id)}")
+            return
+        self.count += 1
+        signature = (st.st_ino, st.st_size, st.st_mtime_ns)
+        entry = self.saved.get(path)
+        if entry is None or entry[0] != list(signature):
+            entry = [list(signature), self._case_file(path, case_id)]
+        if self.wall - st.st_mtime > 2:  # an mtime this fresh may hide a second change
+            self.kept[path] = entry
+        for line, problem in entry[1]:
+            self._add(path, line, problem)
+
+    def _case_file(self, path: str, case_id: str) -> list[Found]:
+        try:
+            fd = os.open(os.path.join(self.root, path), os.O_RDONLY | os.O_NOFOLLOW)
+            with open(fd, "rb") as f:
+                data = f.read(yamlio.MAX_BYTES + 1)
+        except OSError as err:
+            return [(None, f"cannot read: {err.strerror}")]
+        line = casefile.conflict_line(data)
+        if line:
+            return [(line, "conflict markers: resolve the merge (casectl sync sets up the "
+                     "merge driver that avoids them)")]  # fmt: skip
+        try:
+            document = yamlio.load(data)
+        except ValueError as err:
+            said = re.search(r"\bline (\d+)", str(err))
+            return [(int(said.group(1)) if said else None, f"not valid YAML: {err}")]
+        found = casefile.problems(document, case_id)
+        if found:
+            return [(casefile.line_of(data, p), p.message) for p in found]
+        if self.cfg is None:
+            return []
+        case = Case(case_id, document["events"])
+        return [
+            (casefile.line_of(data, casefile.Problem(text, i, key)), text)
+            for i, key, text in rules(case, self.cfg)
+        ]
+
+    def _add(self, file: str, line: int | None, problem: str) -> None:
+        self.findings.append(Finding(file, line, problem))
+
+    def _load(self) -> dict[str, Any]:
+        try:
+            with open(self.cache_path, "rb") as f:
+                header, entries = marshal.loads(f.read())
+        except (OSError, EOFError, ValueError, TypeError):
+            return {}
+        return entries if header == self.header else {}  # type: ignore[no-any-return]
+
+    def _save(self) -> None:
+        from casectl.store import Store
+
+        try:
+            Store(self.root).state_folder()  # refused if `.casectl` is a link
+            tmp = f"{self.cache_path}.{os.getpid()}.tmp"
+            with open(tmp, "wb") as f:
+                f.write(marshal.dumps((self.header, self.kept)))
+            os.replace(tmp, self.cache_path)
+        except (OSError, CasectlError):
+            pass  # a read-only checkout: check everything each time
+
+
+# --- the service rules, replayed -----------------------------------------------------------
+
+Rule = tuple[int, str | None, str]  # (event index, key, problem)
+
+
+def rules(case: Case, cfg: Config) -> list[Rule]:
+    """Each event's step taken again on the case as it stood before it: what the rules
+    (with today's roster) refuse. In a closed case, people no longer in the roster and
+    severities no longer configured are history, not problems."""
+    closed = case.state.status == "closed"
+    found: list[Rule] = []
+    for i, event in enumerate(case.events):
+        where = f"event {i + 1} ({event['type']})"
+        if event["by"] == "sweep" or event["type"] in _SWEEP:
+            if (event["by"] == "sweep") != (event["type"] in _SWEEP):
+                found.append((i, "by", f"{where}: only the sweep records {', '.join(_SWEEP)}, "
+                              "and it records nothing else"))  # fmt: skip
+            continue
+        before = Case(case.id, case.events[:i])
+        try:
+            person = model.actor(cfg, event["by"])
+            _step(before, cfg, person, event)
+        except RefusedError as err:
+            message = str(err)
+            if closed and (" is not in roster.yaml" in message or "is not configured" in message):
+                continue
+            found.append((i, None, f"{where}: {message}"))
+    if not closed:
+        found += _open_case(case, cfg)
+    return found
+
+
+def _open_case(case: Case, cfg: Config) -> list[Rule]:
+    s, found = case.state, list[Rule]()
+    if s.severity not in cfg.levels:
+        found.append((0, "severity", f"severity {s.severity} is not configured in "
+                      "severity.yaml: the case's deadlines are not checked"))  # fmt: skip
+    for warning in model.orphan_warnings(case, cfg):
+        found.append((len(case.events) - 1, None, warning.removeprefix("warning: ")))
+    return found
+
+
+def _step(case: Case, cfg: Config, by: model.Person, e: dict[str, Any]) -> None:
+    """The step that would have recorded `e`; raises what the rules refuse."""
+    kind, at, text = e["type"], e["at"], e.get("text", "")
+    if kind == "open":
+        model.open_case(
+            cfg,
+            case.id,
+            by,
+            at,
+            customer=e["customer"],
+            contact=e["contact"],
+            contract=e.get("contract"),
+            approved_by=e.get("approved_by"),
+            severity=e["severity"],
+            description=text,
+            source=e.get("source", "phone"),
+        )
+    elif kind == "assign":
+        model.assign(case, cfg, by, at, e["to"])
+    elif kind in model.LOG_TYPES or kind == "open-contact":
+        s = case.state
+        if kind == "callback" and by.id not in (s.assignee, s.escalation_engineer):
+            raise RefusedError(
+                f"a callback by {by.id}, who is not the case's engineer: "
+                "casectl records that as a contact"
+            )
+        model.log(case, by, at, text, "contact" if kind == "open-contact" else kind)
+    elif kind == "severity":
+        model.change_severity(case, cfg, by, at, e["severity"], text)
+    elif kind == "escalate":
+        model.escalate(case, cfg, by, at, e["to"], e.get("text"))
+    elif kind == "rma":
+        model.rma_request(
+            case,
+            cfg,
+            by,
+            at,
+            part=e["part"],
+            qty=e.get("qty", 1),
+            serial=e.get("serial"),
+            owner=e.get("owner"),
+        )
+    elif kind == "rma-status":
+        model.rma_progress(case, by, at, e["rma"], e["status"], e.get("new_serial"))
+    elif kind == "close":
+        model.close(case, by, at, text, e.get("reason"))
+    elif kind == "reopen":
+        model.reopen(case, by, at, text)  # fmt: skip
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+def _names(folder: str) -> list[str]:
+    try:
+        return sorted(os.listdir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
