@@ -23,10 +23,11 @@ from casectl.errors import BrokenCaseError
 from casectl.model import LOG_TYPES, MAX_QTY, RMA_STATES
 
 SOURCES = ("phone", "email", "alarm")
-SWEEP_TYPES = ("check", "reassign", "overdue", "met-late")
+ONSITE_STEPS = ("request", "approve", "deny", "arrive", "work", "depart")
+SWEEP_TYPES = ("check", "reassign", "overdue", "met-late", "onsite-pending", "manager-alert")
 # the fields each event type must have, beyond id, at, by and type
 REQUIRED: dict[str, tuple[str, ...]] = {
-    "open": ("customer", "contact", "severity"),
+    "open": ("customer", "contact"),  # and a severity, unless a price inquiry
     "assign": ("to",),
     "reassign": ("from", "to", "deadline"),
     "severity": ("from", "severity"),
@@ -39,15 +40,21 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "overdue": ("deadline",),
     "met-late": ("deadline",),
     "open-contact": (),  # a contact recorded with the opening (older files)
+    "onsite-pending": ("deadline",),
+    "manager-alert": ("deadline",),
+    **{f"onsite-{step}": ("onsite",) for step in ONSITE_STEPS},
 } | {kind: ("text",) for kind in LOG_TYPES}
 TYPES = tuple(REQUIRED)
 # keys whose value is text when present (`from` is a severity in a severity change)
 _TEXT = frozenset(
     ("id", "by", "type", "customer", "contact", "contract", "approved_by", "to", "rma",
-     "part", "serial", "new_serial", "owner", "deadline", "reason", "text", "from")
+     "part", "serial", "new_serial", "owner", "deadline", "reason", "text", "from",
+     "onsite", "engineer", "inquiry")
 )  # fmt: skip
 # ids: never empty (a customer, a text may be: `casectl check` holds them to the rules)
-_NAMES = frozenset(("id", "by", "to", "from", "rma", "deadline", "owner", "approved_by"))
+_NAMES = frozenset(
+    ("id", "by", "to", "from", "rma", "deadline", "owner", "approved_by", "onsite", "engineer")
+)
 _FIRST_YEAR, _END_YEAR = 2000, 2100
 _MUST = {kind: ("id", "at", "by", *keys) for kind, keys in REQUIRED.items()}
 # how the fast path checks a known key: `str`, or with `_wrong`
@@ -55,7 +62,9 @@ _NAME = "name"
 _CHECK: dict[str, Any] = (
     dict.fromkeys(_TEXT, str)
     | dict.fromkeys(_NAMES, _NAME)
-    | dict.fromkeys(("at", "due", "severity", "qty", "status", "source", "notify", "from"), "value")
+    | dict.fromkeys(
+        ("at", "due", "when", "severity", "qty", "status", "source", "notify", "from"), "value"
+    )
 )
 
 
@@ -154,7 +163,7 @@ def _event_problems(event: Any, i: int) -> list[Problem]:
     where = f"event {i + 1} ({kind})"
     found = [
         Problem(f"{where}: no `{key}`", i)
-        for key in ("id", "at", "by", *REQUIRED[kind])
+        for key in ("id", "at", "by", *REQUIRED[kind], *(["severity"] * _no_severity(event)))
         if key not in event
     ]
     for key, value in event.items():
@@ -164,10 +173,17 @@ def _event_problems(event: Any, i: int) -> list[Problem]:
     return found
 
 
+def _no_severity(event: dict[str, Any]) -> bool:
+    """An opening without a severity: only a price inquiry may have none."""
+    return (
+        event.get("type") == "open" and "severity" not in event and event.get("inquiry") != "price"
+    )
+
+
 def _fine(event: dict[str, Any]) -> bool:
     """The fast path: whether an event is valid, at a dictionary look-up or two a key."""
     keys = _MUST.get(event.get("type"))  # type: ignore[arg-type]
-    if keys is None:
+    if keys is None or _no_severity(event):
         return False
     for key in keys:
         if key not in event:
@@ -195,7 +211,7 @@ def _wrong(kind: str, key: Any, value: Any) -> str | None:
         if key in _NAMES and not value.strip():
             return "expected text, not empty"
         return None
-    if key in ("at", "due"):
+    if key in ("at", "due", "when"):
         if not isinstance(value, datetime) or value.tzinfo is None:
             return "expected a time with its offset, such as 2026-11-26T14:05:00+08:00"
         if not _FIRST_YEAR <= value.year < _END_YEAR:

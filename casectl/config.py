@@ -52,6 +52,7 @@ class Level(NamedTuple):
     escalate_manager: timedelta | None
     pause: frozenset[str]
     notify: dict[str, tuple[str, ...]]
+    onsite_approval: timedelta = timedelta(minutes=30)  # a request waits for the manager
 
 
 class Config(NamedTuple):
@@ -356,7 +357,12 @@ _LEVEL_KEYS = (
     "escalate_manager",
     "pause",
     "notify",
+    "onsite_approval",
 )
+# how long an on-site request may wait for the manager before the sweep says so, by level;
+# 8h of working time is one working day on the business calendar
+ONSITE_APPROVAL = {1: "30m", 2: "2h"}
+ONSITE_APPROVAL_OTHER = "8h"
 
 
 def _levels(r: _Reader, spec: Any, calendars: dict[str, Calendar]) -> dict[int, Level]:
@@ -402,6 +408,10 @@ def _levels(r: _Reader, spec: Any, calendars: dict[str, Calendar]) -> dict[int, 
             escalate_manager=optional("escalate_manager"),
             pause=frozenset(pause),
             notify=_notify(r, body.get("notify", {}), f"{where}.notify"),
+            onsite_approval=r.limit(
+                body.get("onsite_approval", ONSITE_APPROVAL.get(number, ONSITE_APPROVAL_OTHER)),
+                f"{where}.onsite_approval",
+            ),
         )
     if not levels:
         raise r.fail("levels", "expected at least one severity level")

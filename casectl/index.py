@@ -34,10 +34,10 @@ from typing import Any, NamedTuple
 from casectl import deadlines
 from casectl.config import Config
 from casectl.errors import BrokenCaseError
-from casectl.model import Case
+from casectl.model import NO_SEVERITY, Case, notices
 from casectl.store import Store, id_of, read_case
 
-FORMAT = ("casectl-index", 5, sys.version_info[:2])
+FORMAT = ("casectl-index", 6, sys.version_info[:2])
 _FOLDER = (re.compile(r"\d{4}"), re.compile(r"\d{2}"), re.compile(r"\d{2}"))  # year, month, day
 LEGACY = frozenset({"open", "closed"})  # folders of the layout before fixed paths
 Progress = Callable[[int, int], None]  # (parsed so far, to parse)
@@ -57,6 +57,7 @@ class Summary(NamedTuple):
     unmet: tuple[float, ...]  # due times of every deadline not yet met
     sweep_at: float | None  # the earliest deadline the sweep has yet to act on (or report late)
     status: str
+    inquiry: str | None  # price or technical: a caller without a contract
 
 
 def summarize(case: Case, cfg: Config) -> Summary:
@@ -72,8 +73,9 @@ def summarize(case: Case, cfg: Config) -> Summary:
         first.due.timestamp() if first and first.due else None,
         first.owner if first else None,
         tuple(d.due.timestamp() for d in unmet if d.due),
-        min((d.due.timestamp() for d in found if d.due and d.key not in acted), default=None),
-        s.status,
+        min((*(d.due.timestamp() for d in found if d.due and d.key not in acted),
+             *(n.due.timestamp() for n in notices(case, cfg))), default=None),
+        s.status, s.inquiry,
     )  # fmt: skip
 
 
@@ -355,7 +357,7 @@ class Index:
         for _, s in (self._open or {}).values():
             if s[at] is not None and (wake is None or s[at] < wake):
                 wake = s[at]
-            if s[1] not in self.cfg.levels:
+            if s[1] not in self.cfg.levels and s[1] != NO_SEVERITY:  # a price inquiry has none
                 odd.append((s[0], s[1]))
             if s[3] and s[3] not in known:
                 orphans.append((s[3], s[0]))

@@ -19,8 +19,11 @@ class Filter(NamedTuple):
     customer: str | None = None
     overdue: bool = False
     due_within: timedelta | None = None
+    inquiries: bool = False  # only calls from callers without a contract
 
     def keeps(self, s: Summary, now: float) -> bool:
+        if self.inquiries and not s.inquiry:
+            return False
         if self.assignee and s.assignee != self.assignee:
             return False
         if self.severity is not None and s.severity != self.severity:
@@ -75,7 +78,7 @@ def _row(status: str, s: Summary, now: float, soon: float, zone: Any) -> dict[st
         "id": s.id, "status": status, "severity": s.severity, "customer": s.customer,
         "assignee": s.assignee, "opened_at": s.opened_at, "next": s.next_step, "due": due,
         "state": state_of(False, s.next_at, now, soon) if s.next_step else None,
-        "owner": s.next_owner,
+        "owner": s.next_owner, "inquiry": s.inquiry,
     }  # fmt: skip
 
 
@@ -91,9 +94,9 @@ def render_rows(found: list[dict], as_json: bool, people: frozenset[str] = froze
 
     table = [
         [
-            r["id"],
+            r["id"] + (f" [{r['inquiry']} inquiry]" if r.get("inquiry") else ""),
             r["status"],
-            r["severity"],
+            r["severity"] or "-",
             r["customer"],
             who(r["assignee"]) or "-",
             (r["opened_at"] or "")[:16].replace("T", " "),

@@ -23,13 +23,18 @@ EVENT_KEYS = (
     "customer",
     "contact",
     "contract",
+    "inquiry",
     "approved_by",
     "source",
     "severity",
     "from",
     "to",
+    "onsite",
+    "engineer",
+    "when",
     "rma",
     "part",
+    "parts",
     "qty",
     "serial",
     "new_serial",
@@ -38,8 +43,12 @@ EVENT_KEYS = (
     "deadline",
     "due",
     "notify",
+    "customer_request",
+    "alert",
     "reason",
     "text",
+    "solution",
+    "unresolved",
 )
 LOG_TYPES = ("note", "contact", "callback", "onsite", "wait-customer", "wait-parts", "resume")
 CONTACTS = frozenset({"callback", "contact", "open-contact"})
@@ -56,6 +65,8 @@ RMA_NEXT = {
 }
 RMA_ORDER = "requested -> shipped -> delivered -> installed, or returned / cancelled"
 MAX_QTY = 10_000
+INQUIRIES = ("price", "technical")  # what a caller without a contract asks about
+NO_SEVERITY = 0  # a price inquiry's: severity.yaml numbers its levels from 1
 
 
 class Rma(NamedTuple):
@@ -66,6 +77,34 @@ class Rma(NamedTuple):
     owner: str | None
     status: str = "requested"
     new_serial: str | None = None  # the replacement part's
+
+
+class Visit(NamedTuple):
+    """A request for on-site service, the manager's decision, and the visit it leads to."""
+
+    id: str  # OS-XXXX
+    requested_by: str
+    requested_at: datetime
+    reason: str
+    planned: datetime | None = None
+    status: str = "pending"  # pending, approved, denied; approved, then on site, then done
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision: str | None = None  # the manager's reason
+    engineer: str | None = None  # who goes: a field engineer or the requester
+    arrived_at: datetime | None = None
+    departed_at: datetime | None = None
+    work: tuple[dict[str, Any], ...] = ()  # the `onsite-work` events
+    solved: str | None = None
+    solution: str | None = None
+    unresolved: str | None = None
+
+    @property
+    def stage(self) -> str:
+        """pending, denied, approved (not on site yet), on site, done."""
+        if self.status != "approved":
+            return self.status
+        return "done" if self.departed_at else "on site" if self.arrived_at else "approved"
 
 
 class State:
@@ -86,10 +125,14 @@ class State:
     escalation_engineer: str | None = None
     escalated_at: datetime | None = None
     waiting: str | None = None
+    inquiry: str | None = None  # price or technical: a caller without a contract
 
     def __init__(self) -> None:
         self.rmas: dict[str, Rma] = {}
         self.severity_changes: list[dict[str, Any]] = []
+        self.visits: dict[str, Visit] = {}  # on-site requests and their visits, by id
+        self.customer_requests: list[dict[str, Any]] = []  # severity/escalate steps asked for
+        self.alerts: list[dict[str, Any]] = []  # steps that told the manager at once
 
 
 class Case:
@@ -166,7 +209,8 @@ def replay(events: list[dict[str, Any]]) -> State:
     for e in events:
         kind = e["type"]
         if kind == "open":
-            s.severity, s.customer, s.contact = e["severity"], e["customer"], e["contact"]
+            s.severity, s.inquiry = e.get("severity", NO_SEVERITY), e.get("inquiry")
+            s.customer, s.contact = e["customer"], e["contact"]
             s.contract, s.approved_by = e.get("contract"), e.get("approved_by")
             s.source, s.description = e.get("source", "phone"), e.get("text", "")
             s.duty, s.opened_at = e["by"], e["at"]
@@ -194,7 +238,39 @@ def replay(events: list[dict[str, Any]]) -> State:
             s.status, s.closed_at, s.waiting = "closed", e["at"], None
         elif kind == "reopen":
             s.status, s.closed_at = "open", None
+        elif kind.startswith("onsite-"):
+            _replay_visit(s.visits, e)
+        if e.get("customer_request") and kind in ("severity", "escalate"):
+            s.customer_requests.append(e)
+        if e.get("alert"):
+            s.alerts.append(e)
     return s
+
+
+def _replay_visit(visits: dict[str, Visit], e: dict[str, Any]) -> None:
+    kind, visit = e["type"], visits.get(e.get("onsite", ""))
+    if kind == "onsite-request":
+        visits[e["onsite"]] = Visit(e["onsite"], e["by"], e["at"], e.get("text", ""), e.get("when"))
+    elif visit is None:
+        return
+    elif kind == "onsite-approve":
+        visits[visit.id] = visit._replace(
+            status="approved", decided_by=e["by"], decided_at=e["at"], decision=e.get("text"),
+            engineer=e.get("engineer", visit.requested_by), planned=e.get("when", visit.planned),
+        )  # fmt: skip
+    elif kind == "onsite-deny":
+        visits[visit.id] = visit._replace(
+            status="denied", decided_by=e["by"], decided_at=e["at"], decision=e.get("text")
+        )
+    elif kind == "onsite-arrive":
+        visits[visit.id] = visit._replace(arrived_at=e["at"])
+    elif kind == "onsite-work":
+        visits[visit.id] = visit._replace(work=(*visit.work, e))
+    elif kind == "onsite-depart":
+        visits[visit.id] = visit._replace(
+            departed_at=e["at"], solved=e.get("text"), solution=e.get("solution"),
+            unresolved=e.get("unresolved"),
+        )  # fmt: skip
 
 
 # --- who may act -------------------------------------------------------------------
@@ -304,7 +380,10 @@ def open_case(
     severity: int,
     description: str,
     source: str = "phone",
+    inquiry: str | None = None,
 ) -> Case:
+    """Open a case; `inquiry`: technical, a caller without a contract asking an engineer
+    (approved like any such customer), which then runs as a normal case."""
     _require_role(by, "open a case", "duty", "manager")
     _level(cfg, severity)
     for name, value in (("customer", customer), ("contact", contact), ("description", description)):
@@ -324,6 +403,7 @@ def open_case(
             customer=customer,
             contact=contact,
             contract=contract,
+            inquiry=inquiry,
             approved_by=approved_by,
             source=source,
             severity=severity,
@@ -335,6 +415,7 @@ def open_case(
 
 def assign(case: Case, cfg: Config, by: Person, at: datetime, to: str) -> dict[str, Any]:
     s = _require_open(case)
+    _require_engineering(case, "assigned to an engineer")
     _require_role(by, "assign a case", "duty", "manager")
     engineer = _engineer(cfg, to)
     if not engineer.has("first-line", "senior", "manager"):
@@ -356,41 +437,72 @@ def pick_next(cfg: Config, loads: dict[str, int], at: datetime, exclude: str | N
     return min(on_duty, key=lambda p: loads.get(p.id, 0))
 
 
-def log(case: Case, by: Person, at: datetime, text: str, kind: str = "note") -> dict[str, Any]:
+def log(
+    case: Case, by: Person, at: datetime, text: str, kind: str = "note", alert: bool = False
+) -> dict[str, Any]:
     """Append a step; a callback by anyone but the case's engineers is recorded as a
-    contact (it meets the first reply, not the callback the assignee owes)."""
+    contact (it meets the first reply, not the callback the assignee owes). An on-site
+    step needs a visit the manager approved; `alert`: a special situation, which the
+    next sweep tells the manager once (anyone on the case, a duty engineer, a manager)."""
     s = _require_open(case)
+    if alert:
+        _require_on_case(case, by)
     if kind == "callback" and by.id not in (s.assignee, s.escalation_engineer):
         kind = "contact"
     if kind not in LOG_TYPES:
         raise RefusedError(f"unknown step type {kind!r}; expected one of {', '.join(LOG_TYPES)}")
+    if kind == "onsite" and not any(v.stage in ("approved", "on site") for v in s.visits.values()):
+        raise RefusedError(
+            f"case {case.id} has no approved on-site visit under way; ask the manager first: "
+            f"casectl onsite {case.id} --request --reason TEXT"
+        )
     if kind == "resume" and s.waiting is None:
         raise RefusedError(f"case {case.id} is not waiting")
     if kind.startswith("wait-") and s.waiting == kind:
         raise RefusedError(f"case {case.id} is already {kind.replace('-', 'ing on ')}")
     if not text.strip():
         raise RefusedError("the text of the step is empty")
-    return case.append(_event(by, at, kind, text=text))
+    return case.append(_event(by, at, kind, alert="manager" if alert else None, text=text))
 
 
 def change_severity(
-    case: Case, cfg: Config, by: Person, at: datetime, severity: int, reason: str
+    case: Case,
+    cfg: Config,
+    by: Person,
+    at: datetime,
+    severity: int,
+    reason: str,
+    customer_request: bool = False,
 ) -> dict[str, Any]:
+    """`customer_request`: the customer asked the manager directly; only the manager says so."""
     s = _require_open(case)
+    _require_engineering(case, "given a severity")
+    if customer_request:
+        _require_role(by, "record a customer's request", "manager")
     _require_owner(case, by, "change the severity of")
     _level(cfg, severity)
     if severity == s.severity:
         raise RefusedError(f"case {case.id} already has severity {severity}")
     _filled(reason, "reason")
+    asked = True if customer_request else None
     return case.append(
-        _event(by, at, "severity", **{"from": s.severity}, severity=severity, text=reason)
-    )
+        _event(by, at, "severity", **{"from": s.severity}, severity=severity,
+               customer_request=asked, text=reason)
+    )  # fmt: skip
 
 
 def escalate(
-    case: Case, cfg: Config, by: Person, at: datetime, to: str, reason: str | None
+    case: Case,
+    cfg: Config,
+    by: Person,
+    at: datetime,
+    to: str,
+    reason: str | None,
+    customer_request: bool = False,
 ) -> dict[str, Any]:
+    """`customer_request`: the customer asked the manager directly (the manager acts anyway)."""
     s = _require_open(case)
+    _require_engineering(case, "escalated")
     _require_role(by, "designate the escalation engineer", "manager")
     engineer = _engineer(cfg, to)
     who = (
@@ -407,7 +519,10 @@ def escalate(
         raise RefusedError(f"case {case.id} is already escalated to {engineer.id}")
     if reason is not None:
         _filled(reason, "reason")
-    return case.append(_event(by, at, "escalate", to=engineer.id, text=reason))
+    asked = True if customer_request else None
+    return case.append(
+        _event(by, at, "escalate", to=engineer.id, customer_request=asked, text=reason)
+    )
 
 
 def rma_request(
@@ -422,6 +537,7 @@ def rma_request(
     owner: str | None,
 ) -> dict[str, Any]:
     s = _require_open(case)
+    _require_engineering(case, "given an RMA")
     _require_owner(case, by, "record an RMA for")
     _filled(part, "part number")
     if not 1 <= qty <= MAX_QTY:
@@ -501,3 +617,238 @@ def reopen(case: Case, by: Person, at: datetime, reason: str) -> dict[str, Any]:
         )
     _filled(reason, "reason")
     return case.append(_event(by, at, "reopen", text=reason))
+
+
+# --- callers without a contract ------------------------------------------------------
+
+
+def _require_engineering(case: Case, step: str) -> None:
+    """A price inquiry is sales' business: no engineer, severity, escalation or RMA."""
+    if case.state.inquiry == "price":
+        raise RefusedError(
+            f"case {case.id} is a price inquiry for sales and cannot be {step}; a caller "
+            "with a technical question needs open --inquiry technical --approved-by ID"
+        )
+
+
+def pick_sales(cfg: Config, loads: dict[str, int]) -> Person:
+    """The sales person with the fewest open inquiries; ties go to roster order."""
+    sales = cfg.with_role("sales")
+    if not sales:
+        raise RefusedError("nobody in roster.yaml has the role sales, who take price inquiries")
+    return min(sales, key=lambda p: loads.get(p.id, 0))
+
+
+def open_price_inquiry(
+    cfg: Config,
+    case_id: str,
+    by: Person,
+    at: datetime,
+    *,
+    customer: str,
+    contact: str,
+    description: str | None,
+    to: Person,
+) -> Case:
+    """A caller without a contract asking about prices: recorded and routed to sales `to`,
+    with no severity and no engineer's clock."""
+    _require_role(by, "take a call", "duty", "manager")
+    for name, value in (("customer", customer), ("contact", contact)):
+        _filled(value, name)
+    if description is not None:
+        _filled(description, "description")
+    case = Case(case_id, [])
+    opening = dict(customer=customer, contact=contact, inquiry="price", text=description)
+    case.append(_event(by, at, "open", **opening))
+    case.append(_event(by, at, "assign", to=to.id))
+    return case
+
+
+# --- on-site service -------------------------------------------------------------------
+
+
+def _visit(case: Case, *stages: str, doing: str) -> Visit:
+    """The case's latest visit, which must be at one of `stages`."""
+    visits = list(_require_open(case).visits.values())
+    latest = max(visits, key=lambda v: v.requested_at) if visits else None
+    if latest is None:
+        raise RefusedError(f"cannot {doing}: case {case.id} has no on-site request")
+    if latest.stage not in stages:
+        raise RefusedError(f"cannot {doing}: {latest.id} of case {case.id} is {latest.stage}")
+    return latest
+
+
+def _after(at: datetime, since: datetime | None, what: str) -> None:
+    if since is not None and at < since:
+        raise RefusedError(f"{at:%Y-%m-%d %H:%M} is before {what} ({since:%Y-%m-%d %H:%M})")
+
+
+def request_onsite(
+    case: Case, by: Person, at: datetime, reason: str, when: datetime | None
+) -> dict[str, Any]:
+    """The case's engineer asks the manager for on-site service (one request at a time)."""
+    s = _require_open(case)
+    _require_engineering(case, "served on site")
+    if by.id not in (s.assignee, s.escalation_engineer):
+        raise RefusedError(
+            f"{by.id} may not request on-site service for case {case.id}: only the assigned "
+            f"engineer ({s.assignee or 'none'}) or the escalation engineer "
+            f"({s.escalation_engineer or 'none'}) may"
+        )
+    busy = [v for v in s.visits.values() if v.stage in ("pending", "approved", "on site")]
+    if busy:
+        raise RefusedError(f"case {case.id} already has on-site request {busy[0].id}, "
+                           f"{busy[0].stage}")  # fmt: skip
+    _filled(reason, "reason")
+    visit_id = "OS-" + random_code(4)
+    while visit_id in s.visits:
+        visit_id = "OS-" + random_code(4)
+    return case.append(_event(by, at, "onsite-request", onsite=visit_id, when=when, text=reason))
+
+
+def approve_onsite(
+    case: Case,
+    cfg: Config,
+    by: Person,
+    at: datetime,
+    engineer: str | None,
+    when: datetime | None,
+    note: str | None,
+) -> dict[str, Any]:
+    """The manager approves the pending request, naming who goes (a field engineer, or
+    the requester, the default)."""
+    _require_role(by, "approve on-site service", "manager")
+    visit = _visit(case, "pending", doing="approve on-site service")
+    _after(at, visit.requested_at, f"the request {visit.id}")
+    who = _engineer(cfg, engineer) if engineer else _engineer(cfg, visit.requested_by)
+    if who.id != visit.requested_by and not who.has("field"):
+        raise RefusedError(
+            f"{who.id} may not go on site: --engineer names a field engineer "
+            f"({_ids(cfg, 'field')}) or the requester ({visit.requested_by})"
+        )
+    if note is not None:
+        _filled(note, "reason")
+    fields = dict(onsite=visit.id, engineer=who.id, when=when, text=note)
+    return case.append(_event(by, at, "onsite-approve", **fields))
+
+
+def deny_onsite(case: Case, by: Person, at: datetime, reason: str) -> dict[str, Any]:
+    _require_role(by, "deny on-site service", "manager")
+    visit = _visit(case, "pending", doing="deny on-site service")
+    _after(at, visit.requested_at, f"the request {visit.id}")
+    _filled(reason, "reason")
+    return case.append(_event(by, at, "onsite-deny", onsite=visit.id, text=reason))
+
+
+def _visiting(case: Case, by: Person, doing: str, *stages: str) -> Visit:
+    visit = _visit(case, *stages, doing=doing)
+    if by.id != visit.engineer:
+        raise RefusedError(
+            f"{by.id} may not {doing}: the manager approved {visit.engineer} for {visit.id}"
+        )
+    return visit
+
+
+def arrive_onsite(case: Case, by: Person, at: datetime) -> dict[str, Any]:
+    visit = _visiting(case, by, "record an arrival on site", "approved")
+    _after(at, visit.decided_at, f"the approval of {visit.id}")
+    return case.append(_event(by, at, "onsite-arrive", onsite=visit.id))
+
+
+def work_onsite(
+    case: Case, by: Person, at: datetime, text: str, parts: list[str]
+) -> dict[str, Any]:
+    """What was done on site; each part used is one of the case's RMAs (by RMA id or
+    part number) or else a spare taken from stock."""
+    visit = _visiting(case, by, "record work on site", "on site")
+    _after(at, visit.arrived_at, f"the arrival for {visit.id}")
+    _filled(text, "text of the work")
+    used = [_part_used(case, _filled(part, "part number")) for part in parts]
+    return case.append(_event(by, at, "onsite-work", onsite=visit.id, parts=used or None,
+                              text=text))  # fmt: skip
+
+
+def _part_used(case: Case, part: str) -> dict[str, str]:
+    """An RMA by its id, else the one live RMA with that part number, else a spare."""
+    every = case.state.rmas.values()
+    rmas = [r for r in every if r.id == part.upper()] or [
+        r for r in every if r.part.upper() == part.upper() and r.status != "cancelled"
+    ]
+    if part.upper().startswith("RMA-") and not rmas:
+        known = ", ".join(case.state.rmas) or "none"
+        raise RefusedError(f"case {case.id} has no {part}; its RMAs: {known}")
+    if len(rmas) > 1:
+        which = ", ".join(r.id for r in rmas)
+        raise RefusedError(f"part {part} is in several RMAs of case {case.id} ({which}); "
+                           "give the RMA id")  # fmt: skip
+    if rmas and rmas[0].status == "cancelled":
+        raise RefusedError(f"{rmas[0].id} ({rmas[0].part}) was cancelled; it cannot be used")
+    if rmas:
+        return {"part": rmas[0].part, "rma": rmas[0].id}
+    return {"part": part, "source": "stock"}
+
+
+def depart_onsite(
+    case: Case,
+    by: Person,
+    at: datetime,
+    summary: str,
+    solution: str,
+    unresolved: str | None,
+) -> dict[str, Any]:
+    """The field rules' report on leaving: what was solved, how, and what is still open."""
+    visit = _visiting(case, by, "record a departure from site", "on site")
+    last = max([visit.arrived_at, *(w["at"] for w in visit.work)])  # type: ignore[type-var]
+    _after(at, last, f"the latest step of {visit.id}")
+    _filled(summary, "summary")
+    _filled(solution, "solution")
+    if unresolved is not None:
+        _filled(unresolved, "list of what is still open")
+    fields = dict(onsite=visit.id, text=summary, solution=solution, unresolved=unresolved)
+    return case.append(_event(by, at, "onsite-depart", **fields))
+
+
+# --- what the sweep tells the manager beyond deadlines ---------------------------------
+
+
+def _require_on_case(case: Case, by: Person) -> None:
+    s = case.state
+    on_case = {s.duty, s.assignee, s.escalation_engineer}
+    on_case |= {v.engineer for v in s.visits.values() if v.status == "approved"}
+    on_case |= {r.owner for r in s.rmas.values()}
+    if by.id not in on_case and not by.has("duty", "manager"):
+        shown = ", ".join(sorted(p for p in on_case if p))
+        raise RefusedError(
+            f"{by.id} may not alert the manager about case {case.id}: only people on the "
+            f"case ({shown}), a duty engineer or the manager may"
+        )
+
+
+class Notice(NamedTuple):
+    """Something the sweep tells once that is no deadline of the case."""
+
+    kind: str  # onsite_pending, manager_alert
+    key: str  # the sweep records each key once
+    due: datetime
+    label: str
+
+
+def notices(case: Case, cfg: Config) -> list[Notice]:
+    """What the sweep has yet to tell the manager, with when it falls due: each on-site
+    request still waiting at its severity's `onsite_approval` limit, and each alert."""
+    s = case.state
+    if s.status != "open":
+        return []
+    told = {e["deadline"] for e in case.events if "deadline" in e}
+    found = []
+    level = cfg.levels.get(s.severity)
+    for v in s.visits.values():
+        if v.status == "pending" and level is not None:
+            due = level.calendar.add(v.requested_at, level.onsite_approval)
+            label = f"on-site request {v.id} by {v.requested_by} awaits approval"
+            found.append(Notice("onsite_pending", f"onsite-pending@{v.id}", due, label))
+    for e in s.alerts:
+        text = e.get("text", "").strip().splitlines()
+        label = f"alert from {e['by']}: {text[0] if text else ''}"
+        found.append(Notice("manager_alert", f"alert@{e['id']}", e["at"], label))
+    return [n for n in found if n.key not in told]

@@ -11,7 +11,7 @@ from typing import Any
 
 from casectl.config import Config
 from casectl.deadlines import Deadline, span
-from casectl.model import EVENT_KEYS, Case
+from casectl.model import EVENT_KEYS, Case, State, Visit
 
 
 def when(at: datetime | None) -> str:
@@ -123,15 +123,35 @@ def case_document(case: Case, deadlines: list[Deadline], cfg: Config, now: datet
         "deadlines": deadline_rows(deadlines, now, cfg.due_soon, _calendar(cfg, case)),
         "next_step": next_step_document(deadlines, now, cfg.due_soon),
         "rmas": [r._asdict() for r in s.rmas.values()],
+        "inquiry": s.inquiry,
+        "onsite": [_visit_document(v) for v in s.visits.values()],
+        "customer_requests": [_plain(e) for e in s.customer_requests],
+        "alerts": [_plain(e) for e in s.alerts],
         "events": events(case),
     }
 
 
+def _plain(event: dict[str, Any]) -> dict[str, Any]:
+    return {k: (iso(v) if isinstance(v, datetime) else v) for k, v in event.items()}
+
+
+def _visit_document(v: Visit) -> dict[str, Any]:
+    """An on-site request and its visit, as `show --json` gives it."""
+    return {
+        "id": v.id, "stage": v.stage, "requested_by": v.requested_by,
+        "requested_at": iso(v.requested_at), "reason": v.reason, "planned": iso(v.planned),
+        "decided_by": v.decided_by, "decided_at": iso(v.decided_at), "decision": v.decision,
+        "engineer": v.engineer, "arrived_at": iso(v.arrived_at),
+        "departed_at": iso(v.departed_at),
+        "work": [{"at": iso(w["at"]), "by": w["by"], "text": w.get("text", ""),
+                  "parts": w.get("parts", [])} for w in v.work],
+        "solved": v.solved, "solution": v.solution, "unresolved": v.unresolved,
+    }  # fmt: skip
+
+
 def events(case: Case) -> list[dict[str, Any]]:
     """The process record as JSON: each event with its times in ISO 8601."""
-    return [
-        {k: (iso(v) if isinstance(v, datetime) else v) for k, v in e.items()} for e in case.events
-    ]
+    return [_plain(e) for e in case.events]
 
 
 def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> str:
@@ -146,9 +166,10 @@ def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> s
         f"{when(e['at'])} {e['from']} -> {e['severity']} by {e['by']}: {e.get('text', '')}"
         for e in s.severity_changes
     ]
+    status = s.status + (f", {s.inquiry} inquiry" if s.inquiry else "")
     fields = [
-        ("Case", f"{case.id} ({s.status}{', waiting: ' + s.waiting if s.waiting else ''})"),
-        ("Severity", f"{s.severity}, {level.name}" if level else str(s.severity)),
+        ("Case", f"{case.id} ({status}{', waiting: ' + s.waiting if s.waiting else ''})"),
+        ("Severity", _severity(s, level.name if level else None)),
         ("Duty engineer", who(s.duty)),
         ("Assigned engineer", who(s.assignee)),
         ("Opened", when(s.opened_at)),
@@ -160,6 +181,7 @@ def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> s
         ("Contract", s.contract or f"none (approved by {who(s.approved_by)})"),
         ("Customer", s.customer),
         ("Contact", s.contact),
+        ("Customer requests", "\n".join(_asked(e) for e in s.customer_requests) or "-"),
     ]
     width = max(len(name) for name, _ in fields) + 2
     out = [f"{name + ':':<{width}}{_indent(value, width)}" for name, value in fields]
@@ -170,6 +192,10 @@ def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> s
         ]
         headers = ["rma", "part", "qty", "serial", "new serial", "owner", "status"]
         out += ["", "RMAs:", table(rows, headers)]
+    if s.visits:
+        out += ["", "On-site service:", _visits(list(s.visits.values()))]
+    if s.alerts:
+        out += ["", "Manager alerts:", *_alerts(case)]
     if deadlines:
         calendar = _calendar(cfg, case)
         rows = [
@@ -189,9 +215,66 @@ def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> s
     for e in case.events:
         detail = _event_detail(e)
         out.append(
-            f"  {when(e['at'])}  {e['by']:<12} {e['type']:<12} {_indent(detail, 42)}".rstrip()
+            f"  {when(e['at'])}  {e['by']:<12} {e['type']:<14} {_indent(detail, 44)}".rstrip()
         )
     return "\n".join(out)
+
+
+def _alerts(case: Case) -> list[str]:
+    """Each special situation raised, and when the sweep told the manager."""
+    told = {e["deadline"]: e["at"] for e in case.events if e["type"] == "manager-alert"}
+    lines = []
+    for e in case.state.alerts:
+        at = told.get(f"alert@{e['id']}")
+        said = f"manager told {when(at)}" if at else "the manager is told at the next sweep"
+        lines.append(f"  {when(e['at'])}  {e['by']}: {first_line(e.get('text', ''))} ({said})")
+    return lines
+
+
+def _severity(s: State, name: str | None) -> str:
+    if s.inquiry == "price":
+        return "none (a price inquiry, for sales)"
+    return f"{s.severity}, {name}" if name else str(s.severity)
+
+
+def _asked(e: dict[str, Any]) -> str:
+    """A step the customer asked the manager for."""
+    did = f"severity {e['from']} -> {e['severity']}" if e["type"] == "severity" else (
+        f"escalated to {e['to']}")  # fmt: skip
+    return f"{when(e['at'])} {did} by {e['by']}" + (f": {e['text']}" if e.get("text") else "")
+
+
+def first_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[0] if lines else ""
+
+
+def _visits(visits: list[Visit]) -> str:
+    """The on-site requests in a table, then what each visit did and left open."""
+    rows = [
+        [v.id, v.stage, f"{when(v.requested_at)} {v.requested_by}",
+         f"{when(v.decided_at)} {v.decided_by}" if v.decided_by else "-",
+         v.engineer or "-", when(v.planned), when(v.arrived_at), when(v.departed_at)]
+        for v in visits
+    ]  # fmt: skip
+    headers = ["visit", "stage", "requested", "decided", "engineer", "planned", "arrived", "left"]
+    lines = [table(rows, headers)]
+    for v in visits:
+        lines.append(f"{v.id} reason: {v.reason}")
+        if v.decision:
+            lines.append(f"{v.id} {v.status}: {v.decision}")
+        for w in v.work:
+            parts = ", ".join(_part(p) for p in w.get("parts", []))
+            lines.append(f"{v.id} {when(w['at'])} {w.get('text', '')}" +
+                         (f" [parts: {parts}]" if parts else ""))  # fmt: skip
+        if v.departed_at:
+            lines.append(f"{v.id} solved: {v.solved}; solution: {v.solution}; "
+                         f"still open: {v.unresolved or 'nothing'}")  # fmt: skip
+    return "\n".join(lines)
+
+
+def _part(used: dict[str, Any]) -> str:
+    return f"{used.get('part')} ({used['rma'] if used.get('rma') else 'spare from stock'})"
 
 
 # what the process record shows of an event beyond who, when, what kind, and its text
@@ -205,7 +288,11 @@ def _event_detail(e: dict[str, Any]) -> str:
     if e["type"] != "open":  # the intake is shown in the record above
         for key in _DETAIL_KEYS:
             value = e.get(key)
-            if value is not None:
+            if key == "parts" and isinstance(value, list):
+                parts.append(f"parts={','.join(_part(p) for p in value if isinstance(p, dict))}")
+            elif isinstance(value, datetime):
+                parts.append(f"{key}={when(value)}")
+            elif value is not None:
                 parts.append(f"{key}={','.join(value) if isinstance(value, list) else value}")
     text = e.get("text", "")
     return " ".join(parts) + (" " if parts and text else "") + text
@@ -215,7 +302,13 @@ def _indent(text: str, width: int) -> str:
     return text.replace("\n", "\n" + " " * width)
 
 
-def roster(cfg: Config, now: datetime) -> tuple[list[dict], str]:
+def roster(cfg: Config, now: datetime, hotline: bool = False) -> tuple[list[dict], str]:
+    """Everyone, with whether on duty at `now`; `hotline`: only who takes the hotline then,
+    the duty engineers on duty (none on duty: the manager, reachable round the clock)."""
+    chosen = cfg.people
+    if hotline:
+        chosen = tuple(p for p in cfg.people if p.has("duty") and p.on_duty(now))
+        chosen = chosen or tuple(p for p in cfg.people if p.has("manager"))
     people: list[dict[str, Any]] = [
         {
             "id": p.id,
@@ -225,7 +318,7 @@ def roster(cfg: Config, now: datetime) -> tuple[list[dict], str]:
             "email": p.email,
             "on_duty": p.on_duty(now),
         }
-        for p in cfg.people
+        for p in chosen
     ]
     rows = [
         [

@@ -8,6 +8,10 @@ deadline fell due. Actions are taken in order of due time; a reassignment's
 shorter limit counts from the sweep's `now`, so a sweep after a gap reassigns a
 case once and says how late it ran. A deadline met late before any sweep saw it
 is reported once as met late.
+
+Beyond deadlines, the sweep tells the manager, once each, of an on-site request
+still waiting at its severity's limit (`onsite_pending`) and of a special
+situation a step raised (`manager_alert`): `model.notices`.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from casectl.config import Config, Person
 from casectl.deadlines import Deadline, span
 from casectl.ids import ALPHABET
 from casectl.index import Index
-from casectl.model import Case, State
+from casectl.model import Case, Notice, State, notices
 from casectl.store import Store, read_case
 
 BOT = "sweep"  # the `by` of the events the sweep records
@@ -35,7 +39,8 @@ OVERDUE_KIND = {
 
 class Action(NamedTuple):
     case: str
-    kind: str  # check, reassign, callback_overdue, {reply,update}_overdue, escalation_due, met_late
+    kind: str  # check, reassign, callback_overdue, {reply,update}_overdue, escalation_due,
+    # met_late; onsite_pending, manager_alert
     due: datetime
     deadline: str
     notify: tuple[str, ...]
@@ -107,6 +112,28 @@ def holiday_notices(store: Store, cfg: Config, now: datetime, dry_run: bool) -> 
 
 
 def sweep_case(case: Case, cfg: Config, now: datetime) -> list[Action]:
+    """Act on the case's owed deadlines, then tell what else is due (`notices`)."""
+    actions = _sweep_deadlines(case, cfg, now)
+    for notice in notices(case, cfg):
+        if notice.due <= now:
+            action, event = _tell(case, cfg, notice, now)
+            case.append(event)
+            actions.append(action)
+    return actions
+
+
+def _tell(case: Case, cfg: Config, notice: Notice, now: datetime) -> tuple[Action, dict[str, Any]]:
+    """The manager is told of a notice: the action, and the event that records it."""
+    told = (cfg.manager.id,)
+    late = now - notice.due
+    kind = notice.kind.replace("_", "-")  # onsite-pending, manager-alert
+    event = {"id": event_id(notice.key), "at": now, "by": BOT, "type": kind}
+    event |= {"deadline": notice.key, "due": notice.due, "notify": list(told)}
+    event["text"] = notice.label
+    return Action(case.id, notice.kind, notice.due, notice.label, told, late_by=late), event
+
+
+def _sweep_deadlines(case: Case, cfg: Config, now: datetime) -> list[Action]:
     """Act on the case's owed deadlines in order of due time, appending an event for each.
 
     Only a reassignment changes the case's clocks: after one, they are computed again.

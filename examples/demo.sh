@@ -28,7 +28,13 @@ at 14:25; step env CASECTL_USER=zhang.wei casectl log "$id" "已电话联系刘�
 at 14:40; step env CASECTL_USER=wang.jianguo casectl escalate "$id" --to zhou.qiang --reason "控制器硬件故障，需高级工程师确认"
 at 15:10; rma=$(CASECTL_USER=zhou.qiang casectl rma "$id" --part DKC-CTL-F --serial SN20261126 --owner zheng.hao)
 echo "RMA $rma recorded for the controller."
+at 15:15; step env CASECTL_USER=zhou.qiang casectl onsite "$id" --request --reason "需到现场更换控制器" --when 17:30
+at 15:20; step env CASECTL_USER=wang.jianguo casectl onsite "$id" --approve --engineer zheng.hao --when 17:30
+at 17:30; step env CASECTL_USER=zheng.hao casectl onsite "$id" --arrive
+at 18:20; step env CASECTL_USER=zheng.hao casectl onsite "$id" --work "更换 CTL1 控制器" --part "$rma"
 at 18:30; step env CASECTL_USER=zheng.hao casectl rma "$id" "$rma" --status installed
+at 18:35; step env CASECTL_USER=zheng.hao casectl onsite "$id" --depart --summary "CTL1 离线已解决" \
+    --solution "更换 CTL1 控制器，双控恢复" --unresolved "无"
 at 18:45; step env CASECTL_USER=zhou.qiang casectl close "$id" --resolution "更换 CTL1 控制器，业务恢复双控，客户同意关闭"
 
 echo; echo "Meanwhile a second call at 16:00 is never called back:"

@@ -15,8 +15,16 @@ def test_every_event_type_casectl_writes_is_in_the_schema(repo: Repo) -> None:
     """A whole life, with every step and every sweep action: each file is valid, and every
     type it holds is one the schema knows."""
     a = repo.open_case(assign="zhang.wei")
-    for kind in ("note", "contact", "onsite", "wait-customer", "resume", "wait-parts", "resume"):
+    for kind in ("note", "contact", "wait-customer", "resume", "wait-parts", "resume"):
         repo.ok("log", a, f"{kind} step", "--type", kind, by="zhang.wei", now="2026-11-26 14:06")
+    repo.ok("onsite", a, "--request", "--reason", "r", by="zhang.wei", now="2026-11-26 14:06")
+    repo.ok("onsite", a, "--approve", by="wang.jianguo", now="2026-11-26 14:06")
+    repo.ok("onsite", a, "--arrive", by="zhang.wei", now="2026-11-26 14:06")
+    repo.ok("log", a, "onsite step", "--type", "onsite", by="zhang.wei", now="2026-11-26 14:06")
+    repo.ok("onsite", a, "--work", "w", by="zhang.wei", now="2026-11-26 14:06")
+    repo.ok("onsite", a, "--depart", "--summary", "s", "--solution", "x", by="zhang.wei",
+            now="2026-11-26 14:06")  # fmt: skip
+    repo.ok("log", a, "alert", "--alert-manager", by="zhang.wei", now="2026-11-26 14:06")
     repo.ok("log", a, "called", "--callback", by="zhang.wei", now="2026-11-26 14:07")
     repo.ok("severity", a, "2", "--reason", "r", by="zhang.wei", now="2026-11-26 14:08")
     repo.ok("escalate", a, "--to", "zhou.qiang", by="wang.jianguo", now="2026-11-26 14:09")
@@ -27,15 +35,19 @@ def test_every_event_type_casectl_writes_is_in_the_schema(repo: Repo) -> None:
     b = repo.open_case(assign="zhang.wei", now="2026-11-26 14:05")
     repo.ok("log", b, "late", "--callback", by="zhang.wei", now="2026-11-26 15:30")
     c = repo.open_case(assign="liu.yang", now="2026-11-26 14:05")
+    repo.ok("onsite", c, "--request", "--reason", "r", by="liu.yang", now="2026-11-26 14:06")
+    price = repo.ok("open", "--no-contract", "--inquiry", "price", "--customer", "c",
+                    "--contact", "d", now="2026-11-26 14:06")  # fmt: skip
     repo.run("sweep", by=None, now="2026-11-26 16:30")
     seen: set[str] = set()
-    for case_id in (a, b, c):
+    for case_id in (a, b, c, price):
         data = repo.case_path(case_id).read_bytes()
         document = yamlio.load(data)
         assert casefile.problems(document, case_id) == []
         seen |= {e["type"] for e in document["events"]}
     assert seen <= set(casefile.TYPES)
     assert {"check", "reassign", "overdue", "met-late", "rma-status", "reopen"} <= seen
+    assert {"onsite-pending", "manager-alert", "onsite-depart"} <= seen
     assert set(model.LOG_TYPES) <= set(casefile.TYPES)
 
 

@@ -25,6 +25,7 @@ COMMANDS = {
     "setup-git": "repository:setup_git", "merge-file": "repository:merge_file",
     "migrate": "repository:migrate", "calendar": "calendar:calendar",
     "check": "check:check",
+    "onsite": "onsite:onsite",
 }  # fmt: skip
 HIDDEN = {"merge-file"}  # run by git, not by people: not in --help, not completed
 REPO_KEY = "casectl.repo"  # ctx.meta's key for a --repo given after the command

@@ -49,6 +49,7 @@ def show(app: App, case_id: str, json_out: bool) -> None:
 @click.option("--severity", type=int, help="Only cases of this severity.")
 @click.option("--customer", help="Only customers whose name contains this text.")
 @click.option("--overdue", is_flag=True, help="Only cases with a missed deadline.")
+@click.option("--inquiries", is_flag=True, help="Only inquiries from callers without a contract.")
 @click.option(
     "--due-within", metavar="DURATION", help="Only cases with a deadline due within, e.g. 30m."
 )
@@ -68,6 +69,7 @@ def list_(
     severity: int | None,
     customer: str | None,
     overdue: bool,
+    inquiries: bool,
     due_within: str | None,
     limit: int,
     json_out: bool,
@@ -99,7 +101,7 @@ def list_(
             assignee = listing.assignee_id(app.cfg, app.index(), assignee)
         except ValueError as err:
             raise click.BadParameter(str(err), param_hint="'--assignee'") from None
-    wanted = listing.Filter(status, assignee, severity, customer, overdue, window)
+    wanted = listing.Filter(status, assignee, severity, customer, overdue, window, inquiries)
     selected, broken, warning = listing.select(app.cfg, app.index(), wanted, app.now)
     if warning:
         click.echo(warning, err=True)
@@ -171,16 +173,25 @@ def sweep(app: App, dry_run: bool, no_commit: bool, json_out: bool) -> None:
 
 
 @click.command()
+@click.option("--on-duty", is_flag=True, help="Only who takes the hotline (at --at).")
+@click.option("--at", metavar="TIME", help="At this time, ahead or past (default: now).")
 @as_json
 @pass_app
-def roster(app: App, json_out: bool) -> None:
+def roster(app: App, on_duty: bool, at: str | None, json_out: bool) -> None:
     """Who is who: id, name, roles, phone, e-mail, and whether on duty now.
 
-    Example: casectl roster --json
-    """
-    from casectl import render
+    --on-duty: who takes the hotline, the duty engineers on duty by their duty
+    hours (nobody: the manager, reachable round the clock).
 
-    people, text = render.roster(app.cfg, app.now)
+    Example: casectl roster --on-duty --at "2026-11-28 20:00"
+    """
+    from casectl import clock, render
+
+    moment = clock.parse_time(at, app.cfg.zone, app.now, what="--at") if at else app.now
+    people, text = render.roster(app.cfg, moment, on_duty)
+    if on_duty and not any("duty" in p["roles"] for p in people):
+        click.echo(f"no duty engineer is on duty at {render.when(moment)}; "
+                   "the manager takes the hotline", err=True)  # fmt: skip
     click.echo(render.to_json(people) if json_out else safe(text))
 
 

@@ -51,8 +51,13 @@ def assigned(cfg: Config, case_id: str, person_id: str) -> str:
 @click.option("--contract", metavar="NO", help="Project or warranty contract number.")
 @click.option("--no-contract", is_flag=True, help="A customer without a contract.")
 @click.option("--approved-by", metavar="ID", help="Manager or sales manager who approved support.")
-@click.option("--severity", required=True, type=int, help="Severity level, 1 (critical) to 4.")
-@click.option("--description", required=True, help="The fault as the customer described it.")
+@click.option("--severity", type=int, help="Severity level, 1 (critical) to 4.")
+@click.option("--description", help="The fault as the customer described it.")
+@click.option(
+    "--inquiry",
+    type=click.Choice(model.INQUIRIES),
+    help="With --no-contract: a price question (goes to sales) or a technical one (approved).",
+)
 @click.option(
     "--source",
     type=click.Choice(["phone", "email", "alarm"]),
@@ -74,8 +79,9 @@ def open_(
     contract: str | None,
     no_contract: bool,
     approved_by: str | None,
-    severity: int,
-    description: str,
+    severity: int | None,
+    description: str | None,
+    inquiry: str | None,
     source: str,
     assign_to: str | None,
     auto_assign: bool,
@@ -86,9 +92,24 @@ def open_(
 
     Example: casectl open --customer 招商银行 --contact "刘先生 13800000000"
     --contract HT-2026-031 --severity 1 --description "阵列控制器离线" --auto-assign
+
+    Example: casectl open --no-contract --inquiry price --customer 某公司 --contact "赵女士"
     """
     if bool(contract) == no_contract:
         raise click.UsageError("give either --contract NO or --no-contract --approved-by ID")
+    if inquiry and not no_contract:
+        raise click.UsageError("--inquiry is for callers without a contract: give --no-contract")
+    if inquiry == "price":
+        if severity is not None or assign_to or auto_assign:
+            raise click.UsageError(
+                "a price inquiry goes to sales: no --severity, --assign or --auto-assign"
+            )
+        _open_price_inquiry(app, customer, contact, description, act, json_out)
+        return
+    for name, given in (("--severity", severity), ("--description", description)):
+        if given is None:
+            raise click.UsageError(f"Missing option '{name}'.")
+    assert severity is not None and description is not None
     if assign_to and auto_assign:
         raise click.UsageError("give --assign ID or --auto-assign, not both")
     person = model.actor(app.cfg, act.by)
@@ -106,6 +127,7 @@ def open_(
             severity=severity,
             description=description,
             source=source,
+            inquiry=inquiry,
         )
         if auto_assign:
             app.warn_orphans()
@@ -120,6 +142,26 @@ def open_(
     click.echo(show_json(app, case) if json_out else case.id)
     if assign_to:  # stdout stays the id alone, for scripts; the person is for the duty engineer
         click.echo(assigned(app.cfg, case.id, assign_to), err=True)
+
+
+def _open_price_inquiry(
+    app: App, customer: str, contact: str, description: str | None, act: Acting, json_out: bool
+) -> None:
+    """Record a price question from a caller without a contract and route it to sales."""
+    person = model.actor(app.cfg, act.by)
+    at = app.at(act.at)
+    with app.store.lock():
+        to = model.pick_sales(app.cfg, app.index().loads())
+        case = model.open_price_inquiry(
+            app.cfg, app.store.unused_id(at), person, at,
+            customer=customer, contact=contact, description=description, to=to,
+        )  # fmt: skip
+        path = app.store.create(case)
+        what = f"price inquiry, {customer}, routed to {to.id}"
+        app.commit([path], person, [case.id], what, event_yaml(case.events[0]), act.no_commit, True)
+    click.echo(show_json(app, case) if json_out else case.id)
+    reach = f" {to.name} {to.phone or to.email}"
+    click.echo(f"{case.id} price inquiry routed to sales: {to.id}{reach}", err=True)
 
 
 @click.command()
@@ -168,6 +210,9 @@ def assign(
     default=None,
     help="The kind of step (default: note).",
 )
+@click.option(
+    "--alert-manager", is_flag=True, help="A special situation: the manager is told at once."
+)
 @acting
 @as_json
 @pass_app
@@ -177,6 +222,7 @@ def log(
     text: str,
     callback: bool,
     kind: str | None,
+    alert_manager: bool,
     act: Acting,
     json_out: bool,
 ) -> None:
@@ -184,7 +230,9 @@ def log(
 
     Contacts with the customer (--callback, --type contact) meet the callback and
     reply deadlines; --type wait-customer / wait-parts pause the clocks the
-    severity names until --type resume.
+    severity names until --type resume; --type onsite needs a visit the manager
+    approved (casectl onsite). --alert-manager: a special situation, which the
+    next sweep tells the manager, once.
 
     Example: casectl log 261126-K7Q3M "已电话联系客户，收集日志" --callback
     """
@@ -195,10 +243,12 @@ def log(
         app,
         case_id,
         act,
-        lambda case, person, at: model.log(case, person, at, text, step_kind),
-        lambda e: f"{e['type']}: {first_line(text)}",
+        lambda case, person, at: model.log(case, person, at, text, step_kind, alert_manager),
+        lambda e: f"{e['type']}{' (manager alerted)' if alert_manager else ''}: {first_line(text)}",
     )
     said = f"{case.id} {step_kind} recorded"
+    if alert_manager:
+        said += f"; the manager ({app.cfg.manager.id}) is told at the next sweep"
     if event["type"] != step_kind:
         s, by = case.state, event["by"]
         said = (
@@ -213,6 +263,9 @@ def log(
 @click.argument("case_id", metavar="CASE")
 @click.argument("level", metavar="N", type=int)
 @click.option("--reason", required=True, help="Why the severity changes.")
+@click.option(
+    "--customer-request", is_flag=True, help="The customer asked the manager (manager only)."
+)
 @acting
 @as_json
 @pass_app
@@ -221,10 +274,13 @@ def severity(
     case_id: str,
     level: int,
     reason: str,
+    customer_request: bool,
     act: Acting,
     json_out: bool,
 ) -> None:
     """Adjust the severity (assigned or escalation engineer, or the manager).
+
+    --customer-request: the customer asked the manager directly; show says so.
 
     Example: casectl severity 261126-K7Q3M 2 --reason "业务已恢复，性能下降"
     """
@@ -232,8 +288,10 @@ def severity(
         app,
         case_id,
         act,
-        lambda case, person, at: model.change_severity(case, app.cfg, person, at, level, reason),
-        lambda e: f"severity {e['from']} -> {e['severity']}",
+        lambda case, person, at: model.change_severity(
+            case, app.cfg, person, at, level, reason, customer_request
+        ),
+        lambda e: f"severity {e['from']} -> {e['severity']}" + _asked(e),
     )
     click.echo(show_json(app, case) if json_out else f"{case.id} severity {level}")
 
@@ -242,6 +300,7 @@ def severity(
 @click.argument("case_id", metavar="CASE")
 @click.option("--to", "to", required=True, metavar="ID", help="The escalation engineer.")
 @click.option("--reason", help="Why the case is escalated.")
+@click.option("--customer-request", is_flag=True, help="The customer asked the manager.")
 @acting
 @as_json
 @pass_app
@@ -250,12 +309,14 @@ def escalate(
     case_id: str,
     to: str,
     reason: str | None,
+    customer_request: bool,
     act: Acting,
     json_out: bool,
 ) -> None:
     """Designate the escalation engineer (the manager); records the escalation time.
 
-    --to names a senior engineer, or the manager for the second escalation.
+    --to names a senior engineer, or the manager for the second escalation;
+    --customer-request: the customer asked the manager directly; show says so.
 
     Example: casectl escalate 261126-K7Q3M --to zhou.qiang --reason "需要高级工程师分析"
     """
@@ -263,8 +324,10 @@ def escalate(
         app,
         case_id,
         act,
-        lambda case, person, at: model.escalate(case, app.cfg, person, at, to, reason),
-        lambda e: f"escalated to {e['to']}",
+        lambda case, person, at: model.escalate(
+            case, app.cfg, person, at, to, reason, customer_request
+        ),
+        lambda e: f"escalated to {e['to']}" + _asked(e),
     )
     click.echo(show_json(app, case) if json_out else f"{case.id} escalated to {event['to']}")
 
@@ -388,3 +451,7 @@ def reopen(app: App, case_id: str, reason: str, act: Acting, json_out: bool) -> 
         lambda e: "reopened",
     )
     click.echo(show_json(app, case) if json_out else f"{case.id} reopened")
+
+
+def _asked(event: dict[str, Any]) -> str:
+    return " at the customer's request" if event.get("customer_request") else ""

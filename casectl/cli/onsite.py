@@ -1,0 +1,148 @@
+"""`casectl onsite`: on-site service, asked of the manager, approved or denied, then the visit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import click
+
+from casectl import model
+from casectl.cli.app import Acting, App, acting, as_json, first_line, pass_app, show_json
+from casectl.cli.steps import taken
+from casectl.config import Person
+from casectl.model import Case
+
+STEPS = ("request", "approve", "deny", "arrive", "work", "depart")
+
+
+@click.command()
+@click.argument("case_id", metavar="CASE")
+@click.option("--request", is_flag=True, help="Ask the manager to go on site (with --reason).")
+@click.option("--approve", is_flag=True, help="The manager approves the pending request.")
+@click.option("--deny", is_flag=True, help="The manager denies the request (with --reason).")
+@click.option("--arrive", is_flag=True, help="The approved engineer arrived on site.")
+@click.option("--work", metavar="TEXT", help="What was done on site.")
+@click.option("--depart", is_flag=True, help="Leaving site (needs --summary and --solution).")
+@click.option("--reason", help="Why on-site service is needed; why it is denied.")
+@click.option("--when", metavar="TIME", help="When the visit is planned (may be ahead).")
+@click.option("--engineer", metavar="ID", help="With --approve: who goes (default: the requester).")
+@click.option("--part", "parts", metavar="PN", multiple=True,
+              help="With --work: a part used (an RMA of the case, or a spare).")  # fmt: skip
+@click.option("--summary", help="With --depart: what was solved.")
+@click.option("--solution", help="With --depart: how it was solved.")
+@click.option("--unresolved", help="With --depart: what is still open.")
+@acting
+@as_json
+@pass_app
+def onsite(
+    app: App,
+    case_id: str,
+    request: bool,
+    approve: bool,
+    deny: bool,
+    arrive: bool,
+    work: str | None,
+    depart: bool,
+    reason: str | None,
+    when: str | None,
+    engineer: str | None,
+    parts: tuple[str, ...],
+    summary: str | None,
+    solution: str | None,
+    unresolved: str | None,
+    act: Acting,
+    json_out: bool,
+) -> None:
+    """On-site service: the case's engineer asks, the manager decides, the visit is recorded.
+
+    --request --reason TEXT [--when TIME] by the assigned or escalation engineer;
+    --approve [--engineer ID] [--when TIME] or --deny --reason TEXT by the manager;
+    then, by the engineer approved: --arrive, --work TEXT [--part PN ...] (an RMA of
+    the case, by id or part number, else a spare from stock), and --depart --summary
+    TEXT --solution TEXT [--unresolved TEXT]. A request still waiting for the manager
+    at its severity's onsite_approval limit is reported by the sweep, once.
+
+    Example: casectl onsite 261126-K7Q3M --request --reason "需要现场更换控制器"
+
+    Example: casectl onsite 261126-K7Q3M --approve --engineer zheng.hao --when "17:00"
+    """
+    chosen = [n for n, on in zip(STEPS, (request, approve, deny, arrive, work is not None, depart),
+                                 strict=True) if on]  # fmt: skip
+    if len(chosen) != 1:
+        raise click.UsageError(
+            "give one of --request, --approve, --deny, --arrive, --work TEXT, --depart"
+        )
+    what = chosen[0]
+    _check_options(what, reason, when, engineer, parts, summary, solution, unresolved)
+    planned = _planned(app, when)
+
+    def step(case: Case, person: Person, at: datetime) -> dict[str, Any]:
+        if what == "request":
+            return model.request_onsite(case, person, at, reason or "", planned)
+        if what == "approve":
+            return model.approve_onsite(case, app.cfg, person, at, engineer, planned, reason)
+        if what == "deny":
+            return model.deny_onsite(case, person, at, reason or "")
+        if what == "arrive":
+            return model.arrive_onsite(case, person, at)
+        if what == "work":
+            return model.work_onsite(case, person, at, work or "", list(parts))
+        return model.depart_onsite(case, person, at, summary or "", solution or "", unresolved)
+
+    case, event = taken(app, case_id, act, step, _said)
+    click.echo(show_json(app, case) if json_out else f"{case.id} {_said(event)}")
+
+
+def _check_options(
+    what: str,
+    reason: str | None,
+    when: str | None,
+    engineer: str | None,
+    parts: tuple[str, ...],
+    summary: str | None,
+    solution: str | None,
+    unresolved: str | None,
+) -> None:
+    """Usage errors: each option only with the steps it belongs to."""
+    belongs = {
+        "--reason": (reason, ("request", "approve", "deny")),
+        "--when": (when, ("request", "approve")),
+        "--engineer": (engineer, ("approve",)),
+        "--part": (parts or None, ("work",)),
+        "--summary": (summary, ("depart",)),
+        "--solution": (solution, ("depart",)),
+        "--unresolved": (unresolved, ("depart",)),
+    }
+    for option, (value, steps) in belongs.items():
+        if value is not None and what not in steps:
+            raise click.UsageError(f"{option} goes with --{' or --'.join(steps)}, not --{what}")
+    needed = {"request": ("--reason", reason), "deny": ("--reason", reason),
+              "depart": ("--summary", summary)}  # fmt: skip
+    if what in needed and needed[what][1] is None:
+        raise click.UsageError(f"--{what} needs {needed[what][0]} TEXT")
+    if what == "depart" and solution is None:
+        raise click.UsageError("--depart needs --solution TEXT")
+
+
+def _planned(app: App, when: str | None) -> datetime | None:
+    """--when: any time, ahead included (a visit is planned); a bare `17:00` is today."""
+    from casectl import clock
+
+    return clock.parse_time(when, app.cfg.zone, app.now, what="--when") if when else None
+
+
+def _said(e: dict[str, Any]) -> str:
+    """What the step did, for stdout and the commit's subject."""
+    visit, kind = e["onsite"], e["type"].removeprefix("onsite-")
+    planned = f" for {e['when']:%Y-%m-%d %H:%M}" if e.get("when") else ""
+    if kind == "request":
+        return f"on-site service requested ({visit}){planned}"
+    if kind == "approve":
+        return f"on-site {visit} approved: {e['engineer']}{planned}"
+    if kind == "deny":
+        return f"on-site {visit} denied: {first_line(e['text'])}"
+    if kind == "work":
+        used = ", ".join(p["part"] for p in e.get("parts", []))
+        return f"on-site {visit} work recorded" + (f", parts {used}" if used else "")
+    return f"on-site {visit}: {'arrived' if kind == 'arrive' else 'departed'}"
