@@ -21,6 +21,7 @@ from casectl.cli.app import (
     record,
     show_json,
 )
+from casectl.cli.notify import Notices
 from casectl.config import Config, Person
 from casectl.model import Case
 
@@ -102,6 +103,7 @@ def open_(
         raise click.UsageError("give --assign ID or --auto-assign, not both")
     person = model.actor(app.cfg, act.by)
     at = app.at(act.at)
+    told = Notices(app)
     with app.store.lock():
         case = model.open_case(
             app.cfg,
@@ -121,6 +123,7 @@ def open_(
             assign_to = model.pick_next(app.cfg, app.index().loads(), at, None).id
         if assign_to:
             assign_to = model.assign(case, app.cfg, person, at, assign_to)["to"]
+            told.tell(case, [case.events[-1]])  # queued before the write: never lost
         path = app.store.create(case)
         what = f"opened, severity {severity}, {customer}" + (
             f", assigned to {assign_to}" if assign_to else ""
@@ -129,6 +132,7 @@ def open_(
     click.echo(show_json(app, case) if json_out else case.id)
     if assign_to:  # stdout stays the id alone, for scripts; the person is for the duty engineer
         click.echo(assigned(app.cfg, case.id, assign_to), err=True)
+    told.finish()
 
 
 @click.command()
@@ -152,18 +156,22 @@ def assign(
     """
     if bool(engineer) == next_:
         raise click.UsageError("give an engineer ID or --next")
+    told = Notices(app)
 
     def step(case: Case, person: Person, at: datetime) -> dict[str, Any]:
         if next_:
             warn_orphans(app)
         to = engineer or model.pick_next(app.cfg, app.index().loads(), at, case.state.assignee).id
-        return model.assign(case, app.cfg, person, at, to)
+        event = model.assign(case, app.cfg, person, at, to)
+        told.tell(case, [event])  # queued before the write: never lost
+        return event
 
     case, event = taken(app, case_id, act, step, lambda e: f"assigned to {e['to']}")
     said = assigned(app.cfg, case.id, event["to"])
     if json_out:
         click.echo(show_json(app, case))
     click.echo(said, err=json_out)  # with --json, stdout is the document alone
+    told.finish()
 
 
 @click.command()
