@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the servers are fixtures, imported by name
 """Notifications by e-mail, against a real SMTP server (aiosmtpd on 127.0.0.1)."""
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def counts(server: SmtpServer) -> dict[str, int]:
     return found
 
 
-def test_the_service_rules_timeline_tells_each_person_once(repo: Repo, smtp: SmtpServer) -> None:  # noqa: F811
+def test_the_service_rules_timeline_tells_each_person_once(repo: Repo, smtp: SmtpServer) -> None:
     """Open and assign (the engineer), checks at 15 and 30 (the duty engineer), the
     reassignment at 45 (new engineer, old one, duty engineer, manager): each once."""
     use_email(repo, smtp)
@@ -54,7 +55,7 @@ def test_the_service_rules_timeline_tells_each_person_once(repo: Repo, smtp: Smt
     assert json.loads(repo.ok("notify", "status", "--json"))["pending"] == []
 
 
-def test_mail_is_utf8_dated_and_threaded_per_case(repo: Repo, smtp: SmtpServer) -> None:  # noqa: F811
+def test_mail_is_utf8_dated_and_threaded_per_case(repo: Repo, smtp: SmtpServer) -> None:
     use_email(repo, smtp)
     case_id = repo.open_case(now="2026-11-26 14:05")
     repo.ok("sweep", now="2026-11-26 14:50")
@@ -72,7 +73,7 @@ def test_mail_is_utf8_dated_and_threaded_per_case(repo: Repo, smtp: SmtpServer) 
     assert "阵列控制器离线" in smtp.box.body(first)
 
 
-def test_assign_tells_the_new_engineer_with_the_contact(repo: Repo, smtp: SmtpServer) -> None:  # noqa: F811
+def test_assign_tells_the_new_engineer_with_the_contact(repo: Repo, smtp: SmtpServer) -> None:
     use_email(repo, smtp)
     case_id = repo.open_case(assign=None)
     assert smtp.box.received == []  # nobody to tell yet
@@ -84,7 +85,7 @@ def test_assign_tells_the_new_engineer_with_the_contact(repo: Repo, smtp: SmtpSe
 
 def test_server_down_records_exits_3_and_the_next_sweep_delivers_once(
     repo: Repo,
-    smtp: SmtpServer,  # noqa: F811
+    smtp: SmtpServer,
 ) -> None:
     use_email(repo, smtp)
     smtp.stop()
@@ -114,7 +115,7 @@ def test_server_down_records_exits_3_and_the_next_sweep_delivers_once(
     assert counts(smtp) == {ZHANG: 1, DUTY: 1}
 
 
-def test_a_refused_recipient_does_not_hold_back_the_others(repo: Repo, smtp: SmtpServer) -> None:  # noqa: F811
+def test_a_refused_recipient_does_not_hold_back_the_others(repo: Repo, smtp: SmtpServer) -> None:
     use_email(repo, smtp)
     smtp.box.refuse.add(DUTY)
     repo.open_case(now="2026-11-26 14:05")
@@ -124,7 +125,7 @@ def test_a_refused_recipient_does_not_hold_back_the_others(repo: Repo, smtp: Smt
     assert counts(smtp) == {ZHANG: 2, LIU: 1, MANAGER: 1}
 
 
-def test_a_backlog_goes_out_as_one_digest_per_person(repo: Repo, smtp: SmtpServer) -> None:  # noqa: F811
+def test_a_backlog_goes_out_as_one_digest_per_person(repo: Repo, smtp: SmtpServer) -> None:
     """Four hours with the server down: every sweep's news waits; then one message each."""
     use_email(repo, smtp)
     smtp.stop()
@@ -153,7 +154,7 @@ def _open() -> list[str]:
 
 def test_the_interval_holds_back_a_second_message_until_it_passes(
     repo: Repo, smtp: SmtpServer
-) -> None:  # noqa: F811
+) -> None:
     use_email(repo, smtp, interval="10m")
     case_id = repo.open_case(now="2026-11-26 14:05")
     repo.ok("assign", case_id, "zhao.lei", now="2026-11-26 14:06")
@@ -165,7 +166,7 @@ def test_the_interval_holds_back_a_second_message_until_it_passes(
     assert counts(smtp)[ZHANG] == 2
 
 
-def test_no_secret_lands_in_a_tracked_file(repo: Repo, smtp: SmtpServer) -> None:  # noqa: F811
+def test_no_secret_lands_in_a_tracked_file(repo: Repo, smtp: SmtpServer) -> None:
     """With a login whose password comes from the environment, after a day's run."""
     password = "s3cret-Pa55word-4711"
     use_email(repo, smtp)

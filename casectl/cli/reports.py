@@ -11,7 +11,6 @@ from casectl.cli.app import (
     pass_app,
     show_json,
 )
-from casectl.cli.notify import Notices
 from casectl.errors import CasectlError
 from casectl.terminal import safe  # the one escaping point of text output; JSON is exact
 
@@ -137,6 +136,7 @@ def sweep(app: App, dry_run: bool, no_commit: bool, json_out: bool) -> None:
     """
     from casectl import gitrepo, render
     from casectl import sweep as sweeping
+    from casectl.cli.notify import Notices
 
     told = Notices(app)  # without channels: nothing, and nothing imported
     with app.store.lock():

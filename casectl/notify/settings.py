@@ -65,12 +65,14 @@ class Settings(NamedTuple):
         return [c for c in found if c.kind != "email" or person.email]
 
     def unreachable(self, cfg: Config) -> list[str]:
-        """People no configured channel reaches: `id (lists wecom)`."""
-        return [
-            f"{p.id} ({'lists ' + ', '.join(p.notify) if p.notify else 'no e-mail'})"
-            for p in cfg.people
-            if not self.channels_of(p)
-        ]
+        """People no configured channel reaches, and why: `id (lists wecom)`."""
+        return [f"{p.id} ({_why_unreached(p)})" for p in cfg.people if not self.channels_of(p)]
+
+
+def _why_unreached(person: Person) -> str:
+    if person.notify is not None:
+        return f"lists {', '.join(person.notify) or 'no channel'}"
+    return "no e-mail channel here" if person.email else "no e-mail address"
 
 
 def load(root: str, environ: Mapping[str, str] | None = None) -> Settings:
