@@ -31,6 +31,7 @@ class Person(NamedTuple):
     phone: str
     email: str
     duty_hours: Calendar | None  # None: always on duty
+    notify: tuple[str, ...] | None = None  # channel names; None: e-mail when there is one
 
     def has(self, *roles: str) -> bool:
         return any(role in self.roles for role in roles)
@@ -437,7 +438,7 @@ def _notify(r: _Reader, spec: Any, where: str) -> dict[str, tuple[str, ...]]:
 def _people(r: _Reader, spec: Any, calendars: dict[str, Calendar]) -> tuple[Person, ...]:
     top = r.mapping(spec, "top level", ("engineers",))
     people: list[Person] = []
-    keys = ("id", "name", "roles", "phone", "email", "duty_hours")
+    keys = ("id", "name", "roles", "phone", "email", "duty_hours", "notify")
     for i, body in enumerate(r.items(top.get("engineers"), "engineers")):
         where = f"engineers[{i}]"
         pid = r.text(r.mapping(body, where).get("id"), f"{where}.id")
@@ -468,8 +469,23 @@ def _people(r: _Reader, spec: Any, calendars: dict[str, Calendar]) -> tuple[Pers
                 phone=phone,
                 email=email,
                 duty_hours=calendars[duty] if duty else None,
+                notify=_channel_names(r, body, where),
             )
         )
     if not any(p.has("manager") for p in people):
         raise r.fail("engineers", "expected a manager: someone with the role manager")
     return tuple(people)
+
+
+def _channel_names(r: _Reader, body: dict, where: str) -> tuple[str, ...] | None:
+    """`notify: [email, wecom]`: the channels (named in each clone's settings) that reach
+    the person; without the key, e-mail when they have an address."""
+    if "notify" not in body:
+        return None
+    names = tuple(str(n) for n in r.items(body["notify"], f"{where}.notify"))
+    for name in names:
+        if not name.replace("-", "").replace("_", "").isalnum() or not name.isascii():
+            raise r.fail(
+                f"{where}.notify", f"expected channel names such as email or wecom, got {name!r}"
+            )
+    return names

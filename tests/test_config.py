@@ -87,7 +87,7 @@ CASES = [
     (
         "roster.yaml",
         lambda d: person(3)(d).update(pager="123"),
-        "roster.yaml: engineers[3] (zhang.wei).pager: unknown key; expected one of id, name, roles, phone, email, duty_hours",
+        "roster.yaml: engineers[3] (zhang.wei).pager: unknown key; expected one of id, name, roles, phone, email, duty_hours, notify",
     ),
 ]
 

@@ -26,6 +26,7 @@ COMMANDS = {
     "migrate": "repository:migrate", "calendar": "calendar:calendar",
     "check": "check:check",
     "onsite": "onsite:onsite",
+    "notify": "notify:notify",
 }  # fmt: skip
 HIDDEN = {"merge-file"}  # run by git, not by people: not in --help, not completed
 REPO_KEY = "casectl.repo"  # ctx.meta's key for a --repo given after the command

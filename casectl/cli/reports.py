@@ -138,9 +138,12 @@ def sweep(app: App, dry_run: bool, no_commit: bool, json_out: bool) -> None:
     """
     from casectl import gitrepo, render
     from casectl import sweep as sweeping
+    from casectl.cli.notify import Notices
 
+    told = Notices(app)  # without channels: nothing, and nothing imported
     with app.store.lock():
-        outcome = sweeping.run(app.store, app.cfg, app.index(), app.now, dry_run)
+        store = told.watching(app.store)  # queues what each saved case's new events tell
+        outcome = sweeping.run(store, app.cfg, app.index(), app.now, dry_run)
         app.warn_orphans()
         if outcome.changed:
             cases = sorted({a.case for a in outcome.actions if a.case})
@@ -158,7 +161,7 @@ def sweep(app: App, dry_run: bool, no_commit: bool, json_out: bool) -> None:
             "unconfigured": [case_id for case_id, _ in outcome.unconfigured],
         }
         click.echo(render.to_json(document))
-    elif outcome.actions:
+    elif outcome.actions and told.settings is None:  # with channels, people are told directly
         click.echo(safe(render.sweep(outcome.actions, app.cfg)))
     for problem in outcome.broken:
         click.echo(f"casectl sweep: skipped {problem}", err=True)
@@ -168,8 +171,9 @@ def sweep(app: App, dry_run: bool, no_commit: bool, json_out: bool) -> None:
             "severity.yaml; its deadlines are not checked",
             err=True,
         )
-    if outcome.broken or outcome.unconfigured:
-        raise SystemExit(1)
+    undelivered = 0 if dry_run else told.deliver(everything=True)
+    if outcome.broken or outcome.unconfigured or undelivered:
+        raise SystemExit(1 if outcome.broken or outcome.unconfigured else undelivered)
 
 
 @click.command()

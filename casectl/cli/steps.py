@@ -114,6 +114,9 @@ def open_(
         raise click.UsageError("give --assign ID or --auto-assign, not both")
     person = model.actor(app.cfg, act.by)
     at = app.at(act.at)
+    from casectl.cli.notify import Notices  # a step that tells nobody never loads it
+
+    told = Notices(app)
     with app.store.lock():
         case = model.open_case(
             app.cfg,
@@ -134,6 +137,7 @@ def open_(
             assign_to = model.pick_next(app.cfg, app.index().loads(), at, None).id
         if assign_to:
             assign_to = model.assign(case, app.cfg, person, at, assign_to)["to"]
+            told.tell(case, [case.events[-1]])  # queued before the write: never lost
         path = app.store.create(case)
         what = f"opened, severity {severity}, {customer}" + (
             f", assigned to {assign_to}" if assign_to else ""
@@ -142,6 +146,7 @@ def open_(
     click.echo(show_json(app, case) if json_out else case.id)
     if assign_to:  # stdout stays the id alone, for scripts; the person is for the duty engineer
         click.echo(assigned(app.cfg, case.id, assign_to), err=True)
+    told.finish()
 
 
 def _open_price_inquiry(
@@ -185,18 +190,24 @@ def assign(
     """
     if bool(engineer) == next_:
         raise click.UsageError("give an engineer ID or --next")
+    from casectl.cli.notify import Notices
+
+    told = Notices(app)
 
     def step(case: Case, person: Person, at: datetime) -> dict[str, Any]:
         if next_:
             app.warn_orphans()
         to = engineer or model.pick_next(app.cfg, app.index().loads(), at, case.state.assignee).id
-        return model.assign(case, app.cfg, person, at, to)
+        event = model.assign(case, app.cfg, person, at, to)
+        told.tell(case, [event])  # queued before the write: never lost
+        return event
 
     case, event = taken(app, case_id, act, step, lambda e: f"assigned to {e['to']}")
     said = assigned(app.cfg, case.id, event["to"])
     if json_out:
         click.echo(show_json(app, case))
     click.echo(said, err=json_out)  # with --json, stdout is the document alone
+    told.finish()
 
 
 @click.command()

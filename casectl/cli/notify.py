@@ -1,0 +1,242 @@
+"""`casectl notify test|status|flush`, and `Notices`: what a step or the sweep tells people.
+
+Exit status 3 means: the step was recorded, but not every message went out; they
+stay in the outbox and the next sweep (or `notify flush`) retries. Do not repeat
+the step. Status 1 keeps its meaning: refused, nothing written.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from casectl.cli.app import App, as_json, pass_app
+from casectl.errors import CasectlError
+from casectl.model import Case
+from casectl.store import Store
+from casectl.terminal import safe
+
+if TYPE_CHECKING:
+    from casectl.notify.deliver import Report
+    from casectl.notify.outbox import Outbox
+    from casectl.notify.settings import Settings
+
+UNDELIVERED = 3  # recorded, not all delivered
+
+
+class Notices:
+    """What one command tells. Without a channel in this clone it does nothing, and
+    imports nothing of the notify package; with one, its settings are checked before
+    the command writes anything (a mistake is one line, exit 1)."""
+
+    def __init__(self, app: App) -> None:
+        from casectl.notify import configured
+
+        self.app = app
+        self.keys: list[str] = []
+        self.sent = 0
+        self.settings: Settings | None = None
+        if configured(app.root):
+            from casectl.notify import settings
+
+            self.settings = settings.load(app.root)
+
+    def outbox(self) -> Outbox:
+        from casectl.notify.outbox import Outbox
+
+        return Outbox(self.app.store.state_folder())
+
+    def tell(self, case: Case, events: list[dict[str, Any]]) -> None:
+        """Queue the messages these events (not yet written) tell; call before saving."""
+        if self.settings is None or not events:
+            return
+        from casectl.notify import deliver
+
+        app = self.app
+        self.keys += deliver.queue(self.outbox(), self.settings, app.cfg, case, events, app.now)
+
+    def watching(self, store: Store) -> Store:
+        """The store the sweep writes through: each case it saves first queues what the
+        sweep's new events (by the sweep, at this `now`) tell."""
+        if self.settings is None:
+            return store
+        from casectl.sweep import BOT
+
+        notices, now = self, self.app.now
+
+        class Telling(Store):
+            def save(self, case: Case) -> str:
+                notices.tell(case, [e for e in case.events if e["by"] == BOT and e["at"] == now])
+                return super().save(case)
+
+        return Telling(store.root)
+
+    def deliver(self, everything: bool) -> int:
+        """Deliver what is due; say on stderr what was not. The exit status: 3 when a
+        message of this command (`everything`: any message) was not delivered."""
+        if self.settings is None:
+            return 0
+        from casectl.notify import deliver
+
+        app = self.app
+        report = deliver.run(self.outbox(), self.settings, app.cfg, app.store, app.now)
+        self.sent = len(report.sent)
+        for line in problems(report, None if everything else set(self.keys)):
+            click.echo(f"casectl: {line}", err=True)
+        mine = (
+            report.failed if everything else [f for f in report.failed if f[0]["key"] in self.keys]
+        )
+        return UNDELIVERED if mine else 0
+
+    def finish(self) -> None:
+        """A step's last word: deliver its own messages; exit 3 if any was not delivered."""
+        status = self.deliver(everything=False)
+        if status:
+            raise SystemExit(status)
+
+
+def problems(report: Report, keys: set[str] | None) -> list[str]:
+    """One line for what failed (of `keys`, or all), one for what expired or was dropped."""
+    lines = []
+    failed = [(i, e) for i, e in report.failed if keys is None or i["key"] in keys]
+    if failed:
+        attempted = len(failed) + len([i for i in report.sent if keys is None or i["key"] in keys])
+        more = len({e for _, e in failed}) - 1
+        lines.append(
+            f"recorded, but {len(failed)} of {attempted} messages not delivered ({failed[0][1]}"
+            f"{f'; and {more} more reasons' if more > 0 else ''}); they stay in the outbox "
+            "and the next sweep or `casectl notify flush` retries: do not repeat the step"
+        )
+    if report.expired:
+        lines.append(
+            f"gave up on {len(report.expired)} messages undelivered too long; the manager is "
+            "told, and .casectl/outbox/log lists them"
+        )
+    if report.dropped and keys is None:
+        lines.append(f"dropped {len(report.dropped)} messages: {report.dropped[0][1]}")
+    return [safe(line) for line in lines]
+
+
+# --- commands --------------------------------------------------------------------------
+
+
+@click.group()
+def notify() -> None:
+    """Tell people by e-mail and group robot: test a channel, see or flush the outbox.
+
+    Channels are this clone's git config (`git config casectl.NAME.KEY`), secrets
+    environment variables the settings name; see the README's Notifications.
+    """
+
+
+def _configured(app: App) -> tuple[Notices, Settings]:
+    notices = Notices(app)
+    if notices.settings is None:
+        raise CasectlError(
+            "no notification channel is configured in this clone: "
+            "git config casectl.email.host HOST (see the README's Notifications)"
+        )
+    return notices, notices.settings
+
+
+@notify.command()
+@click.option("--to", "to", required=True, metavar="ID", help="Who gets the test message.")
+@click.option("--channel", metavar="NAME", help="Only this channel (default: all of theirs).")
+@pass_app
+def test(app: App, to: str, channel: str | None) -> None:
+    """Send a test message to a person now, on their channels (none is queued).
+
+    Example: casectl notify test --to zhang.wei --channel email
+    """
+    from casectl import model
+    from casectl.notify import DeliveryError, deliver
+
+    settings = _configured(app)[1]
+    person = model.actor(app.cfg, to)
+    channels = settings.channels_of(person) if channel is None else [settings.channels.get(channel)]
+    if not channels or channels[0] is None:
+        known = ", ".join(settings.channels) or "none"
+        raise CasectlError(
+            f"no configured channel reaches {person.id}"
+            + (f" named {channel!r}; configured: {known}" if channel else f"; configured: {known}")
+        )
+    failed = []
+    for found in channels:
+        assert found is not None
+        try:
+            deliver.send_now(found, person, _test_part(app.now), app.now)
+            click.echo(f"sent to {person.id} by {found.name}")
+        except DeliveryError as err:
+            failed.append(str(err))
+    if failed:
+        raise CasectlError(f"test message not delivered: {'; '.join(failed)}")
+
+
+def _test_part(now: datetime) -> dict[str, Any]:
+    return {
+        "case": None,
+        "title": "casectl 测试消息 test message",
+        "lines": [
+            f"这是一条测试消息，发送于 {now:%Y-%m-%d %H:%M}。 A test message; nothing to do."
+        ],
+    }
+
+
+@notify.command()
+@as_json
+@pass_app
+def status(app: App, json_out: bool) -> None:
+    """The outbox: each message not yet delivered, its retries and last error.
+
+    Example: casectl notify status --json
+    """
+    from casectl import render
+
+    notices, settings = _configured(app)
+    items = notices.outbox().pending()
+    rows = [
+        {
+            "key": i["key"], "person": i["person"], "channel": i["channel"], "case": i.get("case"),
+            "event": i["event"], "queued": i["created"], "attempts": i.get("attempts", 0),
+            "last_attempt": i.get("last_attempt"), "last_error": i.get("last_error"),
+        }
+        for i in items
+    ]  # fmt: skip
+    unreachable = settings.unreachable(app.cfg)
+    document: dict[str, Any] = {
+        "channels": [{"name": c.name, "kind": c.kind} for c in settings.channels.values()],
+        "interval": int(settings.interval.total_seconds()),
+        "expiry": int(settings.expiry.total_seconds()),
+        "unreachable": unreachable,
+        "pending": rows,
+    }
+    if json_out:
+        click.echo(render.to_json(document))
+        return
+    channels = ", ".join(f"{c.name} ({c.kind})" for c in settings.channels.values())
+    lines = [f"channels: {channels}", f"pending: {len(rows)}"]
+    if rows:
+        table = [[r["person"], r["channel"], r["case"] or "", r["queued"], r["attempts"],
+                  (r["last_error"] or "")[:60]] for r in rows]  # fmt: skip
+        lines.append(render.table(table, ["person", "channel", "case", "queued", "tries", "error"]))
+    if unreachable:
+        lines.append(f"reached by no channel here: {', '.join(unreachable)}")
+    click.echo(safe("\n".join(lines)))
+
+
+@notify.command()
+@pass_app
+def flush(app: App) -> None:
+    """Deliver what is due in the outbox now, without sweeping; exit 3 if some is not.
+
+    Example: casectl notify flush
+    """
+    notices = _configured(app)[0]
+    status = notices.deliver(everything=True)
+    notices.outbox().prune()
+    if notices.sent:
+        click.echo(f"{notices.sent} messages delivered")
+    if status:
+        raise SystemExit(status)

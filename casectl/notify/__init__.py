@@ -1,0 +1,60 @@
+"""Notifications: the people a recorded event names are told, by e-mail or group robot, once.
+
+The parts, each imported only by a command that has something to send: `settings`
+(this clone's channels, from its git config; secrets from the environment),
+`compose` (what a person reads), `outbox` (what is not yet delivered, under
+`.casectl/`), `deliver` (sending what is due, once), and one module per kind of
+channel: `mail` and `webhook`. This file holds only what every command that may
+tell someone asks first, cheaply: does this clone configure a channel at all?
+"""
+
+from __future__ import annotations
+
+from os.path import isdir, isfile, join
+
+
+class DeliveryError(Exception):
+    """A message not delivered; `down`: the channel itself is unreachable (skip its others)."""
+
+    def __init__(self, message: str, down: bool = False) -> None:
+        super().__init__(message)
+        self.down = down
+
+
+def git_config_file(root: str) -> str | None:
+    """The clone's own git config file (a linked worktree's is its main clone's)."""
+    dot_git = join(root, ".git")
+    if isdir(dot_git):
+        return join(dot_git, "config")
+    try:
+        with open(dot_git, encoding="utf-8") as f:
+            line = f.readline().strip()
+    except OSError:
+        return None
+    if not line.startswith("gitdir:"):
+        return None
+    gitdir = join(root, line[len("gitdir:") :].strip())
+    try:
+        with open(join(gitdir, "commondir"), encoding="utf-8") as f:
+            gitdir = join(gitdir, f.read().strip())
+    except OSError:
+        pass
+    return join(gitdir, "config")
+
+
+def configured(root: str) -> bool:
+    """Whether this clone's git config has a `[casectl "NAME"]` channel: one file read, no
+    git process, so a command with nothing configured pays a few microseconds."""
+    path = git_config_file(root)
+    if path is None or not isfile(path):
+        return False
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+    except OSError:
+        return False
+    for line in text.splitlines():
+        head = line.strip().lower()
+        if head.startswith(('[casectl "', "[casectl.")):
+            return True
+    return False

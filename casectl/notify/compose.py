@@ -1,0 +1,137 @@
+"""What a person reads: one part per recorded event, and one message (or digest) per person.
+
+A part is composed when the event is recorded, from the case as it was then: the
+case, the customer, the severity, what is due or missed and since when, and the
+next step with the command to run. An engineer who gets a case also gets the
+customer's contact, to call back at once. Text from case files and the roster is
+other people's input: titles are one line, and control characters are escaped.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from casectl.config import Config
+from casectl.deadlines import span
+from casectl.model import Case, State, replay
+from casectl.terminal import safe
+
+Part = dict[str, Any]  # {"case": id, "title": one line, "lines": [...]}
+
+
+def told(event: dict[str, Any]) -> list[str]:
+    """Who an event tells: the sweep's `notify`; an assignment's new engineer."""
+    if event["type"] == "assign":
+        return [event["to"]]
+    return [str(p) for p in event.get("notify") or []]
+
+
+def parts(case: Case, event: dict[str, Any], cfg: Config) -> dict[str, Part]:
+    """Each person the event tells, and the part of a message they get."""
+    return {person: _part(case, event, cfg, person) for person in told(event)}
+
+
+def _then(case: Case, event: dict[str, Any]) -> State:
+    """The case's state just after the event (a later event of the same sweep may change it)."""
+    index = next((i for i, e in enumerate(case.events) if e is event), len(case.events) - 1)
+    return replay(case.events[: index + 1])
+
+
+def _part(case: Case, event: dict[str, Any], cfg: Config, person: str) -> Part:
+    if event["type"] in ("assign", "reassign") and event.get("to") == person:
+        return _assigned(case, event, cfg)
+    s = _then(case, event)
+    what = str(event.get("text") or event["type"])
+    lines = [_case_line(case.id, s, cfg), f"事件 what: {what}"]
+    if event.get("due") is not None:
+        lines.append(f"到期 due: {_clock(event['due'])}, 已晚 late by {_late(event)}")
+    lines.append(f"下一步 next: {_next_step(case.id, s, event, cfg, person)}")
+    return _made(case, f"{case.id} {s.customer}: {what}", lines)
+
+
+def _assigned(case: Case, event: dict[str, Any], cfg: Config) -> Part:
+    s = _then(case, event)
+    lines = [
+        _case_line(case.id, s, cfg),
+        f"联系人 contact: {s.contact}",
+        f"合同 contract: {s.contract or '无 none'}",
+        f"故障 fault: {s.description}",
+    ]
+    if event["type"] == "reassign":
+        lines.append(f"原工程师 from: {event.get('from')} 未按时回电 missed the callback")
+    due = _callback_due(case, cfg)
+    if due is not None:
+        lines.append(f"请在 {_clock(due)} 前回电客户 call the customer back by then")
+    lines.append(
+        f'下一步 next: casectl log {case.id} "已电话联系客户" --callback --by {event["to"]}'
+    )
+    return _made(case, f"{case.id} 分配给你 assigned to you: {s.customer}", lines)
+
+
+def _made(case: Case, title: str, lines: list[str]) -> Part:
+    return {
+        "case": case.id,
+        "title": safe(" ".join(title.split())),
+        "lines": [safe(line) for line in lines],
+    }
+
+
+def _case_line(case_id: str, s: State, cfg: Config) -> str:
+    level = cfg.levels.get(s.severity)
+    name = f" {level.name}" if level else ""
+    return (
+        f"案件 case: {case_id}  客户 customer: {s.customer}  严重程度 severity: {s.severity}{name}"
+    )
+
+
+def _next_step(case_id: str, s: State, event: dict[str, Any], cfg: Config, person: str) -> str:
+    kind = str(event.get("deadline", "")).split("@")[0].split("/")[0]
+    if event["type"] == "check":
+        engineer = cfg.person(s.assignee or "")
+        phone = f" ({engineer.phone or engineer.email})" if engineer else ""
+        return f"提醒 remind {s.assignee}{phone} 回电客户; casectl show {case_id}"
+    if event["type"] == "reassign":
+        return f"{event.get('to')} 须在 15 分钟内回电 must call back; casectl show {case_id}"
+    if event["type"] == "overdue" and kind in ("reply", "update"):
+        return f'casectl log {case_id} "..." --type contact --by {person}'
+    if event["type"] == "overdue" and kind.startswith("escalation"):
+        return f"casectl escalate {case_id} --to ID --reason ..."
+    if event["type"] == "overdue" and kind == "callback":
+        return f"casectl assign {case_id} ID"
+    return f"casectl show {case_id}"
+
+
+def _callback_due(case: Case, cfg: Config) -> datetime | None:
+    from casectl import deadlines
+
+    found = deadlines.compute(case, cfg)
+    return next((d.due for d in found if d.kind == "callback" and d.met is None), None)
+
+
+def _clock(at: Any) -> str:
+    return f"{at:%Y-%m-%d %H:%M}" if isinstance(at, datetime) else str(at)
+
+
+def _late(event: dict[str, Any]) -> str:
+    at, due = event.get("at"), event.get("due")
+    if isinstance(at, datetime) and isinstance(due, datetime):
+        return span(at - due)
+    return "?"
+
+
+# --- a message for one person: one part, or a digest of several ----------------------
+
+
+def subject(parts: list[Part]) -> str:
+    if len(parts) == 1:
+        return f"[casectl] {parts[0]['title']}"
+    cases = sorted({p["case"] for p in parts if p.get("case")})
+    return f"[casectl] {len(parts)} 条通知 notices: {', '.join(cases)}"
+
+
+def text(name: str, parts: list[Part]) -> str:
+    """The body: a greeting, then each part's title and lines, in the order they came."""
+    blocks = [f"{p['title']}\n" + "\n".join(f"  {line}" for line in p["lines"]) for p in parts]
+    head = f"{name}：" if len(parts) == 1 else f"{name}：{len(parts)} 条通知 notices"
+    return head + "\n\n" + "\n\n".join(blocks) + "\n"
