@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from conftest import Repo
+from notify_servers import smtp  # noqa: F401 - a fixture
 
 
 def holiday_actions(repo: Repo, now: str, *args: str) -> list[dict]:
@@ -50,3 +51,13 @@ def test_show_flags_a_deadline_in_a_year_without_holiday_data(repo: Repo) -> Non
     assert "(no holiday data for 2027: not checked for holidays)" in text
     around = repo.open_case(severity=1, now="2026-12-31 17:31")  # 24x7 keeps no holidays
     assert all(d["holiday_data"] for d in repo.show(around, now="2026-12-31 17:40")["deadlines"])
+
+
+def test_with_mail_set_up_the_notice_is_still_printed_for_cron(repo: Repo, smtp) -> None:  # type: ignore[no-untyped-def]
+    from notify_servers import use_email
+
+    use_email(repo, smtp)
+    repo.open_case(now="2026-12-01 08:00")
+    out = repo.ok("sweep", by=None, now="2026-12-01 09:00")
+    assert "holidays_missing" in out  # no case, no event to mail: cron's mail carries it
+    assert "check" not in out.split()  # the case's own actions went by mail

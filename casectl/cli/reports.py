@@ -161,8 +161,12 @@ def sweep(app: App, dry_run: bool, no_commit: bool, json_out: bool) -> None:
             "unconfigured": [case_id for case_id, _ in outcome.unconfigured],
         }
         click.echo(render.to_json(document))
-    elif outcome.actions and told.settings is None:  # with channels, people are told directly
-        click.echo(safe(render.sweep(outcome.actions, app.cfg)))
+    else:
+        # with channels, people are told of their cases directly; a notice about the
+        # repository (no case, no event to deliver) is still printed, for cron's mail
+        shown = [a for a in outcome.actions if told.settings is None or not a.case]
+        if shown:
+            click.echo(safe(render.sweep(shown, app.cfg)))
     for problem in outcome.broken:
         click.echo(f"casectl sweep: skipped {problem}", err=True)
     for case_id, level in outcome.unconfigured:
