@@ -24,6 +24,7 @@ COMMANDS = {
     "history": "reports:history", "sweep": "reports:sweep", "sync": "repository:sync",
     "setup-git": "repository:setup_git", "merge-file": "repository:merge_file",
     "migrate": "repository:migrate", "calendar": "calendar:calendar",
+    "report": "report:report",
 }  # fmt: skip
 HIDDEN = {"merge-file"}  # run by git, not by people: not in --help, not completed
 REPO_KEY = "casectl.repo"  # ctx.meta's key for a --repo given after the command
