@@ -96,7 +96,7 @@ def _record(d: deadlines.Deadline, part: Case, anchors: dict[str, float]) -> tup
     name, _, anchor = d.key.partition("@")
     name, _, tag = name.partition("/s")
     kind = name.replace("escalation-", "escalate_")
-    severity = int(tag) if tag.isdigit() else part.state.severity
+    severity = int(tag) if tag.isdigit() else _severity_at(part, d.met)
     met = d.met.timestamp() if d.met else None
     begin = anchors.get(anchor, d.due.timestamp())
     return (f"{name}@{anchor}", kind, d.due.timestamp(), met, begin, severity, d.owner)
@@ -114,3 +114,11 @@ def rules_key(root: str) -> str:
             with open(path, "rb") as f:
                 digest.update(name.encode() + b"\0" + f.read() + b"\0")
     return digest.hexdigest()[:16]
+
+
+def _severity_at(case: Case, at: Any) -> int:
+    """The severity a step made at `at` is judged by (deadlines' rule); unmet: the current."""
+    if at is None:
+        return case.state.severity
+    changes = [e for e in case.events if e["type"] in ("open", "severity") and e["at"] <= at]
+    return int(changes[-1]["severity"]) if changes else case.state.severity
