@@ -192,7 +192,10 @@ def test_the_events_rmas_attention_and_checker(day: tuple[Repo, dict[str, str]])
     }  # fmt: skip
     attention = found["attention"]
     assert [(r["case"], r["age_s"]) for r in attention["open_longest"]] == [
-        (e, 136800), (f, 122400), (a, 54000), (b, 50400)
+        (e, 136800),
+        (f, 122400),
+        (a, 54000),
+        (b, 50400),
     ]
     assert attention["waiting"] == [{"case": a, "customer": "招商银行 数据中心", "on": "customer",
                                      "since": "2026-11-26T11:30:00+08:00", "for_s": 45000}]  # fmt: skip
@@ -252,7 +255,8 @@ def test_the_csv(day: tuple[Repo, dict[str, str]], tmp_path: Path) -> None:
     assert rows("volume_totals.csv") == [["opened", "closed", "reopened", "open_at_end"],
                                          ["4", "2", "1", "4"]]  # fmt: skip
     assert rows("compliance_by_kind.csv")[1:3] == [
-        ["callback", "4", "1", "1", "0.6667"], ["reply", "4", "1", "0", "0.8"]
+        ["callback", "4", "1", "1", "0.6667"],
+        ["reply", "4", "1", "0", "0.8"],
     ]
     assert rows("events_reassignments.csv") == [
         ["case", "at", "due", "from", "to", "sweep_late_s"],
