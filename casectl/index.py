@@ -110,6 +110,7 @@ class Index:
         self._dirs: dict[str, Any] = {}  # folder stamps by path under cases/
         self._months: dict[str, dict[str, dict[str, FileEntry | str]]] = {}
         self._facts: dict[str, dict[str, FactsEntry]] = {}  # by month, then case id
+        self._unreadable: dict[str, str] = {}  # found unreadable by `facts`, not saved
         self._touched: set[str] = set()  # months to save
 
     # --- what commands read ----------------------------------------------------------
@@ -118,7 +119,8 @@ class Index:
     def broken(self) -> list[str]:
         """Why each unreadable file under `cases/` cannot be read, in path order."""
         self._refresh()
-        return [self._broken[k] for k in sorted(self._broken)]
+        found = self._broken | self._unreadable
+        return [found[k] for k in sorted(found)]
 
     def summaries(self) -> dict[str, Summary]:
         """The summary of every open case, by case id."""
@@ -176,7 +178,8 @@ class Index:
             return cached[2]
         try:
             made = make(read_case(os.path.join(self.store.cases, day, f"{case_id}.yaml")))
-        except BrokenCaseError:
+        except BrokenCaseError as err:
+            self._unreadable[f"{day}/{case_id}.yaml"] = str(err)
             return None
         self._facts[month][case_id] = (entry[0], key, made)
         self._touched.add(month)
@@ -246,7 +249,9 @@ class Index:
     def _list(self, rel: str, depth: int) -> list[str]:
         """The folders in a year, month or `cases/` itself, noting what does not belong."""
         self._broken = {
-            k: v for k, v in self._broken.items() if k.count("/") == 3 or k.rpartition("/")[0] != rel
+            k: v
+            for k, v in self._broken.items()
+            if k.count("/") == 3 or k.rpartition("/")[0] != rel
         }
         names = _names(os.path.join(self.store.cases, rel))
         if depth == 0:
@@ -380,7 +385,13 @@ def _files(folder: str) -> list[tuple[str, str, Signature]]:
                 if entry.name.startswith("."):
                     continue
                 st = entry.stat(follow_symlinks=False)
-                kind = "link" if stat.S_ISLNK(st.st_mode) else "file" if stat.S_ISREG(st.st_mode) else "other"
+                kind = (
+                    "link"
+                    if stat.S_ISLNK(st.st_mode)
+                    else "file"
+                    if stat.S_ISREG(st.st_mode)
+                    else "other"
+                )
                 found.append((entry.name, kind, _signature(st)))
     except (FileNotFoundError, NotADirectoryError):
         pass

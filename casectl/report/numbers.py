@@ -320,7 +320,8 @@ class Builder:
 
 def build(all_facts: list[Facts], period: Period, now: datetime, cfg: Config) -> dict[str, Any]:
     """The report of `period`, as of its end (or `now`, while it is not over)."""
-    as_of = min(period.end, now.astimezone(period.end.tzinfo))
+    # compared as instants: datetimes of one zone compare and subtract by wall time
+    as_of = period.end if period.end.timestamp() <= now.timestamp() else now.astimezone(cfg.zone)
     builder = Builder(period, as_of, cfg)
     for facts in sorted(all_facts, key=lambda f: f[1]):
         builder.add(facts)
