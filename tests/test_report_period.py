@@ -124,3 +124,13 @@ def test_quiet_months_are_not_loaded(repo: Repo) -> None:
     assert "2026-09" not in index._months  # its header said it went quiet on Sept 6
     older = Index(store, cfg).facts(datetime(2026, 9, 1, tzinfo=SHANGHAI).timestamp(), make, key)
     assert quiet in [f[1] for f in older]
+
+
+def test_the_readme_lists_every_table_and_key() -> None:
+    from pathlib import Path
+
+    from casectl.report.numbers import COLUMNS
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    for table, keys in COLUMNS.items():
+        assert f"| `{table}` | {', '.join(keys)} |" in readme
