@@ -8,11 +8,13 @@ Python version, so another one rebuilds it):
   It is valid while roster.yaml and severity.yaml are as they were.
 - `index-months/<yyyy>-<mm>`: every case file of that month with its (inode, size,
   mtime), status, the summaries of the closed ones and until when each closed case
-  matters to a report; and the report's facts of the cases a report has read. It does
-  not depend on the rules (the facts carry the rules they were computed under), so
-  closed cases are never parsed again when they change. Its small header (the latest
-  time any of its closed cases matters) is read alone: a report skips the months
-  whose closed cases all went quiet before its period.
+  matters to a report. It does not depend on the rules, so closed cases are never
+  parsed again when they change. Its small header (the latest time any of its closed
+  cases matters) is read alone: a report skips the months whose closed cases all went
+  quiet before its period.
+- `index-facts/<yyyy>-<mm>`: the report's facts of the month's cases a report has
+  read, each with the file's signature and the rules it was computed under; only
+  `report` loads them, so list and sweep never pay for them.
 
 A folder whose stamp is as saved has had no file added, replaced or removed (every
 write by casectl or git renames a file into place), so a warm run stats the
@@ -39,7 +41,7 @@ from casectl.errors import BrokenCaseError
 from casectl.model import Case
 from casectl.store import Store, id_of, read_case
 
-FORMAT = ("casectl-index", 5, sys.version_info[:2])
+FORMAT = ("casectl-index", 6, sys.version_info[:2])
 _FOLDER = (re.compile(r"\d{4}"), re.compile(r"\d{2}"), re.compile(r"\d{2}"))  # year, month, day
 _MONTH = re.compile(r"\d{4}-\d{2}")  # a month file's name
 LEGACY = frozenset({"open", "closed"})  # folders of the layout before fixed paths
@@ -105,6 +107,7 @@ class Index:
         self.store, self.cfg, self.progress = store, cfg, progress
         self.path = os.path.join(store.state_dir, "index")
         self.months_dir = os.path.join(store.state_dir, "index-months")
+        self.facts_dir = os.path.join(store.state_dir, "index-facts")
         self._open: dict[str, tuple[Signature, tuple]] | None = None  # by case id
         self._broken: dict[str, str] = {}  # by path under cases/
         self._dirs: dict[str, Any] = {}  # folder stamps by path under cases/
@@ -112,6 +115,7 @@ class Index:
         self._facts: dict[str, dict[str, FactsEntry]] = {}  # by month, then case id
         self._unreadable: dict[str, str] = {}  # found unreadable by `facts`, not saved
         self._touched: set[str] = set()  # months to save
+        self._facts_touched: set[str] = set()  # months whose facts to save
 
     # --- what commands read ----------------------------------------------------------
 
@@ -166,6 +170,7 @@ class Index:
         found = [self._facts_of(case_id, day, make, key) for case_id, day in sorted(wanted.items())]
         if self._touched:
             self._save()
+        self._save_facts()
         return [f for f in found if f is not None]
 
     def _facts_of(self, case_id: str, day: str, make: Callable[[Case], Any], key: str) -> Any:
@@ -173,7 +178,7 @@ class Index:
         entry = self._month(month).get(day, {}).get(f"{case_id}.yaml")
         if not isinstance(entry, tuple):
             return None  # broken, or gone since the index was read: named by `broken`
-        cached = self._facts[month].get(case_id)
+        cached = self._facts_month(month).get(case_id)
         if cached and cached[0] == entry[0] and cached[1] == key:
             return cached[2]
         try:
@@ -182,7 +187,7 @@ class Index:
             self._unreadable[f"{day}/{case_id}.yaml"] = str(err)
             return None
         self._facts[month][case_id] = (entry[0], key, made)
-        self._touched.add(month)
+        self._facts_touched.add(month)
         return made
 
     def record(self, cases: Iterable[Case]) -> None:
@@ -335,17 +340,27 @@ class Index:
 
     def _month(self, month: str) -> dict[str, dict[str, FileEntry | str]]:
         if month not in self._months:
-            days, facts = {}, {}
+            days = {}
             try:
                 with open(os.path.join(self.months_dir, month), "rb") as f:
                     data = memoryview(f.read())
                 size = int.from_bytes(data[:4], "big")
                 if marshal.loads(data[4 : 4 + size])[0] == FORMAT:
-                    days, facts = marshal.loads(data[4 + size :])
+                    days = marshal.loads(data[4 + size :])
             except (OSError, EOFError, ValueError, TypeError, IndexError):
                 pass
-            self._months[month], self._facts[month] = days, facts
+            self._months[month] = days
         return self._months[month]
+
+    def _facts_month(self, month: str) -> dict[str, FactsEntry]:
+        if month not in self._facts:
+            try:
+                with open(os.path.join(self.facts_dir, month), "rb") as f:
+                    form, facts = marshal.loads(f.read())
+                self._facts[month] = facts if form == FORMAT else {}
+            except (OSError, EOFError, ValueError, TypeError):
+                self._facts[month] = {}
+        return self._facts[month]
 
     def _latest(self, month: str) -> float:
         """Until when the month's closed cases matter to a report; from its header alone."""
@@ -367,13 +382,21 @@ class Index:
             os.makedirs(self.months_dir, exist_ok=True)
         for month in sorted(self._touched):
             days = {d: files for d, files in self._months[month].items() if d in self._dirs}
-            kept = {i for files in days.values() for i in map(id_of, files) if i}
-            facts = {i: f for i, f in self._facts.get(month, {}).items() if i in kept}
             header = marshal.dumps((FORMAT, _latest(days)))
-            body = marshal.dumps((days, facts))
+            body = marshal.dumps(days)
             size = len(header).to_bytes(4, "big")
             _write(os.path.join(self.months_dir, month), size + header + body)
         self._touched = set()
+
+    def _save_facts(self) -> None:
+        """The facts of the months `facts` changed, less those of files no longer there."""
+        if self._facts_touched:
+            os.makedirs(self.facts_dir, exist_ok=True)
+        for month in sorted(self._facts_touched):
+            kept = {i for files in self._month(month).values() for i in map(id_of, files) if i}
+            facts = {i: f for i, f in self._facts[month].items() if i in kept}
+            _write(os.path.join(self.facts_dir, month), marshal.dumps((FORMAT, facts)))
+        self._facts_touched = set()
 
 
 def _files(folder: str) -> list[tuple[str, str, Signature]]:
