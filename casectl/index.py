@@ -9,8 +9,14 @@ Python version, so another one rebuilds it):
   valid while roster.yaml and severity.yaml are as they were; a sweep that finds
   no folder changed and nothing due reads only the first.
 - `index-months/<yyyy>-<mm>`: every case file of that month with its (inode, size,
-  mtime) and status, and the summaries of the closed ones. It does not depend on
-  the rules, so closed cases are never parsed again when they change.
+  mtime), status, the summaries of the closed ones and until when each closed case
+  matters to a report. It does not depend on the rules, so closed cases are never
+  parsed again when they change. Its small header (the latest time any of its closed
+  cases matters) is read alone: a report skips the months whose closed cases all went
+  quiet before its period.
+- `index-facts/<yyyy>-<mm>`: the report's facts of the month's cases a report has
+  read, each with the file's signature and the rules it was computed under; only
+  `report` loads them, so list and sweep never pay for them.
 
 A folder whose stamp is as saved has had no file added, replaced or removed (every
 write by casectl or git renames a file into place), so a warm run stats the
@@ -37,8 +43,9 @@ from casectl.errors import BrokenCaseError
 from casectl.model import NO_SEVERITY, Case, notices
 from casectl.store import Store, id_of, read_case
 
-FORMAT = ("casectl-index", 6, sys.version_info[:2])
+FORMAT = ("casectl-index", 7, sys.version_info[:2])
 _FOLDER = (re.compile(r"\d{4}"), re.compile(r"\d{2}"), re.compile(r"\d{2}"))  # year, month, day
+_MONTH = re.compile(r"\d{4}-\d{2}")  # a month file's name
 LEGACY = frozenset({"open", "closed"})  # folders of the layout before fixed paths
 Progress = Callable[[int, int], None]  # (parsed so far, to parse)
 
@@ -80,8 +87,12 @@ def summarize(case: Case, cfg: Config) -> Summary:
 
 
 Signature = tuple[int, int, int]  # a file's inode, size and mtime
-# a month file's entry for one case file: (signature, status, summary when closed) or an error
-FileEntry = tuple[Signature, str, tuple | None]
+# a month file's entry for one case file: (signature, status, summary when closed, until
+# when it matters to a report when closed: its last event, forever while an RMA is
+# outstanding) or an error
+FileEntry = tuple[Signature, str, tuple | None, float | None]
+# the report's facts of one case: (signature, the rules' key, what `make` gave)
+FactsEntry = tuple[Signature, str, Any]
 
 
 def _signature(st: os.stat_result) -> Signature:
@@ -101,6 +112,7 @@ class Index:
         self.path = os.path.join(store.state_dir, "index")
         self.months_dir = os.path.join(store.state_dir, "index-months")
         self.open_path = os.path.join(store.state_dir, "index-open")
+        self.facts_dir = os.path.join(store.state_dir, "index-facts")
         self._open: dict[str, tuple[Signature, tuple]] | None = None  # by case id
         self._clean: tuple[bytes, float | None] | None = None  # (token, wake) of a clean index
         self._unconfigured: list[tuple[str, int]] = []
@@ -108,7 +120,10 @@ class Index:
         self._broken: dict[str, str] = {}  # by path under cases/
         self._dirs: dict[str, Any] = {}  # folder stamps by path under cases/
         self._months: dict[str, dict[str, dict[str, FileEntry | str]]] = {}
+        self._facts: dict[str, dict[str, FactsEntry]] = {}  # by month, then case id
+        self._unreadable: dict[str, str] = {}  # found unreadable by `facts`, not saved
         self._touched: set[str] = set()  # months to save
+        self._facts_touched: set[str] = set()  # months whose facts to save
 
     # --- what commands read ----------------------------------------------------------
 
@@ -116,7 +131,8 @@ class Index:
     def broken(self) -> list[str]:
         """Why each unreadable file under `cases/` cannot be read, in path order."""
         self._refresh(entries=False)
-        return [self._broken[k] for k in sorted(self._broken)]
+        found = self._broken | self._unreadable
+        return [found[k] for k in sorted(found)]
 
     @property
     def unconfigured(self) -> list[tuple[str, int]]:
@@ -157,12 +173,47 @@ class Index:
         """Every closed case's summary: only `list --status closed|all` pays for them."""
         self._refresh()
         found = []
-        for month in _names(self.months_dir):
+        for month in _months(self.months_dir):
             for day in self._month(month).values():
-                found += [
-                    Summary._make(e[2]) for e in day.values() if isinstance(e, tuple) and e[2]
-                ]
+                kept = [e[2] for e in day.values() if isinstance(e, tuple) and e[2]]
+                found += [Summary._make(summary) for summary in kept]
         return found
+
+    def facts(self, since: float, make: Callable[[Case], Any], key: str) -> list[Any]:
+        """The report's facts, `make(case)` under the rules named `key`, of every open case
+        and every closed one that matters at or after `since` (epoch seconds), in id order.
+
+        Read from the month files; a case file is parsed only when its facts are missing,
+        stale, or of other rules. Months whose closed cases all went quiet before
+        `since` are not even loaded.
+        """
+        wanted = {i: day_of(i) for i in self._refresh()}
+        for month in _months(self.months_dir):
+            if self._latest(month) >= since:
+                for day, files in self._month(month).items():
+                    wanted |= _closed_since(day, files, since)
+        found = [self._facts_of(case_id, day, make, key) for case_id, day in sorted(wanted.items())]
+        if self._touched:
+            self._save()
+        self._save_facts()
+        return [f for f in found if f is not None]
+
+    def _facts_of(self, case_id: str, day: str, make: Callable[[Case], Any], key: str) -> Any:
+        month = day[:7].replace("/", "-")
+        entry = self._month(month).get(day, {}).get(f"{case_id}.yaml")
+        if not isinstance(entry, tuple):
+            return None  # broken, or gone since the index was read: named by `broken`
+        cached = self._facts_month(month).get(case_id)
+        if cached and cached[0] == entry[0] and cached[1] == key:
+            return cached[2]
+        try:
+            made = make(read_case(os.path.join(self.store.cases, day, f"{case_id}.yaml")))
+        except BrokenCaseError as err:
+            self._unreadable[f"{day}/{case_id}.yaml"] = str(err)
+            return None
+        self._facts[month][case_id] = (entry[0], key, made)
+        self._facts_touched.add(month)
+        return made
 
     def record(self, cases: Iterable[Case]) -> None:
         """Cases this process just wrote: their summaries now, so the next run parses nothing."""
@@ -276,7 +327,7 @@ class Index:
                 old = before.get(name)
                 if isinstance(old, tuple) and old[0] == sig:
                     kept = reuse.get(case_id)  # type: ignore[arg-type]
-                    if old[1] == "closed":
+                    if old[1] == "closed" and len(old) == 4:
                         now[name] = old
                         continue
                     if kept and kept[0] == sig:
@@ -293,7 +344,7 @@ class Index:
             if isinstance(entry, str):
                 month[day][name] = self._broken[f"{day}/{name}"] = entry
             elif entry[1] == "open":
-                month[day][name] = (sig, "open", None)
+                month[day][name] = (sig, "open", None, None)
                 self._open[case_id] = (sig, entry[2])  # type: ignore[assignment]
             else:
                 month[day][name] = entry
@@ -303,10 +354,12 @@ class Index:
     def _parse(self, day: str, name: str, sig: Signature) -> FileEntry | str:
         path = os.path.join(self.store.cases, day, name)
         try:
-            summary = tuple(summarize(read_case(path), self.cfg))
+            case = read_case(path)
+            summary = tuple(summarize(case, self.cfg))
         except BrokenCaseError as err:
             return str(err)
-        return (sig, str(summary[Summary._fields.index("status")]), summary)
+        status = str(summary[Summary._fields.index("status")])
+        return (sig, status, summary, _matters_until(case))  # type: ignore[return-value]
 
     # --- the files ---------------------------------------------------------------------
 
@@ -338,15 +391,39 @@ class Index:
 
     def _month(self, month: str) -> dict[str, dict[str, FileEntry | str]]:
         if month not in self._months:
+            days = {}
             try:
                 with open(os.path.join(self.months_dir, month), "rb") as f:
-                    form, days = marshal.loads(f.read())
-                if form != FORMAT:
-                    days = {}
-            except (OSError, EOFError, ValueError, TypeError):
-                days = {}
+                    data = memoryview(f.read())
+                size = int.from_bytes(data[:4], "big")
+                if marshal.loads(data[4 : 4 + size])[0] == FORMAT:
+                    days = marshal.loads(data[4 + size :])
+            except (OSError, EOFError, ValueError, TypeError, IndexError):
+                pass
             self._months[month] = days
         return self._months[month]
+
+    def _facts_month(self, month: str) -> dict[str, FactsEntry]:
+        if month not in self._facts:
+            try:
+                with open(os.path.join(self.facts_dir, month), "rb") as f:
+                    form, facts = marshal.loads(f.read())
+                self._facts[month] = facts if form == FORMAT else {}
+            except (OSError, EOFError, ValueError, TypeError):
+                self._facts[month] = {}
+        return self._facts[month]
+
+    def _latest(self, month: str) -> float:
+        """Until when the month's closed cases matter to a report; from its header alone."""
+        if month in self._months:
+            return _latest(self._months[month])
+        try:
+            with open(os.path.join(self.months_dir, month), "rb") as f:
+                size = int.from_bytes(f.read(4), "big")
+                form, latest = marshal.loads(f.read(size))
+            return latest if form == FORMAT else float("inf")  # type: ignore[no-any-return]
+        except (OSError, EOFError, ValueError, TypeError):
+            return float("inf")  # unreadable: load it, which reads it again
 
     def _save(self) -> None:
         self.store.state_folder()
@@ -371,8 +448,21 @@ class Index:
             os.makedirs(self.months_dir, exist_ok=True)
         for month in sorted(self._touched):
             days = {d: files for d, files in self._months[month].items() if d in self._dirs}
-            _write(os.path.join(self.months_dir, month), marshal.dumps((FORMAT, days)))
+            header = marshal.dumps((FORMAT, _latest(days)))
+            body = marshal.dumps(days)
+            size = len(header).to_bytes(4, "big")
+            _write(os.path.join(self.months_dir, month), size + header + body)
         self._touched = set()
+
+    def _save_facts(self) -> None:
+        """The facts of the months `facts` changed, less those of files no longer there."""
+        if self._facts_touched:
+            os.makedirs(self.facts_dir, exist_ok=True)
+        for month in sorted(self._facts_touched):
+            kept = {i for files in self._month(month).values() for i in map(id_of, files) if i}
+            facts = {i: f for i, f in self._facts[month].items() if i in kept}
+            _write(os.path.join(self.facts_dir, month), marshal.dumps((FORMAT, facts)))
+        self._facts_touched = set()
 
 
 def _files(folder: str) -> list[tuple[str, str, Signature]]:
@@ -408,6 +498,39 @@ def _misplaced(day: str, name: str, case_id: str | None, kind: str) -> str | Non
     if day_of(case_id) != day:
         return f"{where}: case {case_id} belongs in cases/{day_of(case_id)}/"
     return None
+
+
+def _matters_until(case: Case) -> float:
+    """Until when a closed case matters to a report: its last event, or for ever while one
+    of its RMAs is outstanding (a forced close leaves it so)."""
+    from casectl.model import RMA_DONE
+
+    if any(r.status not in RMA_DONE for r in case.state.rmas.values()):
+        return float("inf")
+    return max((e["at"].timestamp() for e in case.events), default=0.0)
+
+
+def _latest(days: dict[str, dict[str, FileEntry | str]]) -> float:
+    """The latest time any closed case of these days matters to a report."""
+    found = [
+        e[3] for files in days.values() for e in files.values()
+        if isinstance(e, tuple) and e[1] == "closed" and e[3] is not None
+    ]  # fmt: skip
+    return max(found, default=float("-inf"))
+
+
+def _closed_since(day: str, files: dict[str, FileEntry | str], since: float) -> dict[str, str]:
+    """{case id: day} of the day's closed cases that matter at or after `since`."""
+    found = {}
+    for name, e in files.items():
+        case_id = id_of(name)
+        if case_id and isinstance(e, tuple) and e[1] == "closed" and (e[3] or 0) >= since:
+            found[case_id] = day
+    return found
+
+
+def _months(folder: str) -> list[str]:
+    return [n for n in _names(folder) if _MONTH.fullmatch(n)]
 
 
 def _names(folder: str) -> list[str]:

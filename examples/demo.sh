@@ -47,3 +47,8 @@ at 18:50
 step git -C "$repo" log --oneline
 step casectl list --status all
 step casectl show "$id"
+
+echo; echo "The day's report to the manager (its HTML page next to this script):"
+step casectl report --date 2026-11-26
+html="$(cd "$(dirname "$0")" && pwd)/demo-report.html"
+step casectl report --date 2026-11-26 --html "$html"

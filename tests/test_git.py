@@ -322,7 +322,10 @@ def test_the_repository_is_found_from_a_subfolder(repo: Repo, monkeypatch) -> No
 
 def test_the_merge_driver_keeps_keys_it_does_not_know(tmp_path: Path) -> None:
     base = "id: 261126-K7Q3M\nevents:\n- id: A\n  at: 2026-11-26T14:05:00+08:00\n  by: li.na\n  type: open\n  customer: c\n  contact: d\n  severity: 1\n  text: x\n"
-    ours = base + "- id: B\n  at: 2026-11-26T14:10:00+08:00\n  by: zhang.wei\n  type: note\n  text: ours\n  mood: calm\n"
+    ours = (
+        base
+        + "- id: B\n  at: 2026-11-26T14:10:00+08:00\n  by: zhang.wei\n  type: note\n  text: ours\n  mood: calm\n"
+    )
     theirs = base + "tags:\n- vip\n"
     files = {}
     for name, text in (("O", base), ("A", ours), ("B", theirs)):

@@ -27,6 +27,7 @@ COMMANDS = {
     "check": "check:check",
     "onsite": "onsite:onsite",
     "notify": "notify:notify",
+    "report": "report:report",
 }  # fmt: skip
 HIDDEN = {"merge-file"}  # run by git, not by people: not in --help, not completed
 REPO_KEY = "casectl.repo"  # ctx.meta's key for a --repo given after the command
