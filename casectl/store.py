@@ -216,6 +216,16 @@ class Store:
             ) from None
         return tmp
 
+    def remove_dead_temporary(self) -> None:
+        """Remove the temporary files in `.casectl/` (the index's, the config cache's)
+        whose writer, the pid in their name, is dead: killed while writing them."""
+        for folder, _dirs, files in os.walk(self.state_dir):
+            for name in files:
+                pid = _writer(name)
+                if pid and not _alive(pid):
+                    with suppress(FileNotFoundError):
+                        os.unlink(join(folder, name))
+
     def state_folder(self) -> str:
         """`.casectl/`, made if missing; refused if it is a link (it is never committed,
         but a pushed `.casectl` link would otherwise take the index elsewhere)."""
@@ -270,6 +280,28 @@ def _names(folder: str) -> list[str]:
         return sorted(os.listdir(folder))
     except (FileNotFoundError, NotADirectoryError):
         return []
+
+
+def _writer(name: str) -> int | None:
+    """The pid in a temporary file's name (`index.4242.tmp`, `config-cache.4242`)."""
+    parts = name.removesuffix(".tmp").split(".")
+    if (
+        len(parts) > 1
+        and parts[-1].isdigit()
+        and (name.endswith(".tmp") or parts[0] == "config-cache")
+    ):
+        return int(parts[-1])
+    return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's
+    return True
 
 
 def _read_bytes(path: str) -> bytes | None:

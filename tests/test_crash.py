@@ -99,6 +99,9 @@ class Day:
             f.endswith(".yaml") and not f.endswith(".tmp") for f in found
         )
         self.seen["left a git temporary object"] += any("tmp_" in f for f in found)
+        self.seen["left a temporary file in .casectl/"] += any(
+            ".casectl/" in f and f != ".casectl/pending" for f in found
+        )
         if name == "open" and out.strip():
             self.seen["an open killed after printing its id"] += 1
             self.ids[f"{batch}{step.case}"] = out.strip()
@@ -108,6 +111,8 @@ def leftovers(repo: Repo) -> list[str]:
     """Git's lock files, temporary files, casectl's pending note, uncommitted changes."""
     found = [str(p) for p in (repo.root / ".git").rglob("*.lock")]
     found += [str(p) for p in (repo.root / "cases").rglob("*.tmp")]
+    found += [str(p) for p in (repo.root / ".casectl").rglob("*.tmp")]
+    found += [str(p) for p in (repo.root / ".casectl").glob("config-cache.*")]
     found += [str(p) for p in (repo.root / ".git" / "objects").rglob("tmp_*")]
     if (repo.root / ".casectl" / "pending").exists():
         found.append(".casectl/pending")

@@ -263,7 +263,16 @@ def test_temporary_files_a_killed_write_left_are_removed(repo: Repo) -> None:
     tmp = store._write_temp(path, before[:40])
     assert Path(tmp).name.endswith(".tmp") and Path(tmp).exists()
 
+    # the derived index and config cache a killed process was writing (pid 999999999)
+    dead = [repo.root / ".casectl" / n for n in ("index.999999999.tmp", "config-cache.999999999")]
+    for path in dead:
+        path.write_bytes(b"half")
+    live = repo.root / ".casectl" / f"index.{os.getpid()}.tmp"  # a writer at work
+    live.write_bytes(b"half")
+
     repo.ok("log", case_id, "x", by="zhang.wei")
     assert not Path(tmp).exists()
+    assert [p for p in dead if p.exists()] == [] and live.exists()
+    live.unlink()
     assert leftovers(repo) == []
     assert authors(repo)[0] == f"张伟: {case_id}: note: x (zhang.wei)"

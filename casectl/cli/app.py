@@ -95,6 +95,7 @@ class App:
                 raise CasectlError(f"{err}; nothing was written") from None
         if (killed or to_commit) and gitrepo.is_repo(self.root):
             gitrepo.remove_temporary(self.root)
+        self.store.remove_dead_temporary()
         if left:
             self.store.remove_temporary([name for _, name in left])
             if to_commit and self.cfg.commit and gitrepo.is_repo(self.root):
