@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from contextlib import suppress
 from os.path import exists, join
 from typing import Any
 
@@ -40,9 +41,24 @@ def git(
     """Run git; its output, or a CasectlError with git's last line when it fails."""
     result = run(root, *args, env=env, input=input)
     if check and result.returncode != 0:
-        detail = (result.stderr or result.stdout).strip().splitlines()
-        raise CasectlError(f"git {args[0]} failed: {detail[-1] if detail else result.returncode}")
+        raise CasectlError(f"git {_command(args)} failed: {_why(result)}")
     return str(result.stdout)
+
+
+def _command(args: tuple[str, ...]) -> str:
+    """The git command's name, past its `-c key=value` options."""
+    words = list(args)
+    while len(words) > 2 and words[0] == "-c":
+        words = words[2:]
+    return words[0] if words else "git"
+
+
+def _why(result: Any) -> str:
+    """Git's reason: its `fatal:` or `error:` line (its last line is often only advice,
+    `remove the file manually to continue`), else its last line."""
+    said = (result.stderr or result.stdout).strip().splitlines()
+    reasons = [line for line in said if line.startswith(("fatal:", "error:"))]
+    return (reasons or said or [f"exit status {result.returncode}"])[0]
 
 
 def message(subject: str, body: str, case_ids: list[str]) -> str:
@@ -58,7 +74,12 @@ BIG_INDEX = 2 << 20  # bytes of shared index, about 20,000 files
 
 
 def commit(
-    root: str, paths: list[str], author: tuple[str, str], message: str, new: bool = False
+    root: str,
+    paths: list[str],
+    author: tuple[str, str],
+    message: str,
+    say: Callable[[str], object],
+    new: bool = False,
 ) -> None:
     """Commit only `paths` (never `git add .`): others' edits stay out of it.
 
@@ -66,10 +87,21 @@ def commit(
     know yet (`new`) must be added first. In a large repository that command
     stats every tracked file and rebuilds a whole index from HEAD (0.25 s at
     110,000 files), so there the commit is made from plumbing that touches only
-    the paths (0.06 s).
+    the paths (0.06 s). A lock file in the way (a git that started meanwhile, or
+    one killed since the step began) is settled once and the commit tried again.
     """
     names = [os.path.relpath(p, root) for p in paths]
     identity = _identity(*author)
+    try:
+        _commit(root, names, identity, message, new)
+    except CasectlError as err:
+        if LOCKED not in str(err):
+            raise
+        settle_locks(root, say)
+        _commit(root, names, identity, message, new)
+
+
+def _commit(root: str, names: list[str], identity: dict[str, str], message: str, new: bool) -> None:
     if _index_bytes(root) > BIG_INDEX or len(names) > 100:
         _commit_paths(root, names, message, identity)
         return
@@ -260,6 +292,172 @@ def _blob(root: str, spec: str) -> bytes:
 
     found = subprocess.run(["git", "cat-file", "blob", spec], cwd=root, capture_output=True)
     return found.stdout
+
+
+# --- what a killed git leaves: lock files, and a step written but not committed ----------
+
+STALE_AFTER = 60.0  # seconds: longer than any git command a step runs takes
+LOCK_WAIT = 3.0  # seconds a step waits for a running git to let go of its lock
+LOCKED = ".lock': File exists"  # how git says a lock file stopped it
+# lock files below the git folder that git takes besides `*.lock` at its top
+DEEP_LOCKS = (
+    "objects/maintenance.lock",
+    "objects/info/commit-graph.lock",
+    "objects/info/commit-graphs/commit-graph-chain.lock",
+)
+
+
+def git_dir(root: str) -> str:
+    """The repository's git folder: `.git`, or where a worktree's `.git` file points."""
+    dot = join(root, ".git")
+    if not os.path.isfile(dot):
+        return dot
+    with open(dot, encoding="utf-8") as f:
+        return os.path.normpath(join(root, f.read().strip().removeprefix("gitdir:").strip()))
+
+
+def _common_dir(gitdir: str) -> str:
+    """Where refs and objects live: the git folder itself, or a worktree's main one."""
+    try:
+        with open(join(gitdir, "commondir"), encoding="utf-8") as f:
+            return os.path.normpath(join(gitdir, f.read().strip()))
+    except OSError:
+        return gitdir
+
+
+def lock_files(root: str) -> list[str]:
+    """The lock files in this repository now: `index.lock`, `HEAD.lock`,
+    `next-index-*.lock`, `packed-refs.lock`, `config.lock`, the current branch's ref
+    lock, and maintenance's and the commit-graph's. A git killed at work leaves them."""
+    gitdir = git_dir(root)
+    common = _common_dir(gitdir)
+    found = []
+    for folder in dict.fromkeys((gitdir, common)):
+        found += [join(folder, n) for n in _names(folder) if n.endswith(".lock")]
+    deep = [*DEEP_LOCKS, f"{_head_ref(gitdir)}.lock"]
+    return found + [join(common, p) for p in deep if os.path.lexists(join(common, p))]
+
+
+def _names(folder: str) -> list[str]:
+    try:
+        return sorted(os.listdir(folder))
+    except OSError:
+        return []
+
+
+def _head_ref(gitdir: str) -> str:
+    """The ref HEAD points at (`refs/heads/main`), or HEAD itself when detached."""
+    try:
+        with open(join(gitdir, "HEAD"), encoding="utf-8") as f:
+            head = f.read().strip()
+    except OSError:
+        return "HEAD"
+    return head.removeprefix("ref:").strip() if head.startswith("ref:") else "HEAD"
+
+
+def gits_running(root: str) -> list[int] | None:
+    """The pids of live git processes working in this repository (git works from the
+    top of the working tree); None where the system cannot tell (no /proc)."""
+    try:
+        pids = [name for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return None
+    inside = (root, root + os.sep)
+    found = []
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/comm", encoding="utf-8", errors="replace") as f:
+                if not f.read().startswith("git"):
+                    continue
+            folder = os.readlink(f"/proc/{pid}/cwd")  # fails for a zombie: it is dead
+        except OSError:
+            continue
+        if folder == root or folder.startswith(inside[1]):
+            found.append(int(pid))
+    return found
+
+
+def settle_locks(root: str, say: Callable[[str], object], wait: float = LOCK_WAIT) -> bool:
+    """Remove the lock files a dead git left, each with a one-line notice; wait up to
+    `wait` seconds for those a running git holds, then refuse naming the file. True
+    when a lock was removed: a git was killed here.
+
+    A lock is left by a dead git when no git process works in this repository, or when
+    it is older than any git command takes (STALE_AFTER; the only test where the
+    system cannot list processes).
+    """
+    import time
+
+    until = time.monotonic() + wait
+    removed = False
+    while True:
+        held = lock_files(root)
+        if not held:
+            return removed
+        gits = gits_running(root)
+        kept = [path for path in held if not _remove_if_stale(root, path, gits, say)]
+        removed = removed or len(kept) < len(held)
+        if not kept:
+            return removed
+        if time.monotonic() >= until:
+            raise CasectlError(_held(root, kept[0], gits))
+        time.sleep(0.05)
+
+
+def remove_temporary(root: str) -> None:
+    """Remove the temporary files a killed git left in its object store (`tmp_obj_*`,
+    `tmp_pack_*`, `tmp_graph_*`...), unless a git works here now and may be writing one.
+    Git itself would only prune them weeks later."""
+    if gits_running(root) != []:
+        return
+    objects = join(_common_dir(git_dir(root)), "objects")
+    for folder, _dirs, files in os.walk(objects):
+        for name in files:
+            if name.startswith(("tmp_", ".tmp-")):
+                with suppress(FileNotFoundError):
+                    os.unlink(join(folder, name))
+
+
+def _remove_if_stale(
+    root: str, path: str, gits: list[int] | None, say: Callable[[str], object]
+) -> bool:
+    """Remove `path` if no live git can hold it; True when it is gone."""
+    import time
+
+    try:
+        if gits != [] and time.time() - os.lstat(path).st_mtime <= STALE_AFTER:
+            return False
+        os.unlink(path)
+    except FileNotFoundError:
+        return True  # its git finished meanwhile
+    say(f"casectl: removed {os.path.relpath(path, root)}, left by a git no longer running")
+    return True
+
+
+def _held(root: str, path: str, gits: list[int] | None) -> str:
+    name = os.path.relpath(path, root)
+    who = f"git (pid {', '.join(map(str, gits))})" if gits else "a git"
+    return (
+        f"{name} is held by {who} running in this repository; wait for it to finish and "
+        f"run the command again (if no git is running here, remove {name})"
+    )
+
+
+def uncommitted(root: str, names: list[str]) -> tuple[list[str], list[str]]:
+    """Of the files `names`, those whose content differs from HEAD's, and which of
+    those HEAD lacks (new files). The index is first put back to HEAD for them: a git
+    killed between moving HEAD and writing its index leaves it stale."""
+    git(root, "reset", "-q", "--", *names, check=False)
+    listed = git(root, "ls-tree", "-r", "-z", "--name-only", "HEAD", "--", *names)
+    committed = set(listed.split("\0"))
+    changed = set(git(root, "diff", "--name-only", "-z", "HEAD", "--", *names).split("\0"))
+    new = [n for n in names if n not in committed and exists(join(root, n))]
+    return sorted((changed - {""}) | set(new)), new
+
+
+def committed_blob(root: str, name: str) -> bytes:
+    """The file `name` as HEAD has it; empty when HEAD lacks it."""
+    return _blob(root, f"HEAD:{name}")
 
 
 def log_case(root: str, paths: list[str]) -> str:

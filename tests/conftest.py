@@ -36,6 +36,7 @@ def open_args(severity: int = 1, contract: str | None = "HT-1", *extra: str) -> 
 class Repo:
     root: Path
     now: str = T0
+    opened: int = 0  # cases open_case opened: each gets its own description
 
     def run(
         self,
@@ -54,6 +55,10 @@ class Repo:
         return result.stdout.strip()
 
     def open_case(self, severity: int = 1, assign: str | None = "zhang.wei", **kw: object) -> str:
+        """A new case. The same intake typed again within minutes would be a retry of
+        the first `open` (no new case), so each call's description is its own."""
+        self.opened += 1
+        description = "阵列控制器离线" + (f" ({self.opened})" if self.opened > 1 else "")
         args = [
             "open",
             "--customer",
@@ -65,7 +70,7 @@ class Repo:
             "--severity",
             str(severity),
             "--description",
-            "阵列控制器离线",
+            description,
         ]
         if assign:
             args += ["--assign", assign]

@@ -75,7 +75,7 @@ def test_every_kind_of_problem_is_named_with_file_and_line(repo: Repo) -> None:
     expected = {
         ".git/index.lock: a git lock left 10 minutes ago by a git that is no longer running; "
         "remove it if no git command is running",
-        f"{day}/{schema}.yaml:13: event 2 (assign): no `to`",
+        f"{day}/{schema}.yaml:14: event 2 (assign): no `to`",
         f"{day}/{ghost}.yaml:{ghost_line}: event 3 (note): 'ghost' is not in roster.yaml",
         f"{day}/{closed}.yaml:{close_line}: event 3 (close): liu.yang may not close case {closed}: "
         "only the assigned engineer (zhang.wei), the escalation engineer (none) or the manager may",
@@ -91,7 +91,7 @@ def test_every_kind_of_problem_is_named_with_file_and_line(repo: Repo) -> None:
         "the folder or file itself",
         f"{day}/.{schema}.yaml.999999999.tmp: a temporary file left by casectl process 999999999, "
         "which is gone: remove it",
-        f"{day}/{orphan}.yaml:13: case {orphan} is assigned to zhang.wei, who is no longer in "
+        f"{day}/{orphan}.yaml:14: case {orphan} is assigned to zhang.wei, who is no longer in "
         "roster.yaml; assign it to someone",
     }
     assert expected <= set(out), "\n".join(sorted(expected - set(out)))
@@ -116,7 +116,7 @@ def test_a_config_error_has_its_line_and_the_cases_are_still_checked(repo: Repo)
     code, out, _ = check(repo)
     assert code == 1
     assert out == [
-        f"{relative_path(case_id)}:13: event 2 (assign): no `to`",
+        f"{relative_path(case_id)}:14: event 2 (assign): no `to`",
         f"severity.yaml:{line_of(severity, '    reply: 0m')}: levels.1.reply: expected a limit "
         "longer than zero, got '0m'",
     ]
@@ -200,7 +200,7 @@ def test_the_pre_commit_hook_refuses_a_broken_case_file(tmp_path: Path) -> None:
         [*git, "commit", "-qam", "edit"], cwd=root, capture_output=True, text=True, env=env
     )
     assert done.returncode != 0
-    assert f"{relative_path(case_id)}:13: event 2 (assign): no `to`" in done.stdout + done.stderr
+    assert f"{relative_path(case_id)}:14: event 2 (assign): no `to`" in done.stdout + done.stderr
     path.write_text(path.read_text() + "- id: X\n  at: 2026-11-26T14:06:00+08:00\n  by: li.na\n"
                     "  type: note\n  text: fine\n")  # fmt: skip
     subprocess.run(["git", "checkout", "--", "."], cwd=root, check=True)

@@ -129,7 +129,7 @@ def test_a_backlog_goes_out_as_one_digest_per_person(repo: Repo, smtp: SmtpServe
     """Four hours with the server down: every sweep's news waits; then one message each."""
     use_email(repo, smtp)
     smtp.stop()
-    cases = [repo.run(*_open(), now="2026-11-26 14:05") for _ in range(3)]
+    cases = [repo.run(*_open(f"阵列控制器离线 {n}"), now="2026-11-26 14:05") for n in range(3)]
     assert all(r.exit_code == 3 for r in cases)
     for minute in range(10, 240, 5):
         hour, rest = divmod(14 * 60 + 5 + minute, 60)
@@ -147,9 +147,10 @@ def test_a_backlog_goes_out_as_one_digest_per_person(repo: Repo, smtp: SmtpServe
     assert len(refs) == 3  # one thread root per case
 
 
-def _open() -> list[str]:
+def _open(description: str = "阵列控制器离线") -> list[str]:
+    """An intake; the same one typed again within minutes is a retry of one case."""
     return ["open", "--customer", "招商银行", "--contact", "刘先生 13800000000", "--contract", "HT-1",
-            "--severity", "1", "--description", "阵列控制器离线", "--assign", "zhang.wei"]  # fmt: skip
+            "--severity", "1", "--description", description, "--assign", "zhang.wei"]  # fmt: skip
 
 
 def test_the_interval_holds_back_a_second_message_until_it_passes(

@@ -120,7 +120,7 @@ def test_an_incomplete_case_never_stops_the_sweep(repo: Repo) -> None:
     result = repo.run("sweep", by=None, now="2026-11-26 14:21")
     assert result.exit_code == 1
     assert good in result.stdout and broken not in result.stdout
-    assert f"casectl sweep: skipped {path}:13: event 2 (assign): no `to`" in result.stderr
+    assert f"casectl sweep: skipped {path}:14: event 2 (assign): no `to`" in result.stderr
     listed = repo.run("list")
     assert listed.exit_code == 1 and good in listed.stdout and broken not in listed.stdout
 

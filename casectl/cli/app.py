@@ -1,10 +1,18 @@
-"""What every command shares: the run's repository, config and clock, and recording a step."""
+"""What every command shares: the run's repository, config and clock, and recording a step.
+
+A step is written and committed as one unit: a commit that fails rolls the case
+file back (exit 1, nothing written); a step killed between its write and its
+commit is committed by the next command, under the step's own author. Each event
+carries `key`, a hash of what was typed, so a step retried within RETRY_WINDOW
+(or with the same --at) is recognised and not recorded twice.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property, wraps
+from os.path import join
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
@@ -19,6 +27,8 @@ if TYPE_CHECKING:
     from casectl.index import Index
 
 Step = Callable[[Case, Person, datetime], dict[str, Any]]
+RETRY_WINDOW = timedelta(minutes=10)  # the same step typed again this soon is a retry
+BOT = "sweep"  # the `by` of the sweep's events (casectl.sweep.BOT), committed as the bot
 
 
 class App:
@@ -42,7 +52,9 @@ class App:
 
     @cached_property
     def store(self) -> Store:
-        return Store(self.root)
+        store = Store(self.root)
+        store.on_lock = self.settle
+        return store
 
     @cached_property
     def now(self) -> datetime:
@@ -70,6 +82,81 @@ class App:
         if warning:
             click.echo(warning, err=True)
 
+    def committing(self) -> bool:
+        """Whether this run's writes are to be committed (no --no-commit, a git repository,
+        commits not switched off in severity.yaml)."""
+        from casectl import gitrepo
+
+        ctx = click.get_current_context(silent=True)
+        no_commit = bool(ctx and ctx.params.get("no_commit"))
+        return not no_commit and self.cfg.commit and gitrepo.is_repo(self.root)
+
+    def settle(self) -> None:
+        """As a writer takes the lock, before it writes: commit what a killed step left,
+        remove its temporary files and the lock files a killed git left; wait briefly
+        for a running git's. Refuses (nothing written) when a git keeps a lock."""
+        from casectl import gitrepo
+
+        self.store.commit_writes = self.committing()
+        left = self.store.pending()
+        to_commit = [name for commit, name in left if commit]
+        killed = False
+        if self.store.commit_writes or (to_commit and gitrepo.is_repo(self.root)):
+            try:
+                killed = gitrepo.settle_locks(self.root, say)
+            except CasectlError as err:
+                raise CasectlError(f"{err}; nothing was written") from None
+        if (killed or to_commit) and gitrepo.is_repo(self.root):
+            gitrepo.remove_temporary(self.root)
+        self.store.remove_dead_temporary()
+        if left:
+            self.store.remove_temporary([name for _, name in left])
+            if to_commit and self.cfg.commit and gitrepo.is_repo(self.root):
+                self.commit_left(to_commit)
+            self.store.finish()
+
+    def commit_left(self, names: list[str]) -> None:
+        """Commit the files a killed step wrote, under the author of the events it added
+        (the event's `by`), not under the name of whoever runs this command."""
+        from casectl import gitrepo
+
+        changed, new = gitrepo.uncommitted(self.root, names)
+        added: list[dict[str, Any]] = []
+        cases = []
+        for name in list(changed):
+            try:
+                case = read_case(join(self.root, name))
+            except CasectlError as err:  # not casectl's writing: a hand edit since
+                say(f"casectl: not committing {name}, which an interrupted step wrote: {err}")
+                changed.remove(name)
+                continue
+            known = event_ids(gitrepo.committed_blob(self.root, name))
+            added += [e for e in case.events if str(e["id"]) not in known]
+            cases.append(case.id)
+        if not changed:
+            return
+        by = str(added[-1]["by"]) if added else BOT
+        label = cases[0] if len(cases) == 1 else f"{len(cases)} cases"
+        kinds = ", ".join(dict.fromkeys(str(e["type"]) for e in added)) or "changes"
+        what = f"{kinds}, committed after the step was interrupted"
+        body = "".join(event_yaml(e) for e in added)
+        message = gitrepo.message(f"{label}: {what} ({by})", body, cases)
+        paths = [join(self.root, name) for name in changed]
+        try:
+            gitrepo.commit(self.root, paths, self.author(by), message, say, bool(new))
+        except CasectlError as err:
+            raise CasectlError(
+                f"{label}: a step interrupted earlier is written but could not be committed "
+                f"({err}); nothing was written now"
+            ) from None
+
+    def author(self, by: str) -> tuple[str, str]:
+        """Name and e-mail of a commit by `by`: a roster id, or the sweep's bot."""
+        person = self.cfg.person(by)
+        if person:
+            return person.name, person.email or f"{person.id}@casectl"
+        return (self.cfg.bot_name, self.cfg.bot_email) if by == BOT else (by, f"{by}@casectl")
+
     def commit(
         self,
         paths: list[str],
@@ -85,23 +172,39 @@ class App:
 
         The subject is `<case>: <what> (<who>)`, or `<label>: ...` for several cases,
         with a `Case:` trailer for each case; `new`: some files git does not know yet.
+        A commit that fails rolls the files back: exit 1 means nothing was written.
         """
         from casectl import gitrepo
 
         if no_commit or not self.cfg.commit or not gitrepo.is_repo(self.root):
+            self.store.finish()
             return
-        who = person.id if person else "sweep"
-        author = (
-            (person.name, person.email or f"{person.id}@casectl")
-            if person
-            else (self.cfg.bot_name, self.cfg.bot_email)
-        )
+        who = person.id if person else BOT
         label = cases[0] if len(cases) == 1 else (label or f"{len(cases)} cases")
         message = gitrepo.message(f"{label}: {what} ({who})", body, cases)
         try:
-            gitrepo.commit(self.root, paths, author, message, new)
+            gitrepo.commit(self.root, paths, self.author(who), message, say, new)
         except CasectlError as err:
-            raise CasectlError(f"recorded in the case file, but not committed: {err}") from None
+            self.store.roll_back()
+            names = [self.store.relative(p) for p in paths]
+            gitrepo.git(self.root, "reset", "-q", "--", *names, check=False)  # unstage
+            raise CasectlError(f"{label}: not recorded, {err}; nothing was written") from None
+        self.store.finish()
+
+
+def say(text: str) -> None:
+    """A notice on stderr (a lock file removed, a step found already recorded)."""
+    click.echo(text, err=True)
+
+
+def event_ids(data: bytes) -> set[str]:
+    """The ids of the events in a version of a case file (none when it is not one)."""
+    try:
+        document = yamlio.load(data) if data else None
+    except ValueError:
+        return set()
+    events = document.get("events") if isinstance(document, dict) else None
+    return {str(e.get("id")) for e in events or [] if isinstance(e, dict)}
 
 
 pass_app = click.make_pass_decorator(App)
@@ -141,14 +244,66 @@ def record(
     app: App, case_id: str, act: Acting, step: Step, what: Callable[[dict[str, Any]], str]
 ) -> Case:
     """Load the case under the lock, take the step, write it, commit it."""
+    return record_step(app, case_id, act, step, what)[0]
+
+
+def record_step(
+    app: App, case_id: str, act: Acting, step: Step, what: Callable[[dict[str, Any]], str]
+) -> tuple[Case, dict[str, Any]]:
+    """`record`: the case after the step, and the step's event; a retry of a step
+    already recorded (same key, within the window) gives that event, adding nothing."""
     person = model.actor(app.cfg, act.by)
     at = app.at(act.at)
     with app.store.lock():
         case = read_case(app.store.locate(case_id))
+        key = step_key(person, at if act.at else None, {"case_id": case.id})
+        done = retried(case.events, key, person.id, None if act.at else app.now)
+        if done:
+            say(already(case.id, done))
+            return case, done
         event = step(case, person, at)
+        event["key"] = key
         path = app.store.save(case)
         app.commit([path], person, [case.id], what(event), event_yaml(event), act.no_commit)
-    return case
+    return case, event
+
+
+def step_key(person: Person, at: datetime | None, fixed: dict[str, Any]) -> str:
+    """The idempotency key of the step being run: a hash of the command, who acts, the
+    time when --at gave it, and every option as typed (`fixed` replaces some, such as
+    the case id in its canonical form)."""
+    try:
+        from _blake2 import blake2b  # hashlib's own, without OpenSSL's 4 ms of import
+    except ImportError:  # pragma: no cover - another Python
+        from hashlib import blake2b
+
+    ctx = click.get_current_context()
+    typed = {k: v for k, v in ctx.params.items() if k not in NOT_TYPED} | fixed
+    what = repr((ctx.info_name, person.id, at.isoformat() if at else None, sorted(typed.items())))
+    return blake2b(what.encode(), digest_size=8).hexdigest()
+
+
+NOT_TYPED = frozenset({"by", "at", "no_commit", "json_out"})  # the key holds them otherwise
+
+
+def retried(
+    events: list[dict[str, Any]], key: str, by: str, now: datetime | None
+) -> dict[str, Any] | None:
+    """The event a retry of the step `key` would repeat: `by`'s latest event in the
+    case, if it has that key and was recorded within RETRY_WINDOW of `now` (None for
+    `now` when --at was given: the key holds the time). A step `by` took since makes
+    the same typing a new step (an RMA installed, returned, then installed again)."""
+    latest = next((e for e in reversed(events) if e["by"] == by), None)
+    if latest is None or latest.get("key") != key:
+        return None
+    return latest if now is None or abs(now - latest["at"]) <= RETRY_WINDOW else None
+
+
+def already(case_id: str, event: dict[str, Any]) -> str:
+    return (
+        f"{case_id}: this {event['type']} was already recorded at {event['at']:%Y-%m-%d %H:%M} "
+        f"(event {event['id']}); not recorded again"
+    )
 
 
 def show_progress(done: int, total: int) -> None:

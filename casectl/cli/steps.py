@@ -14,12 +14,17 @@ from casectl.cli.app import (
     App,
     Step,
     acting,
+    already,
     as_json,
     event_yaml,
     first_line,
     pass_app,
     record,
+    record_step,
+    retried,
+    say,
     show_json,
+    step_key,
 )
 from casectl.config import Config, Person
 from casectl.model import Case
@@ -28,14 +33,9 @@ from casectl.model import Case
 def taken(
     app: App, case_id: str, act: Acting, step: Step, what: Callable[[dict[str, Any]], str]
 ) -> tuple[Case, dict[str, Any]]:
-    """`record` the step; the case after it, and the event the step appended."""
-    made: list[dict[str, Any]] = []
-
-    def keep(case: Case, person: Person, at: datetime) -> dict[str, Any]:
-        made.append(step(case, person, at))
-        return made[0]
-
-    return record(app, case_id, act, keep, what), made[0]
+    """`record` the step; the case after it, and the event the step appended (or, for a
+    retry, the event recorded the first time)."""
+    return record_step(app, case_id, act, step, what)
 
 
 def assigned(cfg: Config, case_id: str, person_id: str) -> str:
@@ -118,6 +118,12 @@ def open_(
 
     told = Notices(app)
     with app.store.lock():
+        key = step_key(person, at if act.at else None, {})
+        again = opened_again(app, key, at if act.at else None)
+        if again:  # a retry of an open that was recorded: its id, nothing new
+            say(already(again.id, again.events[0]))
+            click.echo(show_json(app, again) if json_out else again.id)
+            return
         case = model.open_case(
             app.cfg,
             app.store.unused_id(at),
@@ -132,6 +138,7 @@ def open_(
             source=source,
             inquiry=inquiry,
         )
+        case.events[0]["key"] = key
         if auto_assign:
             app.warn_orphans()
             assign_to = model.pick_next(app.cfg, app.index().loads(), at, None).id
@@ -139,11 +146,13 @@ def open_(
             assign_to = model.assign(case, app.cfg, person, at, assign_to)["to"]
             told.tell(case, [case.events[-1]])  # queued before the write: never lost
         path = app.store.create(case)
+        # the id before the commit: whatever happens next, the duty engineer has the id
+        # of a case that exists (a failed commit says on stderr that it does not)
+        click.echo(show_json(app, case) if json_out else case.id)
         what = f"opened, severity {severity}, {customer}" + (
             f", assigned to {assign_to}" if assign_to else ""
         )
         app.commit([path], person, [case.id], what, event_yaml(case.events[0]), act.no_commit, True)
-    click.echo(show_json(app, case) if json_out else case.id)
     if assign_to:  # stdout stays the id alone, for scripts; the person is for the duty engineer
         click.echo(assigned(app.cfg, case.id, assign_to), err=True)
     told.finish()
@@ -167,6 +176,33 @@ def _open_price_inquiry(
     click.echo(show_json(app, case) if json_out else case.id)
     reach = f" {to.name} {to.phone or to.email}"
     click.echo(f"{case.id} price inquiry routed to sales: {to.id}{reach}", err=True)
+
+
+def opened_again(app: App, key: str, at: datetime | None) -> Case | None:
+    """The case an `open` with this key created within RETRY_WINDOW (a retry after a
+    kill, or after the id went unheard); with --at (`at`), whenever it was made. Reads
+    only files written that recently in the day folders the case's id could name."""
+    import os
+    import time
+
+    from casectl.cli.app import RETRY_WINDOW
+    from casectl.store import id_of, read_case
+
+    now = at or app.now
+    since = 0.0 if at else time.time() - RETRY_WINDOW.total_seconds()
+    for day in dict.fromkeys([now, now - RETRY_WINDOW] if at is None else [at]):
+        folder = os.path.dirname(app.store.path(f"{day:%y%m%d}-00000"))
+        for entry in os.scandir(folder) if os.path.isdir(folder) else []:
+            if not id_of(entry.name) or entry.stat(follow_symlinks=False).st_mtime < since:
+                continue
+            with open(entry.path, "rb") as f:
+                if key.encode() not in f.read():
+                    continue
+            case = read_case(entry.path)
+            first = case.events[0]
+            if retried([first], key, str(first["by"]), None if at else app.now):
+                return case
+    return None
 
 
 @click.command()
