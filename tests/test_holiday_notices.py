@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the SMTP server is a fixture, imported by name
 """Holiday data that runs out: the manager is told once from December 1, `show` flags it."""
 
 from __future__ import annotations
