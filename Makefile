@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo lint bench clean
+.PHONY: test demo lint bench clean messages mo
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,8 +13,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[test,lint,cn]' --config-settings editable_mode=compat
 	touch $(STAMP)
 
+# LANG=C: the tests assert English messages, whatever language the shell speaks
 test: $(STAMP)
-	$(BIN)/pytest
+	LANG=C LC_ALL= LC_MESSAGES= LANGUAGE= $(BIN)/pytest
 
 demo: $(STAMP)
 	PATH=$(CURDIR)/$(BIN):$$PATH bash examples/demo.sh
@@ -26,6 +27,23 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# Translations (Babel, a development tool; casectl reads the .mo with the stdlib's gettext).
+# `make messages` extracts every marked string and click help text into build/casectl.pot
+# and merges it into the zh_CN .po (new entries empty, gone ones dropped): translate
+# them, then `make mo` compiles the .mo that is committed beside it (tests/test_i18n.py
+# fails while any entry is untranslated, stale, or the .mo differs from the .po).
+LOCALE := casectl/locale
+EXTRACT := -F $(LOCALE)/babel.cfg -k N_ -k Np_:1,2 --no-location --sort-output
+
+messages: $(STAMP)
+	mkdir -p build
+	$(BIN)/pybabel extract $(EXTRACT) -o build/casectl.pot casectl
+	$(BIN)/pybabel update -i build/casectl.pot -d $(LOCALE) -D casectl -l zh_CN \
+		--no-fuzzy-matching --ignore-obsolete -w 100 --ignore-pot-creation-date
+
+mo: $(STAMP)
+	$(BIN)/pybabel compile -d $(LOCALE) -D casectl -l zh_CN --statistics
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

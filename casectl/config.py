@@ -16,6 +16,7 @@ from casectl import yamlio
 from casectl.calendars import Calendar, Interval, parse_hours
 from casectl.durations import parse_duration
 from casectl.errors import ConfigError
+from casectl.i18n import LANGUAGES
 
 STATE_DIR = ".casectl"  # derived, never committed: lock, open-case index, config cache
 ROLES = ("manager", "duty", "first-line", "senior", "field", "sales", "sales-manager")
@@ -148,6 +149,9 @@ def load(root: str) -> Config:
     """Read and check both files of the repository at `root`."""
     severity, roster, files = _read_all(root)
     r = _Reader("severity.yaml")
+    language = severity.pop("language", "en") if isinstance(severity, dict) else "en"
+    if language not in LANGUAGES:  # read by casectl.i18n (without parsing), checked here
+        raise r.fail("language", f"expected one of {', '.join(LANGUAGES)}")
     top = r.mapping(severity, "top level", ("timezone", "calendars", "levels", "git", "due_soon"))
     zone = _zone(r, top.get("timezone", "UTC"), "timezone")
     calendars = _calendars(r, top.get("calendars", {}), zone, files)

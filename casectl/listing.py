@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 from casectl import render
 from casectl.config import Config
 from casectl.deadlines import state_of
+from casectl.i18n import _
 from casectl.index import Index, Summary
 from casectl.model import suggest
 
@@ -63,7 +64,11 @@ def assignee_id(cfg: Config, index: Index, typed: str) -> str:
     known = [p.id for p in cfg.people] + [s.assignee or "" for s in index.summaries().values()]
     found = next((i for i in known if i.casefold() == wanted), None)
     if found is None:
-        raise ValueError(f"{typed!r} is not in roster.yaml{suggest(cfg, typed)}")
+        raise ValueError(
+            _("{typed!r} is not in roster.yaml{suggestion}").format(
+                typed=typed, suggestion=suggest(cfg, typed)
+            )
+        )
     return found
 
 
@@ -94,22 +99,28 @@ def render_rows(found: list[dict], as_json: bool, people: frozenset[str] = froze
 
     table = [
         [
-            r["id"] + (f" [{r['inquiry']} inquiry]" if r.get("inquiry") else ""),
-            r["status"],
+            r["id"]
+            + (_(" [{kind} inquiry]").format(kind=_(r["inquiry"])) if r.get("inquiry") else ""),
+            _(r["status"]),
             r["severity"] or "-",
             r["customer"],
             who(r["assignee"]) or "-",
             (r["opened_at"] or "")[:16].replace("T", " "),
-            f"{r['next']} {(r['due'] or '')[5:16].replace('T', ' ')} {r['state']}"
+            f"{_next(r['next'])} {(r['due'] or '')[5:16].replace('T', ' ')} {_(r['state'])}"
             if r["next"]
             else "-",
             who(r["owner"]),
         ]
         for r in found
     ]
-    return render.table(
-        table, ["case", "status", "sev", "customer", "assignee", "opened", "next deadline", "owes"]
-    )
+    headers = [_("case"), _("status"), _("sev"), _("customer"), _("assignee"), _("opened"),
+               _("next deadline"), _("owes")]  # fmt: skip
+    return render.table(table, headers)
+
+
+def _next(label: str) -> str:
+    """The index's English label of the next deadline, for people."""
+    return render.deadline_label(label)
 
 
 def orphans(index: Index) -> str | None:
@@ -121,12 +132,16 @@ def orphans(index: Index) -> str | None:
         return None
     named = "; ".join(f"{who}: {_some(sorted(ids))}" for who, ids in sorted(lost.items()))
     cases = sum(map(len, lost.values()))
-    return (
-        f"warning: {cases} open case{'s' if cases > 1 else ''} assigned to engineers no "
-        f"longer in roster.yaml ({named}); assign them to someone"
-    )
+    text = (
+        _("warning: {count} open case assigned to engineers no longer in roster.yaml "
+          "({named}); assign them to someone")
+        if cases == 1
+        else _("warning: {count} open cases assigned to engineers no longer in roster.yaml "
+               "({named}); assign them to someone")
+    )  # fmt: skip
+    return text.format(count=cases, named=named)
 
 
 def _some(ids: list[str], shown: int = 3) -> str:
-    more = f" and {len(ids) - shown} more" if len(ids) > shown else ""
+    more = _(" and {count} more").format(count=len(ids) - shown) if len(ids) > shown else ""
     return ", ".join(ids[:shown]) + more

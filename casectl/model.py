@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 from casectl.config import Config, Person
 from casectl.errors import RefusedError
+from casectl.i18n import _
 from casectl.ids import random_code
 
 # Keys of an event, in the order a file shows them; unknown keys follow in their own order.
@@ -164,14 +165,16 @@ class Case:
         at = event["at"]
         if self.events and at < self.events[0]["at"]:
             raise RefusedError(
-                f"{at:%Y-%m-%d %H:%M} is before case {self.id} was opened "
-                f"({self.events[0]['at']:%Y-%m-%d %H:%M})"
-            )
+                _("{at} is before case {case} was opened ({opened})").format(
+                    at=f"{at:%Y-%m-%d %H:%M}", case=self.id,
+                    opened=f"{self.events[0]['at']:%Y-%m-%d %H:%M}")
+            )  # fmt: skip
         if event["type"] in ("close", "reopen") and self.events and at < self.events[-1]["at"]:
             raise RefusedError(
-                f"a {event['type']} at {at:%Y-%m-%d %H:%M} would come before the latest step "
-                f"({self.events[-1]['at']:%Y-%m-%d %H:%M})"
-            )
+                _("a {step} at {at} would come before the latest step ({latest})").format(
+                    step=event["type"], at=f"{at:%Y-%m-%d %H:%M}",
+                    latest=f"{self.events[-1]['at']:%Y-%m-%d %H:%M}")
+            )  # fmt: skip
         index = len(self.events)
         while index and self.events[index - 1]["at"] > at:
             index -= 1
@@ -278,13 +281,16 @@ def _replay_visit(visits: dict[str, Visit], e: dict[str, Any]) -> None:
 
 def actor(cfg: Config, person_id: str | None) -> Person:
     if not person_id:
-        raise RefusedError("who is acting? give --by ID or set CASECTL_USER")
+        raise RefusedError(_("who is acting? give --by ID or set CASECTL_USER"))
     return _engineer(cfg, person_id)
 
 
 def _require_role(person: Person, step: str, *roles: str) -> None:
     if not person.has(*roles):
-        raise RefusedError(f"{person.id} may not {step}: only {' or '.join(roles)} may")
+        raise RefusedError(
+            _("{person} may not {step}: only {roles} may").format(
+                person=person.id, step=step, roles=_(" or ").join(roles))
+        )  # fmt: skip
 
 
 def _require_owner(case: Case, person: Person, step: str, also: str = "") -> None:
@@ -292,15 +298,16 @@ def _require_owner(case: Case, person: Person, step: str, also: str = "") -> Non
     s = case.state
     if person.id not in (s.assignee, s.escalation_engineer) and not person.has("manager"):
         raise RefusedError(
-            f"{person.id} may not {step} case {case.id}: only {also}the assigned engineer "
-            f"({s.assignee or 'none'}), the escalation engineer "
-            f"({s.escalation_engineer or 'none'}) or the manager may"
-        )
+            _("{person} may not {step} case {case}: only {also}the assigned engineer "
+              "({assignee}), the escalation engineer ({escalation}) or the manager may").format(
+                person=person.id, step=step, case=case.id, also=also,
+                assignee=s.assignee or _("none"), escalation=s.escalation_engineer or _("none"))
+        )  # fmt: skip
 
 
 def _filled(value: str, name: str) -> str:
     if not value.strip():
-        raise RefusedError(f"the {name} is empty")
+        raise RefusedError(_("the {name} is empty").format(name=name))
     return value
 
 
@@ -311,14 +318,17 @@ def _ids(cfg: Config, role: str) -> str:
 def _require_open(case: Case) -> State:
     s = case.state
     if s.status == "closed":
-        raise RefusedError(f"case {case.id} is closed; reopen it first")
+        raise RefusedError(_("case {case} is closed; reopen it first").format(case=case.id))
     return s
 
 
 def _level(cfg: Config, severity: int) -> None:
     if severity not in cfg.levels:
         known = ", ".join(str(n) for n in sorted(cfg.levels))
-        raise RefusedError(f"severity {severity} is not configured; configured: {known}")
+        raise RefusedError(
+            _("severity {severity} is not configured; configured: {known}").format(
+                severity=severity, known=known)
+        )  # fmt: skip
 
 
 def _engineer(cfg: Config, person_id: str) -> Person:
@@ -328,7 +338,10 @@ def _engineer(cfg: Config, person_id: str) -> Person:
         wanted = person_id.casefold()
         person = next((p for p in cfg.people if p.id.casefold() == wanted), None)
     if person is None:
-        raise RefusedError(f"{person_id!r} is not in roster.yaml{suggest(cfg, person_id)}")
+        raise RefusedError(
+            _("{typed!r} is not in roster.yaml{suggestion}").format(
+                typed=person_id, suggestion=suggest(cfg, person_id))
+        )  # fmt: skip
     return person
 
 
@@ -338,7 +351,9 @@ def suggest(cfg: Config, person_id: str) -> str:
 
     ids = {p.id.casefold(): p.id for p in cfg.people}
     close = difflib.get_close_matches(person_id.casefold(), list(ids), n=3, cutoff=0.6)
-    return f"; did you mean {', '.join(ids[c] for c in close)}?" if close else ""
+    if not close:
+        return ""
+    return _("; did you mean {ids}?").format(ids=", ".join(ids[c] for c in close))
 
 
 def _event(by: Person | str, at: datetime, kind: str, **fields: Any) -> dict[str, Any]:
@@ -392,8 +407,9 @@ def open_case(
         approver = _engineer(cfg, approved_by) if approved_by else None
         if approver is None or not approver.has("manager", "sales-manager"):
             raise RefusedError(
-                "a customer without a contract needs --approved-by the manager or a sales manager"
-            )
+                _("a customer without a contract needs --approved-by the manager or a sales "
+                  "manager")
+            )  # fmt: skip
     case = Case(case_id, [])
     case.append(
         _event(
@@ -420,12 +436,16 @@ def assign(case: Case, cfg: Config, by: Person, at: datetime, to: str) -> dict[s
     engineer = _engineer(cfg, to)
     if not engineer.has("first-line", "senior", "manager"):
         raise RefusedError(
-            f"{engineer.id} may not be assigned cases: assign names a first-line engineer "
-            f"({_ids(cfg, 'first-line')}), a senior engineer ({_ids(cfg, 'senior')}) "
-            f"or the manager ({_ids(cfg, 'manager')})"
-        )
+            _("{engineer} may not be assigned cases: assign names a first-line engineer "
+              "({first_line}), a senior engineer ({senior}) or the manager ({manager})").format(
+                engineer=engineer.id, first_line=_ids(cfg, "first-line"),
+                senior=_ids(cfg, "senior"), manager=_ids(cfg, "manager"))
+        )  # fmt: skip
     if s.assignee == engineer.id:
-        raise RefusedError(f"case {case.id} is already assigned to {engineer.id}")
+        raise RefusedError(
+            _("case {case} is already assigned to {engineer}").format(
+                case=case.id, engineer=engineer.id)
+        )  # fmt: skip
     return case.append(_event(by, at, "assign", **{"from": s.assignee}, to=engineer.id))
 
 
@@ -433,7 +453,7 @@ def pick_next(cfg: Config, loads: dict[str, int], at: datetime, exclude: str | N
     """The least-loaded first-line engineer on duty; ties go to roster order."""
     on_duty = [p for p in cfg.with_role("first-line") if p.on_duty(at) and p.id != exclude]
     if not on_duty:
-        raise RefusedError("no first-line engineer is on duty; assign someone by id")
+        raise RefusedError(_("no first-line engineer is on duty; assign someone by id"))
     return min(on_duty, key=lambda p: loads.get(p.id, 0))
 
 
@@ -450,18 +470,21 @@ def log(
     if kind == "callback" and by.id not in (s.assignee, s.escalation_engineer):
         kind = "contact"
     if kind not in LOG_TYPES:
-        raise RefusedError(f"unknown step type {kind!r}; expected one of {', '.join(LOG_TYPES)}")
+        raise RefusedError(
+            _("unknown step type {kind!r}; expected one of {known}").format(
+                kind=kind, known=", ".join(LOG_TYPES))
+        )  # fmt: skip
     if kind == "onsite" and not any(v.stage in ("approved", "on site") for v in s.visits.values()):
         raise RefusedError(
-            f"case {case.id} has no approved on-site visit under way; ask the manager first: "
-            f"casectl onsite {case.id} --request --reason TEXT"
-        )
+            _("case {case} has no approved on-site visit under way; ask the manager first: "
+              "casectl onsite {case} --request --reason TEXT").format(case=case.id)
+        )  # fmt: skip
     if kind == "resume" and s.waiting is None:
-        raise RefusedError(f"case {case.id} is not waiting")
+        raise RefusedError(_("case {case} is not waiting").format(case=case.id))
     if kind.startswith("wait-") and s.waiting == kind:
         raise RefusedError(f"case {case.id} is already {kind.replace('-', 'ing on ')}")
     if not text.strip():
-        raise RefusedError("the text of the step is empty")
+        raise RefusedError(_("the text of the step is empty"))
     return case.append(_event(by, at, kind, alert="manager" if alert else None, text=text))
 
 
@@ -482,7 +505,9 @@ def change_severity(
     _require_owner(case, by, "change the severity of")
     _level(cfg, severity)
     if severity == s.severity:
-        raise RefusedError(f"case {case.id} already has severity {severity}")
+        raise RefusedError(
+            _("case {case} already has severity {severity}").format(case=case.id, severity=severity)
+        )
     _filled(reason, "reason")
     asked = True if customer_request else None
     return case.append(
@@ -513,10 +538,14 @@ def escalate(
         raise RefusedError(f"{engineer.id} may not be the escalation engineer: {who}")
     if not engineer.has("senior") and s.escalation_engineer is None:
         raise RefusedError(
-            f"case {case.id} is not escalated yet, so the manager may not be named: {who}"
-        )
+            _("case {case} is not escalated yet, so the manager may not be named: {who}").format(
+                case=case.id, who=who)
+        )  # fmt: skip
     if s.escalation_engineer == engineer.id:
-        raise RefusedError(f"case {case.id} is already escalated to {engineer.id}")
+        raise RefusedError(
+            _("case {case} is already escalated to {engineer}").format(
+                case=case.id, engineer=engineer.id)
+        )  # fmt: skip
     if reason is not None:
         _filled(reason, "reason")
     asked = True if customer_request else None
@@ -541,7 +570,10 @@ def rma_request(
     _require_owner(case, by, "record an RMA for")
     _filled(part, "part number")
     if not 1 <= qty <= MAX_QTY:
-        raise RefusedError(f"the quantity must be from 1 to {MAX_QTY:,}, got {qty}")
+        raise RefusedError(
+            _("the quantity must be from 1 to {most}, got {qty}").format(
+                most=f"{MAX_QTY:,}", qty=qty)
+        )  # fmt: skip
     owner_id = _engineer(cfg, owner).id if owner else by.id
     rma_id = "RMA-" + random_code(4)
     while rma_id in s.rmas:
@@ -569,7 +601,10 @@ def rma_progress(
     rma = s.rmas.get(rma_id.upper())
     if rma is None:
         known = ", ".join(s.rmas) or "none"
-        raise RefusedError(f"case {case.id} has no {rma_id}; its RMAs: {known}")
+        raise RefusedError(
+            _("case {case} has no {rma}; its RMAs: {known}").format(
+                case=case.id, rma=rma_id, known=known)
+        )  # fmt: skip
     if by.id != rma.owner:
         _require_owner(case, by, f"update {rma.id} of", f"the RMA's owner ({rma.owner}), ")
     if status not in RMA_STATES:
@@ -579,9 +614,12 @@ def rma_progress(
     if new_serial is not None:
         _filled(new_serial, "new serial")
     if status == rma.status and new_serial in (None, rma.new_serial):
-        raise RefusedError(f"{rma.id} is already {status}")
+        raise RefusedError(_("{rma} is already {status}").format(rma=rma.id, status=status))
     if status != rma.status and status not in RMA_NEXT[rma.status]:
-        raise RefusedError(f"{rma.id} is {rma.status} and cannot go back to {status} ({RMA_ORDER})")
+        raise RefusedError(
+            _("{rma} is {status} and cannot go back to {wanted} ({order})").format(
+                rma=rma.id, status=rma.status, wanted=status, order=RMA_ORDER)
+        )  # fmt: skip
     return case.append(
         _event(by, at, "rma-status", rma=rma.id, new_serial=new_serial, status=status)
     )
@@ -608,13 +646,14 @@ def close(
 def reopen(case: Case, by: Person, at: datetime, reason: str) -> dict[str, Any]:
     s = case.state
     if s.status != "closed":
-        raise RefusedError(f"case {case.id} is open")
+        raise RefusedError(_("case {case} is open").format(case=case.id))
     own = [p for p in dict.fromkeys((s.duty, s.assignee, s.escalation_engineer)) if p]
     if by.id not in own and not by.has("manager", "duty"):
         raise RefusedError(
-            f"{by.id} may not reopen case {case.id}: only a duty engineer, the manager, or the "
-            f"case's own engineers ({', '.join(own)}) may"
-        )
+            _("{person} may not reopen case {case}: only a duty engineer, the manager, or the "
+              "case's own engineers ({own}) may").format(
+                person=by.id, case=case.id, own=", ".join(own))
+        )  # fmt: skip
     _filled(reason, "reason")
     return case.append(_event(by, at, "reopen", text=reason))
 
@@ -635,7 +674,7 @@ def pick_sales(cfg: Config, loads: dict[str, int]) -> Person:
     """The sales person with the fewest open inquiries; ties go to roster order."""
     sales = cfg.with_role("sales")
     if not sales:
-        raise RefusedError("nobody in roster.yaml has the role sales, who take price inquiries")
+        raise RefusedError(_("nobody in roster.yaml has the role sales, who take price inquiries"))
     return min(sales, key=lambda p: loads.get(p.id, 0))
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from casectl.config import Config
 from casectl.deadlines import Deadline, span
+from casectl.i18n import N_, _
 from casectl.model import EVENT_KEYS, Case, State, Visit
 
 
@@ -70,8 +71,9 @@ def _holidays_known(calendar: Any, due: datetime | None) -> bool:
 
 
 def _no_holidays(calendar: Any, due: datetime | None) -> str:
-    known = _holidays_known(calendar, due)
-    return "" if known else f" (no holiday data for {due.year}: not checked for holidays)"  # type: ignore[union-attr]
+    if _holidays_known(calendar, due):
+        return ""
+    return _(" (no holiday data for {year}: not checked for holidays)").format(year=due.year)  # type: ignore[union-attr]
 
 
 def _calendar(cfg: Config, case: Case) -> Any:
@@ -85,8 +87,33 @@ def _seconds(amount: timedelta | None) -> int | None:
 
 def deadline_state(d: Deadline, now: datetime, soon: timedelta) -> str:
     """The state as `show` prints it: a late step says how late."""
-    state = d.state(now, soon)
-    return f"met late ({span(d.late_by(now))})" if d.late else state  # type: ignore[arg-type]
+    if d.late:
+        return _("met late ({late})").format(late=span(d.late_by(now)))  # type: ignore[arg-type]
+    return _(d.state(now, soon))
+
+
+# what `show` and the sweep print of a deadline's state and a sweep's action (JSON keeps
+# the English values); the states are deadlines.state_of's, the kinds sweep.Action's
+STATUSES = (N_("open"), N_("closed"), N_("price"), N_("technical"))  # and inquiries' kinds
+STATES = (N_("pending"), N_("due soon"), N_("missed"), N_("met"), N_("met late"), N_("paused"))
+ACTIONS = (
+    N_("check"), N_("reassign"), N_("callback_overdue"), N_("reply_overdue"),
+    N_("update_overdue"), N_("escalation_due"), N_("met_late"), N_("onsite_pending"),
+    N_("manager_alert"), N_("holidays_missing"),
+)  # fmt: skip
+
+
+def label(d: Deadline) -> str:
+    """A deadline's name for people (deadlines.py makes the English one, which JSON keeps)."""
+    words = d.label.split(" ")
+    if d.kind == "check":
+        return _("check {after}").format(after=words[-1])
+    if d.kind == "callback":
+        return _("callback by {engineer}").format(engineer=words[-1])
+    names = {"first reply": N_("first reply"), "customer update": N_("customer update"),
+             "escalate to senior": N_("escalate to senior"),
+             "escalate to manager": N_("escalate to manager")}  # fmt: skip
+    return _(names[d.label]) if d.label in names else d.label
 
 
 def next_step(deadlines: list[Deadline], now: datetime, soon: timedelta) -> Deadline | None:
@@ -161,57 +188,66 @@ def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> s
         person = cfg.person(person_id) if person_id else None
         return f"{person_id} ({person.name})" if person else (person_id or "-")
 
+    def line(e: dict[str, Any]) -> str:
+        return _("{at} {old} -> {new} by {by}: {text}").format(
+            at=when(e["at"]), old=e["from"], new=e["severity"], by=e["by"], text=e.get("text", "")
+        )
+
     level = cfg.levels.get(s.severity)
-    changes = [
-        f"{when(e['at'])} {e['from']} -> {e['severity']} by {e['by']}: {e.get('text', '')}"
-        for e in s.severity_changes
-    ]
-    status = s.status + (f", {s.inquiry} inquiry" if s.inquiry else "")
+    changes = [line(e) for e in s.severity_changes]
+    status = _(s.status) + (_(", {kind} inquiry").format(kind=_(s.inquiry)) if s.inquiry else "")
+    waiting = _(", waiting: {what}").format(what=s.waiting) if s.waiting else ""
     fields = [
-        ("Case", f"{case.id} ({status}{', waiting: ' + s.waiting if s.waiting else ''})"),
-        ("Severity", _severity(s, level.name if level else None)),
-        ("Duty engineer", who(s.duty)),
-        ("Assigned engineer", who(s.assignee)),
-        ("Opened", when(s.opened_at)),
-        ("Closed", when(s.closed_at)),
-        ("Fault description", f"{s.description} [{s.source}]"),
-        ("Severity changes", "\n".join(changes) or "-"),
-        ("Escalation engineer", who(s.escalation_engineer)),
-        ("Escalated", when(s.escalated_at)),
-        ("Contract", s.contract or f"none (approved by {who(s.approved_by)})"),
-        ("Customer", s.customer),
-        ("Contact", s.contact),
-        ("Customer requests", "\n".join(_asked(e) for e in s.customer_requests) or "-"),
+        (_("Case"), f"{case.id} ({status}{waiting})"),
+        (_("Severity"), _severity(s, level.name if level else None)),
+        (_("Duty engineer"), who(s.duty)),
+        (_("Assigned engineer"), who(s.assignee)),
+        (_("Opened"), when(s.opened_at)),
+        (_("Closed"), when(s.closed_at)),
+        (_("Fault description"), f"{s.description} [{s.source}]"),
+        (_("Severity changes"), "\n".join(changes) or "-"),
+        (_("Escalation engineer"), who(s.escalation_engineer)),
+        (_("Escalated"), when(s.escalated_at)),
+        (_("Contract"), s.contract or _("none (approved by {who})").format(who=who(s.approved_by))),
+        (_("Customer"), s.customer),
+        (_("Contact"), s.contact),
+        (_("Customer requests"), "\n".join(_asked(e) for e in s.customer_requests) or "-"),
     ]
-    width = max(len(name) for name, _ in fields) + 2
-    out = [f"{name + ':':<{width}}{_indent(value, width)}" for name, value in fields]
+    width = max(columns(name) for name, _value in fields) + 2
+    out = [pad(name + _(":"), width) + _indent(value, width) for name, value in fields]
     if s.rmas:
         rows = [
             [r.id, r.part, r.qty, r.serial or "", r.new_serial or "", r.owner or "", r.status]
             for r in s.rmas.values()
         ]
-        headers = ["rma", "part", "qty", "serial", "new serial", "owner", "status"]
-        out += ["", "RMAs:", table(rows, headers)]
+        headers = [_("rma"), _("part"), _("qty"), _("serial"), _("new serial"), _("owner"),
+                   _("status")]  # fmt: skip
+        out += ["", _("RMAs:"), table(rows, headers)]
     if s.visits:
-        out += ["", "On-site service:", _visits(list(s.visits.values()))]
+        out += ["", _("On-site service:"), _visits(list(s.visits.values()))]
     if s.alerts:
-        out += ["", "Manager alerts:", *_alerts(case)]
+        out += ["", _("Manager alerts:"), *_alerts(case)]
     if deadlines:
         calendar = _calendar(cfg, case)
         rows = [
             [
-                d.label,
-                when(d.due) if d.due else "paused",
+                label(d),
+                when(d.due) if d.due else _("paused"),
                 deadline_state(d, now, cfg.due_soon) + _no_holidays(calendar, d.due),
                 d.owner or "",
             ]
             for d in deadlines
         ]
-        out += ["", "Deadlines:", table(rows, ["deadline", "due", "state", "owner"])]
+        headers = [_("deadline"), _("due"), _("state"), _("owner")]
+        out += ["", _("Deadlines:"), table(rows, headers)]
         step = next_step(deadlines, now, cfg.due_soon)
         if step:
-            out.append(f"Next step: {step.owner} owes the {step.label}, due {when(step.due)}")
-    out += ["", "Process record:"]
+            out.append(
+                _("Next step: {owner} owes the {deadline}, due {due}").format(
+                    owner=step.owner, deadline=label(step), due=when(step.due)
+                )
+            )
+    out += ["", _("Process record:")]
     for e in case.events:
         detail = _event_detail(e)
         out.append(
@@ -226,22 +262,27 @@ def _alerts(case: Case) -> list[str]:
     lines = []
     for e in case.state.alerts:
         at = told.get(f"alert@{e['id']}")
-        said = f"manager told {when(at)}" if at else "the manager is told at the next sweep"
+        said = (
+            _("manager told {at}").format(at=when(at))
+            if at
+            else _("the manager is told at the next sweep")
+        )
         lines.append(f"  {when(e['at'])}  {e['by']}: {first_line(e.get('text', ''))} ({said})")
     return lines
 
 
 def _severity(s: State, name: str | None) -> str:
     if s.inquiry == "price":
-        return "none (a price inquiry, for sales)"
+        return _("none (a price inquiry, for sales)")
     return f"{s.severity}, {name}" if name else str(s.severity)
 
 
 def _asked(e: dict[str, Any]) -> str:
     """A step the customer asked the manager for."""
-    did = f"severity {e['from']} -> {e['severity']}" if e["type"] == "severity" else (
-        f"escalated to {e['to']}")  # fmt: skip
-    return f"{when(e['at'])} {did} by {e['by']}" + (f": {e['text']}" if e.get("text") else "")
+    did = _("severity {old} -> {new}").format(old=e["from"], new=e["severity"]) if (
+        e["type"] == "severity") else _("escalated to {to}").format(to=e["to"])  # fmt: skip
+    said = _("{at} {did} by {by}").format(at=when(e["at"]), did=did, by=e["by"])
+    return said + (f": {e['text']}" if e.get("text") else "")
 
 
 def first_line(text: str) -> str:
@@ -257,24 +298,27 @@ def _visits(visits: list[Visit]) -> str:
          v.engineer or "-", when(v.planned), when(v.arrived_at), when(v.departed_at)]
         for v in visits
     ]  # fmt: skip
-    headers = ["visit", "stage", "requested", "decided", "engineer", "planned", "arrived", "left"]
+    headers = [_("visit"), _("stage"), _("requested"), _("decided"), _("engineer"),
+               _("planned"), _("arrived"), _("left")]  # fmt: skip
     lines = [table(rows, headers)]
     for v in visits:
-        lines.append(f"{v.id} reason: {v.reason}")
+        lines.append(_("{visit} reason: {reason}").format(visit=v.id, reason=v.reason))
         if v.decision:
             lines.append(f"{v.id} {v.status}: {v.decision}")
         for w in v.work:
             parts = ", ".join(_part(p) for p in w.get("parts", []))
             lines.append(f"{v.id} {when(w['at'])} {w.get('text', '')}" +
-                         (f" [parts: {parts}]" if parts else ""))  # fmt: skip
+                         (_(" [parts: {parts}]").format(parts=parts) if parts else ""))  # fmt: skip
         if v.departed_at:
-            lines.append(f"{v.id} solved: {v.solved}; solution: {v.solution}; "
-                         f"still open: {v.unresolved or 'nothing'}")  # fmt: skip
+            lines.append(_("{visit} solved: {solved}; solution: {solution}; still open: {open}")
+                         .format(visit=v.id, solved=v.solved,
+                                 solution=v.solution,
+                                 open=v.unresolved or _("nothing")))  # fmt: skip
     return "\n".join(lines)
 
 
 def _part(used: dict[str, Any]) -> str:
-    return f"{used.get('part')} ({used['rma'] if used.get('rma') else 'spare from stock'})"
+    return f"{used.get('part')} ({used['rma'] if used.get('rma') else _('spare from stock')})"
 
 
 # what the process record shows of an event beyond who, when, what kind, and its text
@@ -327,11 +371,12 @@ def roster(cfg: Config, now: datetime, hotline: bool = False) -> tuple[list[dict
             ", ".join(p["roles"]),
             p["phone"],
             p["email"],
-            "yes" if p["on_duty"] else "no",
+            _("yes") if p["on_duty"] else _("no"),
         ]
         for p in people
     ]
-    return people, table(rows, ["id", "name", "roles", "phone", "e-mail", "on duty"])
+    headers = [_("id"), _("name"), _("roles"), _("phone"), _("e-mail"), _("on duty")]
+    return people, table(rows, headers)
 
 
 def sweep(actions: list[Any], cfg: Config) -> str:
@@ -345,21 +390,35 @@ def sweep(actions: list[Any], cfg: Config) -> str:
         person = cfg.person(person_id)
         contact = f" ({person.name}, {person.phone or person.email})" if person else ""
         todo.sort(key=lambda a: (a.due, a.case))
-        rows = [[a.case or "-", a.kind, when(a.due), _sweep_detail(a)] for a in todo]
-        blocks.append(f"{person_id}{contact}:\n" + table(rows, ["case", "action", "due", "detail"]))
+        rows = [[a.case or "-", _(a.kind), when(a.due), _sweep_detail(a)]
+                for a in todo]  # fmt: skip
+        headers = [_("case"), _("action"), _("due"), _("detail")]
+        blocks.append(f"{person_id}{contact}{_(':')}\n" + table(rows, headers))
     return "\n\n".join(blocks)
 
 
 def _sweep_detail(action: Any) -> str:
     """What happened, and how late: the sweep's lateness, or a late step's."""
-    late = f" (sweep {span(action.late_by)} late)" if action.late_by else ""
+    late = _(" (sweep {late} late)").format(late=span(action.late_by)) if action.late_by else ""
+    deadline = deadline_label(action.deadline)
     if action.kind == "reassign":
-        return f"{action.from_} missed the callback; now {action.to}{late}"
+        return _("{engineer} missed the callback; now {to}").format(
+            engineer=action.from_, to=action.to) + late  # fmt: skip
     if action.kind == "check":
-        return f"{action.deadline}: {action.to} has not called back{late}"
+        return _("{deadline}: {engineer} has not called back").format(
+            deadline=deadline, engineer=action.to) + late  # fmt: skip
     if action.kind == "met_late":
-        return f"{action.deadline} met {span(action.late_by)} late"
-    return action.deadline + late
+        return _("{deadline} met {late} late").format(deadline=deadline, late=span(action.late_by))
+    return deadline + late
+
+
+def deadline_label(text: str) -> str:
+    """A sweep action's deadline (a deadline's English label, or a notice's) for people."""
+    kinds = {"check": "check", "callback": "callback", "first": "reply", "customer": "update"}
+    kind = "escalation" if text.startswith("escalate to ") else kinds.get(text.split(" ")[0])
+    if kind is None:
+        return text
+    return label(Deadline(kind, "", text, None, None, None))
 
 
 def git_commits(log: str, zone: Any) -> list[dict[str, str]]:
@@ -400,4 +459,18 @@ def git_log(commits: list[dict[str, str]]) -> str:
 
 def history(case: Case) -> str:
     rows = [[when(e["at"]), e["by"], e["type"], _event_detail(e)] for e in case.events]
-    return table(rows, ["when", "who", "step", "what"])
+    return table(rows, [_("when"), _("who"), _("step"), _("what")])
+
+
+def columns(text: str) -> int:
+    """How many terminal columns `text` takes: a Chinese character takes two."""
+    if text.isascii():
+        return len(text)
+    from wcwidth import wcswidth
+
+    return max(wcswidth(text), len(text))
+
+
+def pad(text: str, width: int) -> str:
+    """`text` padded with spaces to `width` terminal columns."""
+    return text + " " * (width - columns(text))

@@ -16,6 +16,12 @@ from casectl.cli import cli
 
 T0 = "2026-11-26 14:05"  # a Thursday
 
+# The tests assert English messages: a shell that speaks Chinese must not change them
+# (tests/test_i18n.py sets the language where it means to).
+os.environ["LANG"] = "C"
+for _name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+    os.environ.pop(_name, None)
+
 
 def open_args(severity: int = 1, contract: str | None = "HT-1", *extra: str) -> list[str]:
     """`casectl open` with a minimal intake; no contract gives --no-contract."""

@@ -9,12 +9,16 @@ life), `reports` (what people read, and the sweep) and `repository` (init and gi
 from __future__ import annotations
 
 import importlib
+import os
+from collections.abc import Sequence
 from typing import Any
 
 import click
 
+from casectl import i18n
 from casectl.cli.app import App
 from casectl.errors import CasectlError
+from casectl.i18n import N_, _
 
 COMMANDS = {
     "init": "repository:init", "open": "steps:open_", "assign": "steps:assign",
@@ -31,7 +35,7 @@ COMMANDS = {
 }  # fmt: skip
 HIDDEN = {"merge-file"}  # run by git, not by people: not in --help, not completed
 REPO_KEY = "casectl.repo"  # ctx.meta's key for a --repo given after the command
-REPO_HELP = (
+REPO_HELP = N_(
     "The case repository (default: $CASECTL_REPO, else the nearest folder "
     "at or above here holding severity.yaml)."
 )
@@ -50,8 +54,23 @@ class Group(click.Group):
     """Loads a command's module only when it runs; turns casectl's errors into click's.
 
     Every command it hands out also takes --repo after its name, `-h` (inherited from
-    the group's context) and, while a shell completes, its parameters' completers.
+    the group's context) and, while a shell completes, its parameters' completers; its
+    help is in the language chosen (`i18n`), which is known before any argument is parsed.
     """
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        i18n.use_repository(_root_or_none(_repo_typed(args)))
+        return super().make_context(info_name, args, parent, **extra)
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        i18n.localize(self)
+        super().format_help(ctx, formatter)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -72,7 +91,7 @@ class Group(click.Group):
             from casectl.cli import completion
 
             completion.attach(found)
-        return found
+        return i18n.localize(found)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """Each command's one-line summary whole, wrapped rather than cut with `...`."""
@@ -81,7 +100,7 @@ class Group(click.Group):
             command = self.get_command(ctx, name)
             if command is not None and not command.hidden:
                 rows.append((name, command.get_short_help_str(limit=10_000)))
-        with formatter.section("Commands"):
+        with formatter.section(_("Commands")):
             formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -102,6 +121,28 @@ def cli(ctx: click.Context, repo: str | None) -> None:
     repository's timezone; CASECTL_NOW sets the current time for simulations.
     """
     ctx.obj = App(repo)
+
+
+def _repo_typed(args: Sequence[str]) -> str | None:
+    """The group's --repo as typed before the command's name, else $CASECTL_REPO."""
+    for i, arg in enumerate(args):
+        if arg == "--repo" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--repo="):
+            return arg.removeprefix("--repo=")
+        if not arg.startswith("-"):
+            break  # the command's name: its own --repo is seen when it is parsed
+    return os.environ.get("CASECTL_REPO") or None
+
+
+def _root_or_none(repo: str | None) -> str | None:
+    """The repository whose `language:` applies, if there is one."""
+    from casectl.store import find_root
+
+    try:
+        return find_root(repo)
+    except CasectlError:
+        return None
 
 
 def main() -> None:

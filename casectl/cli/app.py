@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
 
-from casectl import clock, model, yamlio
+from casectl import clock, i18n, model, yamlio
 from casectl.config import Config, Person
 from casectl.errors import CasectlError
 from casectl.model import Case
@@ -40,7 +40,9 @@ class App:
 
     @cached_property
     def root(self) -> str:
-        return find_root(self.repo)
+        root = find_root(self.repo)
+        i18n.use_repository(root)  # its `language:` wins over the environment's
+        return root
 
     @cached_property
     def cfg(self) -> Config:

@@ -12,6 +12,7 @@ from casectl.cli.app import (
     show_json,
 )
 from casectl.errors import CasectlError
+from casectl.i18n import _
 from casectl.terminal import safe  # the one escaping point of text output; JSON is exact
 
 
@@ -110,9 +111,13 @@ def list_(
     text = listing.render_rows(shown, json_out, people)
     click.echo(text if json_out else safe(text), nl=bool(shown) or json_out)
     if not shown:
-        click.echo("no cases match", err=True)
+        click.echo(_("no cases match"), err=True)
     elif len(shown) < len(selected):
-        click.echo(f"({len(shown)} of {len(selected)} cases shown; --limit 0 shows all)", err=True)
+        click.echo(
+            _("({shown} of {total} cases shown; --limit 0 shows all)").format(
+                shown=len(shown), total=len(selected)),
+            err=True,
+        )  # fmt: skip
     for problem in broken:
         click.echo(f"casectl list: skipped {problem}", err=True)
     if broken:
@@ -171,8 +176,10 @@ def sweep(app: App, dry_run: bool, no_commit: bool, json_out: bool) -> None:
         click.echo(f"casectl sweep: skipped {problem}", err=True)
     for case_id, level in outcome.unconfigured:
         click.echo(
-            f"casectl sweep: case {case_id}: severity {level} is not configured in "
-            "severity.yaml; its deadlines are not checked",
+            _(
+                "casectl sweep: case {case}: severity {severity} is not configured in "
+                "severity.yaml; its deadlines are not checked"
+            ).format(case=case_id, severity=level),
             err=True,
         )
     undelivered = 0 if dry_run else told.deliver(everything=True)

@@ -27,6 +27,7 @@ from casectl.cli.app import (
     step_key,
 )
 from casectl.config import Config, Person
+from casectl.i18n import _
 from casectl.model import Case
 
 
@@ -96,22 +97,22 @@ def open_(
     Example: casectl open --no-contract --inquiry price --customer 某公司 --contact "赵女士"
     """
     if bool(contract) == no_contract:
-        raise click.UsageError("give either --contract NO or --no-contract --approved-by ID")
+        raise click.UsageError(_("give either --contract NO or --no-contract --approved-by ID"))
     if inquiry and not no_contract:
-        raise click.UsageError("--inquiry is for callers without a contract: give --no-contract")
+        raise click.UsageError(_("--inquiry is for callers without a contract: give --no-contract"))
     if inquiry == "price":
         if severity is not None or assign_to or auto_assign:
             raise click.UsageError(
-                "a price inquiry goes to sales: no --severity, --assign or --auto-assign"
+                _("a price inquiry goes to sales: no --severity, --assign or --auto-assign")
             )
         _open_price_inquiry(app, customer, contact, description, act, json_out)
         return
     for name, given in (("--severity", severity), ("--description", description)):
         if given is None:
-            raise click.UsageError(f"Missing option '{name}'.")
+            raise click.UsageError(_("Missing option '{name}'.").format(name=name))
     assert severity is not None and description is not None
     if assign_to and auto_assign:
-        raise click.UsageError("give --assign ID or --auto-assign, not both")
+        raise click.UsageError(_("give --assign ID or --auto-assign, not both"))
     person = model.actor(app.cfg, act.by)
     at = app.at(act.at)
     from casectl.cli.notify import Notices  # a step that tells nobody never loads it
@@ -225,7 +226,7 @@ def assign(
     Example: casectl assign 261126-K7Q3M zhang.wei
     """
     if bool(engineer) == next_:
-        raise click.UsageError("give an engineer ID or --next")
+        raise click.UsageError(_("give an engineer ID or --next"))
     from casectl.cli.notify import Notices
 
     told = Notices(app)
@@ -284,7 +285,7 @@ def log(
     Example: casectl log 261126-K7Q3M "已电话联系客户，收集日志" --callback
     """
     if callback and kind not in (None, "callback"):
-        raise click.UsageError("--callback is a type of its own; drop --type")
+        raise click.UsageError(_("--callback is a type of its own; drop --type"))
     step_kind = "callback" if callback else (kind or "note")
     case, event = taken(
         app,
@@ -417,7 +418,7 @@ def rma(
     """
     if rma_id:
         if not status or part is not None:
-            raise click.UsageError("with an RMA-ID give --status, and no --part")
+            raise click.UsageError(_("with an RMA-ID give --status, and no --part"))
         case, event = taken(
             app,
             case_id,
@@ -431,7 +432,7 @@ def rma(
         click.echo(show_json(app, case) if json_out else said)
         return
     if part is None or status or new_serial is not None:
-        raise click.UsageError("give --part PN for a new RMA, or RMA-ID --status S")
+        raise click.UsageError(_("give --part PN for a new RMA, or RMA-ID --status S"))
     case, event = taken(
         app,
         case_id,
@@ -468,7 +469,7 @@ def close(
     Example: casectl close 261126-K7Q3M --resolution "更换控制器后恢复，客户确认关闭"
     """
     if force != (reason is not None):
-        raise click.UsageError("--force and --reason go together")
+        raise click.UsageError(_("--force and --reason go together"))
     case = record(
         app,
         case_id,

@@ -14,6 +14,7 @@ from typing import Any
 
 from casectl.config import Config
 from casectl.deadlines import span
+from casectl.i18n import _
 from casectl.model import Case, State, replay
 from casectl.terminal import safe
 
@@ -43,10 +44,11 @@ def _part(case: Case, event: dict[str, Any], cfg: Config, person: str) -> Part:
         return _assigned(case, event, cfg)
     s = _then(case, event)
     what = str(event.get("text") or event["type"])
-    lines = [_case_line(case.id, s, cfg), f"事件 what: {what}"]
+    lines = [_case_line(case.id, s, cfg), _("事件 what: {what}").format(what=what)]
     if event.get("due") is not None:
-        lines.append(f"到期 due: {_clock(event['due'])}, 已晚 late by {_late(event)}")
-    lines.append(f"下一步 next: {_next_step(case.id, s, event, cfg, person)}")
+        lines.append(_("到期 due: {due}, 已晚 late by {late}").format(
+            due=_clock(event["due"]), late=_late(event)))  # fmt: skip
+    lines.append(_("下一步 next: {step}").format(step=_next_step(case.id, s, event, cfg, person)))
     return _made(case, f"{case.id} {s.customer}: {what}", lines)
 
 
@@ -54,19 +56,24 @@ def _assigned(case: Case, event: dict[str, Any], cfg: Config) -> Part:
     s = _then(case, event)
     lines = [
         _case_line(case.id, s, cfg),
-        f"联系人 contact: {s.contact}",
-        f"合同 contract: {s.contract or '无 none'}",
-        f"故障 fault: {s.description}",
+        _("联系人 contact: {contact}").format(contact=s.contact),
+        _("合同 contract: {contract}").format(contract=s.contract or _("无 none")),
+        _("故障 fault: {fault}").format(fault=s.description),
     ]
     if event["type"] == "reassign":
-        lines.append(f"原工程师 from: {event.get('from')} 未按时回电 missed the callback")
+        lines.append(_("原工程师 from: {engineer} 未按时回电 missed the callback").format(
+            engineer=event.get("from")))  # fmt: skip
     due = _callback_due(case, cfg)
     if due is not None:
-        lines.append(f"请在 {_clock(due)} 前回电客户 call the customer back by then")
-    lines.append(
-        f'下一步 next: casectl log {case.id} "已电话联系客户" --callback --by {event["to"]}'
+        lines.append(
+            _("请在 {due} 前回电客户 call the customer back by then").format(due=_clock(due))
+        )
+    step = f'casectl log {case.id} "已电话联系客户" --callback --by {event["to"]}'
+    lines.append(_("下一步 next: {step}").format(step=step))
+    title = _("{case} 分配给你 assigned to you: {customer}").format(
+        case=case.id, customer=s.customer
     )
-    return _made(case, f"{case.id} 分配给你 assigned to you: {s.customer}", lines)
+    return _made(case, title, lines)
 
 
 def _made(case: Case, title: str, lines: list[str]) -> Part:
@@ -80,9 +87,8 @@ def _made(case: Case, title: str, lines: list[str]) -> Part:
 def _case_line(case_id: str, s: State, cfg: Config) -> str:
     level = cfg.levels.get(s.severity)
     name = f" {level.name}" if level else ""
-    return (
-        f"案件 case: {case_id}  客户 customer: {s.customer}  严重程度 severity: {s.severity}{name}"
-    )
+    return _("案件 case: {case}  客户 customer: {customer}  严重程度 severity: {severity}").format(
+        case=case_id, customer=s.customer, severity=s.severity) + name  # fmt: skip
 
 
 def _next_step(case_id: str, s: State, event: dict[str, Any], cfg: Config, person: str) -> str:
@@ -90,9 +96,11 @@ def _next_step(case_id: str, s: State, event: dict[str, Any], cfg: Config, perso
     if event["type"] == "check":
         engineer = cfg.person(s.assignee or "")
         phone = f" ({engineer.phone or engineer.email})" if engineer else ""
-        return f"提醒 remind {s.assignee}{phone} 回电客户; casectl show {case_id}"
+        return _("提醒 remind {engineer} 回电客户; casectl show {case}").format(
+            engineer=f"{s.assignee}{phone}", case=case_id)  # fmt: skip
     if event["type"] == "reassign":
-        return f"{event.get('to')} 须在 15 分钟内回电 must call back; casectl show {case_id}"
+        return _("{engineer} 须在 15 分钟内回电 must call back; casectl show {case}").format(
+            engineer=event.get("to"), case=case_id)  # fmt: skip
     if event["type"] == "overdue" and kind in ("reply", "update"):
         return f'casectl log {case_id} "..." --type contact --by {person}'
     if event["type"] == "overdue" and kind.startswith("escalation"):
@@ -127,11 +135,13 @@ def subject(parts: list[Part]) -> str:
     if len(parts) == 1:
         return f"[casectl] {parts[0]['title']}"
     cases = sorted({p["case"] for p in parts if p.get("case")})
-    return f"[casectl] {len(parts)} 条通知 notices: {', '.join(cases)}"
+    return "[casectl] " + _("{count} 条通知 notices: {cases}").format(
+        count=len(parts), cases=", ".join(cases))  # fmt: skip
 
 
 def text(name: str, parts: list[Part]) -> str:
     """The body: a greeting, then each part's title and lines, in the order they came."""
     blocks = [f"{p['title']}\n" + "\n".join(f"  {line}" for line in p["lines"]) for p in parts]
-    head = f"{name}：" if len(parts) == 1 else f"{name}：{len(parts)} 条通知 notices"
+    head = f"{name}：" if len(parts) == 1 else f"{name}：" + _("{count} 条通知 notices").format(
+        count=len(parts))  # fmt: skip
     return head + "\n\n" + "\n\n".join(blocks) + "\n"

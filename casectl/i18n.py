@@ -1,0 +1,198 @@
+"""The language people read: English (the source) or Simplified Chinese, and its catalog.
+
+The language comes from the repository's `language:` in severity.yaml (so a cron host
+with LANG=C still mails in Chinese), else from the environment the way GNU gettext
+reads it: LC_ALL, LC_MESSAGES, LANG name the locale, and LANGUAGE (a list) chooses
+among translations unless that locale is C/POSIX. English loads nothing; Chinese
+loads one compiled catalog (casectl/locale/zh_CN/LC_MESSAGES/casectl.mo), once.
+
+Only what people read is translated: command names, options, --json keys and values,
+event types, what case files record and commit messages never change with the language.
+click's own messages (usage errors, help headings) call the stdlib's gettext, which
+click ships no Chinese for: while Chinese is chosen, casectl's catalog answers them.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+DOMAIN = "casectl"
+LANGUAGES = ("en", "zh_CN")  # the values `language:` in severity.yaml may take
+LOCALE_DIR = os.path.join(os.path.dirname(__file__), "locale")
+_ENVIRONMENT = ("LC_ALL", "LC_MESSAGES", "LANG")
+
+_root: str | None = None  # the repository whose setting applies, once it is known
+_chosen: dict[tuple[Any, ...], str] = {}  # the environment -> its language
+_setting: dict[str, str | None] = {}  # severity.yaml's path and stamp -> its `language:`
+_catalogs: dict[str, Any] = {}  # language -> gettext.GNUTranslations
+_click_bound: str = "en"
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalog where it cannot be translated yet (a constant)."""
+    return message
+
+
+def Np_(singular: str, plural: str) -> tuple[str, str]:
+    """Marks a message with a plural form for the catalog (Chinese uses one form)."""
+    return singular, plural
+
+
+def _(message: str) -> str:
+    """`message` in the language chosen; English returns it as it is, loading nothing."""
+    language = current()
+    if language == "en":
+        return message
+    return str(_catalog(language).gettext(message))
+
+
+def use_repository(root: str | None) -> None:
+    """The repository's `language:` applies from now on (None: the environment alone);
+    click's own messages follow."""
+    global _root
+    _root = root
+    bind_click()
+
+
+def current() -> str:
+    """The language chosen now: the repository's setting, else the environment's."""
+    key = tuple(os.environ.get(name) for name in ("LANGUAGE", *_ENVIRONMENT))
+    found = _chosen.get(key)
+    if found is None:
+        found = _chosen[key] = from_environment(os.environ)
+    return _repository_language(_root) or found
+
+
+def from_environment(environ: Any) -> str:
+    """What GNU gettext would choose: LANGUAGE's first supported entry, unless the
+    locale (LC_ALL, else LC_MESSAGES, else LANG) is C or POSIX; then the locale's."""
+    locale = next((environ[name] for name in _ENVIRONMENT if environ.get(name)), "C")
+    if locale.split(".")[0] in ("C", "POSIX"):
+        return "en"
+    for wanted in environ.get("LANGUAGE", "").split(":"):
+        language = supported(wanted)
+        if language:
+            return language
+    return supported(locale) or "en"
+
+
+def supported(name: str) -> str | None:
+    """The language of ours a locale name means (`zh_CN.UTF-8`, `zh`, `en_US`), if any."""
+    base = name.split(".")[0].split("@")[0].replace("-", "_")
+    if base in ("zh", "zh_CN", "zh_SG", "zh_Hans", "zh_Hans_CN"):
+        return "zh_CN"
+    if base == "en" or base.startswith("en_"):
+        return "en"
+    return None
+
+
+def _repository_language(root: str | None) -> str | None:
+    """severity.yaml's top-level `language:` (config.py checks its value), found without
+    parsing the YAML: a few microseconds, paid by every command; read again if it changed."""
+    if root is None:
+        return None
+    path = os.path.join(root, "severity.yaml")
+    try:
+        stamp = os.stat(path)
+    except OSError:
+        return None
+    key = f"{path}:{stamp.st_mtime_ns}:{stamp.st_size}"
+    if key not in _setting:
+        import re
+
+        try:
+            with open(path, encoding="utf-8") as f:
+                found = re.search(r"^language:[ \t]*[\"']?([A-Za-z_]+)", f.read(), re.M)
+        except (OSError, UnicodeDecodeError):
+            found = None
+        _setting[key] = found.group(1) if found and found.group(1) in LANGUAGES else None
+    return _setting[key]
+
+
+def _catalog(language: str) -> Any:
+    """The compiled catalog of `language`, loaded on first use."""
+    catalog = _catalogs.get(language)
+    if catalog is None:
+        from gettext import GNUTranslations
+
+        path = os.path.join(LOCALE_DIR, language, "LC_MESSAGES", f"{DOMAIN}.mo")
+        with open(path, "rb") as f:
+            catalog = _catalogs[language] = GNUTranslations(f)
+    return catalog
+
+
+def bind_click() -> None:
+    """click's modules call gettext's `gettext` and `ngettext` (imported by name): while
+    Chinese is chosen they answer from casectl's catalog, and from the stdlib again after."""
+    global _click_bound
+    language = current()
+    if language == _click_bound:
+        return
+    import gettext
+    import sys
+
+    if language == "en":
+        functions: dict[str, Any] = {"_": gettext.gettext, "ngettext": gettext.ngettext}
+    else:
+        catalog = _catalog(language)
+        functions = {"_": catalog.gettext, "ngettext": catalog.ngettext}
+    for name, module in list(sys.modules.items()):
+        if name == "click" or name.startswith("click."):
+            for attribute, function in functions.items():
+                if attribute in vars(module):
+                    setattr(module, attribute, function)
+    _click_bound = language
+
+
+def localize(command: Any) -> Any:
+    """A click command (and its subcommands) with its help and its options' help in the
+    language chosen now; the English source is kept on the command to translate again."""
+    import inspect
+
+    source = command.__dict__.setdefault("_casectl_source", {})
+    if not source:
+        source["help"] = inspect.cleandoc(command.help) if command.help else None
+        source["short_help"] = command.short_help
+    command.help = _(source["help"]) if source["help"] else None
+    command.short_help = _(source["short_help"]) if source["short_help"] else None
+    for param in command.params:  # keyed by the object: one added later is kept too
+        text = source.setdefault(param, getattr(param, "help", None))
+        if text:
+            param.help = _(text)
+    command._help_option = None  # click makes it once, in the language of that moment
+    for sub in getattr(command, "commands", {}).values():
+        localize(sub)
+    return command
+
+
+# click's messages a user meets, for the catalog (click marks them with its own `_`)
+CLICK_MESSAGES = (
+    N_("Usage:"),
+    N_("Options"),
+    N_("Commands"),
+    N_("Show this message and exit."),
+    N_("Show the version and exit."),
+    N_("%(prog)s, version %(version)s"),
+    N_("Error: {message}"),
+    N_("Try '{command} {option}' for help."),
+    N_("No such option {name!r}."),
+    N_("No such command {name!r}."),
+    N_("Missing command."),
+    N_("Missing argument"),
+    N_("Missing option"),
+    N_("Missing parameter"),
+    N_("Invalid value for {param_hint}: {message}"),
+    N_("Invalid value: {message}"),
+    N_("Option {name!r} does not take a value."),
+    N_("{value!r} is not a valid {number_type}."),
+    N_("{value} is not in the range {range}."),
+    N_("env var: {var}"),
+    N_("default: {default}"),
+    N_("required"),
+    N_("Aborted!"),
+    Np_("Got unexpected extra argument ({args})", "Got unexpected extra arguments ({args})"),
+    Np_("Did you mean {possibility}?", "(Did you mean one of: {possibilities}?)"),
+    Np_("Option {name!r} requires an argument.", "Option {name!r} requires {nargs} arguments."),
+    Np_("{value!r} is not {choice}.", "{value!r} is not one of {choices}."),
+)

@@ -1,0 +1,1 @@
+"""The translations: zh_CN's catalog (.po, and the .mo casectl reads), and the extractor."""
