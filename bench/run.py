@@ -176,6 +176,13 @@ def main() -> None:
         add(f"report, a day, first run ({tag})", day_report, env, "builds its facts", runs=1)
         add(f"report, a day, warm ({tag})", day_report, env, "target < 1 s")
         add(f"show ({tag})", [CASECTL, "show", case_id], env, "")
+        add(  # issue 15: the catalog's load and lookups, against the same show in English
+            f"show in Chinese, LANG=zh_CN.UTF-8 ({tag})",
+            ["env", "LANG=zh_CN.UTF-8", CASECTL, "show", case_id],
+            env,
+            "of show with LANG=C; target: + <= 2 ms",
+            reference=["env", "LANG=C", CASECTL, "show", case_id],
+        )
         # the same realistic case each run: restore it, or every run would grow it
         from casectl.store import relative_path
 
