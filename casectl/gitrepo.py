@@ -27,7 +27,8 @@ def run(root: str, *args: str, env: dict[str, str] | None = None, input: str | N
         capture_output=True,
         text=True,
         input=input,
-        env={**os.environ, **(env or {})},
+        # git's own words are read (`rejected`, `fatal:`): never in the user's language
+        env={**os.environ, "LC_ALL": "C", "LANGUAGE": "", **(env or {})},
     )
 
 
