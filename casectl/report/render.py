@@ -66,6 +66,8 @@ def shown(column: str, value: Any) -> str:
     """A cell for people: durations as 1h5m, times to the minute, shares in percent."""
     if value is None:
         return "-"
+    if isinstance(value, bool):  # customer_request: a marker, shown only where it is so
+        return "yes" if value else ""
     if column.endswith("_s"):
         return span(timedelta(seconds=value))
     if column == "on_time_share":
@@ -100,6 +102,8 @@ def _cell(value: Any) -> Any:
     """A spreadsheet runs text starting with = + - @ as a formula: such text is quoted."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"  # as in the JSON
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
