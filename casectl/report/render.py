@@ -165,15 +165,19 @@ def age_chart(report: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-# --- mail (the notifications issue sends these) ----------------------------------------
+# --- mail ------------------------------------------------------------------------------
 
 
 def mail_parts(report: dict[str, Any]) -> tuple[str, str, str]:
-    """(subject, plain text, HTML) of the report for a mail: the same numbers in both."""
+    """(subject, plain text, HTML) of the report for `--mail`: the same numbers in both,
+    the text as the terminal shows it (control characters escaped)."""
+    from casectl.terminal import safe
+
     totals = report["volume"]["totals"][0]
     missed = sum(row["missed"] for row in report["compliance"]["by_kind"])
     subject = (
-        f"casectl report {report['period']['label']}: {totals['opened']} opened, "
-        f"{totals['closed']} closed, {missed} deadlines missed"
+        f"[casectl] CASE执行情况报告 report {report['period']['label']}: "
+        f"新开 {totals['opened']} opened, 关闭 {totals['closed']} closed, "
+        f"未结 {totals['open_at_end']} open, 超时 {missed} deadlines missed"
     )
-    return subject, text(report), html(report)
+    return subject, safe(text(report)), html(report)
