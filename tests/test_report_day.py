@@ -170,9 +170,10 @@ def test_the_events_rmas_attention_and_checker(day: tuple[Repo, dict[str, str]])
                            "due": "2026-11-26T09:45:00+08:00", "from": "zhang.wei",
                            "to": "liu.yang", "sweep_late_s": 300}],
         "escalations": [{"case": a, "at": "2026-11-26T10:30:00+08:00", "by": "wang.jianguo",
-                         "to": "zhou.qiang", "reason": "硬件故障"}],
+                         "to": "zhou.qiang", "reason": "硬件故障", "customer_request": False}],
         "severity_changes": [{"case": c, "at": "2026-11-26T14:00:00+08:00", "by": "zhao.lei",
-                              "from": 3, "to": 2, "reason": "业务影响扩大"}],
+                              "from": 3, "to": 2, "reason": "业务影响扩大",
+                              "customer_request": False}],
         "forced_closes": [{"case": c, "at": "2026-11-26T16:00:00+08:00", "by": "zhao.lei",
                            "reason": "备件缺货", "resolution": "客户改用备机"}],
     }  # fmt: skip
@@ -245,7 +246,7 @@ def test_the_csv(day: tuple[Repo, dict[str, str]], tmp_path: Path) -> None:
     out = tmp_path / "csv"
     assert repo.ok("report", "--csv", str(out), by=None, now=MORNING) == f"wrote {out}"
     names = sorted(p.name for p in out.iterdir())
-    assert len(names) == 21 and "volume_totals.csv" in names and "period.csv" in names
+    assert len(names) == 22 and "volume_totals.csv" in names and "period.csv" in names
 
     def rows(name: str) -> list[list[str]]:
         with open(out / name, encoding="utf-8-sig", newline="") as f:

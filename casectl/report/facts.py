@@ -18,14 +18,14 @@ from casectl import deadlines
 from casectl.config import Config
 from casectl.model import Case
 
-FORMAT = 1  # of the tuples below: a change makes the index compute them again
+FORMAT = 2  # of the tuples below: a change makes the index compute them again
 BOUNDARIES = frozenset({"assign", "reassign", "severity", "close", "reopen"})
 FIELDS = {
-    "open": ("customer", "contract", "source", "severity"),
+    "open": ("customer", "contract", "source", "severity", "inquiry"),
     "assign": ("to",),
     "reassign": ("from", "to", "due"),
-    "severity": ("from", "severity", "text"),
-    "escalate": ("to", "text"),
+    "severity": ("from", "severity", "text", "customer_request"),
+    "escalate": ("to", "text", "customer_request"),
     "close": ("reason", "text"),
     "reopen": ("text",),
     "rma": ("rma", "part", "qty", "owner"),

@@ -25,6 +25,7 @@ AGES = (("< 1 day", DAY), ("1-3 days", 3 * DAY), ("3-7 days", 7 * DAY),
         ("7-30 days", 30 * DAY), ("> 30 days", math.inf))  # fmt: skip
 COUNTS = ("opened", "closed", "reopened", "open_at_end")
 STATES = ("met", "met_late", "missed")
+INQUIRIES = ("price", "technical")
 SHARE = (*STATES, "on_time_share")
 # every table's columns, in order (the JSON keys of its rows)
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -33,14 +34,15 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "volume.by_engineer": ("engineer", *COUNTS),
     "volume.by_source": ("source", *COUNTS),
     "volume.by_contract": ("contract", *COUNTS),
+    "volume.inquiries": ("inquiry", *COUNTS),
     "volume.open_by_age": ("age", "cases"),
     "compliance.by_kind": ("kind", *SHARE),
     "compliance.by_severity": ("severity", "kind", *SHARE),
     "compliance.by_engineer": ("engineer", "kind", *SHARE),
     "compliance.time_to": ("kind", "count", "median_s", "p90_s"),
     "events.reassignments": ("case", "at", "due", "from", "to", "sweep_late_s"),
-    "events.escalations": ("case", "at", "by", "to", "reason"),
-    "events.severity_changes": ("case", "at", "by", "from", "to", "reason"),
+    "events.escalations": ("case", "at", "by", "to", "reason", "customer_request"),
+    "events.severity_changes": ("case", "at", "by", "from", "to", "reason", "customer_request"),
     "events.forced_closes": ("case", "at", "by", "reason", "resolution"),
     "rmas.outstanding": ("case", "rma", "part", "qty", "status", "owner", "requested_at", "age_s"),
     "rmas.delivered_not_installed": ("case", "rma", "part", "owner", "delivered_at", "waiting_s"),
@@ -56,6 +58,7 @@ TABLES = (
     ("volume", "by_engineer", "Volume by engineer"),
     ("volume", "by_source", "Volume by source"),
     ("volume", "by_contract", "Volume by contract"),
+    ("volume", "inquiries", "Inquiries from callers without a contract"),
     ("volume", "open_by_age", "Open cases by age"),
     ("compliance", "by_kind", "Deadlines that fell due"),
     ("compliance", "by_severity", "Deadlines by severity"),
@@ -84,6 +87,7 @@ class View:
         self.customer = ""
         self.source = "phone"
         self.contract = False
+        self.inquiry: str | None = None  # price (sales' business) or technical
         self.assignee: str | None = None
         self.opened_at = 0.0
         self.waiting: tuple[str, float] | None = None  # (customer|parts, since)
@@ -93,7 +97,7 @@ class View:
         if kind == "open":
             self.status, self.opened_at, self.severity = "open", at, f.get("severity", 0)
             self.customer, self.source = f.get("customer", ""), f.get("source", "phone")
-            self.contract = bool(f.get("contract"))
+            self.contract, self.inquiry = bool(f.get("contract")), f.get("inquiry")
         elif kind in ("assign", "reassign"):
             self.assignee = f.get("to")
         elif kind == "severity":
@@ -122,7 +126,7 @@ class Builder:
         self.start, self.end = period.start.timestamp(), as_of.timestamp()
         self.as_of = as_of
         self.volume: dict[str, dict[Any, dict[str, int]]] = {
-            k: {} for k in ("by_severity", "by_engineer", "by_source", "by_contract")
+            k: {} for k in ("by_severity", "by_engineer", "by_source", "by_contract", "inquiries")
         }
         self.ages = dict.fromkeys((label for label, _ in AGES), 0)
         self.judged: list[tuple[str, int, str | None, str, float | None]] = []
@@ -146,9 +150,14 @@ class Builder:
         if view.status == "new":
             return
         counts["open_at_end"] = int(view.status == "open")
+        if view.inquiry and any(counts.values()):
+            self._tally("inquiries", view.inquiry, counts)
+        if view.inquiry == "price":
+            return  # sales' business: counted apart, never among the engineering figures
         if any(counts.values()):
             self._count(view, counts)
-        self._judge(view, records)
+        if not view.inquiry:  # engineering compliance leaves every inquiry out
+            self._judge(view, records)
         if view.status == "open":
             self._attention(view, records)
         self._rmas(view)
@@ -171,17 +180,12 @@ class Builder:
                 "events.reassignments", case, when, self.time(due), f.get("from"), f.get("to"), late
             )
         elif kind == "escalate":
-            self._row("events.escalations", case, when, by, f.get("to"), f.get("text"))
+            asked = bool(f.get("customer_request"))
+            self._row("events.escalations", case, when, by, f.get("to"), f.get("text"), asked)
         elif kind == "severity":
-            self._row(
-                "events.severity_changes",
-                case,
-                when,
-                by,
-                f.get("from"),
-                f.get("severity"),
-                f.get("text"),
-            )
+            asked = bool(f.get("customer_request"))
+            self._row("events.severity_changes", case, when, by, f.get("from"),
+                      f.get("severity"), f.get("text"), asked)  # fmt: skip
         elif kind == "close" and f.get("reason"):
             self._row("events.forced_closes", case, when, by, f["reason"], f.get("text"))
         if by == "sweep" and kind in ("check", "overdue", "reassign") and "due" in f:
@@ -195,9 +199,12 @@ class Builder:
             "by_contract": "contract" if view.contract else "no contract",
         }
         for table, key in keys.items():
-            row = self.volume[table].setdefault(key, dict.fromkeys(COUNTS, 0))
-            for name, n in counts.items():
-                row[name] += n
+            self._tally(table, key, counts)
+
+    def _tally(self, table: str, key: Any, counts: dict[str, int]) -> None:
+        row = self.volume[table].setdefault(key, dict.fromkeys(COUNTS, 0))
+        for name, n in counts.items():
+            row[name] += n
 
     def _judge(self, view: View, records: tuple[Record, ...]) -> None:
         """Each deadline that fell due in the period, as it stood at the period's end."""
@@ -283,6 +290,8 @@ class Builder:
             "by_source": _keyed("source", self.volume["by_source"]),
             "by_contract": [{"contract": k} | self.volume["by_contract"].get(k, zero)
                             for k in ("contract", "no contract")],
+            "inquiries": [{"inquiry": k} | self.volume["inquiries"].get(k, zero)
+                          for k in INQUIRIES],
             "open_by_age": [{"age": label, "cases": n} for label, n in self.ages.items()],
         }  # fmt: skip
 

@@ -66,6 +66,8 @@ def shown(column: str, value: Any) -> str:
     """A cell for people: durations as 1h5m, times to the minute, shares in percent."""
     if value is None:
         return "-"
+    if isinstance(value, bool):  # customer_request: a marker, shown only where it is so
+        return "yes" if value else ""
     if column.endswith("_s"):
         return span(timedelta(seconds=value))
     if column == "on_time_share":
@@ -100,6 +102,8 @@ def _cell(value: Any) -> Any:
     """A spreadsheet runs text starting with = + - @ as a formula: such text is quoted."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"  # as in the JSON
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
@@ -161,15 +165,19 @@ def age_chart(report: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-# --- mail (the notifications issue sends these) ----------------------------------------
+# --- mail ------------------------------------------------------------------------------
 
 
 def mail_parts(report: dict[str, Any]) -> tuple[str, str, str]:
-    """(subject, plain text, HTML) of the report for a mail: the same numbers in both."""
+    """(subject, plain text, HTML) of the report for `--mail`: the same numbers in both,
+    the text as the terminal shows it (control characters escaped)."""
+    from casectl.terminal import safe
+
     totals = report["volume"]["totals"][0]
     missed = sum(row["missed"] for row in report["compliance"]["by_kind"])
     subject = (
-        f"casectl report {report['period']['label']}: {totals['opened']} opened, "
-        f"{totals['closed']} closed, {missed} deadlines missed"
+        f"[casectl] CASE执行情况报告 report {report['period']['label']}: "
+        f"新开 {totals['opened']} opened, 关闭 {totals['closed']} closed, "
+        f"未结 {totals['open_at_end']} open, 超时 {missed} deadlines missed"
     )
-    return subject, text(report), html(report)
+    return subject, safe(text(report)), html(report)
