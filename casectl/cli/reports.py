@@ -114,7 +114,7 @@ def list_(
     elif len(shown) < len(selected):
         click.echo(f"({len(shown)} of {len(selected)} cases shown; --limit 0 shows all)", err=True)
     for problem in broken:
-        click.echo(f"casectl list: skipped {problem}", err=True)
+        click.echo(safe(f"casectl list: skipped {problem}"), err=True)
     if broken:
         raise SystemExit(1)
 
@@ -168,7 +168,7 @@ def sweep(app: App, dry_run: bool, no_commit: bool, json_out: bool) -> None:
         if shown:
             click.echo(safe(render.sweep(shown, app.cfg)))
     for problem in outcome.broken:
-        click.echo(f"casectl sweep: skipped {problem}", err=True)
+        click.echo(safe(f"casectl sweep: skipped {problem}"), err=True)
     for case_id, level in outcome.unconfigured:
         click.echo(
             f"casectl sweep: case {case_id}: severity {level} is not configured in "
