@@ -22,6 +22,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any, NamedTuple
 
+from casectl.errors import ConfigError
+
 Interval = tuple[int, int]  # minutes after local midnight, [start, end), end <= 1440
 ZERO = timedelta(0)
 _SEARCH_DAYS = 5 * 366  # a calendar with no working time this long is a mistake
@@ -92,7 +94,10 @@ class Calendar(NamedTuple):
                     return fixed(begin + left, self.zone)
                 left -= end - begin
             day += timedelta(days=1)
-        raise ValueError(f"calendar {self.name!r} has no working time after {start.isoformat()}")
+        raise ConfigError(  # severity.yaml's mistake, not a bug: one line, exit 1
+            f"severity.yaml: calendar {self.name!r} has no working time in the "
+            f"{_SEARCH_DAYS // 366} years after {start.isoformat()}"
+        )
 
     def between(self, start: datetime, end: datetime) -> timedelta:
         """Working time in `[start, end)`; zero when end is not after start."""

@@ -25,11 +25,11 @@ from casectl.errors import CasectlError, RefusedError
 from casectl.ids import CASE_ID
 from casectl.model import Case
 
-FORMAT = ("casectl-check", 1, sys.version_info[:2])
+FORMAT = ("casectl-check", 2, sys.version_info[:2])  # 2: on-site and alert notices
 LOCK_AGE = 60.0  # seconds: no git command holds a lock this long
 _DIGITS = (re.compile(r"\d{4}"), re.compile(r"\d{2}"), re.compile(r"\d{2}"))
 _TEMP = re.compile(rf"\.({CASE_ID.pattern})\.yaml\.(\d+)\.tmp")
-_SWEEP = ("check", "reassign", "overdue", "met-late")
+_SWEEP = casefile.SWEEP_TYPES  # every type the sweep records, notices included
 Found = tuple[int | None, str]  # (line, problem) within one file
 
 

@@ -269,7 +269,7 @@ class Index:
             rel = stack.pop()
             try:
                 st = os.lstat(os.path.join(self.store.cases, rel))
-            except FileNotFoundError:
+            except (FileNotFoundError, NotADirectoryError):  # a pushed file above it
                 continue
             if stat.S_ISLNK(st.st_mode):
                 self._broken[rel] = f"cases/{rel} is a symbolic link; casectl does not follow it"

@@ -97,13 +97,16 @@ class Store:
         part = path
         while len(part) > len(self.root):
             try:
-                if stat.S_ISLNK(os.lstat(part).st_mode):
-                    raise CasectlError(
-                        f"{self.relative(part)} is a symbolic link; casectl never follows "
-                        "links inside the repository: replace it with a folder or file"
-                    )
-            except FileNotFoundError:
-                pass
+                mode = os.lstat(part).st_mode
+            except (FileNotFoundError, NotADirectoryError):
+                mode = stat.S_IFDIR  # missing: made when written; a file above: named there
+            if stat.S_ISLNK(mode):
+                raise CasectlError(
+                    f"{self.relative(part)} is a symbolic link; casectl never follows "
+                    "links inside the repository: replace it with a folder or file"
+                )
+            if part != path and not stat.S_ISDIR(mode):  # a pushed file where a folder goes
+                raise CasectlError(f"{self.relative(part)} is not a folder: move it away")
             part = os.path.dirname(part)
 
     def _suggest(self, case_id: str) -> str:
@@ -167,7 +170,7 @@ class Store:
         file by file; a kill meanwhile leaves the note, and the next command commits."""
         for path, before in reversed(self._before.items()):
             if before is None:
-                with suppress(FileNotFoundError):
+                with suppress(FileNotFoundError, NotADirectoryError):
                     os.unlink(path)
             else:
                 os.replace(self._write_temp(path, before), path)
@@ -240,7 +243,13 @@ class Store:
         Taking it first settles what a killed writer left (`on_lock`). A failure inside
         rolls back every file written under it, so a refused step leaves no byte changed.
         """
-        with open(join(self.state_folder(), "lock"), "a") as f:
+        name = join(self.state_folder(), "lock")
+        try:  # never through a link: a pushed `.casectl/lock` would create a file elsewhere
+            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o644)
+        except OSError as err:
+            why = "a symbolic link: remove it" if err.errno == errno.ELOOP else err.strerror
+            raise CasectlError(f"{self.relative(name)} cannot be locked: {why}") from None
+        with open(fd, "a") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
             if self.on_lock:
                 self.on_lock()
@@ -261,6 +270,7 @@ class Store:
 
         changed = []
         for top in ("open", "closed"):
+            self.refuse_links(join(self.cases, top))  # os.walk follows a link at its top
             for folder, _, files in os.walk(join(self.cases, top), topdown=False):
                 for name in sorted(n for n in files if id_of(n)):
                     old = join(folder, name)

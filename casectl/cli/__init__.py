@@ -106,8 +106,10 @@ class Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except CasectlError as err:
-            raise click.ClickException(str(err)) from None
+        except CasectlError as err:  # may name a pushed file: escaped like all text output
+            from casectl.terminal import safe
+
+            raise click.ClickException(safe(str(err))) from None
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})

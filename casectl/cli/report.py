@@ -66,8 +66,9 @@ def report(
     if sum(map(bool, (json_out, html_file, csv_dir))) > 1:
         raise click.UsageError("give one of --json, --html FILE, --csv DIR")
     last, ids = _split_to(to, mail)
+    zone = app.cfg.zone  # a broken severity.yaml is exit 1, not a usage error
     try:
-        chosen = period.choose(app.now, app.cfg.zone, _day(day), _day(first), last,
+        chosen = period.choose(app.now, zone, _day(day), _day(first), last,
                                week, month)  # fmt: skip
     except CasectlError as err:
         raise click.UsageError(str(err)) from None
@@ -165,7 +166,9 @@ def _write(path: str, text: str, encoding: str = "utf-8") -> None:
 
 def _fail_on_broken(broken: list[Any]) -> None:
     """A report that left out unreadable case files says so, and exits 1."""
+    from casectl.terminal import safe
+
     for problem in broken:
-        click.echo(problem, err=True)
+        click.echo(safe(str(problem)), err=True)
     if broken:
         raise click.exceptions.Exit(1)

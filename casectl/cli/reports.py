@@ -119,7 +119,7 @@ def list_(
             err=True,
         )  # fmt: skip
     for problem in broken:
-        click.echo(f"casectl list: skipped {problem}", err=True)
+        click.echo(safe(f"casectl list: skipped {problem}"), err=True)
     if broken:
         raise SystemExit(1)
 
@@ -173,7 +173,7 @@ def sweep(app: App, dry_run: bool, no_commit: bool, json_out: bool) -> None:
         if shown:
             click.echo(safe(render.sweep(shown, app.cfg)))
     for problem in outcome.broken:
-        click.echo(f"casectl sweep: skipped {problem}", err=True)
+        click.echo(safe(f"casectl sweep: skipped {problem}"), err=True)
     for case_id, level in outcome.unconfigured:
         click.echo(
             _(

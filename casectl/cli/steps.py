@@ -186,19 +186,29 @@ def opened_again(app: App, key: str, at: datetime | None) -> Case | None:
     import os
     import time
 
+    from casectl import yamlio
     from casectl.cli.app import RETRY_WINDOW
+    from casectl.errors import CasectlError
     from casectl.store import id_of, read_case
 
     now = at or app.now
     since = 0.0 if at else time.time() - RETRY_WINDOW.total_seconds()
     for day in dict.fromkeys([now, now - RETRY_WINDOW] if at is None else [at]):
         folder = os.path.dirname(app.store.path(f"{day:%y%m%d}-00000"))
+        try:
+            app.store.refuse_links(folder)  # a pushed link or file is no folder of ours
+        except CasectlError:
+            continue
         for entry in os.scandir(folder) if os.path.isdir(folder) else []:
-            if not id_of(entry.name) or entry.stat(follow_symlinks=False).st_mtime < since:
+            if not id_of(entry.name) or not entry.is_file(follow_symlinks=False):
+                continue  # a pushed link (to /dev/zero) or folder named like a case
+            if entry.stat(follow_symlinks=False).st_mtime < since:
                 continue
-            with open(entry.path, "rb") as f:
-                if key.encode() not in f.read():
+            try:
+                if key.encode() not in yamlio.read(entry.path):
                     continue
+            except OSError:
+                continue
             case = read_case(entry.path)
             first = case.events[0]
             if retried([first], key, str(first["by"]), None if at else app.now):

