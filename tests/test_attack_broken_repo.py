@@ -106,21 +106,7 @@ def commands(case_id: str) -> list[list[str]]:
     ]  # fmt: skip
 
 
-OUTBOX_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="notify/outbox.py Outbox.pending trusts a pending item's shape and the folder",
-)
-
-
-@pytest.mark.parametrize(
-    "breaker",
-    [
-        pytest.param(name, marks=OUTBOX_BUG)
-        if name.startswith("outbox") and name != "outbox item garbage"
-        else name
-        for name in BREAKERS
-    ],
-)
+@pytest.mark.parametrize("breaker", list(BREAKERS))
 def test_no_command_gives_a_traceback(repo: Repo, breaker: str) -> None:
     case_id = repo.open_case(now="2026-11-26 14:05")
     relative = str(repo.case_path(case_id).relative_to(repo.root))

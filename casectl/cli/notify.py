@@ -42,6 +42,7 @@ class Notices:
             from casectl.notify import settings
 
             self.settings = settings.load(app.root)
+            self.outbox().ready()  # refused here, before the command writes anything
 
     def outbox(self) -> Outbox:
         from casectl.notify.outbox import Outbox

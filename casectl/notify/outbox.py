@@ -23,6 +23,8 @@ from datetime import datetime
 from os.path import exists, join
 from typing import Any
 
+from casectl.errors import CasectlError
+
 SENT_KEPT = 30 * 86400  # seconds a sent marker is kept
 
 
@@ -55,6 +57,15 @@ def new_item(
     }
 
 
+_SHAPE = {"key": str, "event": str, "person": str, "channel": str, "created": str, "part": dict}
+
+
+def _well_formed(item: Any) -> bool:
+    """Whether a pending file holds an item as `new_item` makes them (a hand edit or a
+    stray file must not stop delivery, nor the step that delivers)."""
+    return isinstance(item, dict) and all(isinstance(item.get(k), t) for k, t in _SHAPE.items())
+
+
 class Outbox:
     def __init__(self, state_dir: str) -> None:
         self.folder = join(state_dir, "outbox")
@@ -62,13 +73,20 @@ class Outbox:
         self.sent_dir = join(self.folder, "sent")
         self.last_dir = join(self.folder, "last")
 
-    def _made(self) -> None:
+    def ready(self) -> None:
+        """The outbox's folders, made if missing; a file where one goes is refused."""
         for folder in (self.pending_dir, self.sent_dir, self.last_dir):
-            os.makedirs(folder, exist_ok=True)
+            try:
+                os.makedirs(folder, exist_ok=True)
+            except (FileExistsError, NotADirectoryError):
+                raise CasectlError(
+                    f"{folder} cannot be made: a file stands where the outbox's folders go "
+                    "(.casectl/outbox); move it away"
+                ) from None
 
     def enqueue(self, items: list[dict[str, Any]]) -> list[str]:
         """Write the items not queued or sent before; their keys."""
-        self._made()
+        self.ready()
         added = []
         for item in items:
             key = item["key"]
@@ -95,18 +113,22 @@ class Outbox:
         items = []
         try:
             names = sorted(n for n in os.listdir(self.pending_dir) if n.endswith(".json"))
-        except FileNotFoundError:
-            return []
+        except (FileNotFoundError, NotADirectoryError):
+            return []  # none, or a file where the folder goes (made again when queueing)
         for name in names:
             path = join(self.pending_dir, name)
             try:
                 with open(path, encoding="utf-8") as f:
-                    items.append(json.load(f))
+                    item = json.load(f)
+                if not _well_formed(item):
+                    raise ValueError("not an item casectl queued")
             except FileNotFoundError:
                 continue  # delivered by another process meanwhile
             except (OSError, ValueError) as err:
                 self.log(f"unreadable {name}: {err}; moved aside")
                 os.replace(path, f"{path}.bad")
+                continue
+            items.append(item)
         return sorted(items, key=lambda i: (i["created"], i["key"]))
 
     def still_pending(self, key: str) -> bool:
@@ -118,7 +140,7 @@ class Outbox:
     def done(self, item: dict[str, Any]) -> None:
         """Delivered: the marker first, then the pending file goes (a crash between leaves
         both, which the next run reads as delivered)."""
-        self._made()
+        self.ready()
         with open(join(self.sent_dir, item["key"]), "w", encoding="utf-8") as f:
             f.write(f"{item['person']} {item['channel']} {item['event']}\n")
         self.remove(item)
@@ -135,7 +157,7 @@ class Outbox:
             return None
 
     def set_last_sent(self, person: str, channel: str, at: datetime) -> None:
-        self._made()
+        self.ready()
         path = join(self.last_dir, group_key(person, channel))
         with open(f"{path}.{os.getpid()}.tmp", "w", encoding="utf-8") as f:
             f.write(at.isoformat())
