@@ -11,6 +11,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	# compat: a plain .pth entry; the default editable finder costs 15 ms a command
 	$(BIN)/pip install -q -e '.[test,lint,cn]' --config-settings editable_mode=compat
+	# the top level is an example case repository: its clone gets the merge driver too
+	-test -d .git && $(BIN)/casectl --repo . setup-git >/dev/null
 	touch $(STAMP)
 
 # LANG=C: the tests assert English messages, whatever language the shell speaks

@@ -59,8 +59,8 @@ def run(root: str, now: datetime, wall: float) -> Report:
     data), `wall` the file system's clock in epoch seconds (the age of files)."""
     cfg, findings = _config(root)
     if cfg is not None:
-        findings += _holidays(root, cfg, now)
-    findings += _git_locks(root, wall)
+        findings += _holidays(root, cfg, now) + _idle_calendars(cfg, now)
+    findings += _git_locks(root, wall) + _merge_attribute(root)
     found, count = Cases(root, cfg, wall).check()
     return Report(sorted(findings + found, key=lambda f: (f.file, f.line or 0)), count)
 
@@ -116,6 +116,20 @@ def _holidays(root: str, cfg: Config, now: datetime) -> list[Finding]:
     return found
 
 
+def _idle_calendars(cfg: Config, now: datetime) -> list[Finding]:
+    """Levels whose calendar gives their callback no working time for years: every
+    deadline on it would stop the sweep."""
+    from casectl.errors import ConfigError
+
+    found = []
+    for level in cfg.levels.values():
+        try:
+            level.calendar.add(now, level.callback)
+        except ConfigError as err:
+            found.append(Finding("severity.yaml", None, f"level {level.number}: {err}"))
+    return found
+
+
 # --- git ---------------------------------------------------------------------------------
 
 
@@ -140,6 +154,24 @@ def _git_locks(root: str, wall: float) -> list[Finding]:
                         "longer running; remove it if no git command is running")
             )  # fmt: skip
     return found
+
+
+def _merge_attribute(root: str) -> list[Finding]:
+    """Case files must merge through casectl's driver: a `.gitattributes` that drops it (or
+    says `merge=union`) makes git merge them as text, and sync then refuses merges."""
+    if not os.path.isdir(os.path.join(root, ".git")):
+        return []
+    from casectl import gitrepo
+
+    probe = "cases/2026/01/01/260101-00000.yaml"
+    said = gitrepo.git(root, "check-attr", "merge", "--", probe, check=False).strip()
+    if said.endswith(": casectl"):
+        return []
+    return [
+        Finding(".gitattributes", None,
+                f"case files do not merge through casectl's driver (git: {said or 'no answer'}); "
+                "the line `cases/**/*.yaml merge=casectl` is needed")
+    ]  # fmt: skip
 
 
 # --- case files --------------------------------------------------------------------------

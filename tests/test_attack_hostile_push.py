@@ -233,7 +233,6 @@ def _no_working_time(severity: Path) -> None:
     severity.write_text(text, encoding="utf-8")
 
 
-@pytest.mark.xfail(strict=True, reason="check validates calendars' shape, not that they work")
 def test_check_names_a_calendar_that_never_works(repo: Repo) -> None:
     _no_working_time(repo.root / "severity.yaml")
     result = repo.run("check", by=None)
@@ -241,7 +240,6 @@ def test_check_names_a_calendar_that_never_works(repo: Repo) -> None:
     assert "business" in result.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="nothing looks at .gitattributes beyond the config")
 def test_check_names_gitattributes_that_drop_the_driver(team: Team) -> None:
     """A pusher replaces `merge=casectl` by `merge=union` (or drops the line): git merges
     case files as text from then on, and a sync that interleaves two steps is refused as
