@@ -27,6 +27,7 @@ _chosen: dict[tuple[Any, ...], str] = {}  # the environment -> its language
 _setting: dict[str, str | None] = {}  # severity.yaml's path and stamp -> its `language:`
 _catalogs: dict[str, Any] = {}  # language -> gettext.GNUTranslations
 _click_bound: str = "en"
+_forced: list[str] = []  # `english()` in force: what --json and case files say
 
 
 def N_(message: str) -> str:
@@ -57,11 +58,24 @@ def use_repository(root: str | None) -> None:
 
 def current() -> str:
     """The language chosen now: the repository's setting, else the environment's."""
+    if _forced:
+        return _forced[-1]
     key = tuple(os.environ.get(name) for name in ("LANGUAGE", *_ENVIRONMENT))
     found = _chosen.get(key)
     if found is None:
         found = _chosen[key] = from_environment(os.environ)
     return _repository_language(_root) or found
+
+
+class english:  # noqa: N801 (used as `with i18n.english():`)
+    """Within it, `_()` returns the English source: for what never changes with the
+    language (--json documents, caches) computed by code that translates as it goes."""
+
+    def __enter__(self) -> None:
+        _forced.append("en")
+
+    def __exit__(self, *exc: object) -> None:
+        _forced.pop()
 
 
 def from_environment(environ: Any) -> str:
