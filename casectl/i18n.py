@@ -40,6 +40,20 @@ def Np_(singular: str, plural: str) -> tuple[str, str]:
     return singular, plural
 
 
+def Nc_(context: str, message: str) -> str:
+    """Marks a message whose translation depends on where it is shown (`pgettext`'s
+    context): the report's column `opened` counts cases, `show`'s is a time."""
+    return message
+
+
+def pgettext(context: str, message: str) -> str:
+    """`message` in the language chosen, translated in `context`."""
+    language = current()
+    if language == "en":
+        return message
+    return str(_catalog(language).pgettext(context, message))
+
+
 def _(message: str) -> str:
     """`message` in the language chosen; English returns it as it is, loading nothing."""
     language = current()
