@@ -36,7 +36,7 @@ bench: $(STAMP)
 # them, then `make mo` compiles the .mo that is committed beside it (tests/test_i18n.py
 # fails while any entry is untranslated, stale, or the .mo differs from the .po).
 LOCALE := casectl/locale
-EXTRACT := -F $(LOCALE)/babel.cfg -k N_ -k Np_:1,2 --no-location --sort-output
+EXTRACT := -F $(LOCALE)/babel.cfg -k N_ -k Np_:1,2 -k Nc_:1c,2 --no-location --sort-output
 
 messages: $(STAMP)
 	mkdir -p build

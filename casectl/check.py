@@ -19,9 +19,10 @@ import sys
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from casectl import casefile, model, yamlio
+from casectl import casefile, i18n, model, yamlio
 from casectl.config import STATE_DIR, Config
 from casectl.errors import CasectlError, RefusedError
+from casectl.i18n import _
 from casectl.ids import CASE_ID
 from casectl.model import Case
 
@@ -104,9 +105,9 @@ def _holidays(root: str, cfg: Config, now: datetime) -> list[Finding]:
     data = yamlio.read(os.path.join(root, "severity.yaml"))
     found = [
         Finding("severity.yaml", casefile.node_line(data, ["calendars", c.name]),
-                f"calendar {c.name} has holidays for {', '.join(map(str, sorted(_years(c))))} "
-                f"but none for {year}: run casectl calendar holidays --year {year} "
-                f"--calendar {c.name}")
+                _("calendar {name} has holidays for {years} but none for {year}: run casectl "
+                  "calendar holidays --year {year} --calendar {name}").format(
+                    name=c.name, years=", ".join(map(str, sorted(_years(c)))), year=year))
         for c in cfg.calendars.values()
         if _years(c) and not has_holiday_data(c, year)
     ]  # fmt: skip
@@ -140,7 +141,7 @@ def _git_locks(root: str, wall: float) -> list[Finding]:
         return []
     found = []
     candidates = [os.path.join(gitdir, n) for n in _names(gitdir) if n.endswith(".lock")]
-    for folder, _, files in os.walk(os.path.join(gitdir, "refs")):
+    for folder, _folders, files in os.walk(os.path.join(gitdir, "refs")):
         candidates += [os.path.join(folder, n) for n in files if n.endswith(".lock")]
     for path in candidates:
         try:
@@ -150,8 +151,9 @@ def _git_locks(root: str, wall: float) -> list[Finding]:
         if age >= LOCK_AGE:
             found.append(
                 Finding(os.path.relpath(path, root), None,
-                        f"a git lock left {int(age // 60)} minutes ago by a git that is no "
-                        "longer running; remove it if no git command is running")
+                        _("a git lock left {minutes} minutes ago by a git that is no longer "
+                          "running; remove it if no git command is running").format(
+                            minutes=int(age // 60)))
             )  # fmt: skip
     return found
 
@@ -196,7 +198,7 @@ class Cases:
         self.root, self.cfg, self.wall = root, cfg, wall
         self.cases = os.path.join(root, "cases")
         self.cache_path = os.path.join(root, STATE_DIR, "check")
-        self.header = [FORMAT, cfg is not None, *config_stamp(root)]
+        self.header = [FORMAT, i18n.current(), cfg is not None, *config_stamp(root)]
         self.saved: dict[str, Any] = self._load()
         self.kept: dict[str, Any] = {}
         self.findings: list[Finding] = []
@@ -209,7 +211,13 @@ class Cases:
         for case_id, files in sorted(self.ids.items()):
             for file in files[1:]:
                 self.findings.append(
-                    Finding(file, None, f"case {case_id} is also in {files[0]}: one id, two files")
+                    Finding(
+                        file,
+                        None,
+                        _("case {case} is also in {other}: one id, two files").format(
+                            case=case_id, other=files[0]
+                        ),
+                    )  # fmt: skip
                 )
         if self.kept != self.saved:
             self._save()
@@ -224,8 +232,14 @@ class Cases:
             except FileNotFoundError:
                 continue
             if stat.S_ISLNK(st.st_mode):
-                self._add(path, None, "a symbolic link; casectl never follows links: "
-                          "replace it with the folder or file itself")  # fmt: skip
+                self._add(
+                    path,
+                    None,
+                    _(
+                        "a symbolic link; casectl never follows links: "
+                        "replace it with the folder or file itself"
+                    ),
+                )
             elif depth < 3 and stat.S_ISDIR(st.st_mode) and _DIGITS[depth].fullmatch(name):
                 self._folder(path, depth + 1)
             elif depth == 3 and stat.S_ISREG(st.st_mode):
@@ -235,10 +249,10 @@ class Cases:
 
     def _outside(self, path: str, depth: int, folder: bool) -> None:
         if depth == 0 and path in ("cases/open", "cases/closed"):
-            self._add(path + "/", None, "the layout before fixed paths: casectl migrate "
-                      "(or casectl sync) moves its cases to cases/<yyyy>/<mm>/<dd>/")  # fmt: skip
+            self._add(path + "/", None, _("the layout before fixed paths: casectl migrate "
+                      "(or casectl sync) moves its cases to cases/<yyyy>/<mm>/<dd>/"))  # fmt: skip
             return
-        where = "outside the layout: case files live at cases/<yyyy>/<mm>/<dd>/<id>.yaml"
+        where = _("outside the layout: case files live at cases/<yyyy>/<mm>/<dd>/<id>.yaml")
         self._add(path + ("/" if folder else ""), None, where)
 
     def _day_file(self, day: str, name: str, st: os.stat_result) -> None:
@@ -246,8 +260,8 @@ class Cases:
         temporary = _TEMP.fullmatch(name)
         if temporary:
             if not _alive(int(temporary.group(2))) or self.wall - st.st_mtime >= LOCK_AGE:
-                self._add(path, None, f"a temporary file left by casectl process "
-                          f"{temporary.group(2)}, which is gone: remove it")  # fmt: skip
+                self._add(path, None, _("a temporary file left by casectl process {pid}, "
+                          "which is gone: remove it").format(pid=temporary.group(2)))  # fmt: skip
             return
         from casectl.store import id_of, relative_path
 
@@ -257,7 +271,8 @@ class Cases:
             return
         self.ids.setdefault(case_id, []).append(path)
         if relative_path(case_id) != path:
-            self._add(path, None, f"case {case_id} belongs in {relative_path(case_id)}")
+            self._add(path, None, _("case {case} belongs in {path}").format(
+                case=case_id, path=relative_path(case_id)))  # fmt: skip
             return
         self.count += 1
         signature = (st.st_ino, st.st_size, st.st_mtime_ns)
@@ -275,16 +290,17 @@ class Cases:
             with open(fd, "rb") as f:
                 data = f.read(yamlio.MAX_BYTES + 1)
         except OSError as err:
-            return [(None, f"cannot read: {err.strerror}")]
+            return [(None, _("cannot read: {reason}").format(reason=err.strerror))]
         line = casefile.conflict_line(data)
         if line:
-            return [(line, "conflict markers: resolve the merge (casectl sync sets up the "
-                     "merge driver that avoids them)")]  # fmt: skip
+            return [(line, _("conflict markers: resolve the merge (casectl sync sets up the "
+                     "merge driver that avoids them)"))]  # fmt: skip
         try:
             document = yamlio.load(data)
         except ValueError as err:
             said = re.search(r"\bline (\d+)", str(err))
-            return [(int(said.group(1)) if said else None, f"not valid YAML: {err}")]
+            return [(int(said.group(1)) if said else None,
+                     _("not valid YAML: {error}").format(error=err))]  # fmt: skip
         found = casefile.problems(document, case_id)
         if found:
             return [(casefile.line_of(data, p), p.message) for p in found]
@@ -332,31 +348,44 @@ def rules(case: Case, cfg: Config) -> list[Rule]:
     closed = case.state.status == "closed"
     found: list[Rule] = []
     for i, event in enumerate(case.events):
-        where = f"event {i + 1} ({event['type']})"
+        where = _("event {number} ({type})").format(number=i + 1, type=event["type"])
         if event["by"] == "sweep" or event["type"] in _SWEEP:
             if (event["by"] == "sweep") != (event["type"] in _SWEEP):
-                found.append((i, "by", f"{where}: only the sweep records {', '.join(_SWEEP)}, "
-                              "and it records nothing else"))  # fmt: skip
+                found.append((i, "by", _("{where}: only the sweep records {kinds}, and it "
+                              "records nothing else").format(where=where,
+                                                             kinds=", ".join(_SWEEP))))  # fmt: skip
             continue
         before = Case(case.id, case.events[:i])
         try:
             person = model.actor(cfg, event["by"])
             _step(before, cfg, person, event)
         except RefusedError as err:
-            message = str(err)
-            if closed and (" is not in roster.yaml" in message or "is not configured" in message):
+            if closed and _history(before, cfg, event):
                 continue
-            found.append((i, None, f"{where}: {message}"))
+            found.append((i, None, f"{where}: {err}"))
     if not closed:
         found += _open_case(case, cfg)
     return found
 
 
+def _history(case: Case, cfg: Config, event: dict[str, Any]) -> bool:
+    """Whether the step is refused only for a person or severity no longer configured
+    (judged on the English reason, whatever the language)."""
+    with i18n.english():
+        try:
+            _step(case, cfg, model.actor(cfg, event["by"]), event)
+        except RefusedError as err:
+            message = str(err)
+            return " is not in roster.yaml" in message or "is not configured" in message
+    return False
+
+
 def _open_case(case: Case, cfg: Config) -> list[Rule]:
     s, found = case.state, list[Rule]()
     if s.severity not in cfg.levels:
-        found.append((0, "severity", f"severity {s.severity} is not configured in "
-                      "severity.yaml: the case's deadlines are not checked"))  # fmt: skip
+        found.append((0, "severity", _("severity {severity} is not configured in "
+                      "severity.yaml: the case's deadlines are not checked").format(
+                          severity=s.severity)))  # fmt: skip
     for warning in model.orphan_warnings(case, cfg):
         found.append((len(case.events) - 1, None, warning.removeprefix("warning: ")))
     return found
@@ -385,8 +414,10 @@ def _step(case: Case, cfg: Config, by: model.Person, e: dict[str, Any]) -> None:
         s = case.state
         if kind == "callback" and by.id not in (s.assignee, s.escalation_engineer):
             raise RefusedError(
-                f"a callback by {by.id}, who is not the case's engineer: "
-                "casectl records that as a contact"
+                _(
+                    "a callback by {person}, who is not the case's engineer: casectl records that "
+                    "as a contact"
+                ).format(person=by.id)
             )
         model.log(case, by, at, text, "contact" if kind == "open-contact" else kind)
     elif kind == "severity":

@@ -17,6 +17,7 @@ from typing import Any
 from casectl.calendars import Calendar
 from casectl.config import Config
 from casectl.errors import CasectlError
+from casectl.i18n import _
 
 HEADER = (
     "# Public holidays and the weekend days worked in their place (make-up workdays),\n"
@@ -60,26 +61,36 @@ def fill(cfg: Config, name: str, year: int) -> str:
     off, worked = chinese_holidays(year)
     old = _read(path)
     new = replace_year(old, year, render_year(year, off, worked))
-    counts = f"{len(off)} holidays, {len(worked)} make-up workdays"
+    counts = _("{holidays} holidays, {workdays} make-up workdays").format(
+        holidays=len(off), workdays=len(worked)
+    )
     relative = os.path.relpath(path, cfg.root)
     if new == old:
-        return f"{relative}: {year} unchanged ({counts})"
+        return _("{file}: {year} unchanged ({counts})").format(
+            file=relative, year=year, counts=counts
+        )
     _write(path, new)
-    return f"{relative}: {year} written ({counts}); review it with git diff, then commit it"
+    return _("{file}: {year} written ({counts}); review it with git diff, then commit it").format(
+        file=relative, year=year, counts=counts
+    )
 
 
 def _holiday_file(cfg: Config, name: str) -> str:
     calendar = cfg.calendars.get(name)
     if calendar is None:
         known = ", ".join(n for n, c in cfg.calendars.items() if not c.always)
-        raise CasectlError(f"no calendar {name!r} in severity.yaml; calendars with hours: {known}")
+        raise CasectlError(
+            _("no calendar {name!r} in severity.yaml; calendars with hours: {known}").format(
+                name=name, known=known)
+        )  # fmt: skip
     if calendar.always:
-        raise CasectlError(f"calendar {name!r} is 24x7: it has no holidays")
+        raise CasectlError(_("calendar {name!r} is 24x7: it has no holidays").format(name=name))
     if calendar.holiday_file is None:
         raise CasectlError(
-            f"severity.yaml: calendars.{name}: names no holiday_file; add "
-            f"`holiday_file: holidays-cn.yaml` under it (the file may start empty)"
-        )
+            _("severity.yaml: calendars.{name}: names no holiday_file; add "
+              "`holiday_file: holidays-cn.yaml` under it (the file may start empty)").format(
+                name=name)
+        )  # fmt: skip
     return os.path.join(cfg.root, calendar.holiday_file)
 
 
@@ -89,16 +100,17 @@ def chinese_holidays(year: int) -> tuple[dict[date, str], dict[date, str]]:
         import chinese_calendar
     except ImportError:
         raise CasectlError(
-            "calendar holidays needs the chinese_calendar package: pip install 'casectl[cn]'"
+            _("calendar holidays needs the chinese_calendar package: pip install 'casectl[cn]'")
         ) from None
     known = {day.year for day in chinese_calendar.holidays}
     if year not in known:
         version = getattr(chinese_calendar, "__version__", "")
         raise CasectlError(
-            f"chinese_calendar {version} knows no holidays for {year} (it knows "
-            f"{min(known)}-{max(known)}); the State Council publishes each year's in the "
-            f"autumn before: pip install -U chinesecalendar"
-        )
+            _("chinese_calendar {version} knows no holidays for {year} (it knows {first}-{last}); "
+              "the State Council publishes each year's in the autumn before: "
+              "pip install -U chinesecalendar").format(
+                version=version, year=year, first=min(known), last=max(known))
+        )  # fmt: skip
 
     def named(days: dict[date, str]) -> dict[date, str]:
         return {

@@ -27,6 +27,7 @@ _chosen: dict[tuple[Any, ...], str] = {}  # the environment -> its language
 _setting: dict[str, str | None] = {}  # severity.yaml's path and stamp -> its `language:`
 _catalogs: dict[str, Any] = {}  # language -> gettext.GNUTranslations
 _click_bound: str = "en"
+_forced: list[str] = []  # `english()` in force: what --json and case files say
 
 
 def N_(message: str) -> str:
@@ -37,6 +38,20 @@ def N_(message: str) -> str:
 def Np_(singular: str, plural: str) -> tuple[str, str]:
     """Marks a message with a plural form for the catalog (Chinese uses one form)."""
     return singular, plural
+
+
+def Nc_(context: str, message: str) -> str:
+    """Marks a message whose translation depends on where it is shown (`pgettext`'s
+    context): the report's column `opened` counts cases, `show`'s is a time."""
+    return message
+
+
+def pgettext(context: str, message: str) -> str:
+    """`message` in the language chosen, translated in `context`."""
+    language = current()
+    if language == "en":
+        return message
+    return str(_catalog(language).pgettext(context, message))
 
 
 def _(message: str) -> str:
@@ -57,11 +72,24 @@ def use_repository(root: str | None) -> None:
 
 def current() -> str:
     """The language chosen now: the repository's setting, else the environment's."""
+    if _forced:
+        return _forced[-1]
     key = tuple(os.environ.get(name) for name in ("LANGUAGE", *_ENVIRONMENT))
     found = _chosen.get(key)
     if found is None:
         found = _chosen[key] = from_environment(os.environ)
     return _repository_language(_root) or found
+
+
+class english:  # noqa: N801 (used as `with i18n.english():`)
+    """Within it, `_()` returns the English source: for what never changes with the
+    language (--json documents, caches) computed by code that translates as it goes."""
+
+    def __enter__(self) -> None:
+        _forced.append("en")
+
+    def __exit__(self, *exc: object) -> None:
+        _forced.pop()
 
 
 def from_environment(environ: Any) -> str:

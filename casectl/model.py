@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from casectl.config import Config, Person
 from casectl.errors import RefusedError
-from casectl.i18n import _
+from casectl.i18n import N_, _
 from casectl.ids import random_code
 
 # Keys of an event, in the order a file shows them; unknown keys follow in their own order.
@@ -482,7 +482,9 @@ def log(
     if kind == "resume" and s.waiting is None:
         raise RefusedError(_("case {case} is not waiting").format(case=case.id))
     if kind.startswith("wait-") and s.waiting == kind:
-        raise RefusedError(f"case {case.id} is already {kind.replace('-', 'ing on ')}")
+        already = {"wait-customer": N_("case {case} is already waiting on customer"),
+                   "wait-parts": N_("case {case} is already waiting on parts")}  # fmt: skip
+        raise RefusedError(_(already[kind]).format(case=case.id))
     if not text.strip():
         raise RefusedError(_("the text of the step is empty"))
     return case.append(_event(by, at, kind, alert="manager" if alert else None, text=text))
@@ -530,12 +532,15 @@ def escalate(
     _require_engineering(case, "escalated")
     _require_role(by, "designate the escalation engineer", "manager")
     engineer = _engineer(cfg, to)
-    who = (
-        f"escalate --to names a senior engineer ({_ids(cfg, 'senior')}), or the manager "
-        f"({_ids(cfg, 'manager')}) for the second escalation"
-    )
+    who = _(
+        "escalate --to names a senior engineer ({senior}), or the manager ({manager}) for "
+        "the second escalation"
+    ).format(senior=_ids(cfg, "senior"), manager=_ids(cfg, "manager"))
     if not engineer.has("senior", "manager"):
-        raise RefusedError(f"{engineer.id} may not be the escalation engineer: {who}")
+        raise RefusedError(
+            _("{engineer} may not be the escalation engineer: {who}").format(
+                engineer=engineer.id, who=who)
+        )  # fmt: skip
     if not engineer.has("senior") and s.escalation_engineer is None:
         raise RefusedError(
             _("case {case} is not escalated yet, so the manager may not be named: {who}").format(
@@ -600,7 +605,7 @@ def rma_progress(
     s = _require_open(case)
     rma = s.rmas.get(rma_id.upper())
     if rma is None:
-        known = ", ".join(s.rmas) or "none"
+        known = ", ".join(s.rmas) or _("none")
         raise RefusedError(
             _("case {case} has no {rma}; its RMAs: {known}").format(
                 case=case.id, rma=rma_id, known=known)
@@ -609,8 +614,9 @@ def rma_progress(
         _require_owner(case, by, f"update {rma.id} of", f"the RMA's owner ({rma.owner}), ")
     if status not in RMA_STATES:
         raise RefusedError(
-            f"unknown RMA status {status!r}; expected one of {', '.join(RMA_STATES)}"
-        )
+            _("unknown RMA status {status!r}; expected one of {known}").format(
+                status=status, known=", ".join(RMA_STATES))
+        )  # fmt: skip
     if new_serial is not None:
         _filled(new_serial, "new serial")
     if status == rma.status and new_serial in (None, rma.new_serial):
@@ -635,11 +641,16 @@ def close(
         _filled(force_reason, "reason")
     pending = [r for r in s.rmas.values() if r.status not in RMA_DONE]
     if pending and force_reason is None:
-        which = ", ".join(f"{r.id} ({r.part}) is {r.status}" for r in pending)
-        raise RefusedError(
-            f"{which}{':' if len(pending) > 1 else ','} not installed or returned; "
-            "close with --force --reason TEXT"
+        which = ", ".join(
+            _("{rma} ({part}) is {status}").format(rma=r.id, part=r.part, status=r.status)
+            for r in pending
         )
+        said = (
+            _("{rmas}: not installed or returned; close with --force --reason TEXT")
+            if len(pending) > 1
+            else _("{rmas}, not installed or returned; close with --force --reason TEXT")
+        )
+        raise RefusedError(said.format(rmas=which))  # fmt: skip
     return case.append(_event(by, at, "close", reason=force_reason, text=resolution))
 
 
@@ -665,9 +676,10 @@ def _require_engineering(case: Case, step: str) -> None:
     """A price inquiry is sales' business: no engineer, severity, escalation or RMA."""
     if case.state.inquiry == "price":
         raise RefusedError(
-            f"case {case.id} is a price inquiry for sales and cannot be {step}; a caller "
-            "with a technical question needs open --inquiry technical --approved-by ID"
-        )
+            _("case {case} is a price inquiry for sales and cannot be {step}; a caller with a "
+              "technical question needs open --inquiry technical --approved-by ID").format(
+                case=case.id, step=step)
+        )  # fmt: skip
 
 
 def pick_sales(cfg: Config, loads: dict[str, int]) -> Person:
@@ -711,15 +723,24 @@ def _visit(case: Case, *stages: str, doing: str) -> Visit:
     visits = list(_require_open(case).visits.values())
     latest = max(visits, key=lambda v: v.requested_at) if visits else None
     if latest is None:
-        raise RefusedError(f"cannot {doing}: case {case.id} has no on-site request")
+        raise RefusedError(
+            _("cannot {doing}: case {case} has no on-site request").format(
+                doing=doing, case=case.id)
+        )  # fmt: skip
     if latest.stage not in stages:
-        raise RefusedError(f"cannot {doing}: {latest.id} of case {case.id} is {latest.stage}")
+        raise RefusedError(
+            _("cannot {doing}: {visit} of case {case} is {stage}").format(
+                doing=doing, visit=latest.id, case=case.id, stage=latest.stage)
+        )  # fmt: skip
     return latest
 
 
 def _after(at: datetime, since: datetime | None, what: str) -> None:
     if since is not None and at < since:
-        raise RefusedError(f"{at:%Y-%m-%d %H:%M} is before {what} ({since:%Y-%m-%d %H:%M})")
+        raise RefusedError(
+            _("{at} is before {what} ({since})").format(
+                at=f"{at:%Y-%m-%d %H:%M}", what=what, since=f"{since:%Y-%m-%d %H:%M}")
+        )  # fmt: skip
 
 
 def request_onsite(
@@ -730,14 +751,17 @@ def request_onsite(
     _require_engineering(case, "served on site")
     if by.id not in (s.assignee, s.escalation_engineer):
         raise RefusedError(
-            f"{by.id} may not request on-site service for case {case.id}: only the assigned "
-            f"engineer ({s.assignee or 'none'}) or the escalation engineer "
-            f"({s.escalation_engineer or 'none'}) may"
-        )
+            _("{person} may not request on-site service for case {case}: only the assigned "
+              "engineer ({assignee}) or the escalation engineer ({escalation}) may").format(
+                person=by.id, case=case.id, assignee=s.assignee or _("none"),
+                escalation=s.escalation_engineer or _("none"))
+        )  # fmt: skip
     busy = [v for v in s.visits.values() if v.stage in ("pending", "approved", "on site")]
     if busy:
-        raise RefusedError(f"case {case.id} already has on-site request {busy[0].id}, "
-                           f"{busy[0].stage}")  # fmt: skip
+        raise RefusedError(
+            _("case {case} already has on-site request {visit}, {stage}").format(
+                case=case.id, visit=busy[0].id, stage=busy[0].stage)
+        )  # fmt: skip
     _filled(reason, "reason")
     visit_id = "OS-" + random_code(4)
     while visit_id in s.visits:
@@ -762,9 +786,10 @@ def approve_onsite(
     who = _engineer(cfg, engineer) if engineer else _engineer(cfg, visit.requested_by)
     if who.id != visit.requested_by and not who.has("field"):
         raise RefusedError(
-            f"{who.id} may not go on site: --engineer names a field engineer "
-            f"({_ids(cfg, 'field')}) or the requester ({visit.requested_by})"
-        )
+            _("{person} may not go on site: --engineer names a field engineer ({field}) or "
+              "the requester ({requester})").format(
+                person=who.id, field=_ids(cfg, "field"), requester=visit.requested_by)
+        )  # fmt: skip
     if note is not None:
         _filled(note, "reason")
     fields = dict(onsite=visit.id, engineer=who.id, when=when, text=note)
@@ -783,8 +808,9 @@ def _visiting(case: Case, by: Person, doing: str, *stages: str) -> Visit:
     visit = _visit(case, *stages, doing=doing)
     if by.id != visit.engineer:
         raise RefusedError(
-            f"{by.id} may not {doing}: the manager approved {visit.engineer} for {visit.id}"
-        )
+            _("{person} may not {doing}: the manager approved {engineer} for {visit}").format(
+                person=by.id, doing=doing, engineer=visit.engineer, visit=visit.id)
+        )  # fmt: skip
     return visit
 
 
@@ -814,14 +840,22 @@ def _part_used(case: Case, part: str) -> dict[str, str]:
         r for r in every if r.part.upper() == part.upper() and r.status != "cancelled"
     ]
     if part.upper().startswith("RMA-") and not rmas:
-        known = ", ".join(case.state.rmas) or "none"
-        raise RefusedError(f"case {case.id} has no {part}; its RMAs: {known}")
+        known = ", ".join(case.state.rmas) or _("none")
+        raise RefusedError(
+            _("case {case} has no {rma}; its RMAs: {known}").format(
+                case=case.id, rma=part, known=known)
+        )  # fmt: skip
     if len(rmas) > 1:
         which = ", ".join(r.id for r in rmas)
-        raise RefusedError(f"part {part} is in several RMAs of case {case.id} ({which}); "
-                           "give the RMA id")  # fmt: skip
+        raise RefusedError(
+            _("part {part} is in several RMAs of case {case} ({which}); give the RMA id").format(
+                part=part, case=case.id, which=which)
+        )  # fmt: skip
     if rmas and rmas[0].status == "cancelled":
-        raise RefusedError(f"{rmas[0].id} ({rmas[0].part}) was cancelled; it cannot be used")
+        raise RefusedError(
+            _("{rma} ({part}) was cancelled; it cannot be used").format(
+                rma=rmas[0].id, part=rmas[0].part)
+        )  # fmt: skip
     if rmas:
         return {"part": rmas[0].part, "rma": rmas[0].id}
     return {"part": part, "source": "stock"}
@@ -858,9 +892,10 @@ def _require_on_case(case: Case, by: Person) -> None:
     if by.id not in on_case and not by.has("duty", "manager"):
         shown = ", ".join(sorted(p for p in on_case if p))
         raise RefusedError(
-            f"{by.id} may not alert the manager about case {case.id}: only people on the "
-            f"case ({shown}), a duty engineer or the manager may"
-        )
+            _("{person} may not alert the manager about case {case}: only people on the case "
+              "({shown}), a duty engineer or the manager may").format(
+                person=by.id, case=case.id, shown=shown)
+        )  # fmt: skip
 
 
 class Notice(NamedTuple):

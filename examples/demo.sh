@@ -14,20 +14,39 @@ git -C "$repo" add cases && git -C "$repo" -c user.name=demo -c user.email=demo@
     commit -qm "The example cases"
 export CASECTL_REPO=$repo
 step() { printf '\n$ %s\n' "$*"; "$@"; }
+
+# The narration in the language casectl chooses from the environment (casectl/i18n.py):
+# LC_ALL, else LC_MESSAGES, else LANG names the locale; C or POSIX means English;
+# otherwise LANGUAGE's first language we have, else the locale's own.
+language() {
+    local locale=${LC_ALL:-${LC_MESSAGES:-${LANG:-C}}} wanted
+    case ${locale%%.*} in C | POSIX) echo en; return ;; esac
+    for wanted in ${LANGUAGE:+${LANGUAGE//:/ }} "$locale"; do
+        case ${wanted%%[.@]*} in
+            zh | zh_CN | zh_SG | zh_Hans | zh_Hans_CN | zh-CN) echo zh; return ;;
+            en | en_* | en-*) echo en; return ;;
+        esac
+    done
+    echo en
+}
+lang=$(language)
+say() { if [ "$lang" = zh ]; then echo "$1"; else echo "$2"; fi; }  # say ZH EN
 at() { export CASECTL_NOW="2026-11-26 $1"; }
 
-echo "A bank calls the hotline at 14:05: an array controller is offline."
+say "14:05，一家银行打来热线电话：阵列控制器离线。" \
+    "A bank calls the hotline at 14:05: an array controller is offline."
 at 14:05
 id=$(CASECTL_USER=li.na casectl open --customer "招商银行 数据中心" \
       --contact "刘先生 13800000000" --contract HT-2026-031 --severity 1 \
       --description "阵列控制器 CTL1 离线，业务切换到 CTL0" --assign zhang.wei)
-echo "Duty engineer li.na opened case $id and assigned it to zhang.wei."
+say "值班工程师 li.na 开立案件 $id，指定工程师为 zhang.wei。" \
+    "Duty engineer li.na opened case $id and assigned it to zhang.wei."
 
 at 14:20; step casectl sweep
 at 14:25; step env CASECTL_USER=zhang.wei casectl log "$id" "已电话联系刘先生，收集阵列日志" --callback
 at 14:40; step env CASECTL_USER=wang.jianguo casectl escalate "$id" --to zhou.qiang --reason "控制器硬件故障，需高级工程师确认"
 at 15:10; rma=$(CASECTL_USER=zhou.qiang casectl rma "$id" --part DKC-CTL-F --serial SN20261126 --owner zheng.hao)
-echo "RMA $rma recorded for the controller."
+say "已为控制器记录备件申请 $rma。" "RMA $rma recorded for the controller."
 at 15:15; step env CASECTL_USER=zhou.qiang casectl onsite "$id" --request --reason "需到现场更换控制器" --when 17:30
 at 15:20; step env CASECTL_USER=wang.jianguo casectl onsite "$id" --approve --engineer zheng.hao --when 17:30
 at 17:30; step env CASECTL_USER=zheng.hao casectl onsite "$id" --arrive
@@ -37,7 +56,7 @@ at 18:35; step env CASECTL_USER=zheng.hao casectl onsite "$id" --depart --summar
     --solution "更换 CTL1 控制器，双控恢复" --unresolved "无"
 at 18:45; step env CASECTL_USER=zhou.qiang casectl close "$id" --resolution "更换 CTL1 控制器，业务恢复双控，客户同意关闭"
 
-echo; echo "Meanwhile a second call at 16:00 is never called back:"
+echo; say "同时，16:00 的第二个来电一直没有回电：" "Meanwhile a second call at 16:00 is never called back:"
 at 16:00
 late=$(CASECTL_USER=li.na casectl open --customer "某省医保中心" --contact "王工 wang@example.cn" \
         --contract HT-2025-112 --severity 2 --description "存储复制链路告警" --source alarm --assign liu.yang)
@@ -48,7 +67,8 @@ step git -C "$repo" log --oneline
 step casectl list --status all
 step casectl show "$id"
 
-echo; echo "The day's report to the manager (its HTML page next to this script):"
+echo; say "当天给中心经理的报告（HTML 页面在本脚本旁边）：" \
+    "The day's report to the manager (its HTML page next to this script):"
 step casectl report --date 2026-11-26
 html="$(cd "$(dirname "$0")" && pwd)/demo-report.html"
 step casectl report --date 2026-11-26 --html "$html"

@@ -32,18 +32,19 @@ def extracted() -> set[str | tuple[str, str]]:
     found = extract_from_dir(
         str(Path(i18n.__file__).parent),
         method_map=[("**.py", "casectl.locale.extract:extract")],
-        keywords={"_": None, "N_": None, "Np_": (1, 2)},
+        keywords={"_": None, "N_": None, "Np_": (1, 2), "Nc_": ((1, "c"), 2)},
         options_map={"**.py": {}},
     )
     assert extract  # the extractor babel.cfg names is importable
-    return {message for _file, _line, message, _comments, _context in found}
+    return {(context, message) if context else message  # type: ignore[misc]
+            for _file, _line, message, _comments, context in found}  # fmt: skip
 
 
 def catalog() -> dict[str | tuple[str, str], object]:
     from babel.messages.pofile import read_po
 
     with PO.open("rb") as f:
-        return {m.id: m for m in read_po(f) if m.id}
+        return {((m.context, m.id) if m.context else m.id): m for m in read_po(f) if m.id}
 
 
 def test_every_marked_message_has_a_chinese_translation_and_none_is_stale() -> None:

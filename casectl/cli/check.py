@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from casectl.cli.app import App, as_json, pass_app
+from casectl.i18n import _
 
 
 @click.command()
@@ -28,14 +29,18 @@ def check(app: App, json_out: bool) -> None:
     from datetime import timezone
 
     from casectl import check as checking
-    from casectl import clock, render
+    from casectl import clock, i18n, render
     from casectl.errors import CasectlError
 
     try:
         zone = app.cfg.zone
     except CasectlError:
         zone = timezone.utc  # check names the broken file itself
-    report = checking.run(app.root, clock.now(zone), time.time())
+    if json_out:  # the same document in every language
+        with i18n.english():
+            report = checking.run(app.root, clock.now(zone), time.time())
+    else:
+        report = checking.run(app.root, clock.now(zone), time.time())
     if json_out:
         findings = [f.document() for f in report.findings]
         click.echo(render.to_json({"problems": findings, "case_files": report.case_files}))
@@ -45,7 +50,10 @@ def check(app: App, json_out: bool) -> None:
         for finding in report.findings:
             click.echo(safe(finding.text()))
     if report.findings:
-        noun = "problem" if len(report.findings) == 1 else "problems"
-        click.echo(f"casectl check: {len(report.findings)} {noun}", err=True)
+        count = len(report.findings)
+        said = (_("casectl check: {count} problem") if count == 1
+                else _("casectl check: {count} problems"))  # fmt: skip
+        click.echo(said.format(count=count), err=True)
         raise SystemExit(1)
-    click.echo(f"casectl check: {report.case_files} case files, no problems", err=True)
+    said = _("casectl check: {count} case files, no problems").format(count=report.case_files)
+    click.echo(said, err=True)

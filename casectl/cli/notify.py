@@ -14,6 +14,7 @@ import click
 
 from casectl.cli.app import App, as_json, pass_app
 from casectl.errors import CasectlError
+from casectl.i18n import _
 from casectl.model import Case
 from casectl.store import Store
 from casectl.terminal import safe
@@ -105,18 +106,24 @@ def problems(report: Report, keys: set[str] | None) -> list[str]:
     if failed:
         attempted = len(failed) + len([i for i in report.sent if keys is None or i["key"] in keys])
         more = len({e for _, e in failed}) - 1
-        lines.append(
-            f"recorded, but {len(failed)} of {attempted} messages not delivered ({failed[0][1]}"
-            f"{f'; and {more} more reasons' if more > 0 else ''}); they stay in the outbox "
-            "and the next sweep or `casectl notify flush` retries: do not repeat the step"
+        reasons = failed[0][1] + (
+            _("; and {count} more reasons").format(count=more) if more > 0 else ""
         )
+        lines.append(
+            _("recorded, but {failed} of {attempted} messages not delivered ({reasons}); they "
+              "stay in the outbox and the next sweep or `casectl notify flush` retries: do not "
+              "repeat the step").format(failed=len(failed), attempted=attempted, reasons=reasons)
+        )  # fmt: skip
     if report.expired:
         lines.append(
-            f"gave up on {len(report.expired)} messages undelivered too long; the manager is "
-            "told, and .casectl/outbox/log lists them"
-        )
+            _("gave up on {count} messages undelivered too long; the manager is told, and "
+              ".casectl/outbox/log lists them").format(count=len(report.expired))
+        )  # fmt: skip
     if report.dropped and keys is None:
-        lines.append(f"dropped {len(report.dropped)} messages: {report.dropped[0][1]}")
+        lines.append(
+            _("dropped {count} messages: {reason}").format(
+                count=len(report.dropped), reason=report.dropped[0][1])
+        )  # fmt: skip
     return [safe(line) for line in lines]
 
 
@@ -136,9 +143,9 @@ def _configured(app: App) -> tuple[Notices, Settings]:
     notices = Notices(app)
     if notices.settings is None:
         raise CasectlError(
-            "no notification channel is configured in this clone: "
-            "git config casectl.email.host HOST (see the README's Notifications)"
-        )
+            _("no notification channel is configured in this clone: "
+              "git config casectl.email.host HOST (see the README's Notifications)")
+        )  # fmt: skip
     return notices, notices.settings
 
 
@@ -158,21 +165,27 @@ def test(app: App, to: str, channel: str | None) -> None:
     person = model.actor(app.cfg, to)
     channels = settings.channels_of(person) if channel is None else [settings.channels.get(channel)]
     if not channels or channels[0] is None:
-        known = ", ".join(settings.channels) or "none"
-        raise CasectlError(
-            f"no configured channel reaches {person.id}"
-            + (f" named {channel!r}; configured: {known}" if channel else f"; configured: {known}")
+        known = ", ".join(settings.channels) or _("none")
+        said = (
+            _("no configured channel reaches {person} named {channel!r}; configured: {known}")
+            if channel
+            else _("no configured channel reaches {person}; configured: {known}")
         )
+        raise CasectlError(said.format(person=person.id, channel=channel, known=known))
     failed = []
     for found in channels:
         assert found is not None
         try:
             deliver.send_now(found, person, _test_part(app.now), app.now)
-            click.echo(f"sent to {person.id} by {found.name}")
+            click.echo(
+                _("sent to {person} by {channel}").format(person=person.id, channel=found.name)
+            )
         except DeliveryError as err:
             failed.append(str(err))
     if failed:
-        raise CasectlError(f"test message not delivered: {'; '.join(failed)}")
+        raise CasectlError(
+            _("test message not delivered: {reasons}").format(reasons="; ".join(failed))
+        )
 
 
 def _test_part(now: datetime) -> dict[str, Any]:
@@ -217,13 +230,17 @@ def status(app: App, json_out: bool) -> None:
         click.echo(render.to_json(document))
         return
     channels = ", ".join(f"{c.name} ({c.kind})" for c in settings.channels.values())
-    lines = [f"channels: {channels}", f"pending: {len(rows)}"]
+    lines = [_("channels: {channels}").format(channels=channels),
+             _("pending: {count}").format(count=len(rows))]  # fmt: skip
     if rows:
         table = [[r["person"], r["channel"], r["case"] or "", r["queued"], r["attempts"],
                   (r["last_error"] or "")[:60]] for r in rows]  # fmt: skip
-        lines.append(render.table(table, ["person", "channel", "case", "queued", "tries", "error"]))
+        headers = [_("person"), _("channel"), _("case"), _("queued"), _("tries"), _("error")]
+        lines.append(render.table(table, headers))
     if unreachable:
-        lines.append(f"reached by no channel here: {', '.join(unreachable)}")
+        lines.append(
+            _("reached by no channel here: {people}").format(people=", ".join(unreachable))
+        )
     click.echo(safe("\n".join(lines)))
 
 
@@ -238,6 +255,6 @@ def flush(app: App) -> None:
     status = notices.deliver(everything=True)
     notices.outbox().prune()
     if notices.sent:
-        click.echo(f"{notices.sent} messages delivered")
+        click.echo(_("{count} messages delivered").format(count=notices.sent))
     if status:
         raise SystemExit(status)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from casectl import model
 from casectl.cli.app import Acting, App, acting, as_json, first_line, pass_app, show_json
 from casectl.cli.steps import taken
 from casectl.config import Person
+from casectl.i18n import N_, _
 from casectl.model import Case
 
 STEPS = ("request", "approve", "deny", "arrive", "work", "depart")
@@ -71,7 +73,7 @@ def onsite(
                                  strict=True) if on]  # fmt: skip
     if len(chosen) != 1:
         raise click.UsageError(
-            "give one of --request, --approve, --deny, --arrive, --work TEXT, --depart"
+            _("give one of --request, --approve, --deny, --arrive, --work TEXT, --depart")
         )
     what = chosen[0]
     _check_options(what, reason, when, engineer, parts, summary, solution, unresolved)
@@ -91,7 +93,7 @@ def onsite(
         return model.depart_onsite(case, person, at, summary or "", solution or "", unresolved)
 
     case, event = taken(app, case_id, act, step, _said)
-    click.echo(show_json(app, case) if json_out else f"{case.id} {_said(event)}")
+    click.echo(show_json(app, case) if json_out else f"{case.id} {_said(event, _)}")
 
 
 def _check_options(
@@ -116,13 +118,19 @@ def _check_options(
     }
     for option, (value, steps) in belongs.items():
         if value is not None and what not in steps:
-            raise click.UsageError(f"{option} goes with --{' or --'.join(steps)}, not --{what}")
+            raise click.UsageError(
+                _("{option} goes with {steps}, not --{what}").format(
+                    option=option, steps=_(" or ").join(f"--{s}" for s in steps), what=what
+                )
+            )
     needed = {"request": ("--reason", reason), "deny": ("--reason", reason),
               "depart": ("--summary", summary)}  # fmt: skip
     if what in needed and needed[what][1] is None:
-        raise click.UsageError(f"--{what} needs {needed[what][0]} TEXT")
+        raise click.UsageError(
+            _("--{what} needs {option} TEXT").format(what=what, option=needed[what][0])
+        )
     if what == "depart" and solution is None:
-        raise click.UsageError("--depart needs --solution TEXT")
+        raise click.UsageError(_("--depart needs --solution TEXT"))
 
 
 def _planned(app: App, when: str | None) -> datetime | None:
@@ -132,17 +140,28 @@ def _planned(app: App, when: str | None) -> datetime | None:
     return clock.parse_time(when, app.cfg.zone, app.now, what="--when") if when else None
 
 
-def _said(e: dict[str, Any]) -> str:
-    """What the step did, for stdout and the commit's subject."""
+def _said(e: dict[str, Any], say: Callable[[str], str] = N_) -> str:
+    """What the step did: in English for the commit's subject, in the language chosen
+    (`say=_`) for stdout."""
     visit, kind = e["onsite"], e["type"].removeprefix("onsite-")
-    planned = f" for {e['when']:%Y-%m-%d %H:%M}" if e.get("when") else ""
+    when = f"{e['when']:%Y-%m-%d %H:%M}" if e.get("when") else ""
+    planned = say(N_(" for {when}")).format(when=when) if when else ""
     if kind == "request":
-        return f"on-site service requested ({visit}){planned}"
+        return say(N_("on-site service requested ({visit}){planned}")).format(
+            visit=visit, planned=planned
+        )
     if kind == "approve":
-        return f"on-site {visit} approved: {e['engineer']}{planned}"
+        return say(N_("on-site {visit} approved: {engineer}{planned}")).format(
+            visit=visit, engineer=e["engineer"], planned=planned
+        )
     if kind == "deny":
-        return f"on-site {visit} denied: {first_line(e['text'])}"
+        return say(N_("on-site {visit} denied: {reason}")).format(
+            visit=visit, reason=first_line(e["text"])
+        )
     if kind == "work":
         used = ", ".join(p["part"] for p in e.get("parts", []))
-        return f"on-site {visit} work recorded" + (f", parts {used}" if used else "")
-    return f"on-site {visit}: {'arrived' if kind == 'arrive' else 'departed'}"
+        parts = say(N_(", parts {parts}")).format(parts=used) if used else ""
+        return say(N_("on-site {visit} work recorded")).format(visit=visit) + parts
+    if kind == "arrive":
+        return say(N_("on-site {visit}: arrived")).format(visit=visit)
+    return say(N_("on-site {visit}: departed")).format(visit=visit)

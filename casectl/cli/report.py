@@ -11,6 +11,7 @@ import click
 
 from casectl.cli.app import App, pass_app
 from casectl.errors import CasectlError
+from casectl.i18n import _
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 DAY_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}")  # --to: a day; any other value is a roster id
@@ -64,7 +65,7 @@ def report(
     from casectl.report import facts, numbers, period
 
     if sum(map(bool, (json_out, html_file, csv_dir))) > 1:
-        raise click.UsageError("give one of --json, --html FILE, --csv DIR")
+        raise click.UsageError(_("give one of --json, --html FILE, --csv DIR"))
     last, ids = _split_to(to, mail)
     zone = app.cfg.zone  # a broken severity.yaml is exit 1, not a usage error
     try:
@@ -99,12 +100,12 @@ def _output(
         click.echo(render.to_json(document), nl=False)
     elif html_file:
         _write(html_file, render.html(document))
-        click.echo(f"wrote {html_file}")
+        click.echo(_("wrote {file}").format(file=html_file))
     elif csv_dir:
         os.makedirs(csv_dir, exist_ok=True)
         for name, text in render.csv_files(document).items():
             _write(os.path.join(csv_dir, name), text, "utf-8-sig")  # Excel reads UTF-8 by its BOM
-        click.echo(f"wrote {csv_dir}")
+        click.echo(_("wrote {file}").format(file=csv_dir))
     elif table:
         from casectl.terminal import safe
 
@@ -150,7 +151,8 @@ def _mail(app: App, mailing: tuple[Any, list[Any]], document: dict[str, Any]) ->
     settings, people = mailing
     mail.send(settings, people, document, app.now)
     names = ", ".join(f"{p.id} <{p.email}>" for p in people)
-    return f"mailed the report of {document['period']['label']} to {names}"
+    said = _("mailed the report of {period} to {people}")
+    return said.format(period=document["period"]["label"], people=names)
 
 
 def _write(path: str, text: str, encoding: str = "utf-8") -> None:
@@ -161,7 +163,9 @@ def _write(path: str, text: str, encoding: str = "utf-8") -> None:
             f.write(text)
         os.replace(tmp, path)
     except OSError as err:
-        raise CasectlError(f"cannot write {path}: {err.strerror}") from None
+        raise CasectlError(
+            _("cannot write {file}: {reason}").format(file=path, reason=err.strerror)
+        ) from None
 
 
 def _fail_on_broken(broken: list[Any]) -> None:

@@ -8,6 +8,7 @@ import click
 
 from casectl.cli.app import App, pass_app
 from casectl.errors import CasectlError
+from casectl.i18n import _
 from casectl.model import Case
 
 
@@ -26,9 +27,10 @@ def init(app: App, directory: str | None, hook: bool) -> None:
     from casectl import initrepo
 
     root = initrepo.init(directory or app.repo)
-    click.echo(f"Initialized case repository in {root}")
+    click.echo(_("Initialized case repository in {folder}").format(folder=root))
     if hook:
-        click.echo(f"pre-commit hook installed: {initrepo.install_hook(root)}")
+        hooked = initrepo.install_hook(root)
+        click.echo(_("pre-commit hook installed: {hook}").format(hook=hooked))
 
 
 @click.command()
@@ -46,7 +48,9 @@ def sync(app: App) -> None:
     from casectl import gitrepo
 
     if not gitrepo.is_repo(app.root):
-        raise CasectlError(f"{app.root} is not a git repository; nothing to sync")
+        raise CasectlError(
+            _("{folder} is not a git repository; nothing to sync").format(folder=app.root)
+        )
     identity = (app.cfg.bot_name, app.cfg.bot_email)
     with app.store.lock():
         click.echo(gitrepo.sync(app.root, identity, event_ids, lambda: _migrate(app)))
@@ -77,7 +81,7 @@ def migrate(app: App) -> None:
     """
     with app.store.lock():
         moved = _migrate(app)
-    click.echo(f"{len(moved) // 2} case files moved to their fixed paths")
+    click.echo(_("{count} case files moved to their fixed paths").format(count=len(moved) // 2))
 
 
 def _migrate(app: App) -> list[str]:
@@ -105,13 +109,14 @@ def setup_git(app: App, hook: bool) -> None:
     from casectl import gitrepo
 
     if not gitrepo.is_repo(app.root):
-        raise CasectlError(f"{app.root} is not a git repository")
+        raise CasectlError(_("{folder} is not a git repository").format(folder=app.root))
     gitrepo.install_driver(app.root)
-    click.echo("merge driver registered")
+    click.echo(_("merge driver registered"))
     if hook:
         from casectl import initrepo
 
-        click.echo(f"pre-commit hook installed: {initrepo.install_hook(app.root)}")
+        hooked = initrepo.install_hook(app.root)
+        click.echo(_("pre-commit hook installed: {hook}").format(hook=hooked))
 
 
 @click.command("merge-file")

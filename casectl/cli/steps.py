@@ -27,7 +27,7 @@ from casectl.cli.app import (
     step_key,
 )
 from casectl.config import Config, Person
-from casectl.i18n import _
+from casectl.i18n import N_, _
 from casectl.model import Case
 
 
@@ -43,7 +43,30 @@ def assigned(cfg: Config, case_id: str, person_id: str) -> str:
     """`261127-9MM76 assigned to zhang.wei 张伟 +86 138 0101 0004`: whom the duty engineer tells."""
     p = cfg.person(person_id)
     reach = f" {p.name} {p.phone or p.email}" if p else ""
-    return f"{case_id} assigned to {person_id}{reach}"
+    return _("{case} assigned to {engineer}{reach}").format(
+        case=case_id, engineer=person_id, reach=reach
+    )
+
+
+# what `log` says it recorded, per step type (the type itself stays English in the case)
+LOGGED = {
+    "note": N_("{case} note recorded"),
+    "contact": N_("{case} contact recorded"),
+    "callback": N_("{case} callback recorded"),
+    "onsite": N_("{case} onsite recorded"),
+    "wait-customer": N_("{case} wait-customer recorded"),
+    "wait-parts": N_("{case} wait-parts recorded"),
+    "resume": N_("{case} resume recorded"),
+}
+# what `rma RMA-ID --status` says, per status
+RMA_SAID = {
+    "requested": N_("{rma} requested"),
+    "shipped": N_("{rma} shipped"),
+    "delivered": N_("{rma} delivered"),
+    "installed": N_("{rma} installed"),
+    "returned": N_("{rma} returned"),
+    "cancelled": N_("{rma} cancelled"),
+}
 
 
 @click.command("open")
@@ -176,7 +199,8 @@ def _open_price_inquiry(
         app.commit([path], person, [case.id], what, event_yaml(case.events[0]), act.no_commit, True)
     click.echo(show_json(app, case) if json_out else case.id)
     reach = f" {to.name} {to.phone or to.email}"
-    click.echo(f"{case.id} price inquiry routed to sales: {to.id}{reach}", err=True)
+    said = _("{case} price inquiry routed to sales: {person}{reach}")
+    click.echo(said.format(case=case.id, person=to.id, reach=reach), err=True)
 
 
 def opened_again(app: App, key: str, at: datetime | None) -> Case | None:
@@ -304,15 +328,22 @@ def log(
         lambda case, person, at: model.log(case, person, at, text, step_kind, alert_manager),
         lambda e: f"{e['type']}{' (manager alerted)' if alert_manager else ''}: {first_line(text)}",
     )
-    said = f"{case.id} {step_kind} recorded"
+    said = _(LOGGED[step_kind]).format(case=case.id)
     if alert_manager:
-        said += f"; the manager ({app.cfg.manager.id}) is told at the next sweep"
+        said += _("; the manager ({manager}) is told at the next sweep").format(
+            manager=app.cfg.manager.id
+        )
     if event["type"] != step_kind:
         s, by = case.state, event["by"]
-        said = (
-            f"{case.id} contact recorded: {by} is not the assigned engineer "
-            f"({s.assignee or 'none'}) or the escalation engineer "
-            f"({s.escalation_engineer or 'none'}), so it meets the first reply but not the callback"
+        said = _(
+            "{case} contact recorded: {person} is not the assigned engineer ({assignee}) or "
+            "the escalation engineer ({escalation}), so it meets the first reply but not the "
+            "callback"
+        ).format(
+            case=case.id,
+            person=by,
+            assignee=s.assignee or _("none"),
+            escalation=s.escalation_engineer or _("none"),
         )
     click.echo(show_json(app, case) if json_out else said)
 
@@ -351,7 +382,11 @@ def severity(
         ),
         lambda e: f"severity {e['from']} -> {e['severity']}" + _asked(e),
     )
-    click.echo(show_json(app, case) if json_out else f"{case.id} severity {level}")
+    click.echo(
+        show_json(app, case)
+        if json_out
+        else _("{case} severity {level}").format(case=case.id, level=level)
+    )
 
 
 @click.command()
@@ -387,7 +422,8 @@ def escalate(
         ),
         lambda e: f"escalated to {e['to']}" + _asked(e),
     )
-    click.echo(show_json(app, case) if json_out else f"{case.id} escalated to {event['to']}")
+    said = _("{case} escalated to {engineer}").format(case=case.id, engineer=event["to"])
+    click.echo(show_json(app, case) if json_out else said)
 
 
 @click.command()
@@ -438,7 +474,9 @@ def rma(
             ),
             lambda e: f"{e['rma']} {e['status']}",
         )
-        said = f"{event['rma']} {status}" + (f", new serial {new_serial}" if new_serial else "")
+        said = _(RMA_SAID[status]).format(rma=event["rma"])
+        if new_serial:
+            said += _(", new serial {serial}").format(serial=new_serial)
         click.echo(show_json(app, case) if json_out else said)
         return
     if part is None or status or new_serial is not None:
@@ -487,7 +525,7 @@ def close(
         lambda case, person, at: model.close(case, person, at, resolution, reason),
         lambda e: "closed" + (" (forced)" if reason else ""),
     )
-    click.echo(show_json(app, case) if json_out else f"{case.id} closed")
+    click.echo(show_json(app, case) if json_out else _("{case} closed").format(case=case.id))
 
 
 @click.command()
@@ -508,7 +546,7 @@ def reopen(app: App, case_id: str, reason: str, act: Acting, json_out: bool) -> 
         lambda case, person, at: model.reopen(case, person, at, reason),
         lambda e: "reopened",
     )
-    click.echo(show_json(app, case) if json_out else f"{case.id} reopened")
+    click.echo(show_json(app, case) if json_out else _("{case} reopened").format(case=case.id))
 
 
 def _asked(event: dict[str, Any]) -> str:

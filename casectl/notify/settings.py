@@ -20,6 +20,7 @@ from typing import NamedTuple
 from casectl.config import Config, Person
 from casectl.durations import parse_duration
 from casectl.errors import ConfigError
+from casectl.i18n import _
 
 ROBOTS = ("wecom", "dingtalk", "feishu", "json")
 KINDS = ("email", *ROBOTS)
@@ -82,7 +83,10 @@ def load(root: str, environ: Mapping[str, str] | None = None) -> Settings:
     top = {k: v for (sub, k), v in raw.items() if sub is None}
     for key in top:
         if key not in TOP_KEYS:
-            raise _fail(f"casectl.{key}", f"unknown setting; expected {', '.join(TOP_KEYS)}")
+            raise _fail(
+                f"casectl.{key}",
+                _("unknown setting; expected {known}").format(known=", ".join(TOP_KEYS)),
+            )
     by_channel: dict[str, dict[str, str]] = {}
     for (sub, key), value in raw.items():
         if sub is not None:
@@ -112,7 +116,7 @@ def read_git_config(root: str) -> dict[tuple[str | None, str], str]:
 
 
 def _fail(key: str, expected: str) -> ConfigError:
-    return ConfigError(f"git config {key}: {expected}")
+    return ConfigError(_("git config {key}: {expected}").format(key=key, expected=expected))
 
 
 def _duration(top: dict[str, str], key: str, default: str) -> timedelta:
@@ -121,46 +125,62 @@ def _duration(top: dict[str, str], key: str, default: str) -> timedelta:
     except ValueError as err:
         raise _fail(f"casectl.{key}", str(err)) from None
     if key == "notify-expiry" and not amount:
-        raise _fail(f"casectl.{key}", "expected a duration longer than zero, such as 24h")
+        raise _fail(f"casectl.{key}", _("expected a duration longer than zero, such as 24h"))
     return amount
 
 
 def _channel(name: str, keys: dict[str, str], environ: Mapping[str, str]) -> Channel:
     where = f"casectl.{name}"
     if not name.replace("-", "").replace("_", "").isalnum() or not name.isascii():
-        raise _fail(where, "expected a channel name of letters, digits, - and _")
+        raise _fail(where, _("expected a channel name of letters, digits, - and _"))
     for secret, instead in SECRETS.items():
         if secret in keys:
             raise _fail(
                 f"{where}.{secret}",
-                f"secrets are never kept in settings: put it in an environment variable "
-                f"and name that with {where}.{instead}",
+                _(
+                    "secrets are never kept in settings: put it in an environment variable "
+                    "and name that with {key}"
+                ).format(key=f"{where}.{instead}"),
             )
     kind = keys.get("kind", name if name in KINDS else "")
     if kind not in KINDS:
-        raise _fail(f"{where}.kind", f"expected one of {', '.join(KINDS)}, got {kind!r}")
+        raise _fail(
+            f"{where}.kind",
+            _("expected one of {known}, got {kind!r}").format(known=", ".join(KINDS), kind=kind),
+        )
     allowed = EMAIL_KEYS if kind == "email" else ROBOT_KEYS
     for key in keys:
         if key not in allowed:
-            raise _fail(f"{where}.{key}", f"unknown setting; expected {', '.join(allowed)}")
+            raise _fail(
+                f"{where}.{key}",
+                _("unknown setting; expected {known}").format(known=", ".join(allowed)),
+            )
 
     def from_env(key: str, required: bool) -> str | None:
         variable = keys.get(key)
         if variable is None:
             if required:
-                raise _fail(f"{where}.{key}", "missing: name the environment variable to read")
+                raise _fail(f"{where}.{key}", _("missing: name the environment variable to read"))
             return None
         value = environ.get(variable)
         if not value:
-            raise _fail(f"{where}.{key}", f"names {variable}, which is not set in the environment")
+            raise _fail(
+                f"{where}.{key}",
+                _("names {variable}, which is not set in the environment").format(
+                    variable=variable
+                ),
+            )
         return value
 
     if kind != "email":
         url = from_env("url-env", True) or ""
         if not url.startswith(("http://", "https://")):
-            raise _fail(f"{where}.url-env", f"{keys['url-env']} is not an http(s) URL")
+            raise _fail(
+                f"{where}.url-env",
+                _("{variable} is not an http(s) URL").format(variable=keys["url-env"]),
+            )
         if "secret-env" in keys and kind not in ("dingtalk", "feishu"):
-            raise _fail(f"{where}.secret-env", "only dingtalk and feishu robots sign messages")
+            raise _fail(f"{where}.secret-env", _("only dingtalk and feishu robots sign messages"))
         return Robot(name, kind, url, from_env("secret-env", False))
     return _email(name, where, keys, from_env)
 
@@ -170,19 +190,27 @@ def _email(
 ) -> Email:
     from email.utils import parseaddr
 
-    for key, what in (("host", "the SMTP server's host name"), ("from", "the sender address")):
+    for key, what in (("host", _("missing: expected the SMTP server's host name")),
+                      ("from", _("missing: expected the sender address"))):  # fmt: skip
         if not keys.get(key, "").strip():
-            raise _fail(f"{where}.{key}", f"missing: expected {what}")
+            raise _fail(f"{where}.{key}", what)
     security = keys.get("security", "starttls")
     if security not in SECURITY:
-        raise _fail(f"{where}.security", f"expected tls, starttls or none, got {security!r}")
+        raise _fail(
+            f"{where}.security",
+            _("expected tls, starttls or none, got {security!r}").format(security=security),
+        )
     port_text = keys.get("port", str(SECURITY[security]))
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise _fail(f"{where}.port", f"expected a port number, got {port_text!r}")
+        raise _fail(
+            f"{where}.port", _("expected a port number, got {port!r}").format(port=port_text)
+        )
     if "@" not in parseaddr(keys["from"])[1]:
         raise _fail(
             f"{where}.from",
-            f"expected an address such as casectl@example.com, got {keys['from']!r}",
+            _("expected an address such as casectl@example.com, got {sender!r}").format(
+                sender=keys["from"]
+            ),
         )
     user = keys.get("user")
     password = from_env("password-env", user is not None)

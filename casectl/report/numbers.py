@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from casectl.config import Config
+from casectl.i18n import N_
 from casectl.model import RMA_DONE
 from casectl.report.facts import KINDS, Facts, Record
 from casectl.report.period import Period
@@ -52,28 +53,28 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "checker.late_sweeps": ("at", "late_by_s", "actions"),
 }
 # (section, table, title): the order every rendering follows
-TABLES = (
-    ("volume", "totals", "Volume"),
-    ("volume", "by_severity", "Volume by severity"),
-    ("volume", "by_engineer", "Volume by engineer"),
-    ("volume", "by_source", "Volume by source"),
-    ("volume", "by_contract", "Volume by contract"),
-    ("volume", "inquiries", "Inquiries from callers without a contract"),
-    ("volume", "open_by_age", "Open cases by age"),
-    ("compliance", "by_kind", "Deadlines that fell due"),
-    ("compliance", "by_severity", "Deadlines by severity"),
-    ("compliance", "by_engineer", "Deadlines by engineer"),
-    ("compliance", "time_to", "Time to callback and first reply"),
-    ("events", "reassignments", "Callback reassignments"),
-    ("events", "escalations", "Escalations"),
-    ("events", "severity_changes", "Severity changes"),
-    ("events", "forced_closes", "Forced closes"),
-    ("rmas", "outstanding", "RMAs outstanding"),
-    ("rmas", "delivered_not_installed", "RMAs delivered, not installed for over a day"),
-    ("attention", "open_longest", "Open longest"),
-    ("attention", "waiting", "Waiting on the customer or on parts"),
-    ("attention", "no_update", "No update within the interval"),
-    ("checker", "late_sweeps", "Sweeps that ran late"),
+TABLES = (  # titles in English; the renderings translate them
+    ("volume", "totals", N_("Volume")),
+    ("volume", "by_severity", N_("Volume by severity")),
+    ("volume", "by_engineer", N_("Volume by engineer")),
+    ("volume", "by_source", N_("Volume by source")),
+    ("volume", "by_contract", N_("Volume by contract")),
+    ("volume", "inquiries", N_("Inquiries from callers without a contract")),
+    ("volume", "open_by_age", N_("Open cases by age")),
+    ("compliance", "by_kind", N_("Deadlines that fell due")),
+    ("compliance", "by_severity", N_("Deadlines by severity")),
+    ("compliance", "by_engineer", N_("Deadlines by engineer")),
+    ("compliance", "time_to", N_("Time to callback and first reply")),
+    ("events", "reassignments", N_("Callback reassignments")),
+    ("events", "escalations", N_("Escalations")),
+    ("events", "severity_changes", N_("Severity changes")),
+    ("events", "forced_closes", N_("Forced closes")),
+    ("rmas", "outstanding", N_("RMAs outstanding")),
+    ("rmas", "delivered_not_installed", N_("RMAs delivered, not installed for over a day")),
+    ("attention", "open_longest", N_("Open longest")),
+    ("attention", "waiting", N_("Waiting on the customer or on parts")),
+    ("attention", "no_update", N_("No update within the interval")),
+    ("checker", "late_sweeps", N_("Sweeps that ran late")),
 )
 
 
