@@ -154,3 +154,31 @@ def team(repo: Repo, tmp_path: Path) -> tuple[Repo, Repo, Repo]:
 def case_file(repo: Repo, case_id: str) -> Path:
     [path] = list((repo.root / "cases").glob(f"**/{case_id}.yaml"))
     return path
+
+
+def events_of(repo: Repo) -> dict[str, list[str]]:
+    """Every case file in the clone: its event ids, in file order."""
+    import yaml
+
+    found = {}
+    for path in sorted((repo.root / "cases").glob("*/*/*/*.yaml")):
+        document = yaml.load(path.read_bytes(), Loader=yaml.CSafeLoader)
+        found[document["id"]] = [e["id"] for e in document["events"]]
+    return found
+
+
+def assert_converged(clones: list[Repo], cases: list[str], acknowledged: set[str]) -> None:
+    """After everyone synced: clones byte-identical, every case there, every acknowledged
+    event exactly once, no conflict markers, clean working trees."""
+    from casectl.store import relative_path
+
+    files = [{p: (c.root / relative_path(p)).read_bytes() for p in events_of(c)} for c in clones]
+    assert all(f == files[0] for f in files)
+    final = events_of(clones[0])
+    assert sorted(final) == sorted(set(cases))
+    every = [event for ids in final.values() for event in ids]
+    assert len(every) == len(set(every))
+    assert acknowledged <= set(every)
+    assert not any(b"<<<<<<<" in data for data in files[0].values())
+    for c in clones:
+        assert git(c.root, "status", "--porcelain") == ""

@@ -18,22 +18,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-import yaml
-from conftest import Repo, clone, git
-
-from casectl.store import relative_path
+from conftest import Repo, assert_converged, clone, events_of, git
 
 STEPS = 160
 ENGINEERS = ["zhang.wei", "liu.yang", "zhao.lei"]
 MANAGER = "wang.jianguo"
-
-
-def events_of(repo: Repo) -> dict[str, list[str]]:
-    found = {}
-    for path in sorted((repo.root / "cases").glob("*/*/*/*.yaml")):
-        document = yaml.load(path.read_bytes(), Loader=yaml.CSafeLoader)
-        found[document["id"]] = [e["id"] for e in document["events"]]
-    return found
 
 
 def state(repo: Repo, case_id: str, at: str) -> dict:
@@ -138,16 +127,8 @@ def test_three_clones_with_every_kind_of_step(repo: Repo, tmp_path: Path, seed: 
             result = c.run("sync", by=None, now=at)
             assert result.exit_code == 0, result.output
     assert {"open", "log", "rma", "onsite", "severity", "sweep"} <= set(kinds), kinds
-    files = [{p: (c.root / relative_path(p)).read_bytes() for p in events_of(c)} for c in clones]
-    assert files[0] == files[1] == files[2]
+    assert_converged(clones, cases, acknowledged)
     final = events_of(clones[0])
-    assert sorted(final) == sorted(set(cases))
-    every = [event for ids in final.values() for event in ids]
-    assert len(every) == len(set(every))
-    assert acknowledged <= set(every)
-    assert not any(b"<<<<<<<" in data for data in files[0].values())
-    for c in clones:
-        assert git(c.root, "status", "--porcelain") == ""
     for c in clones:  # every case still reads: show, list, sweep and report see them all
         for case_id in final:
             assert c.run("show", case_id, "--json", now=at).exit_code == 0, case_id

@@ -12,21 +12,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-import yaml
-from conftest import Repo, clone, git
-
-from casectl.store import relative_path
+from conftest import Repo, assert_converged, clone, events_of, git
 
 STEPS = 150
-
-
-def events_of(repo: Repo) -> dict[str, list[str]]:
-    """Every case file in the clone: its event ids, in file order."""
-    found = {}
-    for path in sorted((repo.root / "cases").glob("*/*/*/*.yaml")):
-        document = yaml.load(path.read_bytes(), Loader=yaml.CSafeLoader)
-        found[document["id"]] = [e["id"] for e in document["events"]]
-    return found
 
 
 def random_step(rng: random.Random, cases: list[str], at: str) -> tuple[list[str], str]:
@@ -90,13 +78,4 @@ def test_three_clones_converge_without_losing_a_step(repo: Repo, tmp_path: Path,
         for c in clones:
             result = c.run("sync", by=None, now=at)
             assert result.exit_code == 0, result.output
-    files = [{p: (c.root / relative_path(p)).read_bytes() for p in events_of(c)} for c in clones]
-    assert files[0] == files[1] == files[2]
-    final = events_of(clones[0])
-    assert sorted(final) == sorted(set(cases))
-    every = [event for ids in final.values() for event in ids]
-    assert len(every) == len(set(every))
-    assert acknowledged <= set(every)
-    assert not any(b"<<<<<<<" in data for data in files[0].values())
-    for c in clones:
-        assert git(c.root, "status", "--porcelain") == ""
+    assert_converged(clones, cases, acknowledged)
