@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 import yaml
 
 from casectl.errors import BrokenCaseError
+from casectl.i18n import _
 from casectl.model import LOG_TYPES, MAX_QTY, RMA_STATES
 
 SOURCES = ("phone", "email", "alarm")
@@ -103,13 +104,20 @@ def problems(document: Any, case_id: str, first: bool = False) -> list[Problem]:
     """Everything wrong with a case document whose file name says `case_id`; with
     `first`, stop at the first problem (reading a case needs no more)."""
     if not isinstance(document, dict) or not isinstance(document.get("events"), list):
-        return [Problem("not a case file: expected `id` and a list of `events`")]
+        return [Problem(_("not a case file: expected `id` and a list of `events`"))]
     if document.get("id") != case_id:
         named = document.get("id")
-        return [Problem(f"its id {named!r} does not match its file name ({case_id})", key="id")]
+        return [
+            Problem(
+                _("its id {named!r} does not match its file name ({case})").format(
+                    named=named, case=case_id
+                ),
+                key="id",
+            )
+        ]
     events = document["events"]
     if not events:
-        return [Problem("no events: a case file starts with its opening", key="events")]
+        return [Problem(_("no events: a case file starts with its opening"), key="events")]
     found: list[Problem] = []
     seen: set[str] = set()
     last = None
@@ -123,7 +131,11 @@ def problems(document: Any, case_id: str, first: bool = False) -> list[Problem]:
         event_id, at = event.get("id"), event.get("at")
         if event_id.__class__ is str:
             if event_id in seen:
-                found.append(Problem(f"event {i + 1}: id {event_id} is used twice", i, "id"))
+                found.append(
+                    Problem(
+                        _("event {n}: id {id} is used twice").format(n=i + 1, id=event_id), i, "id"
+                    )
+                )
             seen.add(event_id)  # type: ignore[arg-type]
         if at.__class__ is datetime and at.tzinfo is not None:
             if last is None or at >= last:
@@ -138,38 +150,51 @@ def problems(document: Any, case_id: str, first: bool = False) -> list[Problem]:
 
 
 def _backwards(i: int, at: datetime, last: datetime) -> str:
-    return (
-        f"event {i + 1}: at {at.isoformat()} is earlier than the event before it "
-        f"({last.isoformat()}); events are in time order"
-    )
+    return _(
+        "event {n}: at {at} is earlier than the event before it ({last}); events are in time order"
+    ).format(n=i + 1, at=at.isoformat(), last=last.isoformat())
 
 
 def _misplaced_opening(i: int) -> Problem:
     if i == 0:
-        return Problem("the first event is not the opening of the case", 0, "type")
-    return Problem(f"event {i + 1}: a second opening; a case is opened once", i, "type")
+        return Problem(_("the first event is not the opening of the case"), 0, "type")
+    return Problem(
+        _("event {n}: a second opening; a case is opened once").format(n=i + 1), i, "type"
+    )
 
 
 def _event_problems(event: Any, i: int) -> list[Problem]:
     if event.__class__ is dict and _fine(event):
         return []
     if not isinstance(event, dict):
-        return [Problem(f"event {i + 1}: expected a mapping of id, at, by and type", i)]
+        return [
+            Problem(_("event {n}: expected a mapping of id, at, by and type").format(n=i + 1), i)
+        ]
     kind = event.get("type")
     if kind not in REQUIRED:
         if "type" not in event:
-            return [Problem(f"event {i + 1}: no `type`", i)]
-        return [Problem(f"event {i + 1}: unknown type {kind!r}", i, "type")]
-    where = f"event {i + 1} ({kind})"
+            return [Problem(_("event {n}: no `type`").format(n=i + 1), i)]
+        return [
+            Problem(_("event {n}: unknown type {kind!r}").format(n=i + 1, kind=kind), i, "type")
+        ]
+    where = _("event {n} ({kind})").format(n=i + 1, kind=kind)
     found = [
-        Problem(f"{where}: no `{key}`", i)
+        Problem(_("{where}: no `{key}`").format(where=where, key=key), i)
         for key in ("id", "at", "by", *REQUIRED[kind], *(["severity"] * _no_severity(event)))
         if key not in event
     ]
     for key, value in event.items():
         wrong = _wrong(kind, key, value)
         if wrong:
-            found.append(Problem(f"{where}: `{key}` {wrong}, got {_shown(value)}", i, key))
+            found.append(
+                Problem(
+                    _("{where}: `{key}` {wrong}, got {value}").format(
+                        where=where, key=key, wrong=wrong, value=_shown(value)
+                    ),
+                    i,
+                    key,
+                )
+            )
     return found
 
 
@@ -207,28 +232,38 @@ def _wrong(kind: str, key: Any, value: Any) -> str | None:
     """What a known key's value should be, when it is not that; None when it is fine."""
     if key in _TEXT and not (key == "from" and kind == "severity"):
         if type(value) is not str:
-            return "expected text"
+            return _("expected text")
         if key in _NAMES and not value.strip():
-            return "expected text, not empty"
+            return _("expected text, not empty")
         return None
     if key in ("at", "due", "when"):
         if not isinstance(value, datetime) or value.tzinfo is None:
-            return "expected a time with its offset, such as 2026-11-26T14:05:00+08:00"
+            return _("expected a time with its offset, such as 2026-11-26T14:05:00+08:00")
         if not _FIRST_YEAR <= value.year < _END_YEAR:
-            return f"expected a time from {_FIRST_YEAR} to {_END_YEAR - 1}"
+            return _("expected a time from {first} to {last}").format(
+                first=_FIRST_YEAR, last=_END_YEAR - 1
+            )
         return None
     if key in ("severity", "from"):
-        return None if type(value) is int and 1 <= value <= 9 else "expected a severity, 1 to 9"
+        return None if type(value) is int and 1 <= value <= 9 else _("expected a severity, 1 to 9")
     if key == "qty":
         ok = type(value) is int and 1 <= value <= MAX_QTY
-        return None if ok else f"expected a quantity from 1 to {MAX_QTY:,}"
+        return None if ok else _("expected a quantity from 1 to {most:,}").format(most=MAX_QTY)
     if key == "status":
-        return None if value in RMA_STATES else f"expected one of {', '.join(RMA_STATES)}"
+        return (
+            None
+            if value in RMA_STATES
+            else _("expected one of {known}").format(known=", ".join(RMA_STATES))
+        )
     if key == "source":
-        return None if value in SOURCES else f"expected one of {', '.join(SOURCES)}"
+        return (
+            None
+            if value in SOURCES
+            else _("expected one of {known}").format(known=", ".join(SOURCES))
+        )
     if key == "notify":
         ok = isinstance(value, list) and all(type(v) is str for v in value)
-        return None if ok else "expected a list of engineer ids"
+        return None if ok else _("expected a list of engineer ids")
     return None
 
 
@@ -237,7 +272,7 @@ def _shown(value: Any) -> str:
         return value.isoformat()
     text = repr(value)
     text = text if len(text) <= 60 else text[:57] + "..."
-    return "nothing" if value is None else f"{type(value).__name__} {text}"
+    return _("nothing") if value is None else f"{type(value).__name__} {text}"
 
 
 # --- where in the file --------------------------------------------------------------

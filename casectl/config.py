@@ -16,7 +16,7 @@ from casectl import yamlio
 from casectl.calendars import Calendar, Interval, parse_hours
 from casectl.durations import parse_duration
 from casectl.errors import ConfigError
-from casectl.i18n import LANGUAGES
+from casectl.i18n import LANGUAGES, _
 
 STATE_DIR = ".casectl"  # derived, never committed: lock, open-case index, config cache
 ROLES = ("manager", "duty", "first-line", "senior", "field", "sales", "sales-manager")
@@ -92,17 +92,18 @@ class _Reader:
 
     def mapping(self, value: Any, where: str, allowed: tuple[str, ...] | None = None) -> dict:
         if not isinstance(value, dict):
-            raise self.fail(where, f"expected a mapping, got {_shown(value)}")
+            raise self.fail(where, _("expected a mapping, got {value}").format(value=_shown(value)))
         for key in value:
             if allowed is not None and key not in allowed:
                 raise self.fail(
-                    f"{where}.{key}", f"unknown key; expected one of {', '.join(allowed)}"
+                    f"{where}.{key}",
+                    _("unknown key; expected one of {known}").format(known=", ".join(allowed)),
                 )
         return value
 
     def text(self, value: Any, where: str) -> str:
         if not isinstance(value, str) or not value.strip():
-            raise self.fail(where, f"expected text, got {_shown(value)}")
+            raise self.fail(where, _("expected text, got {value}").format(value=_shown(value)))
         return value
 
     def duration(self, value: Any, where: str) -> timedelta:
@@ -115,12 +116,14 @@ class _Reader:
         """A duration a deadline waits: zero would make every deadline due at once."""
         amount = self.duration(value, where)
         if not amount:
-            raise self.fail(where, f"expected a limit longer than zero, got {value!r}")
+            raise self.fail(
+                where, _("expected a limit longer than zero, got {value!r}").format(value=value)
+            )
         return amount
 
     def items(self, value: Any, where: str) -> list:
         if not isinstance(value, list):
-            raise self.fail(where, f"expected a list, got {_shown(value)}")
+            raise self.fail(where, _("expected a list, got {value}").format(value=_shown(value)))
         return value
 
     def dates(self, value: Any, where: str) -> frozenset[date]:
@@ -130,7 +133,7 @@ class _Reader:
                 result.add(item if isinstance(item, date) else date.fromisoformat(str(item)))
             except ValueError:
                 raise self.fail(
-                    f"{where}[{i}]", f"expected a date YYYY-MM-DD, got {item!r}"
+                    f"{where}[{i}]", _("expected a date YYYY-MM-DD, got {item!r}").format(item=item)
                 ) from None
         return frozenset(result)
 
@@ -142,7 +145,7 @@ class _Reader:
 
 
 def _shown(value: Any) -> str:
-    return "nothing" if value is None else f"{type(value).__name__} {value!r}"
+    return _("nothing") if value is None else f"{type(value).__name__} {value!r}"
 
 
 def load(root: str) -> Config:
@@ -151,14 +154,14 @@ def load(root: str) -> Config:
     r = _Reader("severity.yaml")
     language = severity.pop("language", "en") if isinstance(severity, dict) else "en"
     if language not in LANGUAGES:  # read by casectl.i18n (without parsing), checked here
-        raise r.fail("language", f"expected one of {', '.join(LANGUAGES)}")
+        raise r.fail("language", _("expected one of {known}").format(known=", ".join(LANGUAGES)))
     top = r.mapping(severity, "top level", ("timezone", "calendars", "levels", "git", "due_soon"))
     zone = _zone(r, top.get("timezone", "UTC"), "timezone")
     calendars = _calendars(r, top.get("calendars", {}), zone, files)
     levels = _levels(r, top.get("levels"), calendars)
     git = r.mapping(top.get("git", {}), "git", ("commit", "bot_name", "bot_email"))
     if not isinstance(git.get("commit", True), bool):
-        raise r.fail("git.commit", "expected true or false")
+        raise r.fail("git.commit", _("expected true or false"))
     people = _people(_Reader("roster.yaml"), roster, calendars)
     return Config(
         root=root,
@@ -254,11 +257,17 @@ def _read(path: str, name: str) -> Any:
     except OSError as err:
         if err.errno == errno.ELOOP:
             raise ConfigError(
-                f"{name}: is a symbolic link; casectl never follows links inside the repository"
+                _(
+                    "{file}: is a symbolic link; casectl never follows links inside the repository"
+                ).format(file=name)
             ) from None
-        raise ConfigError(f"{name}: cannot read: {err.strerror}") from None
+        raise ConfigError(
+            _("{file}: cannot read: {reason}").format(file=name, reason=err.strerror)
+        ) from None
     except ValueError as err:
-        raise ConfigError(f"{name}: not valid YAML: {err}") from None
+        raise ConfigError(
+            _("{file}: not valid YAML: {error}").format(file=name, error=err)
+        ) from None
 
 
 def _zone(r: _Reader, name: Any, where: str) -> Any:
@@ -268,7 +277,8 @@ def _zone(r: _Reader, name: Any, where: str) -> Any:
         return ZoneInfo(r.text(name, where))
     except (ZoneInfoNotFoundError, ValueError):
         raise r.fail(
-            where, f"expected an IANA timezone such as Asia/Shanghai, got {name!r}"
+            where,
+            _("expected an IANA timezone such as Asia/Shanghai, got {name!r}").format(name=name),
         ) from None
 
 
@@ -284,7 +294,7 @@ def _calendars(r: _Reader, spec: Any, zone: Any, files: dict[str, Any]) -> dict[
         hours = r.mapping(body.get("hours"), f"{where}.hours", WEEKDAYS)
         week = tuple(r.hours(hours.get(day, []), f"{where}.hours.{day}") for day in WEEKDAYS)
         if not any(week):
-            raise r.fail(f"{where}.hours", "expected working hours on at least one weekday")
+            raise r.fail(f"{where}.hours", _("expected working hours on at least one weekday"))
         file, listed_holidays, listed_workdays = _holiday_file(r, body, where, files)
         workdays = r.dates(body.get("workdays", []), f"{where}.workdays") | listed_workdays
         calendars[str(name)] = Calendar(
@@ -310,12 +320,16 @@ def _holiday_file(
         return None, frozenset(), frozenset()
     name, key = body["holiday_file"], f"{where}.holiday_file"
     if not _safe_file_name(name):
-        raise r.fail(key, f"expected a .yaml file inside the repository, got {name!r}")
+        raise r.fail(
+            key, _("expected a .yaml file inside the repository, got {name!r}").format(name=name)
+        )
     if name not in files:
         raise r.fail(
             key,
-            f"{name} does not exist; expected a file of holidays per year (it may start "
-            "empty: casectl calendar holidays --year YYYY fills it)",
+            _(
+                "{name} does not exist; expected a file of holidays per year (it may start "
+                "empty: casectl calendar holidays --year YYYY fills it)"
+            ).format(name=name),
         )
     return (name, *_holiday_years(_Reader(name), files[name]))
 
@@ -325,12 +339,15 @@ def _holiday_years(h: _Reader, document: Any) -> tuple[Dates, Dates]:
     found: dict[str, set[date]] = {"holidays": set(), "workdays": set()}
     for year, body in h.mapping(document if document is not None else {}, "top level").items():
         if not isinstance(year, int) or not 2000 <= year < 2100:
-            raise h.fail(str(year), "expected a year from 2000 to 2099")
+            raise h.fail(str(year), _("expected a year from 2000 to 2099"))
         for key, days in h.mapping(body, str(year), ("holidays", "workdays")).items():
             dates = h.dates(days, f"{year}.{key}")
             stray = sorted(d.isoformat() for d in dates if d.year != year)
             if stray:
-                raise h.fail(f"{year}.{key}", f"expected dates in {year}, got {stray[0]}")
+                raise h.fail(
+                    f"{year}.{key}",
+                    _("expected dates in {year}, got {date}").format(year=year, date=stray[0]),
+                )
             found[key] |= dates
     return frozenset(found["holidays"]), frozenset(found["workdays"])
 
@@ -342,11 +359,16 @@ def _makeup_hours(
     `makeup_hours`, else Monday's; a calendar that lists such days must give them hours."""
     key = f"{where}.makeup_hours"
     if "makeup_hours" in body:
-        hours, missing = r.hours(body["makeup_hours"], key), "it gives none"
+        hours, missing = r.hours(body["makeup_hours"], key), _("it gives none")
     else:
-        hours, missing = monday, "without it they get Monday's hours, and Monday has none"
+        hours, missing = monday, _("without it they get Monday's hours, and Monday has none")
     if needed and not hours:
-        raise r.fail(key, f"expected the working hours of the make-up workdays; {missing}")
+        raise r.fail(
+            key,
+            _("expected the working hours of the make-up workdays; {missing}").format(
+                missing=missing
+            ),
+        )
     return hours
 
 
@@ -375,12 +397,17 @@ def _levels(r: _Reader, spec: Any, calendars: dict[str, Calendar]) -> dict[int, 
     for number, body in r.mapping(spec, "levels").items():
         where = f"levels.{number}"
         if not isinstance(number, int) or not 1 <= number <= 9:
-            raise r.fail(where, "expected a severity number from 1 to 9")
+            raise r.fail(where, _("expected a severity number from 1 to 9"))
         body = r.mapping(body, where, _LEVEL_KEYS)
         calendar_name = body.get("calendar", "24x7")
         if calendar_name not in calendars:
             known = ", ".join(calendars)
-            raise r.fail(f"{where}.calendar", f"unknown calendar {calendar_name!r}; known: {known}")
+            raise r.fail(
+                f"{where}.calendar",
+                _("unknown calendar {name!r}; known: {known}").format(
+                    name=calendar_name, known=known
+                ),
+            )
 
         def optional(key: str, where: str = where, body: dict = body) -> timedelta | None:
             return r.limit(body[key], f"{where}.{key}") if body.get(key) is not None else None
@@ -391,12 +418,15 @@ def _levels(r: _Reader, spec: Any, calendars: dict[str, Calendar]) -> dict[int, 
             for i, c in enumerate(r.items(body.get("checks", ["15m", "30m"]), f"{where}.checks"))
         )
         if any(c >= callback for c in checks):
-            raise r.fail(f"{where}.checks", "expected checks shorter than the callback limit")
+            raise r.fail(f"{where}.checks", _("expected checks shorter than the callback limit"))
         pause = [str(k) for k in r.items(body.get("pause", []), f"{where}.pause")]
         for kind in pause:
             if kind not in DEADLINE_KINDS:
                 raise r.fail(
-                    f"{where}.pause", f"unknown deadline {kind!r}; expected {DEADLINE_KINDS}"
+                    f"{where}.pause",
+                    _("unknown deadline {kind!r}; expected {known}").format(
+                        kind=kind, known=DEADLINE_KINDS
+                    ),
                 )
         levels[number] = Level(
             number=number,
@@ -419,7 +449,7 @@ def _levels(r: _Reader, spec: Any, calendars: dict[str, Calendar]) -> dict[int, 
             ),
         )
     if not levels:
-        raise r.fail("levels", "expected at least one severity level")
+        raise r.fail("levels", _("expected at least one severity level"))
     return levels
 
 
@@ -434,7 +464,10 @@ def _notify(r: _Reader, spec: Any, where: str) -> dict[str, tuple[str, ...]]:
     for kind, who in spec.items():
         for i, name in enumerate(r.items(who, f"{where}.{kind}")):
             if name not in RECIPIENTS:
-                raise r.fail(f"{where}.{kind}[{i}]", f"expected one of {', '.join(RECIPIENTS)}")
+                raise r.fail(
+                    f"{where}.{kind}[{i}]",
+                    _("expected one of {known}").format(known=", ".join(RECIPIENTS)),
+                )
         result[kind] = tuple(who)
     return result
 
@@ -449,22 +482,30 @@ def _people(r: _Reader, spec: Any, calendars: dict[str, Calendar]) -> tuple[Pers
         where = f"engineers[{i}] ({pid})"
         r.mapping(body, where, keys)
         if any(p.id == pid for p in people):
-            raise r.fail(f"{where}.id", "duplicate id; expected each engineer once")
+            raise r.fail(f"{where}.id", _("duplicate id; expected each engineer once"))
         roles = tuple(str(x) for x in r.items(body.get("roles"), f"{where}.roles"))
         for role in roles:
             if role not in ROLES:
                 raise r.fail(
-                    f"{where}.roles", f"unknown role {role!r}; expected {', '.join(ROLES)}"
+                    f"{where}.roles",
+                    _("unknown role {role!r}; expected {known}").format(
+                        role=role, known=", ".join(ROLES)
+                    ),
                 )
         if not roles:
-            raise r.fail(f"{where}.roles", "expected at least one role")
+            raise r.fail(f"{where}.roles", _("expected at least one role"))
         phone, email = str(body.get("phone") or ""), str(body.get("email") or "")
         if not phone and not email:
-            raise r.fail(where, "expected a phone or an e-mail: nobody could reach this engineer")
+            raise r.fail(
+                where, _("expected a phone or an e-mail: nobody could reach this engineer")
+            )
         duty = body.get("duty_hours")
         if duty is not None and duty not in calendars:
             known = ", ".join(calendars)
-            raise r.fail(f"{where}.duty_hours", f"unknown calendar {duty!r}; known: {known}")
+            raise r.fail(
+                f"{where}.duty_hours",
+                _("unknown calendar {name!r}; known: {known}").format(name=duty, known=known),
+            )
         people.append(
             Person(
                 id=pid,
@@ -477,7 +518,7 @@ def _people(r: _Reader, spec: Any, calendars: dict[str, Calendar]) -> tuple[Pers
             )
         )
     if not any(p.has("manager") for p in people):
-        raise r.fail("engineers", "expected a manager: someone with the role manager")
+        raise r.fail("engineers", _("expected a manager: someone with the role manager"))
     return tuple(people)
 
 
@@ -490,6 +531,7 @@ def _channel_names(r: _Reader, body: dict, where: str) -> tuple[str, ...] | None
     for name in names:
         if not name.replace("-", "").replace("_", "").isalnum() or not name.isascii():
             raise r.fail(
-                f"{where}.notify", f"expected channel names such as email or wecom, got {name!r}"
+                f"{where}.notify",
+                _("expected channel names such as email or wecom, got {name!r}").format(name=name),
             )
     return names

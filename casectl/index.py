@@ -41,7 +41,8 @@ from casectl import deadlines
 from casectl.config import Config
 from casectl.errors import BrokenCaseError
 from casectl.model import NO_SEVERITY, Case, notices
-from casectl.store import Store, id_of, read_case
+from casectl.store import Store, id_of
+from casectl.store import read_case as _read_any_language
 
 FORMAT = ("casectl-index", 7, sys.version_info[:2])
 _FOLDER = (re.compile(r"\d{4}"), re.compile(r"\d{2}"), re.compile(r"\d{2}"))  # year, month, day
@@ -498,6 +499,15 @@ def _misplaced(day: str, name: str, case_id: str | None, kind: str) -> str | Non
     if day_of(case_id) != day:
         return f"{where}: case {case_id} belongs in cases/{day_of(case_id)}/"
     return None
+
+
+def read_case(path: str) -> Case:
+    """The case at `path`; a broken file's reason in English, whatever the language:
+    the index keeps it, and `sweep --json` reports it."""
+    from casectl import i18n
+
+    with i18n.english():
+        return _read_any_language(path)
 
 
 def _matters_until(case: Case) -> float:

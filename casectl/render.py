@@ -11,7 +11,7 @@ from typing import Any
 
 from casectl.config import Config
 from casectl.deadlines import Deadline, span
-from casectl.i18n import N_, _
+from casectl.i18n import N_, Nc_, _, pgettext
 from casectl.model import EVENT_KEYS, Case, State, Visit
 
 
@@ -92,6 +92,15 @@ def deadline_state(d: Deadline, now: datetime, soon: timedelta) -> str:
     return _(d.state(now, soon))
 
 
+# what `show` says of an RMA, a visit and the way a case came in (--json keeps the values)
+RMA_STATUSES = (Nc_("rma status", "requested"), Nc_("rma status", "shipped"),
+                Nc_("rma status", "delivered"), Nc_("rma status", "installed"),
+                Nc_("rma status", "returned"), Nc_("rma status", "cancelled"))  # fmt: skip
+ONSITE_STAGES = (Nc_("on-site stage", "pending"), Nc_("on-site stage", "denied"),
+                 Nc_("on-site stage", "approved"), Nc_("on-site stage", "on site"),
+                 Nc_("on-site stage", "done"))  # fmt: skip
+SOURCES = (Nc_("case source", "phone"), Nc_("case source", "email"),
+           Nc_("case source", "alarm"))  # fmt: skip
 # what `show` and the sweep print of a deadline's state and a sweep's action (JSON keeps
 # the English values); the states are deadlines.state_of's, the kinds sweep.Action's
 STATUSES = (N_("open"), N_("closed"), N_("price"), N_("technical"))  # and inquiries' kinds
@@ -204,7 +213,7 @@ def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> s
         (_("Assigned engineer"), who(s.assignee)),
         (_("Opened"), when(s.opened_at)),
         (_("Closed"), when(s.closed_at)),
-        (_("Fault description"), f"{s.description} [{s.source}]"),
+        (_("Fault description"), f"{s.description} [{pgettext('case source', s.source)}]"),
         (_("Severity changes"), "\n".join(changes) or "-"),
         (_("Escalation engineer"), who(s.escalation_engineer)),
         (_("Escalated"), when(s.escalated_at)),
@@ -217,7 +226,15 @@ def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> s
     out = [pad(name + _(":"), width) + _indent(value, width) for name, value in fields]
     if s.rmas:
         rows = [
-            [r.id, r.part, r.qty, r.serial or "", r.new_serial or "", r.owner or "", r.status]
+            [
+                r.id,
+                r.part,
+                r.qty,
+                r.serial or "",
+                r.new_serial or "",
+                r.owner or "",
+                pgettext("rma status", r.status),
+            ]
             for r in s.rmas.values()
         ]
         headers = [_("rma"), _("part"), _("qty"), _("serial"), _("new serial"), _("owner"),
@@ -293,7 +310,7 @@ def first_line(text: str) -> str:
 def _visits(visits: list[Visit]) -> str:
     """The on-site requests in a table, then what each visit did and left open."""
     rows = [
-        [v.id, v.stage, f"{when(v.requested_at)} {v.requested_by}",
+        [v.id, pgettext("on-site stage", v.stage), f"{when(v.requested_at)} {v.requested_by}",
          f"{when(v.decided_at)} {v.decided_by}" if v.decided_by else "-",
          v.engineer or "-", when(v.planned), when(v.arrived_at), when(v.departed_at)]
         for v in visits
