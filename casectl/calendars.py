@@ -23,6 +23,7 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any, NamedTuple
 
 from casectl.errors import ConfigError
+from casectl.i18n import _
 
 Interval = tuple[int, int]  # minutes after local midnight, [start, end), end <= 1440
 ZERO = timedelta(0)
@@ -85,7 +86,7 @@ class Calendar(NamedTuple):
         if self.always or amount <= ZERO:  # in UTC: same-zone `+` would add wall-clock time
             return fixed(cursor + amount if self.always else start, self.zone)
         day = self._local_day(cursor)
-        for _ in range(_SEARCH_DAYS):
+        for _day in range(_SEARCH_DAYS):
             for begin, end in self.periods(day):
                 if end <= cursor:
                     continue
@@ -95,8 +96,9 @@ class Calendar(NamedTuple):
                 left -= end - begin
             day += timedelta(days=1)
         raise ConfigError(  # severity.yaml's mistake, not a bug: one line, exit 1
-            f"severity.yaml: calendar {self.name!r} has no working time in the "
-            f"{_SEARCH_DAYS // 366} years after {start.isoformat()}"
+            _(
+                "severity.yaml: calendar {name} has no working time in the {years} years after {at}"
+            ).format(name=repr(self.name), years=_SEARCH_DAYS // 366, at=start.isoformat())
         )
 
     def between(self, start: datetime, end: datetime) -> timedelta:
@@ -139,15 +141,17 @@ def parse_hours(spans: list[list[str]] | list[str]) -> tuple[Interval, ...]:
     for span in spans:
         pair = span.split("-") if isinstance(span, str) else span
         if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-            raise ValueError(f"expected an interval such as 09:00-18:00, got {span!r}")
+            raise ValueError(
+                _("expected an interval such as 09:00-18:00, got {span}").format(span=repr(span))
+            )
         start, end = (_minutes(str(p).strip()) for p in pair)
         if start >= end:
-            raise ValueError(f"interval {span!r} ends before it starts")
+            raise ValueError(_("interval {span} ends before it starts").format(span=repr(span)))
         result.append((start, end))
     result.sort()
-    for (_, end), (start, _) in zip(result, result[1:], strict=False):
+    for (_start, end), (start, _end) in zip(result, result[1:], strict=False):
         if start < end:
-            raise ValueError(f"intervals overlap in {spans!r}")
+            raise ValueError(_("intervals overlap in {spans}").format(spans=repr(spans)))
     return tuple(result)
 
 
@@ -157,4 +161,6 @@ def _minutes(text: str) -> int:
         value = int(hours) * 60 + int(minutes)
         if int(minutes) < 60 and value <= 1440:
             return value
-    raise ValueError(f"expected a time HH:MM from 00:00 to 24:00, got {text!r}")
+    raise ValueError(
+        _("expected a time HH:MM from 00:00 to 24:00, got {text}").format(text=repr(text))
+    )

@@ -30,6 +30,7 @@ from typing import Any
 from casectl import casefile, yamlio
 from casectl.config import STATE_DIR
 from casectl.errors import BrokenCaseError, CasectlError, NotFoundError, RefusedError
+from casectl.i18n import _
 from casectl.ids import CASE_ID, new_case_id, normalize_case_id
 from casectl.model import Case
 
@@ -185,7 +186,7 @@ class Store:
             return []
         found: dict[str, bool] = {}
         for line in lines:
-            how, _, name = line.partition(" ")
+            how, _sep, name = line.partition(" ")
             case_id = id_of(os.path.basename(name))
             if how in ("commit", "keep") and case_id and relative_path(case_id) == name:
                 found[name] = found.get(name, False) or how == "commit"
@@ -271,7 +272,7 @@ class Store:
         changed = []
         for top in ("open", "closed"):
             self.refuse_links(join(self.cases, top))  # os.walk follows a link at its top
-            for folder, _, files in os.walk(join(self.cases, top), topdown=False):
+            for folder, _dirs, files in os.walk(join(self.cases, top), topdown=False):
                 for name in sorted(n for n in files if id_of(n)):
                     old = join(folder, name)
                     case = read_case(old)
@@ -342,7 +343,9 @@ def read_case(path: str) -> Case:
         marker = casefile.conflict_line(data) if isinstance(err, ValueError) else None
         if marker:  # git's markers make the YAML invalid: say what really happened
             reason = f"conflict markers at line {marker}: resolve the merge"
-        raise BrokenCaseError(f"{path}: cannot read case: {reason}") from None
+        raise BrokenCaseError(
+            _("{path}: cannot read case: {reason}").format(path=path, reason=reason)
+        ) from None
     try:
         return case_from_document(document, path, os.path.basename(path)[:-5])
     except casefile.InvalidCaseFile as err:

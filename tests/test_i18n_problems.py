@@ -90,3 +90,18 @@ def test_show_says_rma_status_visit_stage_and_source_in_chinese(repo: Repo) -> N
     document = json.loads(in_json.pop())
     assert document["rmas"][0]["status"] == "shipped" and document["source"] == "phone"
     assert document["onsite"][0]["stage"] == "pending"
+
+
+def test_a_duration_and_an_interval_mistake_in_chinese(repo: Repo) -> None:
+    severity = repo.root / "severity.yaml"
+    text = severity.read_text(encoding="utf-8")
+    severity.write_text(text.replace("callback: 45m", "callback: 45", 1), encoding="utf-8")
+    assert "应为时长，如 45m、1h30m、2d 或 PT45M，实际为 '45'" in repo.run("list", env=ZH).stderr
+    assert "expected a duration such as 45m, 1h30m, 2d or PT45M, got '45'" in (
+        repo.run("list", env=C).stderr
+    )
+    severity.write_text(
+        text.replace('mon: ["09:00-12:00"', 'mon: ["12:00-09:00"'), encoding="utf-8"
+    )
+    assert "时段 '12:00-09:00' 的结束早于开始" in repo.run("list", env=ZH).stderr
+    assert "interval '12:00-09:00' ends before it starts" in repo.run("list", env=C).stderr
