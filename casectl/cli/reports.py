@@ -150,9 +150,12 @@ def sweep(app: App, dry_run: bool, no_commit: bool, json_out: bool) -> None:
             body = "\n".join(f"{a.case}: {a.kind} {a.deadline}" for a in outcome.actions)
             what = f"{count(outcome.actions, 'action')} on {count(cases, 'case')}"
             app.commit(outcome.changed, None, cases, what, body, no_commit, label="sweep")
-        if not dry_run and not no_commit and app.cfg.commit and gitrepo.is_repo(app.root):
-            # steps skip git's auto-maintenance; cron does it, after the steps since its last
-            gitrepo.maintain(app.root, app.store.state_dir, if_moved=not outcome.changed)
+        # steps skip git's auto-maintenance; cron does it, after the steps since its last
+        # (a quiet sweep that exits 1 for a broken or unconfigured case writes nothing)
+        quiet = not outcome.changed
+        troubled = quiet and (outcome.broken or outcome.unconfigured)
+        if not (dry_run or no_commit or troubled) and app.cfg.commit and gitrepo.is_repo(app.root):
+            gitrepo.maintain(app.root, app.store.state_dir, if_moved=quiet)
     if json_out:
         from casectl import render
 
