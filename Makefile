@@ -25,6 +25,8 @@ lint: $(STAMP)
 	$(BIN)/mypy casectl
 
 bench: $(STAMP)
+	# what a user's install has: compiled modules (an editable install writes none)
+	$(BIN)/python -m compileall -q casectl
 	$(BIN)/python bench/run.py
 
 clean:
