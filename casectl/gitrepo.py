@@ -122,10 +122,17 @@ def _commit(root: str, names: list[str], identity: dict[str, str], message: str,
 
 def _commit_paths(root: str, names: list[str], message: str, identity: dict[str, str]) -> None:
     """`git commit -- NAMES` from plumbing: stage the paths, write the tree, move HEAD.
-    Paths and message go on stdin, so a sweep of thousands of cases fits."""
+    Paths and message go on stdin, so a sweep of thousands of cases fits. When the
+    index holds other staged changes (someone's `git add`), the tree would carry them:
+    then `git commit -- NAMES` itself, which commits only NAMES."""
     git(root, "update-index", "--add", "--remove", "-z", "--stdin", input="\0".join(names))
     tree = git(root, "write-tree").strip()
     parent = git(root, "rev-parse", "--verify", "HEAD").strip()
+    changed = git(root, "diff-tree", "-r", "-z", "--name-only", "--no-renames", parent, tree)
+    if not set(changed.split("\0")) <= {*names, ""}:
+        commit = ["-c", "maintenance.auto=false", "-c", "gc.auto=0", "commit", "-q"]
+        git(root, *commit, "--no-verify", "-F", "-", "--", *names, env=identity, input=message)
+        return
     made = git(root, "commit-tree", tree, "-p", parent, "-F", "-", env=identity, input=message)
     subject = message.splitlines()[0]
     git(root, "update-ref", "-m", f"commit: {subject}", "HEAD", made.strip(), parent)
@@ -197,11 +204,39 @@ def write_commit_graph(root: str) -> None:
     git(root, "commit-graph", "write", "--reachable", "--changed-paths", "--split", check=False)
 
 
-def maintain(root: str) -> None:
+def maintain(root: str, state_dir: str | None = None, if_moved: bool = False) -> None:
     """What git would do after each commit (casectl's steps skip it): pack loose objects
-    when there are many, and keep the commit-graph current. Run by sync and sweep."""
+    when there are many, and keep the commit-graph current. Run by sync and sweep.
+
+    `if_moved` (cron's sweep that committed nothing): only when commits came since the
+    last maintenance, which HEAD's reflog tells; `state_dir` keeps its stamp.
+    """
+    mark = join(state_dir, "maintained") if state_dir else None
+    stamp = _reflog_stamp(root)
+    if if_moved and mark:
+        try:
+            with open(mark, encoding="utf-8") as f:
+                if f.read() == stamp:
+                    return
+        except OSError:
+            pass
     git(root, "maintenance", "run", "--auto", "--quiet", check=False)
     write_commit_graph(root)
+    if mark and stamp:
+        tmp = f"{mark}.{os.getpid()}.tmp"
+        with suppress(OSError), open(tmp, "w", encoding="utf-8") as f:
+            f.write(_reflog_stamp(root))
+        with suppress(OSError):
+            os.replace(tmp, mark)
+
+
+def _reflog_stamp(root: str) -> str:
+    """HEAD's reflog's size and mtime: it grows with every commit."""
+    try:
+        st = os.stat(join(git_dir(root), "logs", "HEAD"))
+    except OSError:
+        return ""
+    return f"{st.st_size} {st.st_mtime_ns}"
 
 
 EventIds = Callable[[str, bytes], "set[str] | None"]

@@ -16,7 +16,6 @@ situation a step raised (`manager_alert`): `model.notices`.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -76,13 +75,14 @@ def run(store: Store, cfg: Config, index: Index, now: datetime, dry_run: bool) -
     outcome.broken = index.broken
     outcome.unconfigured = index.unconfigured
     written = []
-    for case_id in due:
-        case = read_case(store.path(case_id))
-        actions = sweep_case(case, cfg, now)
-        if actions and not dry_run:
-            outcome.changed.append(store.save(case))
-            written.append(case)
-        outcome.actions += actions
+    with store.batch():  # the files are written together, after the last case
+        for case_id in due:
+            case = read_case(store.path(case_id))
+            actions = sweep_case(case, cfg, now)
+            if actions and not dry_run:
+                outcome.changed.append(store.save(case))
+                written.append(case)
+            outcome.actions += actions
     if written:
         index.record(written)  # once for the whole sweep
     outcome.actions += holiday_notices(store, cfg, now, dry_run)
@@ -200,6 +200,8 @@ def _act(case: Case, cfg: Config, d: Deadline, now: datetime) -> tuple[Action, d
 
 def event_id(key: str) -> str:
     """The same deadline gives the same event id in every clone and every run."""
+    import hashlib  # 2 ms of start-up: only a sweep that acts pays for it
+
     digest = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
     return "S" + "".join(ALPHABET[(digest >> (5 * i)) & 31] for i in range(7))
 

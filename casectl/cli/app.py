@@ -78,6 +78,8 @@ class App:
 
     def warn_orphans(self) -> None:
         """Name open cases left with engineers no longer in the roster (from the index)."""
+        if not self.index().orphans:
+            return  # the usual case: listing (and json) stay unimported
         from casectl import listing
 
         warning = listing.orphans(self.index())
@@ -165,7 +167,7 @@ class App:
         person: Person | None,
         cases: list[str],
         what: str,
-        body: str,
+        body: str | Callable[[], str],
         no_commit: bool,
         new: bool = False,
         label: str | None = None,
@@ -173,7 +175,8 @@ class App:
         """Commit the step's files as the person who acted (the bot when None).
 
         The subject is `<case>: <what> (<who>)`, or `<label>: ...` for several cases,
-        with a `Case:` trailer for each case; `new`: some files git does not know yet.
+        with a `Case:` trailer for each case; `new`: some files git does not know yet;
+        `body` may be a function, called only when there is a commit to make.
         A commit that fails rolls the files back: exit 1 means nothing was written.
         """
         from casectl import gitrepo
@@ -183,7 +186,8 @@ class App:
             return
         who = person.id if person else BOT
         label = cases[0] if len(cases) == 1 else (label or f"{len(cases)} cases")
-        message = gitrepo.message(f"{label}: {what} ({who})", body, cases)
+        text = body if isinstance(body, str) else body()
+        message = gitrepo.message(f"{label}: {what} ({who})", text, cases)
         try:
             gitrepo.commit(self.root, paths, self.author(who), message, say, new)
         except CasectlError as err:
@@ -266,7 +270,8 @@ def record_step(
         event = step(case, person, at)
         event["key"] = key
         path = app.store.save(case)
-        app.commit([path], person, [case.id], what(event), event_yaml(event), act.no_commit)
+        body = lambda: event_yaml(event)  # noqa: E731 - not dumped under --no-commit
+        app.commit([path], person, [case.id], what(event), body, act.no_commit)
     return case, event
 
 

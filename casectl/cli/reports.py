@@ -141,7 +141,7 @@ def sweep(app: App, dry_run: bool, no_commit: bool, json_out: bool) -> None:
 
     Example (crontab): */5 * * * * casectl --repo /srv/cases sweep
     """
-    from casectl import gitrepo, render
+    from casectl import gitrepo
     from casectl import sweep as sweeping
     from casectl.cli.notify import Notices
 
@@ -155,9 +155,15 @@ def sweep(app: App, dry_run: bool, no_commit: bool, json_out: bool) -> None:
             body = "\n".join(f"{a.case}: {a.kind} {a.deadline}" for a in outcome.actions)
             what = f"{count(outcome.actions, 'action')} on {count(cases, 'case')}"
             app.commit(outcome.changed, None, cases, what, body, no_commit, label="sweep")
-            if not no_commit and app.cfg.commit and gitrepo.is_repo(app.root):
-                gitrepo.maintain(app.root)  # steps skip git's auto-maintenance; cron does it
+        # steps skip git's auto-maintenance; cron does it, after the steps since its last
+        # (a quiet sweep that exits 1 for a broken or unconfigured case writes nothing)
+        quiet = not outcome.changed
+        troubled = quiet and (outcome.broken or outcome.unconfigured)
+        if not (dry_run or no_commit or troubled) and app.cfg.commit and gitrepo.is_repo(app.root):
+            gitrepo.maintain(app.root, app.store.state_dir, if_moved=quiet)
     if json_out:
+        from casectl import render
+
         document = {
             "now": app.now.isoformat(),
             "dry_run": dry_run,
@@ -171,6 +177,8 @@ def sweep(app: App, dry_run: bool, no_commit: bool, json_out: bool) -> None:
         # repository (no case, no event to deliver) is still printed, for cron's mail
         shown = [a for a in outcome.actions if told.settings is None or not a.case]
         if shown:
+            from casectl import render
+
             click.echo(safe(render.sweep(shown, app.cfg)))
     for problem in outcome.broken:
         click.echo(safe(f"casectl sweep: skipped {problem}"), err=True)
