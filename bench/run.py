@@ -360,6 +360,7 @@ def committed_steps(bench: Bench, large: Path, base_env: dict[str, str]) -> None
     print(f"copying {large.name} for {STEPS} committed steps ...", file=sys.stderr)
     subprocess.run(["cp", "-a", str(large), str(work)], check=True)
     git(work, "config", "--unset", "gc.auto")  # git's own default, as in a user's clone
+    settle(work)  # the copy's folders have new inodes: index them first, as a clone would
     little, little_ids = small_repository(base_env)
     env = {**base_env, "CASECTL_REPO": str(work)}
     little_env = {**base_env, "CASECTL_REPO": str(little)}
