@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import json
 import random
-import subprocess
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
-from conftest import Repo, assert_converged, clone, events_of, git
+from conftest import Repo, assert_converged, events_of
 
 STEPS = 160
 ENGINEERS = ["zhang.wei", "liu.yang", "zhao.lei"]
@@ -89,13 +87,9 @@ def random_step(
 
 
 @pytest.mark.parametrize("seed", [11, 404])
-def test_three_clones_with_every_kind_of_step(repo: Repo, tmp_path: Path, seed: int) -> None:
+def test_three_clones_with_every_kind_of_step(team: tuple[Repo, Repo, Repo], seed: int) -> None:
     rng = random.Random(seed)
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
-    git(repo.root, "remote", "add", "origin", str(remote))
-    repo.ok("sync", by=None)
-    clones = [repo, clone(remote, tmp_path / "b"), clone(remote, tmp_path / "c")]
+    clones = list(team)
     acknowledged: set[str] = set()
     cases: list[str] = []
     kinds: dict[str, int] = {}

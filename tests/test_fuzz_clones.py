@@ -7,12 +7,10 @@ after everyone syncs twice, with every clone's files byte-identical.
 from __future__ import annotations
 
 import random
-import subprocess
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
-from conftest import Repo, assert_converged, clone, events_of, git
+from conftest import Repo, assert_converged, events_of
 
 STEPS = 150
 
@@ -44,13 +42,11 @@ def random_step(rng: random.Random, cases: list[str], at: str) -> tuple[list[str
 
 
 @pytest.mark.parametrize("seed", [7, 2026])
-def test_three_clones_converge_without_losing_a_step(repo: Repo, tmp_path: Path, seed: int) -> None:
+def test_three_clones_converge_without_losing_a_step(
+    team: tuple[Repo, Repo, Repo], seed: int
+) -> None:
     rng = random.Random(seed)
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
-    git(repo.root, "remote", "add", "origin", str(remote))
-    repo.ok("sync", by=None)
-    clones = [repo, clone(remote, tmp_path / "b"), clone(remote, tmp_path / "c")]
+    clones = list(team)
     acknowledged: set[str] = set()
     cases: list[str] = []
     now = datetime(2026, 11, 26, 9, 0)
