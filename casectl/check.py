@@ -25,6 +25,7 @@ from casectl.errors import CasectlError, RefusedError
 from casectl.i18n import _
 from casectl.ids import CASE_ID
 from casectl.model import Case
+from casectl.store import names
 
 FORMAT = ("casectl-check", 2, sys.version_info[:2])  # 2: on-site and alert notices
 LOCK_AGE = 60.0  # seconds: no git command holds a lock this long
@@ -140,7 +141,7 @@ def _git_locks(root: str, wall: float) -> list[Finding]:
     if not os.path.isdir(gitdir):
         return []
     found = []
-    candidates = [os.path.join(gitdir, n) for n in _names(gitdir) if n.endswith(".lock")]
+    candidates = [os.path.join(gitdir, n) for n in names(gitdir) if n.endswith(".lock")]
     for folder, _folders, files in os.walk(os.path.join(gitdir, "refs")):
         candidates += [os.path.join(folder, n) for n in files if n.endswith(".lock")]
     for path in candidates:
@@ -225,7 +226,7 @@ class Cases:
 
     def _folder(self, rel: str, depth: int) -> None:
         """A folder of the layout: cases/, a year, a month (depth 0-2), or a day (3)."""
-        for name in _names(os.path.join(self.root, rel)):
+        for name in names(os.path.join(self.root, rel)):
             path = f"{rel}/{name}"
             try:
                 st = os.lstat(os.path.join(self.root, path))
@@ -451,10 +452,3 @@ def _alive(pid: int) -> bool:
     except (PermissionError, OverflowError):
         return True
     return True
-
-
-def _names(folder: str) -> list[str]:
-    try:
-        return sorted(os.listdir(folder))
-    except (FileNotFoundError, NotADirectoryError):
-        return []

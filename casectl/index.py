@@ -41,7 +41,7 @@ from casectl import deadlines
 from casectl.config import Config
 from casectl.errors import BrokenCaseError
 from casectl.model import NO_SEVERITY, Case, notices
-from casectl.store import Store, id_of
+from casectl.store import Store, id_of, names
 from casectl.store import read_case as _read_any_language
 
 FORMAT = ("casectl-index", 7, sys.version_info[:2])
@@ -298,15 +298,15 @@ class Index:
             for k, v in self._broken.items()
             if k.count("/") == 3 or k.rpartition("/")[0] != rel
         }
-        names = _names(os.path.join(self.store.cases, rel))
+        entries = names(os.path.join(self.store.cases, rel))
         if depth == 0:
-            for name in LEGACY.intersection(names):
+            for name in LEGACY.intersection(entries):
                 self._broken[name] = (
                     f"cases/{name}/ is the layout before fixed paths: its cases are not read "
                     "until `casectl migrate` (or `casectl sync`) converts it"
                 )
         pattern = _FOLDER[depth]
-        return [f"{rel}/{n}" if rel else n for n in names if pattern.fullmatch(n)]
+        return [f"{rel}/{n}" if rel else n for n in entries if pattern.fullmatch(n)]
 
     def _rescan(self, days: list[str]) -> None:
         """Read again the changed days' files: parse those whose signature changed."""
@@ -366,8 +366,8 @@ class Index:
 
     def _header(self) -> tuple[Any, ...]:
         root = self.cfg.root
-        names = ("roster.yaml", "severity.yaml")
-        return (FORMAT, *(_signature(os.stat(os.path.join(root, n))) for n in names))
+        rules = ("roster.yaml", "severity.yaml")
+        return (FORMAT, *(_signature(os.stat(os.path.join(root, n))) for n in rules))
 
     def _load(self) -> tuple[bool, dict[str, Any], dict[str, str], bytes, float | None, Any]:
         """(saved under the current rules, folder stamps, broken files, the token shared
@@ -540,14 +540,7 @@ def _closed_since(day: str, files: dict[str, FileEntry | str], since: float) -> 
 
 
 def _months(folder: str) -> list[str]:
-    return [n for n in _names(folder) if _MONTH.fullmatch(n)]
-
-
-def _names(folder: str) -> list[str]:
-    try:
-        return sorted(os.listdir(folder))
-    except (FileNotFoundError, NotADirectoryError):
-        return []
+    return [n for n in names(folder) if _MONTH.fullmatch(n)]
 
 
 def _write(path: str, data: bytes) -> None:

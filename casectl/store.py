@@ -78,6 +78,7 @@ class Store:
         self.cases = join(root, "cases")
         self.state_dir = join(root, STATE_DIR)
         self.on_lock: Callable[[], None] | None = None  # run as the lock is taken
+        self.on_save: Callable[[Case], None] | None = None  # run before a case is saved
         self.commit_writes = True  # the pending note says whether to commit a write
         self._before: dict[str, bytes | None] = {}  # path: its bytes before this run wrote
         self._batch: dict[str, bytes] | None = None  # inside `batch`: what to write, by path
@@ -117,8 +118,8 @@ class Store:
     def _suggest(self, case_id: str) -> str:
         import difflib
 
-        names = [n[:-5] for n in _names(os.path.dirname(self.path(case_id))) if id_of(n)]
-        close = difflib.get_close_matches(case_id, names, n=3, cutoff=0.6)
+        stems = [n[:-5] for n in names(os.path.dirname(self.path(case_id))) if id_of(n)]
+        close = difflib.get_close_matches(case_id, stems, n=3, cutoff=0.6)
         return f"; did you mean {', '.join(close)}?" if close else ""
 
     def load(self, case_id: str) -> Case:
@@ -148,6 +149,8 @@ class Store:
     def save(self, case: Case) -> str:
         """Replace the case file at its one path; returns that path. Inside `batch`, the
         file is written when the batch ends."""
+        if self.on_save:
+            self.on_save(case)
         path = self.path(case.id)
         before = _read_bytes(path)
         self._note(path, before)
@@ -236,11 +239,11 @@ class Store:
                 found[name] = found.get(name, False) or how == "commit"
         return [(commit, name) for name, commit in found.items()]
 
-    def remove_temporary(self, names: list[str]) -> None:
+    def remove_temporary(self, files: list[str]) -> None:
         """Remove the temporary files (`.ID.yaml.PID.tmp`) a killed write of these left."""
-        for name in names:
+        for name in files:
             folder, base = os.path.split(join(self.root, name))
-            for leftover in _names(folder):
+            for leftover in names(folder):
                 if leftover.startswith(f".{base}.") and leftover.endswith(".tmp"):
                     with suppress(FileNotFoundError):
                         os.unlink(join(folder, leftover))
@@ -330,7 +333,8 @@ class Store:
         return changed
 
 
-def _names(folder: str) -> list[str]:
+def names(folder: str) -> list[str]:
+    """A folder's entries in order; none when it is missing or not a folder."""
     try:
         return sorted(os.listdir(folder))
     except (FileNotFoundError, NotADirectoryError):

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the SMTP server is a fixture, imported by name
 """Crash safety and retries (issue 8, item 6): exit 1 means nothing was written, a step
 killed before its commit is committed by the next command under its own author, a
 retried step is recorded once, and git's lock files never leave anyone stuck."""
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Repo, open_args
+from notify_servers import smtp  # noqa: F401 - a fixture
 
 CASECTL = str(Path(sys.executable).with_name("casectl"))
 KILL = "CASECTL_TEST_KILL"  # only the subprocesses these tests start set it
@@ -276,3 +278,18 @@ def test_temporary_files_a_killed_write_left_are_removed(repo: Repo) -> None:
     live.unlink()
     assert leftovers(repo) == []
     assert authors(repo)[0] == f"张伟: {case_id}: note: x (zhang.wei)"
+
+
+def test_a_failed_sweep_commit_rolls_back_with_notifications_set_up(repo: Repo, smtp) -> None:  # type: ignore[no-untyped-def]
+    """The notifier's hook on the store must not hide the sweep's writes from its rollback."""
+    from notify_servers import use_email
+
+    use_email(repo, smtp)
+    case_id = repo.open_case()
+    hook(repo)
+    path = repo.case_path(case_id)
+    before, head = path.read_bytes(), git(repo, "rev-parse", "HEAD")
+    swept = repo.run("sweep", by=None, now="2026-11-26 15:30", env={FAIL: "1"})
+    assert swept.exit_code == 1 and "not recorded, git commit failed" in swept.stderr
+    assert path.read_bytes() == before and git(repo, "rev-parse", "HEAD") == head
+    assert leftovers(repo) == []

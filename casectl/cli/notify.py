@@ -66,14 +66,12 @@ class Notices:
             return store
         from casectl.sweep import BOT
 
-        notices, now = self, self.app.now
-
-        class Telling(Store):
-            def save(self, case: Case) -> str:
-                notices.tell(case, [e for e in case.events if e["by"] == BOT and e["at"] == now])
-                return super().save(case)
-
-        return Telling(store.root)
+        now = self.app.now
+        # the same store, so a failed commit rolls back what the sweep wrote through it
+        store.on_save = lambda case: self.tell(
+            case, [e for e in case.events if e["by"] == BOT and e["at"] == now]
+        )
+        return store
 
     def deliver(self, everything: bool) -> int:
         """Deliver what is due; say on stderr what was not. The exit status: 3 when a
