@@ -1,19 +1,25 @@
 """The case index: a derived cache of each case's summary and deadlines, kept in `.casectl/`.
 
-Never committed, safe to delete. Two kinds of file, both plain tuples in `marshal`
-format (10,000 entries load in a few milliseconds; the format is tied to this
-Python version, so another one rebuilds it):
-- `index`: the stamp (inode, mtime) of every folder under `cases/`, the files
-  that cannot be read, and when the sweep must next look at an open case; and
-  `index-open`, every open case's summary, which `list` and `sweep` read. Both are
-  valid while roster.yaml and severity.yaml are as they were; a sweep that finds
-  no folder changed and nothing due reads only the first.
+Never committed, safe to delete. Plain tuples in `marshal` format (10,000 entries load in
+a few milliseconds; the format is tied to this Python version, so another one rebuilds
+it), in three kinds of file:
+- `index`, small: the stamp (inode, mtime) of every folder under `cases/`, the files
+  that cannot be read, and a note on each day with open cases: how many, the newest,
+  when the sweep must next look at one, open cases per assignee, and those the rules
+  leave out (unconfigured severity, engineer not in the roster). Valid while
+  roster.yaml and severity.yaml are as they were. A sweep with nothing due, `open`'s
+  choice by load, and the orphan warning read only this file.
+- `index-days/<yyyy>-<mm>-<dd>`: that day's open cases' summaries, with the token the
+  small file names it by (a day file it does not name is read again from the cases).
+  `list` reads the newest days until it has its cases; a sweep, the days with
+  something due.
 - `index-months/<yyyy>-<mm>`: every case file of that month with its (inode, size,
   mtime), status, the summaries of the closed ones and until when each closed case
   matters to a report. It does not depend on the rules, so closed cases are never
   parsed again when they change. Its small header (the latest time any of its closed
-  cases matters) is read alone: a report skips the months whose closed cases all went
-  quiet before its period.
+  cases matters, how many it has and the newest) is read alone: a report skips the
+  months whose closed cases all went quiet before its period, and `list --status
+  closed` reads the newest months only.
 - `index-facts/<yyyy>-<mm>`: the report's facts of the month's cases a report has
   read, each with the file's signature and the rules it was computed under; only
   `report` loads them, so list and sweep never pay for them.
@@ -28,6 +34,7 @@ by rename, is noticed at the next change in its folder.
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import os
 import re
@@ -44,7 +51,7 @@ from casectl.model import NO_SEVERITY, Case, notices
 from casectl.store import Store, id_of, names
 from casectl.store import read_case as _read_any_language
 
-FORMAT = ("casectl-index", 7, sys.version_info[:2])
+FORMAT = ("casectl-index", 8, sys.version_info[:2])
 _FOLDER = (re.compile(r"\d{4}"), re.compile(r"\d{2}"), re.compile(r"\d{2}"))  # year, month, day
 _MONTH = re.compile(r"\d{4}-\d{2}")  # a month file's name
 LEGACY = frozenset({"open", "closed"})  # folders of the layout before fixed paths
@@ -94,6 +101,12 @@ Signature = tuple[int, int, int]  # a file's inode, size and mtime
 FileEntry = tuple[Signature, str, tuple | None, float | None]
 # the report's facts of one case: (signature, the rules' key, what `make` gave)
 FactsEntry = tuple[Signature, str, Any]
+OpenEntry = tuple[Signature, tuple]  # an open case's file signature and summary
+# what the small index file keeps of a day with open cases: (the token of its file in
+# index-days/, how many, the earliest `sweep_at`, the newest (opened_at, id), its
+# unconfigured and orphaned cases, open cases per assignee)
+DayNote = tuple[bytes, int, float | None, tuple[str, str], list, list, dict[str, int]]
+MonthHead = tuple[float, int, tuple[str, str]]  # see _month_head
 
 
 def _signature(st: os.stat_result) -> Signature:
@@ -111,13 +124,13 @@ class Index:
     def __init__(self, store: Store, cfg: Config, progress: Progress | None = None) -> None:
         self.store, self.cfg, self.progress = store, cfg, progress
         self.path = os.path.join(store.state_dir, "index")
+        self.days_dir = os.path.join(store.state_dir, "index-days")
         self.months_dir = os.path.join(store.state_dir, "index-months")
-        self.open_path = os.path.join(store.state_dir, "index-open")
         self.facts_dir = os.path.join(store.state_dir, "index-facts")
-        self._open: dict[str, tuple[Signature, tuple]] | None = None  # by case id
-        self._clean: tuple[bytes, float | None] | None = None  # (token, wake) of a clean index
-        self._unconfigured: list[tuple[str, int]] = []
-        self._orphans: list[tuple[str, str]] = []
+        self._walked = False  # the folders were stat-ed and what changed read again
+        self._notes: dict[str, DayNote] = {}  # by day: the days with open cases
+        self._days: dict[str, dict[str, OpenEntry]] = {}  # the days read: open entries by id
+        self._dirty: set[str] = set()  # days whose open entries to save
         self._broken: dict[str, str] = {}  # by path under cases/
         self._dirs: dict[str, Any] = {}  # folder stamps by path under cases/
         self._months: dict[str, dict[str, dict[str, FileEntry | str]]] = {}
@@ -131,54 +144,90 @@ class Index:
     @property
     def broken(self) -> list[str]:
         """Why each unreadable file under `cases/` cannot be read, in path order."""
-        self._refresh(entries=False)
+        self._refresh()
         found = self._broken | self._unreadable
         return [found[k] for k in sorted(found)]
 
     @property
     def unconfigured(self) -> list[tuple[str, int]]:
         """(case id, severity) of open cases whose severity the rules do not configure."""
-        self._refresh(entries=False)
-        return self._unconfigured
+        self._refresh()
+        return sorted(odd for note in self._notes.values() for odd in note[4])
 
     @property
     def orphans(self) -> list[tuple[str, str]]:
         """(engineer, case id) of open cases assigned to someone no longer in the roster."""
-        self._refresh(entries=False)
-        return self._orphans
+        self._refresh()
+        return sorted(lost for note in self._notes.values() for lost in note[5])
 
     def summaries(self) -> dict[str, Summary]:
         """The summary of every open case, by case id."""
-        return {i: Summary._make(e[1]) for i, e in self._refresh().items()}
+        self._refresh()
+        found = {
+            i: Summary._make(e[1]) for day in list(self._notes) for i, e in self._day(day).items()
+        }
+        self._save_if_dirty()
+        return found
 
     def due(self, now: float) -> list[str]:
-        """The ids of open cases with a deadline the sweep has yet to act on by `now`."""
-        if self._open is None:
-            self._refresh(entries=False)
-            wake = self._clean[1] if self._clean else 0.0
-            if wake is None or wake > now:
-                return []  # nothing changed and nothing due: the summaries stay unread
+        """The ids of open cases with a deadline the sweep has yet to act on by `now`: only
+        the days whose earliest such deadline has come are read."""
+        self._refresh()
         at = Summary._fields.index("sweep_at")
-        found = self._refresh().items()
-        return sorted(i for i, (_, s) in found if s[at] is not None and s[at] <= now)
+        waking = [d for d, note in self._notes.items() if note[2] is not None and note[2] <= now]
+        found = [
+            i
+            for d in waking
+            for i, (_, s) in self._day(d).items()
+            if s[at] is not None and s[at] <= now
+        ]
+        self._save_if_dirty()
+        return sorted(found)
 
     def loads(self) -> dict[str, int]:
-        """Open cases per assignee."""
+        """Open cases per assignee, from the small index file alone."""
+        self._refresh()
         counts: dict[str, int] = {}
-        for s in self.summaries().values():
-            if s.assignee:
-                counts[s.assignee] = counts.get(s.assignee, 0) + 1
+        for note in self._notes.values():
+            for person, count in note[6].items():
+                counts[person] = counts.get(person, 0) + count
         return counts
 
     def closed(self) -> list[Summary]:
         """Every closed case's summary: only `list --status closed|all` pays for them."""
         self._refresh()
-        found = []
-        for month in _months(self.months_dir):
-            for day in self._month(month).values():
-                kept = [e[2] for e in day.values() if isinstance(e, tuple) and e[2]]
-                found += [Summary._make(summary) for summary in kept]
-        return found
+        return [
+            Summary._make(s) for month in _months(self.months_dir) for s in self._closed_of(month)
+        ]
+
+    def newest(self, status: str, limit: int) -> tuple[list[tuple[str, Summary]], int]:
+        """The `limit` newest cases of `status` (open, closed or all), newest first, and how
+        many there are. Each day with open cases (in the small index file) and each month
+        file (in its header) says how many cases it holds and its newest; only the days and
+        months that hold the newest are read."""
+        assert limit > 0
+        self._refresh()
+        sources: list[tuple[tuple[str, str], int, str, str]] = []
+        if status in ("open", "all"):
+            sources += [(note[3], note[1], "open", day) for day, note in self._notes.items()]
+        if status in ("closed", "all"):
+            for month in _months(self.months_dir):
+                count, newest = self._head(month)[1:]
+                if count:
+                    sources.append((newest, count, "closed", month))
+        sources.sort(reverse=True)
+        found: list[tuple[str, Summary]] = []
+        for newest, _, kind, key in sources:
+            if len(found) >= limit and newest < _newest_key(found[limit - 1][1]):
+                break  # every case left is older than the last one kept
+            if kind == "open":
+                found += [("open", Summary._make(e[1])) for e in self._day(key).values()]
+            else:
+                found += [("closed", Summary._make(s)) for s in self._closed_of(key)]
+            found.sort(key=lambda pair: _newest_key(pair[1]), reverse=True)
+            del found[limit:]
+        self._save_if_dirty()
+        return found, sum(source[1] for source in sources)
 
     def facts(self, since: float, make: Callable[[Case], Any], key: str) -> list[Any]:
         """The report's facts, `make(case)` under the rules named `key`, of every open case
@@ -188,19 +237,19 @@ class Index:
         stale, or of other rules. Months whose closed cases all went quiet before
         `since` are not even loaded.
         """
-        wanted = {i: day_of(i) for i in self._refresh()}
+        self._refresh()
+        wanted = {i: day for day in list(self._notes) for i in self._day(day)}
         for month in _months(self.months_dir):
-            if self._latest(month) >= since:
+            if self._head(month)[0] >= since:
                 for day, files in self._month(month).items():
                     wanted |= _closed_since(day, files, since)
         found = [self._facts_of(case_id, day, make, key) for case_id, day in sorted(wanted.items())]
-        if self._touched:
-            self._save()
+        self._save_if_dirty()
         self._save_facts()
         return [f for f in found if f is not None]
 
     def _facts_of(self, case_id: str, day: str, make: Callable[[Case], Any], key: str) -> Any:
-        month = day[:7].replace("/", "-")
+        month = _month_of(day)
         entry = self._month(month).get(day, {}).get(f"{case_id}.yaml")
         if not isinstance(entry, tuple):
             return None  # broken, or gone since the index was read: named by `broken`
@@ -218,44 +267,63 @@ class Index:
 
     def record(self, cases: Iterable[Case]) -> None:
         """Cases this process just wrote: their summaries now, so the next run parses nothing."""
-        entries = self._refresh()
+        self._refresh()
         for case in cases:
-            path = self.store.path(case.id)
+            day, name = day_of(case.id), f"{case.id}.yaml"
+            sig = _signature(os.stat(self.store.path(case.id)))
             summary = tuple(summarize(case, self.cfg))
+            entries, files = self._day(day), self._month(_month_of(day)).setdefault(day, {})
             if case.state.status == "open":
-                entries[case.id] = (_signature(os.stat(path)), summary)
+                entries[case.id], files[name] = (sig, summary), (sig, "open", None, None)
             else:
                 entries.pop(case.id, None)
-            self._dirs[day_of(case.id)] = None  # its day changed: the next run stats its files
+                files[name] = (sig, "closed", summary, _matters_until(case))
+            self._dirty.add(day)
+            self._touched.add(_month_of(day))
+            self._dirs[day] = None  # its day changed: the next run stats its files
         self._save()
 
     # --- keeping it current ----------------------------------------------------------
 
-    def _refresh(self, entries: bool = True) -> dict[str, tuple[Signature, tuple]]:
-        """The open cases' entries, after reading again what changed. Without `entries`,
-        a clean index (no folder changed) stops before reading them: `_clean` says so."""
-        if self._open is not None:
-            return self._open
-        if self._clean is None:
-            current, saved, self._broken, token, wake, notes = self._load()
-            self._unconfigured, self._orphans = notes
-            changed = self._walk(saved, current)
-            changed += [d for d in saved if d.count("/") == 2 and d not in self._dirs]  # gone
-            if current and not changed:
-                self._clean = (token, wake)
-        if self._clean is not None:
-            if not entries:
-                return {}
-            changed, current, token = [], True, self._clean[0]
-        saved_token, self._open = self._load_open()
+    def _refresh(self) -> None:
+        """Stat the folders once per run; read again the days that changed. Days that did
+        not change are read only when a command asks for their cases."""
+        if self._walked:
+            return
+        self._walked = True
+        current, saved, self._broken, notes = self._load()
+        self._notes = notes if current else {}  # open summaries depend on the rules
+        changed = self._walk(saved, current)
+        changed += [d for d in saved if d.count("/") == 2 and d not in self._dirs]  # gone
         if not current:
-            self._open = {}  # open summaries depend on the rules
-        elif saved_token != token:  # the two files were saved by two runs: trust neither
-            changed = [d for d in self._dirs if d.count("/") == 2]
-        if changed or not current or saved_token != token:
+            with contextlib.suppress(OSError):  # the one file of open summaries of format 7
+                os.unlink(os.path.join(self.store.state_dir, "index-open"))
+        if changed or not current:
             self._rescan(changed)
             self._save()
-        return self._open
+
+    def _day(self, day: str) -> dict[str, OpenEntry]:
+        """The open entries of one day, read on demand. A day whose file is not the one the
+        small index file names (two runs saved at once, or a run was killed between the
+        two) is read again from its case files."""
+        if day not in self._days:
+            found = self._read_day(day)
+            if found is None:
+                self._rescan([day], reuse=False)
+            else:
+                self._days[day] = found
+        return self._days[day]
+
+    def _read_day(self, day: str) -> dict[str, OpenEntry] | None:
+        note = self._notes.get(day)
+        if note is None:
+            return {}
+        try:
+            with open(os.path.join(self.days_dir, day.replace("/", "-")), "rb") as f:
+                token, entries = marshal.loads(f.read())
+        except (OSError, EOFError, ValueError, TypeError):
+            return None
+        return entries if token == note[0] else None  # type: ignore[no-any-return]
 
     def _walk(self, saved: dict[str, Any], trusted: bool) -> list[str]:
         """Stat every folder under `cases/`; the day folders whose files may have changed."""
@@ -308,15 +376,16 @@ class Index:
         pattern = _FOLDER[depth]
         return [f"{rel}/{n}" if rel else n for n in entries if pattern.fullmatch(n)]
 
-    def _rescan(self, days: list[str]) -> None:
-        """Read again the changed days' files: parse those whose signature changed."""
-        assert self._open is not None
-        reuse, again = self._open, set(days)
-        self._open = {i: e for i, e in reuse.items() if day_of(i) not in again}
+    def _rescan(self, days: list[str], reuse: bool = True) -> None:
+        """Read again the days' files: parse those whose signature changed (all the open
+        ones, without `reuse` of the open entries saved)."""
+        again = set(days)
         self._broken = {k: v for k, v in self._broken.items() if k.rpartition("/")[0] not in again}
         work: list[tuple[str, str, str, Signature]] = []
         for day in days:
-            month = self._month(day[:7].replace("/", "-"))
+            kept = (self._days.get(day) or self._read_day(day) or {}) if reuse else {}
+            entries: dict[str, OpenEntry] = {}
+            month = self._month(_month_of(day))
             before = month.get(day, {})
             now: dict[str, FileEntry | str] = {}
             for name, kind, sig in _files(os.path.join(self.store.cases, day)):
@@ -327,28 +396,30 @@ class Index:
                     continue
                 old = before.get(name)
                 if isinstance(old, tuple) and old[0] == sig:
-                    kept = reuse.get(case_id)  # type: ignore[arg-type]
                     if old[1] == "closed" and len(old) == 4:
                         now[name] = old
                         continue
-                    if kept and kept[0] == sig:
-                        now[name], self._open[case_id] = old, kept  # type: ignore[index]
+                    known = kept.get(case_id)  # type: ignore[arg-type]
+                    if known and known[0] == sig:
+                        now[name], entries[case_id] = old, known  # type: ignore[index]
                         continue
                 work.append((day, name, case_id, sig))  # type: ignore[arg-type]
             month[day] = now
-            self._touched.add(day[:7].replace("/", "-"))
+            self._days[day] = entries
+            self._dirty.add(day)
+            self._touched.add(_month_of(day))
         for done, (day, name, case_id, sig) in enumerate(work):
             if self.progress and len(work) > 200 and done % 100 == 0:
                 self.progress(done, len(work))
             entry = self._parse(day, name, sig)
-            month = self._months[day[:7].replace("/", "-")]
+            files = self._months[_month_of(day)][day]
             if isinstance(entry, str):
-                month[day][name] = self._broken[f"{day}/{name}"] = entry
+                files[name] = self._broken[f"{day}/{name}"] = entry
             elif entry[1] == "open":
-                month[day][name] = (sig, "open", None, None)
-                self._open[case_id] = (sig, entry[2])  # type: ignore[assignment]
+                files[name] = (sig, "open", None, None)
+                self._days[day][case_id] = (sig, entry[2])  # type: ignore[assignment]
             else:
-                month[day][name] = entry
+                files[name] = entry
         if self.progress and len(work) > 200:
             self.progress(len(work), len(work))
 
@@ -362,6 +433,23 @@ class Index:
         status = str(summary[Summary._fields.index("status")])
         return (sig, status, summary, _matters_until(case))  # type: ignore[return-value]
 
+    def _note(self, token: bytes, entries: dict[str, OpenEntry]) -> DayNote:
+        """What the small index file keeps of a day's open cases."""
+        at = Summary._fields.index("sweep_at")
+        known = {p.id for p in self.cfg.people}
+        wakes = [s[at] for _, s in entries.values() if s[at] is not None]
+        loads: dict[str, int] = {}
+        odd, orphans = [], []
+        for _, s in entries.values():
+            if s[1] not in self.cfg.levels and s[1] != NO_SEVERITY:  # a price inquiry has none
+                odd.append((s[0], s[1]))
+            if s[3]:
+                loads[s[3]] = loads.get(s[3], 0) + 1
+                if s[3] not in known:
+                    orphans.append((s[3], s[0]))
+        newest = max(_newest_key(s) for _, s in entries.values())
+        return (token, len(entries), min(wakes, default=None), newest, odd, orphans, loads)
+
     # --- the files ---------------------------------------------------------------------
 
     def _header(self) -> tuple[Any, ...]:
@@ -369,26 +457,15 @@ class Index:
         rules = ("roster.yaml", "severity.yaml")
         return (FORMAT, *(_signature(os.stat(os.path.join(root, n))) for n in rules))
 
-    def _load(self) -> tuple[bool, dict[str, Any], dict[str, str], bytes, float | None, Any]:
-        """(saved under the current rules, folder stamps, broken files, the token shared
-        with `index-open`, when the sweep must next look, what the rules leave out:
-        cases of unconfigured levels and cases of engineers not in the roster)."""
+    def _load(self) -> tuple[bool, dict[str, Any], dict[str, str], dict[str, DayNote]]:
+        """(saved under the current rules, folder stamps, broken files, the notes of the
+        days with open cases)."""
         try:
             with open(self.path, "rb") as f:
-                header, dirs, broken, token, wake, notes = marshal.loads(
-                    f.read()
-                )  # load(f): slower
+                header, dirs, broken, notes = marshal.loads(f.read())  # load(f): slower
         except (OSError, EOFError, ValueError, TypeError):
-            return False, {}, {}, b"", None, ([], [])
-        return header == self._header(), dirs, broken, token, wake, notes
-
-    def _load_open(self) -> tuple[bytes, dict[str, tuple[Signature, tuple]]]:
-        try:
-            with open(self.open_path, "rb") as f:
-                token, entries = marshal.loads(f.read())
-        except (OSError, EOFError, ValueError, TypeError):
-            return b"", {}
-        return token, entries
+            return False, {}, {}, {}
+        return header == self._header(), dirs, broken, notes
 
     def _month(self, month: str) -> dict[str, dict[str, FileEntry | str]]:
         if month not in self._months:
@@ -404,6 +481,11 @@ class Index:
             self._months[month] = days
         return self._months[month]
 
+    def _closed_of(self, month: str) -> list[tuple]:
+        """The summaries of a month's closed cases."""
+        return [e[2] for day in self._month(month).values() for e in day.values()
+                if isinstance(e, tuple) and e[2]]  # fmt: skip
+
     def _facts_month(self, month: str) -> dict[str, FactsEntry]:
         if month not in self._facts:
             try:
@@ -414,46 +496,58 @@ class Index:
                 self._facts[month] = {}
         return self._facts[month]
 
-    def _latest(self, month: str) -> float:
-        """Until when the month's closed cases matter to a report; from its header alone."""
+    def _head(self, month: str) -> MonthHead:
+        """(until when the month's closed cases matter to a report, how many there are,
+        the newest): from the month file's small header alone, unless it is loaded."""
         if month in self._months:
-            return _latest(self._months[month])
+            return _month_head(self._months[month])
         try:
             with open(os.path.join(self.months_dir, month), "rb") as f:
                 size = int.from_bytes(f.read(4), "big")
-                form, latest = marshal.loads(f.read(size))
-            return latest if form == FORMAT else float("inf")  # type: ignore[no-any-return]
+                form, *head = marshal.loads(f.read(size))
+            if form == FORMAT:
+                return tuple(head)  # type: ignore[return-value]
         except (OSError, EOFError, ValueError, TypeError):
-            return float("inf")  # unreadable: load it, which reads it again
+            pass
+        return _month_head(self._month(month))  # unreadable or old: load it, which reads it again
+
+    def _save_if_dirty(self) -> None:
+        if self._dirty or self._touched:
+            self._save()
 
     def _save(self) -> None:
+        """The changed days' open entries, the changed months, then the small index file,
+        which names each day file by its token: a day file it does not name is not read."""
         self.store.state_folder()
-        token = os.urandom(8)
-        at = Summary._fields.index("sweep_at")
-        wake, odd, orphans = None, [], []
-        known = {p.id for p in self.cfg.people}
-        for _, s in (self._open or {}).values():
-            if s[at] is not None and (wake is None or s[at] < wake):
-                wake = s[at]
-            if s[1] not in self.cfg.levels and s[1] != NO_SEVERITY:  # a price inquiry has none
-                odd.append((s[0], s[1]))
-            if s[3] and s[3] not in known:
-                orphans.append((s[3], s[0]))
-        self._unconfigured, self._orphans = sorted(odd), sorted(orphans)
-        _write(self.open_path, marshal.dumps((token, self._open)))
-        notes = (self._unconfigured, self._orphans)
-        record = (self._header(), self._dirs, self._broken, token, wake, notes)
-        _write(self.path, marshal.dumps(record))
-        self._clean = None
+        gone = []
+        if self._dirty:
+            os.makedirs(self.days_dir, exist_ok=True)
+        for day in sorted(self._dirty):
+            entries = self._days.get(day)
+            if entries:
+                token = os.urandom(8)
+                _write(
+                    os.path.join(self.days_dir, day.replace("/", "-")),
+                    marshal.dumps((token, entries)),
+                )
+                self._notes[day] = self._note(token, entries)
+            elif self._notes.pop(day, None) is not None:
+                gone.append(day)
+        self._dirty = set()
         if self._touched:
             os.makedirs(self.months_dir, exist_ok=True)
         for month in sorted(self._touched):
             days = {d: files for d, files in self._months[month].items() if d in self._dirs}
-            header = marshal.dumps((FORMAT, _latest(days)))
+            header = marshal.dumps((FORMAT, *_month_head(days)))
             body = marshal.dumps(days)
             size = len(header).to_bytes(4, "big")
             _write(os.path.join(self.months_dir, month), size + header + body)
         self._touched = set()
+        record = (self._header(), self._dirs, self._broken, self._notes)
+        _write(self.path, marshal.dumps(record))
+        for day in gone:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(self.days_dir, day.replace("/", "-")))
 
     def _save_facts(self) -> None:
         """The facts of the months `facts` changed, less those of files no longer there."""
@@ -520,13 +614,29 @@ def _matters_until(case: Case) -> float:
     return max((e["at"].timestamp() for e in case.events), default=0.0)
 
 
-def _latest(days: dict[str, dict[str, FileEntry | str]]) -> float:
-    """The latest time any closed case of these days matters to a report."""
-    found = [
-        e[3] for files in days.values() for e in files.values()
-        if isinstance(e, tuple) and e[1] == "closed" and e[3] is not None
-    ]  # fmt: skip
-    return max(found, default=float("-inf"))
+def _month_head(days: dict[str, dict[str, FileEntry | str]]) -> MonthHead:
+    """(the latest time any closed case of these days matters to a report, how many closed
+    cases there are, the newest of them)."""
+    latest, count, newest = float("-inf"), 0, ("", "")
+    for files in days.values():
+        for e in files.values():
+            if isinstance(e, tuple) and e[1] == "closed":
+                count += 1
+                if e[3] is not None and e[3] > latest:
+                    latest = e[3]
+                if e[2]:
+                    newest = max(newest, _newest_key(e[2]))
+    return latest, count, newest
+
+
+def _newest_key(summary: tuple) -> tuple[str, str]:
+    """What `list` orders by, newest first: when the case was opened, then its id."""
+    return summary[4], summary[0]
+
+
+def _month_of(day: str) -> str:
+    """The month file of a day folder: `2026/11/27` -> `2026-11`."""
+    return day[:7].replace("/", "-")
 
 
 def _closed_since(day: str, files: dict[str, FileEntry | str], since: float) -> dict[str, str]:

@@ -38,30 +38,35 @@ class Filter(NamedTuple):
 
 
 class Selection(NamedTuple):
-    found: list[tuple[str, Summary]]  # (status, summary) of the matching cases, newest first
+    found: list[tuple[str, Summary]]  # (status, summary) of the cases shown, newest first
+    total: int  # how many cases match
     broken: list[str]  # why each unreadable case file could not be read
     warning: str | None  # open cases left with engineers no longer in the roster
 
 
-def select(cfg: Config, index: Index, wanted: Filter, now: datetime) -> Selection:
-    moment = now.timestamp()
-    found: list[tuple[str, Summary]] = []
-    warning = None
-    if wanted.status in ("open", "all"):
-        found += [("open", s) for s in index.summaries().values()]
-        warning = orphans(index)
-    if wanted.status in ("closed", "all"):
-        found += [("closed", s) for s in index.closed()]
+def select(cfg: Config, index: Index, wanted: Filter, now: datetime, limit: int = 0) -> Selection:
+    """The newest `limit` (0: all) cases `wanted` keeps. Without a filter only the days and
+    months holding the newest cases are read."""
+    warning = orphans(index) if wanted.status in ("open", "all") else None
     broken = index.broken  # every unreadable file under cases/, open or closed
-    kept = [(status, s) for status, s in found if wanted.keeps(s, moment)]
+    if limit and wanted == Filter(wanted.status):
+        found, total = index.newest(wanted.status, limit)
+        return Selection(found, total, broken, warning)
+    every: list[tuple[str, Summary]] = []
+    if wanted.status in ("open", "all"):
+        every += [("open", s) for s in index.summaries().values()]
+    if wanted.status in ("closed", "all"):
+        every += [("closed", s) for s in index.closed()]
+    moment = now.timestamp()
+    kept = [(status, s) for status, s in every if wanted.keeps(s, moment)]
     kept.sort(key=lambda pair: (pair[1].opened_at, pair[1].id), reverse=True)
-    return Selection(kept, broken, warning)
+    return Selection(kept[:limit] if limit else kept, len(kept), broken, warning)
 
 
 def assignee_id(cfg: Config, index: Index, typed: str) -> str:
     """The roster id typed (case-blind), or the id of a removed engineer still holding cases."""
     wanted = typed.casefold()
-    known = [p.id for p in cfg.people] + [s.assignee or "" for s in index.summaries().values()]
+    known = [p.id for p in cfg.people] + list(index.loads())
     found = next((i for i in known if i.casefold() == wanted), None)
     if found is None:
         raise ValueError(

@@ -7,7 +7,7 @@ import os
 import time
 
 import pytest
-from conftest import Repo
+from conftest import Repo, open_args
 
 
 def settle(repo: Repo) -> None:
@@ -161,8 +161,8 @@ def test_a_sweep_with_nothing_due_reads_no_summaries(repo: Repo, monkeypatch) ->
     from casectl.index import Index
 
     reads: list[int] = []
-    real = Index._load_open
-    monkeypatch.setattr(Index, "_load_open", lambda self: reads.append(1) or real(self))
+    real = Index._read_day
+    monkeypatch.setattr(Index, "_read_day", lambda self, day: reads.append(1) or real(self, day))
     case_id = repo.open_case(now="2026-11-26 14:05")
     repo.ok("log", case_id, "已回电", "--callback", by="zhang.wei", now="2026-11-26 14:10")
     settle(repo)
@@ -175,14 +175,35 @@ def test_a_sweep_with_nothing_due_reads_no_summaries(repo: Repo, monkeypatch) ->
 
 
 def test_two_runs_saving_at_once_cannot_leave_a_stale_summary(repo: Repo) -> None:
-    """index and index-open carry one token: a pair saved by two runs is not trusted."""
+    """The small index names each day file by a token: a day file saved by another run is
+    not trusted, its day is read again."""
     case_id = repo.open_case(assign=None)
     settle(repo)
     repo.ok("list")
-    stale = (repo.root / ".casectl" / "index-open").read_bytes()
+    day_file = repo.root / ".casectl" / "index-days" / "2026-11-26"
+    stale = day_file.read_bytes()
     repo.ok("assign", case_id, "liu.yang")
     settle(repo)
     repo.ok("list")
-    (repo.root / ".casectl" / "index-open").write_bytes(stale)  # another run's older save
+    day_file.write_bytes(stale)  # another run's older save
     [row] = json.loads(repo.ok("list", "--json"))
     assert row["assignee"] == "liu.yang"
+    day_file.write_bytes(b"not marshal")  # a run killed while writing it
+    [row] = json.loads(repo.ok("list", "--json"))
+    assert row["assignee"] == "liu.yang"
+
+
+def test_open_chooses_by_load_from_the_small_index_alone(repo: Repo, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from casectl.index import Index
+
+    reads: list[str] = []
+    real = Index._read_day
+    monkeypatch.setattr(Index, "_read_day", lambda self, day: reads.append(day) or real(self, day))
+    for person in ("zhang.wei", "zhang.wei", "liu.yang"):
+        repo.open_case(assign=person)
+    settle(repo)
+    repo.ok("list")
+    reads.clear()
+    case_id = repo.ok(*open_args(1, "HT-1", "--auto-assign"), now="2026-11-26 14:20")
+    assert reads == []  # open cases per engineer are in the day notes
+    assert repo.show(case_id)["assignee"] not in ("zhang.wei", "liu.yang")  # the least loaded

@@ -103,19 +103,19 @@ def list_(
         except ValueError as err:
             raise click.BadParameter(str(err), param_hint="'--assignee'") from None
     wanted = listing.Filter(status, assignee, severity, customer, overdue, window, inquiries)
-    selected, broken, warning = listing.select(app.cfg, app.index(), wanted, app.now)
+    selected, total, broken, warning = listing.select(app.cfg, app.index(), wanted, app.now, limit)
     if warning:
         click.echo(warning, err=True)
-    shown = listing.rows(selected[:limit] if limit > 0 else selected, app.cfg, app.now)
+    shown = listing.rows(selected, app.cfg, app.now)
     people = frozenset(p.id for p in app.cfg.people)
     text = listing.render_rows(shown, json_out, people)
     click.echo(text if json_out else safe(text), nl=bool(shown) or json_out)
     if not shown:
         click.echo(_("no cases match"), err=True)
-    elif len(shown) < len(selected):
+    elif len(shown) < total:
         click.echo(
             _("({shown} of {total} cases shown; --limit 0 shows all)").format(
-                shown=len(shown), total=len(selected)),
+                shown=len(shown), total=total),
             err=True,
         )  # fmt: skip
     for problem in broken:
