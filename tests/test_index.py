@@ -207,3 +207,13 @@ def test_open_chooses_by_load_from_the_small_index_alone(repo: Repo, monkeypatch
     case_id = repo.ok(*open_args(1, "HT-1", "--auto-assign"), now="2026-11-26 14:20")
     assert reads == []  # open cases per engineer are in the day notes
     assert repo.show(case_id)["assignee"] not in ("zhang.wei", "liu.yang")  # the least loaded
+
+
+def test_what_a_sweep_wrote_is_not_parsed_again(repo: Repo, parsed: list[str]) -> None:
+    case_id = repo.open_case(now="2026-11-26 14:05")
+    settle(repo)
+    repo.ok("list")
+    assert repo.ok("sweep", by=None, now="2026-11-26 15:00")  # the callback was missed
+    parsed.clear()
+    [row] = json.loads(repo.ok("list", "--json", now="2026-11-26 15:01"))
+    assert row["id"] == case_id and parsed == []  # the sweep recorded its summary and signature
