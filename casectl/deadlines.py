@@ -107,7 +107,8 @@ def compute(case: Case, cfg: Config, include_met: bool = True) -> list[Deadline]
     def add(
         kind: str, name: str, label: str, begin: dict, limit: str | timedelta, met: Any, owner: Any
     ) -> None:
-        rules = level if met is None else _in_force(events, cfg, met, level, limit)
+        changed = met is not None and s.severity_changes  # else the level in force is `level`
+        rules = _in_force(events, cfg, met, level, limit) if changed else level
         amount = limit if isinstance(limit, timedelta) else getattr(rules, limit)
         if met is not None and not include_met and _surely_on_time(kind, begin["at"], amount, met):
             return
