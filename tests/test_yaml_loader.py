@@ -76,9 +76,11 @@ def block(depth: int) -> st.SearchStrategy[str]:
     value = leaf if depth == 0 else st.one_of(leaf, leaf, st.deferred(lambda: block(depth - 1)))
 
     def indent(text: str) -> str:
-        return "\n" + "\n".join("  " + line for line in text.splitlines()) if "\n" in text or (
-            text[:1] in "-" or ": " in text
-        ) else " " + text
+        return (
+            "\n" + "\n".join("  " + line for line in text.splitlines())
+            if "\n" in text or (text[:1] in "-" or ": " in text)
+            else " " + text
+        )
 
     mapping = st.lists(st.tuples(st.sampled_from(KEYS), value), min_size=1, max_size=5).map(
         lambda pairs: "\n".join(f"{k}:{indent(v)}" for k, v in pairs)
