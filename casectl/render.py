@@ -5,7 +5,6 @@ Renderers return strings; only the CLI prints them.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +23,8 @@ def iso(at: datetime | None) -> str | None:
 
 
 def to_json(document: Any) -> str:
+    import json  # only --json pays for it
+
     return json.dumps(document, ensure_ascii=False, indent=2, default=_jsonable)
 
 
