@@ -102,11 +102,19 @@ FileEntry = tuple[Signature, str, tuple | None, float | None]
 # the report's facts of one case: (signature, the rules' key, what `make` gave)
 FactsEntry = tuple[Signature, str, Any]
 OpenEntry = tuple[Signature, tuple]  # an open case's file signature and summary
-# what the small index file keeps of a day with open cases: (the token of its file in
-# index-days/, how many, the earliest `sweep_at`, the newest (opened_at, id), its
-# unconfigured and orphaned cases, open cases per assignee)
-DayNote = tuple[bytes, int, float | None, tuple[str, str], list, list, dict[str, int]]
 MonthHead = tuple[float, int, tuple[str, str]]  # see _month_head
+
+
+class DayNote(NamedTuple):
+    """What the small index file keeps of a day folder with open cases."""
+
+    token: bytes  # names the day's file in index-days/: another one is not read
+    cases: int  # open cases
+    wake: float | None  # the earliest `sweep_at` of its cases
+    newest: tuple[str, str]  # (opened_at, id) of the newest: where `list` starts
+    unconfigured: list[tuple[str, int]]  # (case id, severity) the rules have no level for
+    orphans: list[tuple[str, str]]  # (engineer, case id) of engineers not in the roster
+    loads: dict[str, int]  # open cases per assignee
 
 
 def _signature(st: os.stat_result) -> Signature:
@@ -152,13 +160,13 @@ class Index:
     def unconfigured(self) -> list[tuple[str, int]]:
         """(case id, severity) of open cases whose severity the rules do not configure."""
         self._refresh()
-        return sorted(odd for note in self._notes.values() for odd in note[4])
+        return sorted(odd for note in self._notes.values() for odd in note.unconfigured)
 
     @property
     def orphans(self) -> list[tuple[str, str]]:
         """(engineer, case id) of open cases assigned to someone no longer in the roster."""
         self._refresh()
-        return sorted(lost for note in self._notes.values() for lost in note[5])
+        return sorted(lost for note in self._notes.values() for lost in note.orphans)
 
     def summaries(self) -> dict[str, Summary]:
         """The summary of every open case, by case id."""
@@ -174,7 +182,9 @@ class Index:
         the days whose earliest such deadline has come are read."""
         self._refresh()
         at = Summary._fields.index("sweep_at")
-        waking = [d for d, note in self._notes.items() if note[2] is not None and note[2] <= now]
+        waking = [
+            d for d, note in self._notes.items() if note.wake is not None and note.wake <= now
+        ]
         found = [
             i
             for d in waking
@@ -189,7 +199,7 @@ class Index:
         self._refresh()
         counts: dict[str, int] = {}
         for note in self._notes.values():
-            for person, count in note[6].items():
+            for person, count in note.loads.items():
                 counts[person] = counts.get(person, 0) + count
         return counts
 
@@ -209,7 +219,7 @@ class Index:
         self._refresh()
         sources: list[tuple[tuple[str, str], int, str, str]] = []
         if status in ("open", "all"):
-            sources += [(note[3], note[1], "open", day) for day, note in self._notes.items()]
+            sources += [(note.newest, note.cases, "open", day) for day, note in self._notes.items()]
         if status in ("closed", "all"):
             for month in _months(self.months_dir):
                 count, newest = self._head(month)[1:]
@@ -323,7 +333,7 @@ class Index:
                 token, entries = marshal.loads(f.read())
         except (OSError, EOFError, ValueError, TypeError):
             return None
-        return entries if token == note[0] else None  # type: ignore[no-any-return]
+        return entries if token == note.token else None  # type: ignore[no-any-return]
 
     def _walk(self, saved: dict[str, Any], trusted: bool) -> list[str]:
         """Stat every folder under `cases/`; the day folders whose files may have changed."""
@@ -448,7 +458,7 @@ class Index:
                 if s[3] not in known:
                     orphans.append((s[3], s[0]))
         newest = max(_newest_key(s) for _, s in entries.values())
-        return (token, len(entries), min(wakes, default=None), newest, odd, orphans, loads)
+        return DayNote(token, len(entries), min(wakes, default=None), newest, odd, orphans, loads)
 
     # --- the files ---------------------------------------------------------------------
 
@@ -465,6 +475,7 @@ class Index:
                 header, dirs, broken, notes = marshal.loads(f.read())  # load(f): slower
         except (OSError, EOFError, ValueError, TypeError):
             return False, {}, {}, {}
+        notes = {day: DayNote._make(note) for day, note in notes.items()}
         return header == self._header(), dirs, broken, notes
 
     def _month(self, month: str) -> dict[str, dict[str, FileEntry | str]]:
@@ -543,7 +554,8 @@ class Index:
             size = len(header).to_bytes(4, "big")
             _write(os.path.join(self.months_dir, month), size + header + body)
         self._touched = set()
-        record = (self._header(), self._dirs, self._broken, self._notes)
+        notes = {day: tuple(note) for day, note in self._notes.items()}  # marshal: plain tuples
+        record = (self._header(), self._dirs, self._broken, notes)
         _write(self.path, marshal.dumps(record))
         for day in gone:
             with contextlib.suppress(FileNotFoundError):
