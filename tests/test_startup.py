@@ -13,7 +13,7 @@ import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from conftest import Repo
+from conftest import Repo, git
 
 # Runs the installed entry point in a fresh interpreter, as the `casectl` script does,
 # and prints what the start-up left behind: a line of JSON after the command's output.
@@ -166,3 +166,16 @@ def test_a_step_under_no_commit_loads_no_module_it_does_not_use(repo: Repo) -> N
     assert not {m for m in loaded if m.split(".")[0] in heavy}, said
     assert not loaded & ours, said
     assert Path(repo.case_path(case_id)).read_text(encoding="utf-8").count("收集日志 2") == 1
+
+
+def test_an_open_commits_its_event_and_under_no_commit_writes_the_case_alone(repo: Repo) -> None:
+    """The event's YAML for the commit body is made only when there is a commit."""
+    case_id = repo.open_case(assign=None)
+    message = git(repo.root, "log", "-1", "--format=%B")
+    assert message.splitlines()[0].startswith(f"{case_id}: opened, severity 1")
+    assert "type: open" in message and "customer: 招商银行" in message
+    head = git(repo.root, "rev-parse", "HEAD")
+    quiet = repo.ok("open", "--customer", "某客户", "--contact", "王工", "--contract", "HT-1",
+                    "--severity", "3", "--description", "不提交", "--no-commit")  # fmt: skip
+    assert git(repo.root, "rev-parse", "HEAD") == head
+    assert "不提交" in repo.case_path(quiet).read_text(encoding="utf-8")
