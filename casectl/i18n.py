@@ -127,13 +127,16 @@ def _repository_language(root: str | None) -> str | None:
         return None
     key = f"{path}:{stamp.st_mtime_ns}:{stamp.st_size}"
     if key not in _setting:
-        import re
-
         try:
             with open(path, encoding="utf-8") as f:
-                found = re.search(r"^language:[ \t]*[\"']?([A-Za-z_]+)", f.read(), re.M)
+                text = f.read()
         except (OSError, UnicodeDecodeError):
-            found = None
+            text = ""
+        found = None
+        if "language:" in text:  # most files have none: their pattern is never compiled
+            import re
+
+            found = re.search(r"^language:[ \t]*[\"']?([A-Za-z_]+)", text, re.M)
         _setting[key] = found.group(1) if found and found.group(1) in LANGUAGES else None
     return _setting[key]
 
