@@ -20,10 +20,11 @@ end is zero.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
-from typing import Any, NamedTuple
+from typing import Any
 
 from casectl.errors import ConfigError
 from casectl.i18n import _
+from casectl.records import Record
 
 Interval = tuple[int, int]  # minutes after local midnight, [start, end), end <= 1440
 ZERO = timedelta(0)
@@ -33,7 +34,7 @@ _FIXED: dict[timedelta, timezone] = {}  # one tzinfo per UTC offset
 _PERIODS: dict[tuple[Any, date], list[tuple[datetime, datetime]]] = {}
 
 
-class Calendar(NamedTuple):
+class Calendar(Record):
     name: str
     zone: tzinfo
     always: bool = False  # 24x7: every instant is working time

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 import yaml
 
 from casectl.errors import BrokenCaseError
 from casectl.i18n import _
 from casectl.model import LOG_TYPES, MAX_QTY, RMA_STATES
+from casectl.records import Record
 
 SOURCES = ("phone", "email", "alarm")
 ONSITE_STEPS = ("request", "approve", "deny", "arrive", "work", "depart")
@@ -69,7 +70,7 @@ _CHECK: dict[str, Any] = (
 )
 
 
-class Problem(NamedTuple):
+class Problem(Record):
     """What is wrong; `event` (0-based) and `key` say where, for the line."""
 
     message: str

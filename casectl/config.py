@@ -10,13 +10,14 @@ import marshal
 import os
 from datetime import date, timedelta
 from os.path import join
-from typing import Any, NamedTuple, TypeGuard
+from typing import Any, TypeGuard
 
 from casectl import yamlio
 from casectl.calendars import Calendar, Interval, parse_hours
 from casectl.durations import parse_duration
 from casectl.errors import ConfigError
 from casectl.i18n import LANGUAGES, _
+from casectl.records import Record
 
 STATE_DIR = ".casectl"  # derived, never committed: lock, open-case index, config cache
 ROLES = ("manager", "duty", "first-line", "senior", "field", "sales", "sales-manager")
@@ -25,7 +26,7 @@ DEADLINE_KINDS = ("callback", "reply", "update", "escalation")
 RECIPIENTS = ("assignee", "duty", "manager", "escalation")
 
 
-class Person(NamedTuple):
+class Person(Record):
     id: str
     name: str
     roles: tuple[str, ...]
@@ -41,7 +42,7 @@ class Person(NamedTuple):
         return self.duty_hours is None or self.duty_hours.is_working(at)
 
 
-class Level(NamedTuple):
+class Level(Record):
     number: int
     name: str
     calendar: Calendar
@@ -57,7 +58,7 @@ class Level(NamedTuple):
     onsite_approval: timedelta = timedelta(minutes=30)  # a request waits for the manager
 
 
-class Config(NamedTuple):
+class Config(Record):
     root: str
     zone: Any  # a tzinfo
     people: tuple[Person, ...]

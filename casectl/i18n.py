@@ -26,7 +26,7 @@ _root: str | None = None  # the repository whose setting applies, once it is kno
 _chosen: dict[tuple[Any, ...], str] = {}  # the environment -> its language
 _setting: dict[str, str | None] = {}  # severity.yaml's path and stamp -> its `language:`
 _catalogs: dict[str, Any] = {}  # language -> gettext.GNUTranslations
-_click_bound: str = "en"
+_click_bound: str | None = None  # the language click's messages answer in (None: gettext's)
 _forced: list[str] = []  # `english()` in force: what --json and case files say
 
 
@@ -127,13 +127,16 @@ def _repository_language(root: str | None) -> str | None:
         return None
     key = f"{path}:{stamp.st_mtime_ns}:{stamp.st_size}"
     if key not in _setting:
-        import re
-
         try:
             with open(path, encoding="utf-8") as f:
-                found = re.search(r"^language:[ \t]*[\"']?([A-Za-z_]+)", f.read(), re.M)
+                text = f.read()
         except (OSError, UnicodeDecodeError):
-            found = None
+            text = ""
+        found = None
+        if "language:" in text:  # most files have none: their pattern is never compiled
+            import re
+
+            found = re.search(r"^language:[ \t]*[\"']?([A-Za-z_]+)", text, re.M)
         _setting[key] = found.group(1) if found and found.group(1) in LANGUAGES else None
     return _setting[key]
 
@@ -150,18 +153,22 @@ def _catalog(language: str) -> Any:
     return catalog
 
 
-def bind_click() -> None:
+def bind_click(language: str | None = None) -> None:
     """click's modules call gettext's `gettext` and `ngettext` (imported by name): while
-    Chinese is chosen they answer from casectl's catalog, and from the stdlib again after."""
+    Chinese is chosen they answer from casectl's catalog, in English with the source.
+
+    English never asks the stdlib: its lookup of a `messages` catalog stats files and
+    imports `locale` on every call, about 1 ms a command for text it leaves as it is.
+    `language` binds that one (cli binds English before its decorators call click's `_`).
+    """
     global _click_bound
-    language = current()
+    language = language or current()
     if language == _click_bound:
         return
-    import gettext
     import sys
 
     if language == "en":
-        functions: dict[str, Any] = {"_": gettext.gettext, "ngettext": gettext.ngettext}
+        functions: dict[str, Any] = {"_": _source, "ngettext": _source_plural}
     else:
         catalog = _catalog(language)
         functions = {"_": catalog.gettext, "ngettext": catalog.ngettext}
@@ -171,6 +178,14 @@ def bind_click() -> None:
                 if attribute in vars(module):
                     setattr(module, attribute, function)
     _click_bound = language
+
+
+def _source(message: str) -> str:
+    return message
+
+
+def _source_plural(singular: str, plural: str, n: int) -> str:
+    return singular if n == 1 else plural
 
 
 def localize(command: Any) -> Any:

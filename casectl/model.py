@@ -8,12 +8,13 @@ two people's steps are two events, and a merge is the union of both lists.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from casectl.config import Config, Person
 from casectl.errors import RefusedError
 from casectl.i18n import N_, _
 from casectl.ids import random_code
+from casectl.records import Record
 
 # Keys of an event, in the order a file shows them; unknown keys follow in their own order.
 EVENT_KEYS = (
@@ -70,7 +71,7 @@ INQUIRIES = ("price", "technical")  # what a caller without a contract asks abou
 NO_SEVERITY = 0  # a price inquiry's: severity.yaml numbers its levels from 1
 
 
-class Rma(NamedTuple):
+class Rma(Record):
     id: str
     part: str
     qty: int
@@ -80,7 +81,7 @@ class Rma(NamedTuple):
     new_serial: str | None = None  # the replacement part's
 
 
-class Visit(NamedTuple):
+class Visit(Record):
     """A request for on-site service, the manager's decision, and the visit it leads to."""
 
     id: str  # OS-XXXX
@@ -898,7 +899,7 @@ def _require_on_case(case: Case, by: Person) -> None:
         )  # fmt: skip
 
 
-class Notice(NamedTuple):
+class Notice(Record):
     """Something the sweep tells once that is no deadline of the case."""
 
     kind: str  # onsite_pending, manager_alert

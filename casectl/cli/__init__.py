@@ -20,6 +20,8 @@ from casectl.cli.app import App
 from casectl.errors import CasectlError
 from casectl.i18n import N_, _
 
+i18n.bind_click("en")  # before the decorators below call click's `_`: no gettext lookup
+
 COMMANDS = {
     "init": "repository:init", "open": "steps:open_", "assign": "steps:assign",
     "log": "steps:log", "severity": "steps:severity", "escalate": "steps:escalate",

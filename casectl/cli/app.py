@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import cached_property, wraps
 from os.path import join
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,6 +21,7 @@ from casectl import clock, i18n, model, yamlio
 from casectl.config import Config, Person
 from casectl.errors import CasectlError
 from casectl.model import Case
+from casectl.records import Record
 from casectl.store import Store, find_root, read_case
 
 if TYPE_CHECKING:
@@ -216,7 +217,7 @@ def event_ids(data: bytes) -> set[str]:
 pass_app = click.make_pass_decorator(App)
 
 
-class Acting(NamedTuple):
+class Acting(Record):
     """Who records a step, when it happened, and whether to commit it."""
 
     by: str | None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import click
@@ -176,7 +177,8 @@ def open_(
         what = f"opened, severity {severity}, {customer}" + (
             f", assigned to {assign_to}" if assign_to else ""
         )
-        app.commit([path], person, [case.id], what, event_yaml(case.events[0]), act.no_commit, True)
+        body = partial(event_yaml, case.events[0])  # not dumped under --no-commit
+        app.commit([path], person, [case.id], what, body, act.no_commit, True)
     if assign_to:  # stdout stays the id alone, for scripts; the person is for the duty engineer
         click.echo(assigned(app.cfg, case.id, assign_to), err=True)
     told.finish()
@@ -196,7 +198,8 @@ def _open_price_inquiry(
         )  # fmt: skip
         path = app.store.create(case)
         what = f"price inquiry, {customer}, routed to {to.id}"
-        app.commit([path], person, [case.id], what, event_yaml(case.events[0]), act.no_commit, True)
+        body = partial(event_yaml, case.events[0])  # not dumped under --no-commit
+        app.commit([path], person, [case.id], what, body, act.no_commit, True)
     click.echo(show_json(app, case) if json_out else case.id)
     reach = f" {to.name} {to.phone or to.email}"
     said = _("{case} price inquiry routed to sales: {person}{reach}")
