@@ -230,3 +230,27 @@ def test_an_identity_git_would_trim_falls_back_to_git_commit(large: Repo) -> Non
     gitrepo.commit(str(large.root), [str(path)], (" Zhang Wei.", "zw@x"), message, print)
     assert git(large.root, "log", "-1", "--format=%an|%s") == f"Zhang Wei|{case_id}: note (x)\n"
     assert git(large.root, "status", "--porcelain") == ""
+
+
+def test_cron_splits_an_index_whose_own_part_holds_every_entry(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When git refreshes every entry's stat data (a chmod -R, a copy of the repository),
+    it keeps them all in the split index's own part, which each step then rewrites."""
+    monkeypatch.setattr(gitrepo, "BIG_INDEX", 0)
+    for _ in range(3):
+        repo.open_case()
+    index = repo.root / ".git" / "index"
+    time.sleep(1.1)  # no entry as new as the index: git would keep it in the own part
+    git(repo.root, "update-index", "--split-index")
+    small = index.stat().st_size
+    tracked = git(repo.root, "ls-files").split()
+    for name in tracked:
+        os.chmod(repo.root / name, 0o644)  # a new ctime
+    git(repo.root, "status", "--porcelain")
+    grown = index.stat().st_size
+    shared = max(p.stat().st_size for p in (repo.root / ".git").glob("sharedindex.*"))
+    assert grown > small and grown * 4 > shared
+    repo.ok("sweep", by=None)
+    assert index.stat().st_size * 4 < shared
+    assert git(repo.root, "status", "--porcelain") == ""
