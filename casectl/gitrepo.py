@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import stat
 import sys
 from collections.abc import Callable
 from contextlib import suppress
@@ -17,19 +19,47 @@ def is_repo(root: str) -> bool:
     return exists(join(root, ".git"))
 
 
-def run(root: str, *args: str, env: dict[str, str] | None = None, input: str | None = None) -> Any:
-    """Run git in the repository; the finished process, whatever its exit status."""
+def run(
+    root: str, *args: str, env: dict[str, str] | None = None, input: str | bytes | None = None
+) -> Any:
+    """Run git in the repository; the finished process, whatever its exit status.
+    Input given as bytes goes to git as it is; git's output is text either way."""
     import subprocess  # 2.5 ms of start-up saved for every command that does not commit
 
-    return subprocess.run(
-        ["git", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        input=input,
-        # git's own words are read (`rejected`, `fatal:`): never in the user's language
-        env={**os.environ, "LC_ALL": "C", "LANGUAGE": "", **(env or {})},
+    raw = isinstance(input, bytes)
+    done = subprocess.run(
+        ["git", *args], cwd=root, capture_output=True, text=not raw, input=input, env=_env(env)
     )
+    if raw:
+        done.stdout = done.stdout.decode(errors="replace")
+        done.stderr = done.stderr.decode(errors="replace")
+    return done
+
+
+def _env(env: dict[str, str] | None = None) -> dict[str, str]:
+    # git's own words are read (`rejected`, `fatal:`): never in the user's language
+    return {**os.environ, "LC_ALL": "C", "LANGUAGE": "", **(env or {})}
+
+
+def _start(root: str, *args: str) -> Any:
+    """Start git, reading text from a pipe: it works until it needs it (`_finish`)."""
+    import subprocess
+
+    pipe = subprocess.PIPE
+    return subprocess.Popen(
+        ["git", *args], cwd=root, stdin=pipe, stdout=pipe, stderr=pipe, text=True, env=_env()
+    )
+
+
+def _finish(process: Any, input: str) -> str:
+    """Give a started git its input; its output, or a CasectlError as `git` gives."""
+    import subprocess
+
+    out, err = process.communicate(input)
+    if process.returncode != 0:
+        done = subprocess.CompletedProcess(process.args, process.returncode, out, err)
+        raise CasectlError(f"git {_command(tuple(process.args[1:]))} failed: {_why(done)}")
+    return str(out)
 
 
 def git(
@@ -37,7 +67,7 @@ def git(
     *args: str,
     env: dict[str, str] | None = None,
     check: bool = True,
-    input: str | None = None,
+    input: str | bytes | None = None,
 ) -> str:
     """Run git; its output, or a CasectlError with git's last line when it fails."""
     result = run(root, *args, env=env, input=input)
@@ -87,9 +117,10 @@ def commit(
     `git commit -- PATHS` stages exactly those paths itself; a file git does not
     know yet (`new`) must be added first. In a large repository that command
     stats every tracked file and rebuilds a whole index from HEAD (0.25 s at
-    110,000 files), so there the commit is made from plumbing that touches only
-    the paths (0.06 s). A lock file in the way (a git that started meanwhile, or
-    one killed since the step began) is settled once and the commit tried again.
+    110,000 files), so there the commit is built by `git fast-import`, which reads
+    only the trees on the paths' way, and the index is read once, to record the
+    paths (`_commit_paths`). A lock file in the way (a git that started meanwhile,
+    or one killed since the step began) is settled once and the commit tried again.
     """
     names = [os.path.relpath(p, root) for p in paths]
     identity = _identity(*author)
@@ -103,9 +134,9 @@ def commit(
 
 
 def _commit(root: str, names: list[str], identity: dict[str, str], message: str, new: bool) -> None:
-    if _index_bytes(root) > BIG_INDEX or len(names) > 100:
-        _commit_paths(root, names, message, identity)
-        return
+    large = _index_bytes(root) > BIG_INDEX or len(names) > 100
+    if large and _commit_paths(root, names, message, identity):
+        return  # else something odd (no commit yet...): git commit, however long it takes
     # no auto-maintenance after each step (a second process); sync runs it instead.
     # The message goes on stdin: a sweep's can pass the kernel's limit for one argument.
     commit = ["-c", "maintenance.auto=false", "-c", "gc.auto=0", "commit", "-q", "--no-verify"]
@@ -120,27 +151,127 @@ def _commit(root: str, names: list[str], identity: dict[str, str], message: str,
     git(root, *commit, "-F", "-", "--", *names, env=identity, input=message)
 
 
-def _commit_paths(root: str, names: list[str], message: str, identity: dict[str, str]) -> None:
-    """`git commit -- NAMES` from plumbing: stage the paths, write the tree, move HEAD.
-    Paths and message go on stdin, so a sweep of thousands of cases fits. When the
-    index holds other staged changes (someone's `git add`), the tree would carry them:
-    then `git commit -- NAMES` itself, which commits only NAMES."""
-    git(root, "update-index", "--add", "--remove", "-z", "--stdin", input="\0".join(names))
-    tree = git(root, "write-tree").strip()
-    parent = git(root, "rev-parse", "--verify", "HEAD").strip()
-    changed = git(root, "diff-tree", "-r", "-z", "--name-only", "--no-renames", parent, tree)
-    if not set(changed.split("\0")) <= {*names, ""}:
-        commit = ["-c", "maintenance.auto=false", "-c", "gc.auto=0", "commit", "-q"]
-        git(root, *commit, "--no-verify", "-F", "-", "--", *names, env=identity, input=message)
-        return
-    made = git(root, "commit-tree", tree, "-p", parent, "-F", "-", env=identity, input=message)
+SCRATCH = "refs/casectl/commit"  # the branch fast-import builds on: reset, never written
+
+
+def _commit_paths(root: str, names: list[str], message: str, identity: dict[str, str]) -> bool:
+    """`git commit -- NAMES` in three git processes, one of which reads the index.
+
+    `git fast-import` writes the files' blobs, the trees on their way and a commit on
+    HEAD (loose objects, as git commit writes them, for a step: fewer than its
+    unpackLimit), and says what it committed at each name; `update-index`, started
+    first so that it reads the index meanwhile, records exactly that; `update-ref`
+    then moves HEAD, with git commit's reflog entry, only if HEAD still is the parent
+    (a commit made meanwhile is never overwritten). Someone's other staged changes
+    stay staged and out of the commit: its tree is HEAD's with NAMES changed. Paths
+    and message go on stdin, so a sweep of thousands of cases fits. False, having
+    committed nothing, where fast-import would not commit what `git commit` does:
+    no commit yet, an odd name, file or identity.
+    """
+    indexer = _start(root, "update-index", "--index-info")  # reads the index meanwhile
+    try:
+        imported = _fast_import(root, names, message, identity)
+    except BaseException:
+        indexer.communicate("")  # records nothing
+        raise
+    if imported is None:
+        indexer.communicate("")
+        return False
+    parent, made, entries = imported
+    _finish(indexer, "".join(f"{entry}\n" for entry in entries))
     subject = message.splitlines()[0]
-    git(root, "update-ref", "-m", f"commit: {subject}", "HEAD", made.strip(), parent)
+    git(root, "update-ref", "-m", f"commit: {subject}", "HEAD", made, parent)
+    return True
+
+
+def _fast_import(
+    root: str, names: list[str], message: str, identity: dict[str, str]
+) -> tuple[str, str, list[str]] | None:
+    """Commit NAMES on HEAD with fast-import, moving no ref: HEAD, the commit, and
+    the index entries of NAMES in it (`--index-info`'s); None when it cannot.
+    (fast-import commits an empty ref transaction: reference-transaction hooks run.)"""
+    parent = _head_commit(root)
+    stream = _import_stream(root, names, message, identity, parent)
+    if stream is None:
+        return None
+    command = ["fast-import", "--quiet", "--done", "--date-format=now"]
+    said = git(root, *command, env=identity, input=stream).splitlines()
+    if len(said) != 1 + len(names):
+        raise CasectlError(f"git fast-import answered {len(said)} lines for {len(names)} paths")
+    removed = "0 " + "0" * len(parent) + "\t"  # `missing PATH`: not in the commit
+    entries = [removed + line[8:] if line.startswith("missing ") else line for line in said[1:]]
+    return parent, said[0], entries
+
+
+def _head_commit(root: str) -> str:
+    """The commit HEAD names, read from its ref's file (a git process costs more than
+    this whole function); git says it when the ref is packed or anything is odd."""
+    gitdir = git_dir(root)
+    ref = _head_ref(gitdir)  # HEAD itself when detached
+    try:
+        with open(join(_common_dir(gitdir) if ref != "HEAD" else gitdir, ref), "rb") as f:
+            found = f.read().strip().decode("ascii")
+    except (OSError, ValueError):
+        found = ""
+    if re.fullmatch("[0-9a-f]{40}", found):
+        return found
+    return git(root, "rev-parse", "-q", "--verify", "HEAD", check=False).strip()
+
+
+PLAIN_NAME = re.compile(r"[A-Za-z0-9_+-][A-Za-z0-9._+-]*(/[A-Za-z0-9_+-][A-Za-z0-9._+-]*)*")
+CRUD = " .,:;<>\"\\'"  # what git strips from both ends of a name or e-mail
+
+
+def _import_stream(
+    root: str, names: list[str], message: str, identity: dict[str, str], parent: str
+) -> bytes | None:
+    """fast-import's input: a commit of NAMES as they are on disk, on `parent`, then
+    its id and what it holds at each name. None where `git commit` would commit other
+    bytes or another identity: no parent (or not SHA-1), a name to quote, a file
+    that is not a plain regular file, a CR byte (git's line-ending conversion),
+    an identity git would trim, or a date set in the environment."""
+    if len(parent) != 40 or "GIT_AUTHOR_DATE" in os.environ or "GIT_COMMITTER_DATE" in os.environ:
+        return None
+    people = []
+    for role in ("AUTHOR", "COMMITTER"):
+        name, email = identity[f"GIT_{role}_NAME"], identity[f"GIT_{role}_EMAIL"]
+        if not all(v and v == v.strip(CRUD) and v.isprintable() and "<" not in v and ">" not in v
+                   for v in (name, email)):  # fmt: skip
+            return None
+        people.append(f"{role.lower()} {name} <{email}> now\n".encode())
+    text = message.encode()
+    chunks = [f"commit {SCRATCH}\nmark :1\n".encode(), *people, b"data %d\n" % len(text), text]
+    chunks.append(f"\nfrom {parent}\n".encode())
+    for name in names:
+        change = _file_change(root, name) if PLAIN_NAME.fullmatch(name) else None
+        if change is None:
+            return None
+        chunks.append(change)
+    chunks.append(b"\nget-mark :1\n")
+    chunks += [f"ls :1 {name}\n".encode() for name in names]
+    chunks.append(f"reset {SCRATCH}\ndone\n".encode())  # the scratch branch is never written
+    return b"".join(chunks)
+
+
+def _file_change(root: str, name: str) -> bytes | None:
+    """fast-import's change for a file: its bytes, or its removal when it is not
+    there; None unless it is a plain regular file (not executable, no CR byte)."""
+    try:
+        mode = os.lstat(join(root, name)).st_mode
+        if not stat.S_ISREG(mode) or mode & 0o111:
+            return None
+        with open(join(root, name), "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return f"D {name}\n".encode()
+    if b"\r" in data:
+        return None
+    return f"M 100644 inline {name}\ndata {len(data)}\n".encode() + data + b"\n"
 
 
 def _index_bytes(root: str) -> int:
     """The size of this clone's index: the split index's shared part where there is one."""
-    gitdir = join(root, ".git")
+    gitdir = git_dir(root)
     try:
         shared = [n for n in os.listdir(gitdir) if n.startswith("sharedindex.")]
         return max(os.stat(join(gitdir, n)).st_size for n in shared or ["index"])
@@ -206,8 +337,8 @@ def write_commit_graph(root: str) -> None:
 
 def maintain(root: str, state_dir: str | None = None, if_moved: bool = False) -> None:
     """What git would do after each commit (casectl's steps skip it): pack loose objects
-    when there are many (in the background), and keep the commit-graph current. Run by
-    sync and sweep.
+    when there are many (in the background), keep the commit-graph current, and the
+    split index split. Run by sync and sweep.
 
     `if_moved` (cron's sweep that committed nothing): only when commits came since the
     last maintenance, which HEAD's reflog tells; `state_dir` keeps its stamp.
@@ -225,12 +356,26 @@ def maintain(root: str, state_dir: str | None = None, if_moved: bool = False) ->
     # so the sweep that starts it does not wait the minute a repack of 110,000 files takes
     git(root, "gc", "--auto", "--quiet", check=False)
     write_commit_graph(root)
+    _split_index_again(root)
     if mark and stamp:
         tmp = f"{mark}.{os.getpid()}.tmp"
         with suppress(OSError), open(tmp, "w", encoding="utf-8") as f:
             f.write(_reflog_stamp(root))
         with suppress(OSError):
             os.replace(tmp, mark)
+
+
+def _split_index_again(root: str) -> None:
+    """Write a new shared index when the split index's own part has grown past a quarter
+    of it. Git does that for entries added (splitIndex.maxPercentChange), not for those
+    whose stat data it refreshed: after every file's changed (a copy of the repository,
+    a chmod -R) each step would write all 110,000 entries again, 20 ms more a commit."""
+    try:
+        own = os.stat(join(git_dir(root), "index")).st_size
+    except OSError:
+        return
+    if own > BIG_INDEX // 4 and own * 4 > _index_bytes(root):
+        git(root, "update-index", "--split-index", check=False)
 
 
 def _reflog_stamp(root: str) -> str:
