@@ -232,6 +232,8 @@ def _import_stream(
     an identity git would trim, or a date set in the environment."""
     if len(parent) != 40 or "GIT_AUTHOR_DATE" in os.environ or "GIT_COMMITTER_DATE" in os.environ:
         return None
+    if _may_sign(root):
+        return None  # fast-import never signs: git commit does, where asked to
     people = []
     for role in ("AUTHOR", "COMMITTER"):
         name, email = identity[f"GIT_{role}_NAME"], identity[f"GIT_{role}_EMAIL"]
@@ -251,6 +253,32 @@ def _import_stream(
     chunks += [f"ls :1 {name}\n".encode() for name in names]
     chunks.append(f"reset {SCRATCH}\ndone\n".encode())  # the scratch branch is never written
     return b"".join(chunks)
+
+
+def _may_sign(root: str) -> bool:
+    """Whether git's configuration may ask for signed commits (`commit.gpgSign`): a plain
+    read of the files git reads it from, which errs on the side of `git commit` (any
+    mention of gpgsign, any include, any configuration given in the environment)."""
+    if any(k in os.environ for k in ("GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT")):
+        return True
+    home = os.path.expanduser("~")
+    xdg = os.environ.get("XDG_CONFIG_HOME") or join(home, ".config")
+    files = [
+        join(_common_dir(git_dir(root)), "config"),
+        join(git_dir(root), "config.worktree"),
+        os.environ.get("GIT_CONFIG_GLOBAL") or join(home, ".gitconfig"),
+        join(xdg, "git", "config"),
+        os.environ.get("GIT_CONFIG_SYSTEM") or "/etc/gitconfig",
+    ]
+    for path in files:
+        try:
+            with open(path, "rb") as f:
+                text = f.read().lower()
+        except OSError:
+            continue
+        if b"gpgsign" in text or b"[include" in text:
+            return True
+    return False
 
 
 def _file_change(root: str, name: str) -> bytes | None:

@@ -19,9 +19,15 @@ from casectl import gitrepo
 
 
 @pytest.fixture
-def large(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> Repo:
-    """The repository, committed to as a large one is; each commit's message recorded."""
+def large(repo: Repo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Repo:
+    """The repository, committed to as a large one is; each commit's message recorded.
+    The host's own git configuration is set aside (one that signs commits or includes
+    files sends every commit to `git commit`)."""
     monkeypatch.setattr(gitrepo, "BIG_INDEX", -1)
+    plain = tmp_path / "gitconfig"
+    plain.write_text("[user]\n\tname = Test\n\temail = test@example.com\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(plain))
+    monkeypatch.setenv("GIT_CONFIG_SYSTEM", os.devnull)
     messages: list[str] = []
     commit = gitrepo.commit
 
@@ -254,3 +260,21 @@ def test_cron_splits_an_index_whose_own_part_holds_every_entry(
     repo.ok("sweep", by=None)
     assert index.stat().st_size * 4 < shared
     assert git(repo.root, "status", "--porcelain") == ""
+
+
+def test_a_repository_that_signs_commits_still_gets_signed_commits(
+    large: Repo, tmp_path: Path
+) -> None:
+    """fast-import cannot sign: where commit.gpgSign is set, git commit makes the commit."""
+    signer = tmp_path / "fake-gpg"
+    signer.write_text(
+        "#!/bin/sh\ncat >/dev/null\necho '[GNUPG:] SIG_CREATED D 1 8 00 0 X' >&2\n"
+        "printf -- '-----BEGIN PGP SIGNATURE-----\\n\\nfake\\n-----END PGP SIGNATURE-----\\n'\n"
+    )
+    signer.chmod(0o755)
+    git(large.root, "config", "gpg.program", str(signer))
+    git(large.root, "config", "commit.gpgSign", "true")
+    case_id = large.open_case()
+    large.ok("log", case_id, "已联系客户", by="zhang.wei", now="2026-11-26 14:20")
+    assert "gpgsig -----BEGIN PGP SIGNATURE-----" in git(large.root, "cat-file", "commit", "HEAD")
+    assert git(large.root, "status", "--porcelain") == ""
