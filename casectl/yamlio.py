@@ -88,15 +88,18 @@ def _constructor_problem(err: yaml.constructor.ConstructorError) -> str:
 def dump(document: Any) -> bytes:
     if CSafeDumper is None:
         raise CasectlError(_NO_LIBYAML)
-    return yaml.dump(  # type: ignore[no-any-return]
-        document,
-        Dumper=_Dumper,
-        allow_unicode=True,
-        sort_keys=False,
-        default_flow_style=False,
-        width=1 << 16,
-        encoding="utf-8",
-    )
+    try:
+        return yaml.dump(  # type: ignore[no-any-return]
+            document,
+            Dumper=_Dumper,
+            allow_unicode=True,
+            sort_keys=False,
+            default_flow_style=False,
+            width=1 << 16,
+            encoding="utf-8",
+        )
+    except RecursionError:  # a pushed file may nest lists 999 deep; PyYAML's writer recurses
+        raise CasectlError("a value nested too deep to write back (hundreds of levels)") from None
 
 
 if CSafeLoader is not None:
@@ -118,7 +121,10 @@ if CSafeLoader is not None:
         The resolver is PyYAML's, with its path resolvers (never used) left out."""
 
         def construct_document(self, node: Any) -> Any:
-            return self._tree(node)
+            try:
+                return self._tree(node)
+            except RecursionError:  # libyaml nests 1,000 deep; PyYAML's constructor loops
+                return self._pyyaml(node)
 
         def _tree(self, node: Any) -> Any:
             tag, kind = node.tag, type(node)
@@ -175,7 +181,28 @@ if CSafeLoader is not None:
                 pass
         return SafeConstructor.construct_yaml_timestamp(loader, node)
 
-    _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+    def _strict(construct: Any) -> Any:
+        """PyYAML's scalar constructors, refusing `!!bool foo`, `!!int ''`, `!!timestamp x`
+        (a KeyError, IndexError or AttributeError of theirs) as a ConstructorError."""
+
+        def build(loader: Any, node: Any) -> Any:
+            try:
+                return construct(loader, node)
+            except (KeyError, IndexError, AttributeError):
+                tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+                problem = f"{node.value!r} is not a value of {tag}"
+                raise yaml.constructor.ConstructorError(
+                    None, None, problem, node.start_mark
+                ) from None
+
+        return build
+
+    for _tag in ("bool", "int", "float"):
+        _Loader.add_constructor(
+            f"tag:yaml.org,2002:{_tag}",
+            _strict(_Loader.yaml_constructors[f"tag:yaml.org,2002:{_tag}"]),
+        )
+    _Loader.add_constructor("tag:yaml.org,2002:timestamp", _strict(_timestamp))
 
 
 if CSafeDumper is not None:
