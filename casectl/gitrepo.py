@@ -234,6 +234,8 @@ def _import_stream(
         return None
     if _may_sign(root):
         return None  # fast-import never signs: git commit does, where asked to
+    if _may_convert(root, names):
+        return None  # fast-import stores the bytes given: git add runs clean filters
     people = []
     for role in ("AUTHOR", "COMMITTER"):
         name, email = identity[f"GIT_{role}_NAME"], identity[f"GIT_{role}_EMAIL"]
@@ -261,6 +263,11 @@ def _may_sign(root: str) -> bool:
     mention of gpgsign, any include, any configuration given in the environment)."""
     if any(k in os.environ for k in ("GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT")):
         return True
+    return any(b"gpgsign" in text or b"[include" in text for text in _config_texts(root))
+
+
+def _config_texts(root: str) -> list[bytes]:
+    """The lower-cased text of each configuration file git reads, where there is one."""
     home = os.path.expanduser("~")
     xdg = os.environ.get("XDG_CONFIG_HOME") or join(home, ".config")
     files = [
@@ -270,15 +277,41 @@ def _may_sign(root: str) -> bool:
         join(xdg, "git", "config"),
         os.environ.get("GIT_CONFIG_SYSTEM") or "/etc/gitconfig",
     ]
-    for path in files:
-        try:
-            with open(path, "rb") as f:
-                text = f.read().lower()
-        except OSError:
-            continue
-        if b"gpgsign" in text or b"[include" in text:
-            return True
-    return False
+    return [text for text in map(_read_lower, files) if text is not None]
+
+
+def _read_lower(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as f:
+            return f.read().lower()
+    except OSError:
+        return None
+
+
+CONVERTING = (b"filter", b"ident", b"encoding")  # attributes that change a file's blob
+
+
+def _may_convert(root: str, names: list[str]) -> bool:
+    """Whether an attribute may make `git add` store other bytes than the file's: a clean
+    filter (git-crypt, git-lfs), `ident`, `working-tree-encoding`, in any attributes file
+    git reads for NAMES (line endings need a CR byte, which `_file_change` refuses)."""
+    home = os.path.expanduser("~")
+    xdg = os.environ.get("XDG_CONFIG_HOME") or join(home, ".config")
+    files = {
+        join(_common_dir(git_dir(root)), "info", "attributes"),
+        join(xdg, "git", "attributes"),
+        "/etc/gitattributes",
+    }
+    for folder in {os.path.dirname(name) for name in names}:
+        while True:
+            files.add(join(root, folder, ".gitattributes"))
+            if not folder:
+                break
+            folder = os.path.dirname(folder)
+    if any(b"attributesfile" in text for text in _config_texts(root)):
+        return True
+    texts = [text for text in map(_read_lower, files) if text is not None]
+    return any(word in text for text in texts for word in CONVERTING)
 
 
 def _file_change(root: str, name: str) -> bytes | None:
