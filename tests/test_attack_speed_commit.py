@@ -91,3 +91,21 @@ def test_a_failing_reference_transaction_hook_leaves_the_index_as_it_was(large: 
     assert git(large.root, "rev-parse", "HEAD") == head_before
     assert git(large.root, "status", "--porcelain") == status_before
     assert git(large.root, "diff", "--cached", "--name-only") == ""
+
+
+def test_a_linked_worktree_commits_on_its_own_branch(large: Repo, tmp_path: Path) -> None:
+    case_id = large.open_case()
+    main_head = git(large.root, "rev-parse", "HEAD").strip()
+    other = tmp_path / "other"
+    git(large.root, "worktree", "add", "-q", "-b", "desk-b", str(other))
+    desk = Repo(other)
+    desk.ok("log", case_id, "from the linked worktree")
+    assert git(large.root, "rev-parse", "HEAD").strip() == main_head
+    assert git(other, "rev-parse", "desk-b~1").strip() == main_head
+    assert committed(desk) == [relative(large, case_id)]
+    assert git(other, "status", "--porcelain") == ""
+    assert git(large.root, "status", "--porcelain") == ""
+
+
+def committed(repo: Repo) -> list[str]:
+    return git(repo.root, "diff-tree", "-r", "--name-only", "--no-commit-id", "HEAD").split()
