@@ -473,9 +473,11 @@ class Index:
         try:
             with open(self.path, "rb") as f:
                 header, dirs, broken, notes = marshal.loads(f.read())  # load(f): slower
-        except (OSError, EOFError, ValueError, TypeError):
-            return False, {}, {}, {}
-        notes = {day: DayNote._make(note) for day, note in notes.items()}
+            notes = {day: DayNote._make(note) for day, note in notes.items()}
+            if not isinstance(dirs, dict) or not isinstance(broken, dict):
+                raise TypeError
+        except (OSError, EOFError, ValueError, TypeError, AttributeError):
+            return False, {}, {}, {}  # garbled: built again
         return header == self._header(), dirs, broken, notes
 
     def _month(self, month: str) -> dict[str, dict[str, FileEntry | str]]:
@@ -666,7 +668,15 @@ def _months(folder: str) -> list[str]:
 
 
 def _write(path: str, data: bytes) -> None:
+    """Replace the file at `path` whole; a folder in its place (the index is derived:
+    nothing of anyone's is in `.casectl/`) is removed first."""
     tmp = f"{path}.{os.getpid()}.tmp"
     with open(tmp, "wb") as f:
         f.write(data)
-    os.replace(tmp, path)
+    try:
+        os.replace(tmp, path)
+    except IsADirectoryError:
+        import shutil
+
+        shutil.rmtree(path)
+        os.replace(tmp, path)

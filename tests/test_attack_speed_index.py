@@ -70,7 +70,6 @@ def _touch_cases(repo: Repo) -> None:
     repo.open_case(now="2026-11-26 14:20")
 
 
-@pytest.mark.xfail(strict=True, reason="index.py (the lead's): os.replace onto a folder")
 def test_a_folder_where_a_day_file_belongs_is_rebuilt_not_a_traceback(repo: Repo) -> None:
     case_id = repo.open_case()
     repo.ok("list")
@@ -85,7 +84,6 @@ def test_a_folder_where_a_day_file_belongs_is_rebuilt_not_a_traceback(repo: Repo
     assert case_id in repo.ok("list", now="2026-11-26 14:21")
 
 
-@pytest.mark.xfail(strict=True, reason="index.py (the lead's): notes made outside the try")
 @pytest.mark.parametrize("notes", ["short", "not-a-dict"])
 def test_a_garbled_small_index_file_is_rebuilt_not_a_traceback(repo: Repo, notes: str) -> None:
     case_id = repo.open_case()
