@@ -1,5 +1,6 @@
 """casectl's YAML loader builds plain trees itself, faster than PyYAML's constructor: it must
-load every document exactly as PyYAML's safe loader does (the same data; what one refuses, so does the other)."""
+load every document exactly as PyYAML's safe loader does (the same data; what one refuses,
+so does the other)."""
 
 from __future__ import annotations
 
