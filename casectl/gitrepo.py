@@ -532,6 +532,18 @@ def _lost(root: str, side: str, merged: str, events: EventIds) -> str | None:
     return None
 
 
+def as_committed(root: str, path: str, event_id: str) -> bytes | None:
+    """The file `path` (relative to `root`) as the commit that first recorded the event
+    `event_id` left it: the case as its author's clone had it then (another clone's steps
+    merged in later are not in it). None when no commit of that file recorded it."""
+    found = git(root, "log", "--no-merges", "--format=%H", "-S", event_id, "--", path, check=False)
+    for commit in reversed(found.split()):  # oldest first; a later one may have removed it
+        data = _blob(root, f"{commit}:{path}")
+        if event_id.encode() in data:
+            return data
+    return None
+
+
 def _blob(root: str, spec: str) -> bytes:
     import subprocess
 

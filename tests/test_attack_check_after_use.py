@@ -3,7 +3,6 @@ and the CI job it must find nothing in what the commands and the sweep record.""
 
 from __future__ import annotations
 
-import pytest
 from conftest import Repo
 
 
@@ -58,16 +57,13 @@ def test_check_after_two_clones_merge_concurrent_steps(team: tuple[Repo, Repo, R
     assert result.exit_code == 0, result.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="check replays merged concurrent steps as if serial")
 def test_check_accepts_a_note_made_while_another_clone_closed(
     team: tuple[Repo, Repo, Repo],
 ) -> None:
     """Clone A closes the case while clone B, not yet synced, logs a note (both allowed
-    where they were made). After sync, check reports `event N (note): case ... is
-    closed; reopen it first` for ever: the events are append-only, so nobody can fix
-    it, and the pre-commit hook and CI stay red. The same for two assigns to one
-    engineer, an escalation made twice, or a severity change by the engineer who was
-    assigned in their clone but not in the other (the 3-clone fuzz finds all of them)."""
+    where they were made). Replayed in the merged order the note follows the close; it
+    is judged on the case as B's commit had it, so check (the pre-commit hook, CI) is
+    not red for ever over a file nobody may change."""
     a, b, _ = team
     case_id = a.open_case(now="2026-11-26 14:05")
     a.ok("sync", by=None)
@@ -78,3 +74,36 @@ def test_check_accepts_a_note_made_while_another_clone_closed(
     b.ok("sync", by=None)
     result = b.run("check", by=None, now="2026-11-26 14:20")
     assert result.exit_code == 0, result.stdout
+
+
+def test_check_accepts_steps_each_allowed_in_its_own_clone(team: tuple[Repo, Repo, Repo]) -> None:
+    """Two clones assign the case to one engineer, and both escalate it: each step was
+    allowed where it was made; merged, the second of each repeats the first."""
+    a, b, _ = team
+    case_id = a.open_case(assign=None, now="2026-11-26 14:05")
+    a.ok("sync", by=None)
+    b.ok("sync", by=None)
+    for clone, minute in ((a, 10), (b, 11)):
+        clone.ok("assign", case_id, "liu.yang", now=f"2026-11-26 14:{minute}")
+        clone.ok("escalate", case_id, "--to", "zhou.qiang", "--reason", f"升级 {minute}",
+                 by="wang.jianguo", now=f"2026-11-26 14:{minute + 2}")  # fmt: skip
+    a.ok("sync", by=None)
+    b.ok("sync", by=None)
+    result = b.run("check", by=None, now="2026-11-26 14:30")
+    assert result.exit_code == 0, result.stdout
+
+
+def test_check_still_reports_a_step_refused_where_it_was_made(repo: Repo) -> None:
+    """A note added by hand to a closed case, and committed: refused in its own commit."""
+    import subprocess
+
+    case_id = repo.open_case(now="2026-11-26 14:05")
+    repo.ok("close", case_id, "--resolution", "客户同意", by="wang.jianguo", now="2026-11-26 14:10")
+    path = repo.case_path(case_id)
+    path.write_text(path.read_text(encoding="utf-8") + (
+        "- id: HANDMADE\n  at: 2026-11-26T14:20:00+08:00\n  by: zhang.wei\n"
+        "  type: note\n  text: 手工加的记录\n"), encoding="utf-8")  # fmt: skip
+    git = ["git", "-C", str(repo.root), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "commit", "-qam", "hand edit", "--no-verify"], check=True)
+    result = repo.run("check", by=None, now="2026-11-26 14:30")
+    assert result.exit_code == 1 and "(note): case" in result.stdout and "closed" in result.stdout
