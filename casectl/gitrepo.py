@@ -536,7 +536,10 @@ def as_committed(root: str, path: str, event_id: str) -> bytes | None:
     """The file `path` (relative to `root`) as the commit that first recorded the event
     `event_id` left it: the case as its author's clone had it then (another clone's steps
     merged in later are not in it). None when no commit of that file recorded it."""
-    found = git(root, "log", "--no-merges", "--format=%H", "-S", event_id, "--", path, check=False)
+    merging = ["MERGE_HEAD"] if os.path.exists(join(git_dir(root), "MERGE_HEAD")) else []
+    tips = ["HEAD", *merging]  # while a merge is concluded, the other side's commits too
+    search = ["log", "--no-merges", "--format=%H", "-S", event_id, *tips, "--", path]
+    found = git(root, *search, check=False)
     for commit in reversed(found.split()):  # oldest first; a later one may have removed it
         data = _blob(root, f"{commit}:{path}")
         if event_id.encode() in data:

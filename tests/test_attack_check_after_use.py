@@ -107,3 +107,22 @@ def test_check_still_reports_a_step_refused_where_it_was_made(repo: Repo) -> Non
     subprocess.run([*git, "commit", "-qam", "hand edit", "--no-verify"], check=True)
     result = repo.run("check", by=None, now="2026-11-26 14:30")
     assert result.exit_code == 1 and "(note): case" in result.stdout and "closed" in result.stdout
+
+
+def test_check_while_a_merge_is_concluded_by_hand(team: tuple[Repo, Repo, Repo]) -> None:
+    """The pre-commit hook runs when someone concludes a merge by hand: the other side's
+    step is judged on its own commit, found through MERGE_HEAD."""
+    from conftest import git
+
+    a, b, _ = team
+    case_id = a.open_case(now="2026-11-26 14:05")
+    a.ok("sync", by=None)
+    b.ok("sync", by=None)
+    b.ok("close", case_id, "--resolution", "客户同意", by="wang.jianguo", now="2026-11-26 14:10")
+    a.ok("log", case_id, "a 的记录", by="zhang.wei", now="2026-11-26 14:11")
+    a.ok("sync", by=None)
+    git(b.root, "fetch", "-q", "origin")
+    git(b.root, "merge", "-q", "--no-commit", "--no-ff", "FETCH_HEAD")
+    assert (b.root / ".git" / "MERGE_HEAD").exists()
+    result = b.run("check", by=None, now="2026-11-26 14:20")
+    assert result.exit_code == 0, result.stdout
