@@ -205,3 +205,29 @@ def test_a_command_without_channels_imports_nothing_of_notify(repo: Repo) -> Non
     said, imported = done.stdout.strip().splitlines()
     assert "assigned to zhao.lei" in said
     assert imported == "[]"
+
+
+def test_a_mailbox_refused_for_good_is_not_retried_and_the_manager_is_told(
+    repo: Repo, smtp: SmtpServer
+) -> None:
+    """550 no such user: the engineer's message is not retried by every sweep for a day;
+    the step says so at once, and the manager is told to reach them another way."""
+    use_email(repo, smtp)
+    smtp.box.refuse.add(ZHANG)
+    result = repo.run(*_open("阵列控制器离线 refused"), now="2026-11-26 14:05")
+    assert result.exit_code == 3
+    assert "refused for good (email: zhang.wei@example.com refused: 550" in result.stderr
+    assert "the manager is told" in result.stderr
+    status = json.loads(repo.ok("notify", "status", "--json", now="2026-11-26 14:06"))
+    assert not [i for i in status["pending"] if i["person"] == "zhang.wei"]
+    repo.ok("notify", "flush", now="2026-11-26 14:07")
+    (told,) = smtp.box.to(MANAGER)
+    assert "未送达 not delivered, refused: zhang.wei by email" in told["Subject"] + smtp.box.body(
+        told
+    )
+    assert "550" in smtp.box.body(told)
+    smtp.box.refuse.clear()
+    repo.ok("notify", "flush", now="2026-11-26 14:30")
+    assert ZHANG not in counts(smtp)  # never sent again
+    log = (repo.root / ".casectl" / "outbox" / "log").read_text(encoding="utf-8")
+    assert "refused " in log and "zhang.wei email" in log

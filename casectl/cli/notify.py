@@ -85,9 +85,8 @@ class Notices:
         self.sent = len(report.sent)
         for line in problems(report, None if everything else set(self.keys)):
             click.echo(f"casectl: {line}", err=True)
-        mine = (
-            report.failed if everything else [f for f in report.failed if f[0]["key"] in self.keys]
-        )
+        lost = report.failed + report.refused
+        mine = lost if everything else [f for f in lost if f[0]["key"] in self.keys]
         return UNDELIVERED if mine else 0
 
     def finish(self) -> None:
@@ -111,6 +110,12 @@ def problems(report: Report, keys: set[str] | None) -> list[str]:
             _("recorded, but {failed} of {attempted} messages not delivered ({reasons}); they "
               "stay in the outbox and the next sweep or `casectl notify flush` retries: do not "
               "repeat the step").format(failed=len(failed), attempted=attempted, reasons=reasons)
+        )  # fmt: skip
+    refused = [(i, e) for i, e in report.refused if keys is None or i["key"] in keys]
+    if refused:
+        lines.append(
+            _("recorded, but {count} messages refused for good ({reason}); they are not "
+              "retried, and the manager is told").format(count=len(refused), reason=refused[0][1])
         )  # fmt: skip
     if report.expired:
         lines.append(

@@ -14,11 +14,12 @@ from os.path import isdir, isfile, join
 
 
 class DeliveryError(Exception):
-    """A message not delivered; `down`: the channel itself is unreachable (skip its others)."""
+    """A message not delivered; `down`: the channel itself is unreachable (skip its others);
+    `permanent`: the server refused this message for good (550 no such user): no retry."""
 
-    def __init__(self, message: str, down: bool = False) -> None:
+    def __init__(self, message: str, down: bool = False, permanent: bool = False) -> None:
         super().__init__(message)
-        self.down = down
+        self.down, self.permanent = down, permanent
 
 
 def git_config_file(root: str) -> str | None:

@@ -41,10 +41,11 @@ class Report(NamedTuple):
     deferred: list[Item]  # waiting for the person's interval to pass
     expired: list[Item]
     dropped: list[tuple[Item, str]]
+    refused: list[tuple[Item, str]]  # refused by the server for good: the manager is told
 
     @staticmethod
     def empty() -> Report:
-        return Report([], [], [], [], [])
+        return Report([], [], [], [], [], [])
 
 
 def queue(
@@ -109,7 +110,7 @@ def _round(
             for items in mine.values():
                 _failed(outbox, items, f"{channel_name}: not configured in this clone", now, report)
             continue
-        _send_channel(outbox, channel, cfg, mine, now, clock, report)
+        _send_channel(outbox, channel, settings, cfg, mine, now, clock, report)
 
 
 class _Recorded:
@@ -177,13 +178,34 @@ def _expire(
         f"{item.get('last_error')}"
     )
     report.expired.append(item)
+    since = span(now - datetime.fromisoformat(str(item["first_failure"])))
+    _tell_manager(outbox, settings, cfg, item, f"未送达 not delivered for {since}", now)
+
+
+def _refused(
+    outbox: Outbox, settings: Settings, cfg: Config, items: list[Item], error: str,
+    now: datetime, report: Report,
+) -> None:  # fmt: skip
+    """Refused for good (no such mailbox): no retry; dropped, logged, the manager told now."""
+    for item in items:
+        item["last_error"] = error
+        outbox.remove(item)
+        outbox.log(f"refused {item['key']} {item['person']} {item['channel']}: {error}")
+        report.refused.append((item, error))
+        _tell_manager(outbox, settings, cfg, item, "未送达 not delivered, refused", now)
+
+
+def _tell_manager(
+    outbox: Outbox, settings: Settings, cfg: Config, item: Item, what: str, now: datetime
+) -> None:
+    """Queue for the manager what was not delivered, unless it was to the manager or was
+    itself such a notice (then the log and the command's stderr line are all)."""
     manager = cfg.manager
     if item["person"] == manager.id or str(item["event"]).startswith("expired:"):
         return
-    since = span(now - datetime.fromisoformat(str(item["first_failure"])))
     part = {
         "case": item.get("case"),
-        "title": f"未送达 not delivered for {since}: {item['person']} by {item['channel']}",
+        "title": f"{what}: {item['person']} by {item['channel']}",
         "lines": [
             f"消息 message: {item['part']['title']}",
             *item["part"]["lines"],
@@ -204,8 +226,9 @@ def _interval_passed(outbox: Outbox, settings: Settings, item: Item, now: dateti
 
 
 def _send_channel(
-    outbox: Outbox, channel: Channel, cfg: Config, groups: dict[tuple[str, str], list[Item]],
-    now: datetime, clock: Callable[[], float], report: Report,
+    outbox: Outbox, channel: Channel, settings: Settings, cfg: Config,
+    groups: dict[tuple[str, str], list[Item]], now: datetime, clock: Callable[[], float],
+    report: Report,
 ) -> None:  # fmt: skip
     """Send each person's message on one channel (one SMTP session for all); once the
     channel is unreachable, the rest fail with the same reason without trying."""
@@ -233,7 +256,10 @@ def _send_channel(
             except DeliveryError as err:
                 if err.down:
                     down = str(err)
-                _failed(outbox, items, str(err), now, report)
+                if err.permanent:
+                    _refused(outbox, settings, cfg, items, str(err), now, report)
+                else:
+                    _failed(outbox, items, str(err), now, report)
                 continue
             for item in items:
                 outbox.done(item)

@@ -88,7 +88,11 @@ def send(session: smtplib.SMTP, channel: Email, msg: EmailMessage, to: list[str]
             f"{address} refused: {code} {_text(detail)}"
             for address, (code, detail) in err.recipients.items()
         )
-        raise DeliveryError(f"{channel.name}: {refused}") from None
+        permanent = all(code >= 500 for code, _ in err.recipients.values())
+        raise DeliveryError(f"{channel.name}: {refused}", permanent=permanent) from None
+    except smtplib.SMTPDataError as err:  # the message itself refused (554 ...)
+        permanent = err.smtp_code >= 500
+        raise DeliveryError(f"{channel.name}: {_reason(err)}", permanent=permanent) from None
     except (smtplib.SMTPServerDisconnected, OSError) as err:
         raise DeliveryError(f"{channel.name}: {_reason(err)}", down=True) from None
     except smtplib.SMTPException as err:
