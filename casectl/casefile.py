@@ -25,7 +25,7 @@ from casectl.model import LOG_TYPES, MAX_QTY, RMA_STATES
 from casectl.records import Record
 
 SOURCES = ("phone", "email", "alarm")
-ONSITE_STEPS = ("request", "approve", "deny", "arrive", "work", "depart")
+ONSITE_STEPS = ("request", "approve", "deny", "cancel", "arrive", "work", "depart")
 SWEEP_TYPES = ("check", "reassign", "overdue", "met-late", "onsite-pending", "manager-alert")
 # the fields each event type must have, beyond id, at, by and type
 REQUIRED: dict[str, tuple[str, ...]] = {

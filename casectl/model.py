@@ -89,7 +89,7 @@ class Visit(Record):
     requested_at: datetime
     reason: str
     planned: datetime | None = None
-    status: str = "pending"  # pending, approved, denied; approved, then on site, then done
+    status: str = "pending"  # pending, approved, denied, cancelled; approved: on site, done
     decided_by: str | None = None
     decided_at: datetime | None = None
     decision: str | None = None  # the manager's reason
@@ -100,10 +100,13 @@ class Visit(Record):
     solved: str | None = None
     solution: str | None = None
     unresolved: str | None = None
+    cancelled_by: str | None = None  # a request or approved visit called off before arrival
+    cancelled_at: datetime | None = None
+    cancellation: str | None = None  # why
 
     @property
     def stage(self) -> str:
-        """pending, denied, approved (not on site yet), on site, done."""
+        """pending, denied, cancelled, approved (not on site yet), on site, done."""
         if self.status != "approved":
             return self.status
         return "done" if self.departed_at else "on site" if self.arrived_at else "approved"
@@ -266,6 +269,11 @@ def _replay_visit(visits: dict[str, Visit], e: dict[str, Any]) -> None:
         visits[visit.id] = visit._replace(
             status="denied", decided_by=e["by"], decided_at=e["at"], decision=e.get("text")
         )
+    elif kind == "onsite-cancel":
+        visits[visit.id] = visit._replace(
+            status="cancelled", cancelled_by=e["by"], cancelled_at=e["at"],
+            cancellation=e.get("text"),
+        )  # fmt: skip
     elif kind == "onsite-arrive":
         visits[visit.id] = visit._replace(arrived_at=e["at"])
     elif kind == "onsite-work":
@@ -803,6 +811,24 @@ def deny_onsite(case: Case, by: Person, at: datetime, reason: str) -> dict[str, 
     _after(at, visit.requested_at, f"the request {visit.id}")
     _filled(reason, "reason")
     return case.append(_event(by, at, "onsite-deny", onsite=visit.id, text=reason))
+
+
+def cancel_onsite(case: Case, cfg: Config, by: Person, at: datetime, reason: str) -> dict[str, Any]:
+    """Call off a pending request or an approved visit before anyone arrived (the customer
+    fixed it, the window moved): by the manager, the requester or the engineer approved.
+    The case may then ask again."""
+    doing = "cancel on-site service"
+    visit = _visit(case, "pending", "approved", doing=doing)
+    allowed = {visit.requested_by, visit.engineer, *cfg.managers} - {None}
+    if by.id not in allowed:
+        raise RefusedError(
+            _("{person} may not {doing} {visit}: the manager, {requester} or {engineer} may")
+            .format(person=by.id, doing=doing, visit=visit.id, requester=visit.requested_by,
+                    engineer=visit.engineer or visit.requested_by)
+        )  # fmt: skip
+    _after(at, visit.decided_at or visit.requested_at, f"the last step of {visit.id}")
+    _filled(reason, "reason")
+    return case.append(_event(by, at, "onsite-cancel", onsite=visit.id, text=reason))
 
 
 def _visiting(case: Case, by: Person, doing: str, *stages: str) -> Visit:

@@ -98,6 +98,7 @@ RMA_STATUSES = (Nc_("rma status", "requested"), Nc_("rma status", "shipped"),
                 Nc_("rma status", "delivered"), Nc_("rma status", "installed"),
                 Nc_("rma status", "returned"), Nc_("rma status", "cancelled"))  # fmt: skip
 ONSITE_STAGES = (Nc_("on-site stage", "pending"), Nc_("on-site stage", "denied"),
+                 Nc_("on-site stage", "cancelled"),
                  Nc_("on-site stage", "approved"), Nc_("on-site stage", "on site"),
                  Nc_("on-site stage", "done"))  # fmt: skip
 SOURCES = (Nc_("case source", "phone"), Nc_("case source", "email"),
@@ -183,6 +184,8 @@ def _visit_document(v: Visit) -> dict[str, Any]:
         "work": [{"at": iso(w["at"]), "by": w["by"], "text": w.get("text", ""),
                   "parts": w.get("parts", [])} for w in v.work],
         "solved": v.solved, "solution": v.solution, "unresolved": v.unresolved,
+        "cancelled_by": v.cancelled_by, "cancelled_at": iso(v.cancelled_at),
+        "cancellation": v.cancellation,
     }  # fmt: skip
 
 
@@ -322,7 +325,12 @@ def _visits(visits: list[Visit]) -> str:
     for v in visits:
         lines.append(_("{visit} reason: {reason}").format(visit=v.id, reason=v.reason))
         if v.decision:
-            lines.append(f"{v.id} {v.status}: {v.decision}")
+            decided = "denied" if v.status == "denied" else "approved"  # before any cancel
+            lines.append(f"{v.id} {decided}: {v.decision}")
+        if v.cancelled_by:
+            lines.append(_("{visit} cancelled {at} by {person}: {reason}").format(
+                visit=v.id, at=when(v.cancelled_at), person=v.cancelled_by,
+                reason=v.cancellation))  # fmt: skip
         for w in v.work:
             parts = ", ".join(_part(p) for p in w.get("parts", []))
             lines.append(f"{v.id} {when(w['at'])} {w.get('text', '')}" +

@@ -51,6 +51,7 @@ def test_request_approve_arrive_work_depart_shown_in_show(repo: Repo) -> None:
                   "parts": [{"part": "DKC-CTL-F", "rma": rma},
                             {"part": "CBL-FC-5M", "source": "stock"}]}],
         "solved": "控制器恢复", "solution": "更换 CTL1", "unresolved": "复制链路待观察",
+        "cancelled_by": None, "cancelled_at": None, "cancellation": None,
     }  # fmt: skip
     kinds = [e["type"] for e in doc["events"] if e["type"].startswith("onsite-")]
     assert kinds == ["onsite-request", "onsite-approve", "onsite-arrive", "onsite-work",

@@ -15,7 +15,7 @@ from casectl.config import Person
 from casectl.i18n import N_, _
 from casectl.model import Case
 
-STEPS = ("request", "approve", "deny", "arrive", "work", "depart")
+STEPS = ("request", "approve", "deny", "cancel", "arrive", "work", "depart")
 
 
 @click.command()
@@ -23,10 +23,13 @@ STEPS = ("request", "approve", "deny", "arrive", "work", "depart")
 @click.option("--request", is_flag=True, help="Ask the manager to go on site (with --reason).")
 @click.option("--approve", is_flag=True, help="The manager approves the pending request.")
 @click.option("--deny", is_flag=True, help="The manager denies the request (with --reason).")
+@click.option(
+    "--cancel", is_flag=True, help="Call off the request or approved visit (with --reason)."
+)
 @click.option("--arrive", is_flag=True, help="The approved engineer arrived on site.")
 @click.option("--work", metavar="TEXT", help="What was done on site.")
 @click.option("--depart", is_flag=True, help="Leaving site (needs --summary and --solution).")
-@click.option("--reason", help="Why on-site service is needed; why it is denied.")
+@click.option("--reason", help="Why on-site service is needed; why it is denied or cancelled.")
 @click.option("--when", metavar="TIME", help="When the visit is planned (may be ahead).")
 @click.option("--engineer", metavar="ID", help="With --approve: who goes (default: the requester).")
 @click.option("--part", "parts", metavar="PN", multiple=True,
@@ -43,6 +46,7 @@ def onsite(
     request: bool,
     approve: bool,
     deny: bool,
+    cancel: bool,
     arrive: bool,
     work: str | None,
     depart: bool,
@@ -60,6 +64,8 @@ def onsite(
 
     --request --reason TEXT [--when TIME] by the assigned or escalation engineer;
     --approve [--engineer ID] [--when TIME] or --deny --reason TEXT by the manager;
+    --cancel --reason TEXT, before anyone arrived, by the manager, the requester or
+    the engineer approved (the case may then ask again);
     then, by the engineer approved: --arrive, --work TEXT [--part PN ...] (an RMA of
     the case, by id or part number, else a spare from stock), and --depart --summary
     TEXT --solution TEXT [--unresolved TEXT]. A request still waiting for the manager
@@ -69,12 +75,13 @@ def onsite(
 
     Example: casectl onsite 261126-K7Q3M --approve --engineer zheng.hao --when "17:00"
     """
-    chosen = [n for n, on in zip(STEPS, (request, approve, deny, arrive, work is not None, depart),
-                                 strict=True) if on]  # fmt: skip
+    flags = (request, approve, deny, cancel, arrive, work is not None, depart)
+    chosen = [n for n, on in zip(STEPS, flags, strict=True) if on]
     if len(chosen) != 1:
         raise click.UsageError(
-            _("give one of --request, --approve, --deny, --arrive, --work TEXT, --depart")
-        )
+            _("give one of --request, --approve, --deny, --cancel, --arrive, --work TEXT, "
+              "--depart")
+        )  # fmt: skip
     what = chosen[0]
     _check_options(what, reason, when, engineer, parts, summary, solution, unresolved)
     planned = _planned(app, when)
@@ -86,6 +93,8 @@ def onsite(
             return model.approve_onsite(case, app.cfg, person, at, engineer, planned, reason)
         if what == "deny":
             return model.deny_onsite(case, person, at, reason or "")
+        if what == "cancel":
+            return model.cancel_onsite(case, app.cfg, person, at, reason or "")
         if what == "arrive":
             return model.arrive_onsite(case, person, at)
         if what == "work":
@@ -108,7 +117,7 @@ def _check_options(
 ) -> None:
     """Usage errors: each option only with the steps it belongs to."""
     belongs = {
-        "--reason": (reason, ("request", "approve", "deny")),
+        "--reason": (reason, ("request", "approve", "deny", "cancel")),
         "--when": (when, ("request", "approve")),
         "--engineer": (engineer, ("approve",)),
         "--part": (parts or None, ("work",)),
@@ -124,7 +133,7 @@ def _check_options(
                 )
             )
     needed = {"request": ("--reason", reason), "deny": ("--reason", reason),
-              "depart": ("--summary", summary)}  # fmt: skip
+              "cancel": ("--reason", reason), "depart": ("--summary", summary)}  # fmt: skip
     if what in needed and needed[what][1] is None:
         raise click.UsageError(
             _("--{what} needs {option} TEXT").format(what=what, option=needed[what][0])
@@ -156,6 +165,10 @@ def _said(e: dict[str, Any], say: Callable[[str], str] = N_) -> str:
         )
     if kind == "deny":
         return say(N_("on-site {visit} denied: {reason}")).format(
+            visit=visit, reason=first_line(e["text"])
+        )
+    if kind == "cancel":
+        return say(N_("on-site {visit} cancelled: {reason}")).format(
             visit=visit, reason=first_line(e["text"])
         )
     if kind == "work":
