@@ -321,13 +321,13 @@ class Cases:
             from casectl import gitrepo
 
             data = gitrepo.as_committed(self.root, path, event_id)
+            if data is None:
+                return None
             try:
-                document = yamlio.load(data or b"")
+                document = yamlio.load(data)
             except ValueError:
                 return None
-            if data is None or casefile.problems(document, case_id):
-                return None
-            return document["events"]  # type: ignore[no-any-return]
+            return None if casefile.problems(document, case_id) else document["events"]
 
         return events
 
@@ -410,8 +410,10 @@ def _allowed_where_made(
     case_id: str, cfg: Config, event: dict[str, Any], events: list[dict[str, Any]] | None
 ) -> bool:
     """Whether `event` was allowed on the case as `events` (its author's version) had it."""
-    index = next((i for i, e in enumerate(events or []) if e.get("id") == event["id"]), None)
-    if events is None or index is None or events[index] != event:
+    if events is None:
+        return False
+    index = next((i for i, e in enumerate(events) if e.get("id") == event["id"]), None)
+    if index is None or events[index] != event:
         return False
     try:
         _step(Case(case_id, events[:index]), cfg, model.actor(cfg, event["by"]), event)
