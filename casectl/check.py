@@ -11,6 +11,7 @@ every file is still stat-ed, so an edit made in place is never missed.
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import os
 import re
@@ -20,8 +21,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from casectl import casefile, i18n, model, yamlio
-from casectl.config import STATE_DIR, Config
+from casectl import casefile, i18n, model, state, yamlio
+from casectl.config import Config
 from casectl.errors import CasectlError, RefusedError
 from casectl.i18n import _
 from casectl.ids import CASE_ID
@@ -63,7 +64,8 @@ def run(root: str, now: datetime, wall: float) -> Report:
     cfg, findings = _config(root)
     if cfg is not None:
         findings += _holidays(root, cfg, now) + _idle_calendars(cfg, now)
-    findings += _git_locks(root, wall) + _merge_attribute(root)
+    findings += _git_locks(root, wall) + _merge_attribute(root) + _pushed_paths(root)
+    findings += _state_files(root)
     found, count = Cases(root, cfg, wall).check()
     return Report(sorted(findings + found, key=lambda f: (f.file, f.line or 0)), count)
 
@@ -178,6 +180,71 @@ def _merge_attribute(root: str) -> list[Finding]:
     ]  # fmt: skip
 
 
+def _pushed_paths(root: str) -> list[Finding]:
+    """Tracked paths casectl never takes from a push (symbolic links, clone state under
+    `.casectl/`): in HEAD, with the commit that brought each (`sync` refuses them, but
+    history may hold them from before), and staged for the commit being made. HEAD's
+    are found once per tree and kept in the state folder."""
+    if not os.path.lexists(os.path.join(root, ".git")):
+        return []
+    from casectl import gitrepo
+
+    tree = gitrepo.run(root, "rev-parse", "-q", "--verify", "HEAD^{tree}").stdout.strip()
+    found = _tip_paths(root, tree) if tree else []
+    staged = gitrepo.run(root, "diff", "--cached", "--raw", "--no-renames", "-z",
+                         tree or gitrepo.EMPTY_TREE).stdout  # fmt: skip
+    found += [
+        Finding(path, None, _("staged to be committed: {why}; unstage it with "
+                              "git rm --cached").format(why=why))
+        for path, why in gitrepo.refused_paths(staged)
+    ]  # fmt: skip
+    return found
+
+
+def _tip_paths(root: str, tree: str) -> list[Finding]:
+    from casectl import gitrepo
+
+    cache = os.path.join(state.folders(root)[0], "check-tree")
+    key = (tree, i18n.current())
+    try:
+        saved, found = marshal.loads(state.read(cache))
+        if saved == key:
+            return [Finding(*f) for f in found]
+    except (OSError, EOFError, ValueError, TypeError):
+        pass
+    raw = gitrepo.git(root, "diff", "--raw", "--no-renames", "-z", gitrepo.EMPTY_TREE, tree)
+    said = _("{why}, committed in {commit}: remove it (git rm --cached) and commit")
+    found = [
+        Finding(path, None, said.format(why=why, commit=gitrepo.brought_by(root, path, "HEAD")))
+        for path, why in gitrepo.refused_paths(raw)
+    ]
+    with contextlib.suppress(OSError, CasectlError):
+        from casectl.store import Store
+
+        Store(root).state_folder()
+        tmp = f"{cache}.{os.getpid()}.tmp"
+        with open(tmp, "wb") as f:
+            f.write(marshal.dumps((key, [tuple(f) for f in found])))
+        os.replace(tmp, cache)
+    return found
+
+
+def _state_files(root: str) -> list[Finding]:
+    """What no casectl wrote in this clone's state folder: a link, a FIFO, a device (a
+    reader that met one would follow it, hang, or read for ever; casectl refuses them)."""
+    own, shared = state.folders(root)
+    said = _("not a regular file or folder in this clone's state folder: remove it")
+    found = []
+    for top in dict.fromkeys((own, shared)):
+        for folder, folders, files in os.walk(top):
+            for name in folders + files:
+                path = os.path.join(folder, name)
+                mode = os.lstat(path).st_mode
+                if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                    found.append(Finding(path, None, said))
+    return found
+
+
 # --- case files --------------------------------------------------------------------------
 
 
@@ -199,7 +266,7 @@ class Cases:
     def __init__(self, root: str, cfg: Config | None, wall: float) -> None:
         self.root, self.cfg, self.wall = root, cfg, wall
         self.cases = os.path.join(root, "cases")
-        self.cache_path = os.path.join(root, STATE_DIR, "check")
+        self.cache_path = os.path.join(state.folders(root)[0], "check")
         self.header = [FORMAT, i18n.current(), cfg is not None, *config_stamp(root)]
         self.saved: dict[str, Any] = self._load()
         self.kept: dict[str, Any] = {}
@@ -336,8 +403,7 @@ class Cases:
 
     def _load(self) -> dict[str, Any]:
         try:
-            with open(self.cache_path, "rb") as f:
-                header, entries = marshal.loads(f.read())
+            header, entries = marshal.loads(state.read(self.cache_path))
         except (OSError, EOFError, ValueError, TypeError):
             return {}
         return entries if header == self.header else {}  # type: ignore[no-any-return]
@@ -346,7 +412,7 @@ class Cases:
         from casectl.store import Store
 
         try:
-            Store(self.root).state_folder()  # refused if `.casectl` is a link
+            Store(self.root).state_folder()
             tmp = f"{self.cache_path}.{os.getpid()}.tmp"
             with open(tmp, "wb") as f:
                 f.write(marshal.dumps((self.header, self.kept)))

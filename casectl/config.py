@@ -12,14 +12,13 @@ from datetime import date, timedelta
 from os.path import join
 from typing import Any, TypeGuard
 
-from casectl import yamlio
+from casectl import state, yamlio
 from casectl.calendars import Calendar, Interval, parse_hours
 from casectl.durations import parse_duration
-from casectl.errors import ConfigError
+from casectl.errors import CasectlError, ConfigError
 from casectl.i18n import LANGUAGES, _
 from casectl.records import Record
 
-STATE_DIR = ".casectl"  # derived, never committed: lock, open-case index, config cache
 ROLES = ("manager", "duty", "first-line", "senior", "field", "sales", "sales-manager")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEADLINE_KINDS = ("callback", "reply", "update", "escalation")
@@ -186,10 +185,10 @@ def _read_all(root: str) -> tuple[Any, Any, dict[str, Any]]:
     `marshal` loads them in microseconds. Dates are kept as ISO text, which the
     checks accept just as well.
     """
-    cache = join(root, STATE_DIR, "config-cache")
+    folders = state.folders(root)
+    cache = join(folders[0], "config-cache")
     try:
-        with open(cache, "rb") as f:
-            names, stamp, documents = marshal.loads(f.read())
+        names, stamp, documents = marshal.loads(state.read(cache))
         if _stamp(root, names) == stamp:
             return documents  # type: ignore[no-any-return]
     except (OSError, EOFError, ValueError, TypeError):
@@ -204,11 +203,11 @@ def _read_all(root: str) -> tuple[Any, Any, dict[str, Any]]:
     }
     documents = (severity, roster, files)
     try:
-        os.makedirs(join(root, STATE_DIR), exist_ok=True)
+        state.make(root, *folders)
         with open(f"{cache}.{os.getpid()}", "wb") as f:
             f.write(marshal.dumps((names + extra, stamp, documents)))
         os.replace(f"{cache}.{os.getpid()}", cache)
-    except (OSError, ValueError):
+    except (OSError, ValueError, CasectlError):
         pass  # a read-only repository, or YAML marshal cannot hold: read the files each time
     return documents
 

@@ -11,7 +11,9 @@ from contextlib import suppress
 from os.path import exists, join
 from typing import Any
 
+from casectl import state
 from casectl.errors import CasectlError
+from casectl.i18n import _
 from casectl.terminal import safe
 
 
@@ -475,7 +477,7 @@ def sync(
         raise CasectlError(f"conflict markers in {', '.join(marked.split())}; resolve them first")
     branch = git(root, "rev-parse", "--abbrev-ref", "HEAD").strip()
     remote = git(root, "config", f"branch.{branch}.remote", check=False).strip() or "origin"
-    for _ in range(5):
+    for _attempt in range(5):
         if git(root, "ls-remote", "--heads", remote, branch).strip():
             _pull(root, remote, branch, env, events)
         after()
@@ -493,6 +495,14 @@ def _pull(root: str, remote: str, branch: str, env: dict[str, str], events: Even
     git(root, "fetch", "-q", remote, branch)
     ours = git(root, "rev-parse", "HEAD").strip()
     theirs = git(root, "rev-parse", "FETCH_HEAD").strip()
+    refused = foreign(root, theirs, ours)
+    if refused:
+        path, commit, why = refused
+        raise CasectlError(
+            _("sync refused: {remote}/{branch} adds {path} (commit {commit}), {why}; "
+              "nothing was changed").format(remote=remote, branch=branch, path=safe(path),
+                                            commit=commit, why=why)
+        )  # fmt: skip
     merged = run(root, "merge", "--no-edit", "-q", theirs, env=env)
     if merged.returncode != 0:
         if exists(join(root, ".git", "MERGE_HEAD")):
@@ -507,6 +517,45 @@ def _pull(root: str, remote: str, branch: str, env: dict[str, str], events: Even
         raise CasectlError(
             f"sync refused: merging {remote}/{branch} would lose {lost}; nothing was changed"
         )
+
+
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+STATE = ".casectl"  # what an older casectl kept in the working tree: never crosses the remote
+
+
+def foreign(root: str, theirs: str, ours: str | None = None) -> tuple[str, str, str] | None:
+    """The first path `theirs` brings (since the common base with `ours`) that casectl
+    never takes from a push, as (path, the commit that brought it, why); None when there
+    is none. Read from git's objects, before anything is checked out."""
+    base = run(root, "merge-base", ours, theirs).stdout.strip() if ours else ""
+    for path, why in refused_paths(git(root, "diff", "--raw", "--no-renames", "-z",
+                                       base or EMPTY_TREE, theirs)):  # fmt: skip
+        return path, brought_by(root, path, theirs, ours), why
+    return None
+
+
+def refused_paths(raw: str) -> list[tuple[str, str]]:
+    """The paths of `git diff --raw -z` output that casectl never takes from a push, with
+    why: a symbolic link anywhere could lead a write or a read outside the repository,
+    and anything under `.casectl/` is one clone's own state."""
+    fields = raw.split("\0")
+    found = []
+    for meta, path in zip(fields[0::2], fields[1::2], strict=False):
+        mode, status = meta.split()[1], meta.split()[-1]
+        if status == "D":
+            continue
+        if mode == "120000":
+            found.append((path, _("a symbolic link, which casectl never takes from a push")))
+        elif path == STATE or path.startswith(f"{STATE}/"):
+            found.append((path, _("a clone's own state, which never crosses the remote")))
+    return found
+
+
+def brought_by(root: str, path: str, tip: str, since: str | None = None) -> str:
+    """The (short) commit that first brought `path` into `tip`'s history, after `since`."""
+    after = ["--not", since] if since else []
+    found = git(root, "log", "--format=%h", "--reverse", tip, *after, "--", path, check=False)
+    return (found.split() or [tip[:12]])[0]
 
 
 def _lost(root: str, side: str, merged: str, events: EventIds) -> str | None:
@@ -569,20 +618,12 @@ DEEP_LOCKS = (
 
 def git_dir(root: str) -> str:
     """The repository's git folder: `.git`, or where a worktree's `.git` file points."""
-    dot = join(root, ".git")
-    if not os.path.isfile(dot):
-        return dot
-    with open(dot, encoding="utf-8") as f:
-        return os.path.normpath(join(root, f.read().strip().removeprefix("gitdir:").strip()))
+    return state.git_dir(root) or join(root, ".git")
 
 
 def _common_dir(gitdir: str) -> str:
     """Where refs and objects live: the git folder itself, or a worktree's main one."""
-    try:
-        with open(join(gitdir, "commondir"), encoding="utf-8") as f:
-            return os.path.normpath(join(gitdir, f.read().strip()))
-    except OSError:
-        return gitdir
+    return state.common_dir(gitdir)
 
 
 def lock_files(root: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""The case index: a derived cache of each case's summary and deadlines, kept in `.casectl/`.
+"""The case index: a derived cache of each case's summary and deadlines, kept in the state folder.
 
 Never committed, safe to delete. Plain tuples in `marshal` format (10,000 entries load in
 a few milliseconds; the format is tied to this Python version, so another one rebuilds
@@ -44,7 +44,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
-from casectl import deadlines
+from casectl import deadlines, state
 from casectl.config import Config
 from casectl.errors import BrokenCaseError
 from casectl.model import NO_SEVERITY, Case, notices
@@ -329,8 +329,8 @@ class Index:
         if note is None:
             return {}
         try:
-            with open(os.path.join(self.days_dir, day.replace("/", "-")), "rb") as f:
-                token, entries = marshal.loads(f.read())
+            path = os.path.join(self.days_dir, day.replace("/", "-"))
+            token, entries = marshal.loads(state.read(path))
         except (OSError, EOFError, ValueError, TypeError):
             return None
         return entries if token == note.token else None  # type: ignore[no-any-return]
@@ -471,8 +471,7 @@ class Index:
         """(saved under the current rules, folder stamps, broken files, the notes of the
         days with open cases)."""
         try:
-            with open(self.path, "rb") as f:
-                header, dirs, broken, notes = marshal.loads(f.read())  # load(f): slower
+            header, dirs, broken, notes = marshal.loads(state.read(self.path))  # load(f): slower
             notes = {day: DayNote._make(note) for day, note in notes.items()}
             if not isinstance(dirs, dict) or not isinstance(broken, dict):
                 raise TypeError
@@ -484,8 +483,7 @@ class Index:
         if month not in self._months:
             days = {}
             try:
-                with open(os.path.join(self.months_dir, month), "rb") as f:
-                    data = memoryview(f.read())
+                data = memoryview(state.read(os.path.join(self.months_dir, month)))
                 size = int.from_bytes(data[:4], "big")
                 if marshal.loads(data[4 : 4 + size])[0] == FORMAT:
                     days = marshal.loads(data[4 + size :])
@@ -502,8 +500,7 @@ class Index:
     def _facts_month(self, month: str) -> dict[str, FactsEntry]:
         if month not in self._facts:
             try:
-                with open(os.path.join(self.facts_dir, month), "rb") as f:
-                    form, facts = marshal.loads(f.read())
+                form, facts = marshal.loads(state.read(os.path.join(self.facts_dir, month)))
                 self._facts[month] = facts if form == FORMAT else {}
             except (OSError, EOFError, ValueError, TypeError):
                 self._facts[month] = {}
@@ -515,7 +512,7 @@ class Index:
         if month in self._months:
             return _month_head(self._months[month])
         try:
-            with open(os.path.join(self.months_dir, month), "rb") as f:
+            with state.open_file(os.path.join(self.months_dir, month)) as f:
                 size = int.from_bytes(f.read(4), "big")
                 form, *head = marshal.loads(f.read(size))
             if form == FORMAT:
@@ -669,7 +666,7 @@ def _months(folder: str) -> list[str]:
 
 def _write(path: str, data: bytes) -> None:
     """Replace the file at `path` whole; a folder in its place (the index is derived:
-    nothing of anyone's is in `.casectl/`) is removed first."""
+    nothing of anyone's is in the state folder) is removed first."""
     tmp = f"{path}.{os.getpid()}.tmp"
     with open(tmp, "wb") as f:
         f.write(data)

@@ -28,8 +28,7 @@ from os.path import isfile, join
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from casectl import casefile, yamlio
-from casectl.config import STATE_DIR
+from casectl import casefile, state, yamlio
 from casectl.errors import BrokenCaseError, CasectlError, NotFoundError, RefusedError
 from casectl.i18n import _
 from casectl.ids import CASE_ID, new_case_id, normalize_case_id
@@ -37,7 +36,7 @@ from casectl.model import Case, ordered
 
 # Paths are plain strings: pathlib costs 4 ms of start-up, a twentieth of a command.
 
-PENDING = "pending"  # in .casectl/: the files a step wrote and has not committed yet
+PENDING = "pending"  # in the state folder: the files a step wrote and has not committed yet
 WRITERS = 16  # threads writing a batch: concurrent fsyncs share the journal's commits
 _READ: WeakKeyDictionary[Case, tuple[bytes, tuple[dict[str, Any], ...]]] = WeakKeyDictionary()
 
@@ -76,7 +75,7 @@ class Store:
     def __init__(self, root: str) -> None:
         self.root = root
         self.cases = join(root, "cases")
-        self.state_dir = join(root, STATE_DIR)
+        self.state_dir, self.shared_state_dir = state.folders(root)  # in the git folder
         self.on_lock: Callable[[], None] | None = None  # run as the lock is taken
         self.on_save: Callable[[Case], None] | None = None  # run before a case is saved
         self.commit_writes = True  # the pending note says whether to commit a write
@@ -227,10 +226,12 @@ class Store:
     def pending(self) -> list[tuple[bool, str]]:
         """What a killed step left noted: (to commit?, path relative to the repository)."""
         try:
-            with open(join(self.state_dir, PENDING), encoding="utf-8", errors="replace") as f:
-                lines = f.read().splitlines()
+            data = state.read(join(self.state_dir, PENDING), 1 << 20)
         except FileNotFoundError:
             return []
+        except OSError as err:  # not a regular file, or huge: no step of ours wrote that
+            raise CasectlError(f"{err.filename}: {err.strerror}: move it away") from None
+        lines = data.decode("utf-8", "replace").splitlines()
         found: dict[str, bool] = {}
         for line in lines:
             how, _sep, name = line.partition(" ")
@@ -268,7 +269,7 @@ class Store:
         return tmp
 
     def remove_dead_temporary(self) -> None:
-        """Remove the temporary files in `.casectl/` (the index's, the config cache's)
+        """Remove the temporary files in the state folder (the index's, the config cache's)
         whose writer, the pid in their name, is dead: killed while writing them."""
         for folder, _dirs, files in os.walk(self.state_dir):
             for name in files:
@@ -278,11 +279,13 @@ class Store:
                         os.unlink(join(folder, name))
 
     def state_folder(self) -> str:
-        """`.casectl/`, made if missing; refused if it is a link (it is never committed,
-        but a pushed `.casectl` link would otherwise take the index elsewhere)."""
-        self.refuse_links(join(self.state_dir, "x"))
-        os.makedirs(self.state_dir, exist_ok=True)
-        return self.state_dir
+        """This clone's state folder (casectl.state), made if missing."""
+        return state.make(self.root, self.state_dir, self.shared_state_dir)
+
+    def shared_folder(self) -> str:
+        """The clone's state shared by its linked worktrees (the outbox), made if missing."""
+        self.state_folder()
+        return self.shared_state_dir
 
     @contextmanager
     def lock(self) -> Iterator[None]:
@@ -296,7 +299,7 @@ class Store:
             fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o644)
         except OSError as err:
             why = "a symbolic link: remove it" if err.errno == errno.ELOOP else err.strerror
-            raise CasectlError(f"{self.relative(name)} cannot be locked: {why}") from None
+            raise CasectlError(f"{name} cannot be locked: {why}") from None
         with open(fd, "a") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
             if self.on_lock:

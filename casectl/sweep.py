@@ -20,9 +20,10 @@ import os
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from casectl import deadlines
+from casectl import deadlines, state
 from casectl.config import Config, Person
 from casectl.deadlines import Deadline, span
+from casectl.errors import CasectlError
 from casectl.ids import ALPHABET
 from casectl.index import Index
 from casectl.model import Case, Notice, State, notices
@@ -91,22 +92,22 @@ def run(store: Store, cfg: Config, index: Index, now: datetime, dry_run: bool) -
 
 def holiday_notices(store: Store, cfg: Config, now: datetime, dry_run: bool) -> list[Action]:
     """From December 1, each calendar that has this year's holidays but not next year's,
-    told to the manager once (this clone remembers it in `.casectl/notices`)."""
+    told to the manager once (this clone remembers it in its state folder's `notices`)."""
     local = now.astimezone(cfg.zone)
     if local.month != 12:
         return []
     from casectl.holidays import holiday_gaps
 
-    path = os.path.join(store.state_folder(), "notices")
+    path = os.path.join(store.shared_folder(), "notices")
     try:
-        with open(path, encoding="utf-8") as f:
-            told = set(f.read().splitlines())
+        told = set(state.read(path, 1 << 20).decode("utf-8", "replace").splitlines())
     except FileNotFoundError:
         told = set()
+    except OSError as err:
+        raise CasectlError(f"{path}: {err.strerror}: move it away") from None
     new = [gap for gap in holiday_gaps(cfg, now) if gap not in told]
     if new and not dry_run:
-        with open(path, "a", encoding="utf-8") as f:
-            f.write("".join(f"{gap}\n" for gap in new))
+        state.append(path, "".join(f"{gap}\n" for gap in new))
     due = local.replace(day=1, hour=0, minute=0, second=0)
     return [Action("", "holidays_missing", due, gap, (cfg.manager.id,)) for gap in new]
 

@@ -38,6 +38,13 @@ def open_args(severity: int = 1, contract: str | None = "HT-1", *extra: str) -> 
     return ["open", *intake, *(["--contract", contract] if contract else ["--no-contract"]), *extra]
 
 
+def state_dir(root: Path) -> Path:
+    """Where casectl keeps a clone's own state: `.git/casectl/` (casectl.state)."""
+    from casectl import state
+
+    return Path(state.folders(str(root))[0])
+
+
 @dataclass
 class Repo:
     root: Path
@@ -93,11 +100,16 @@ class Repo:
 
         return json.loads(self.ok("show", case_id, "--json", now=now))
 
+    @property
+    def state(self) -> Path:
+        """This clone's own state folder (in its git folder)."""
+        return state_dir(self.root)
+
     def fingerprint(self) -> str:
-        """A hash of every file but the derived `.casectl/` folder, to prove nothing changed."""
+        """A hash of every file but the clone's derived state folder, to prove nothing changed."""
         paths = []
         for folder, dirs, files in os.walk(self.root):
-            dirs[:] = [d for d in dirs if d != ".casectl"]
+            dirs[:] = [d for d in dirs if Path(folder, d) != self.state]
             paths += [Path(folder) / name for name in files]
         digest = hashlib.sha256()
         for path in sorted(paths):

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Repo
+from conftest import Repo, state_dir
 
 Breaker = Callable[[Path, str], None]
 
@@ -35,14 +35,14 @@ def _folder(path: Path) -> None:
 
 
 BREAKERS: dict[str, Breaker] = {
-    "state folder is a file": lambda r, f: _write(r / ".casectl", "x"),
+    "state folder is a file": lambda r, f: _write(state_dir(r), "x"),
     "state folder is a link": lambda r, f: (
-        _remove(r / ".casectl"),
-        (r / ".casectl").symlink_to("/tmp"),
+        _remove(state_dir(r)),
+        (state_dir(r)).symlink_to("/tmp"),
     ),
     "lock is a link": lambda r, f: (
-        _remove(r / ".casectl" / "lock"),
-        (r / ".casectl" / "lock").symlink_to(r.parent / "elsewhere"),
+        _remove(state_dir(r) / "lock"),
+        (state_dir(r) / "lock").symlink_to(r.parent / "elsewhere"),
     ),
     "severity.yaml truncated": lambda r, f: _write(r / "severity.yaml", "levels: [\n"),
     "severity.yaml is a folder": lambda r, f: _folder(r / "severity.yaml"),
@@ -67,7 +67,7 @@ BREAKERS: dict[str, Breaker] = {
     ".git points nowhere": lambda r, f: _write(r / ".git", "gitdir: /nonexistent\n"),
     "index files garbage": lambda r, f: [
         (Path(d) / n).write_bytes(b"garbage\0")
-        for d, _, names in os.walk(r / ".casectl")
+        for d, _, names in os.walk(state_dir(r))
         for n in names
         if n != "lock"
     ],  # fmt: skip
@@ -75,7 +75,7 @@ BREAKERS: dict[str, Breaker] = {
     "outbox item empty object": lambda r, f: _outbox(r, "{}"),
     "outbox item a list": lambda r, f: _outbox(r, "[1]"),
     "outbox item no channel": lambda r, f: _outbox(r, '{"key": "k", "created": 0, "to": "x"}'),
-    "outbox is a file": lambda r, f: (_outbox(r, "{}"), _write(r / ".casectl" / "outbox", "x")),
+    "outbox is a file": lambda r, f: (_outbox(r, "{}"), _write(state_dir(r) / "outbox", "x")),
 }
 
 
@@ -86,7 +86,7 @@ def _outbox(root: Path, text: str) -> None:
         subprocess.run(
             ["git", "-C", str(root), "config", f"casectl.email.{key}", value], check=True
         )
-    pending = root / ".casectl" / "outbox" / "pending"
+    pending = state_dir(root) / "outbox" / "pending"
     pending.mkdir(parents=True, exist_ok=True)
     (pending / "k.json").write_text(text, encoding="utf-8")
 

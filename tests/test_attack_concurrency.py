@@ -69,7 +69,7 @@ def test_many_writers_and_two_sweeps_on_one_case(repo: Repo) -> None:
     assert len(done) - sweeps + 1 <= new_commits <= len(done)  # the second sweep: nothing new
     assert repo.run("check", by=None, now="2026-11-26 14:50").exit_code == 0
     assert not list((repo.root / "cases").rglob(".*.tmp"))
-    assert not (repo.root / ".casectl" / "pending").exists()
+    assert not (repo.state / "pending").exists()
 
 
 def test_notify_flush_racing_sweeps_sends_each_message_once(repo: Repo, smtp: SmtpServer) -> None:

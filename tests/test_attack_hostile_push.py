@@ -2,7 +2,9 @@
 a write outside the repository, a stuck hotline or a raw control sequence on a screen.
 
 Each test commits the hostile tree in one clone with plain git, pushes it, and drives
-the victim's clone through the real CLI after `casectl sync`.
+the victim's clone through the real CLI after `casectl sync`. What `sync` refuses to
+take (a symbolic link anywhere, anything under `.casectl/`) is also pulled by hand with
+plain git, as a user might, to show casectl holds even then.
 """
 
 from __future__ import annotations
@@ -31,6 +33,19 @@ def pulled(team: Team, hostile: str) -> tuple[Repo, Repo]:
     a, b, _ = team
     push_as_stranger(a, hostile)
     b.ok("sync", by=None)
+    return a, b
+
+
+def pulled_by_hand(team: Team, hostile: str, *words: str) -> tuple[Repo, Repo]:
+    """The attacker pushes; `casectl sync` in the victim's clone refuses it in one line
+    naming `words`, leaving HEAD as it was; then the victim pulls it with plain git."""
+    a, b, _ = team
+    push_as_stranger(a, hostile)
+    head = git(b.root, "rev-parse", "HEAD")
+    one_line_refusal(b.run("sync", by=None), "sync refused", *words)
+    assert git(b.root, "rev-parse", "HEAD") == head
+    assert git(b.root, "status", "--porcelain") == ""
+    git(b.root, "pull", "-q", "--no-rebase", "--no-edit", "origin", "HEAD")
     return a, b
 
 
@@ -65,9 +80,7 @@ def test_a_pushed_old_layout_link_never_deletes_files_outside(team: Team, tmp_pa
     victim = outside / "sub" / f"{case_id}.yaml"
     victim.write_bytes(b.case_path(case_id).read_bytes())
     (a.root / "cases" / "open").symlink_to(outside)
-    push_as_stranger(a, "a link for the old layout")
-    result = b.run("sync", by=None)
-    one_line_refusal(result, "cases/open", "symbolic link")
+    pulled_by_hand(team, "a link for the old layout", "cases/open", "symbolic link")
     assert victim.exists()  # not unlinked
     assert (outside / "sub").is_dir()  # not removed
     one_line_refusal(b.run("migrate", by=None), "cases/open", "symbolic link")
@@ -76,18 +89,16 @@ def test_a_pushed_old_layout_link_never_deletes_files_outside(team: Team, tmp_pa
 
 def test_a_pushed_lock_link_creates_nothing_outside(team: Team, tmp_path: Path) -> None:
     """`.casectl/lock -> /elsewhere/x`, force-added: opening the lock for append followed
-    the link and created the file outside the repository."""
+    the link and created the file outside the repository. Now `sync` refuses the push,
+    and the clone's lock lives in its git folder, which no pull writes."""
     a, _, _ = team
     target = tmp_path / "created-outside"
-    state = a.root / ".casectl"
-    for name in os.listdir(state):
-        (state / name).unlink()
-    (state / "lock").symlink_to(target)
-    _, b = pulled(team, "a lock that points away")
+    (a.root / ".casectl").mkdir()
+    (a.root / ".casectl" / "lock").symlink_to(target)
+    _, b = pulled_by_hand(team, "a lock that points away", ".casectl/lock", "symbolic link")
     assert not target.exists()
-    one_line_refusal(b.run(*_open("d1"), now="2026-11-26 14:06"), ".casectl/lock")
-    assert not target.exists()
-    one_line_refusal(b.run("sweep", by=None), ".casectl/lock")
+    b.ok(*_open("d1"), now="2026-11-26 14:06")
+    b.ok("sweep", by=None)
     assert not target.exists()
 
 
@@ -97,18 +108,17 @@ def _open(description: str) -> list[str]:
 
 
 @pytest.mark.parametrize("command", [["list"], ["sweep"], ["report"], ["open"], ["migrate"]])
-def test_a_pushed_casectl_file_is_one_line(team: Team, command: list[str]) -> None:
+def test_a_pushed_casectl_file_changes_nothing(team: Team, command: list[str]) -> None:
     """A regular file named `.casectl` (force-added): every command died in refuse_links
-    with NotADirectoryError."""
+    with NotADirectoryError. Now `sync` refuses it, and casectl no longer keeps anything
+    in the working tree: pulled by hand, it is nobody's business."""
     a, _, _ = team
-    state = a.root / ".casectl"
-    for name in os.listdir(state):
-        (state / name).unlink()
-    state.rmdir()
-    state.write_text("not a folder\n", encoding="utf-8")
-    _, b = pulled(team, "a file where the state folder goes")
+    (a.root / ".casectl").write_text("not a folder\n", encoding="utf-8")
+    _, b = pulled_by_hand(team, "a file where the state folder goes", ".casectl", "own state")
     args = _open("d2") if command == ["open"] else command
-    one_line_refusal(b.run(*args, now="2026-11-27 10:00"), ".casectl")
+    result = b.run(*args, now="2026-11-27 10:00")
+    no_traceback(result)
+    assert result.exit_code == 0, result.output
 
 
 def test_a_pushed_file_where_a_day_folder_goes_is_one_line(team: Team) -> None:
@@ -174,7 +184,7 @@ def test_a_pushed_link_to_dev_zero_does_not_exhaust_memory(team: Team) -> None:
     day = a.root / "cases" / "2026" / "11" / "26"
     day.mkdir(parents=True)
     (day / "261126-ZZZZZ.yaml").symlink_to("/dev/zero")
-    _, b = pulled(team, "an endless case")
+    _, b = pulled_by_hand(team, "an endless case", "261126-ZZZZZ.yaml", "symbolic link")
 
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))

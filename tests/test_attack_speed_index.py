@@ -60,7 +60,7 @@ def test_the_list_after_deleting_the_index_is_the_same(busy: tuple[Repo, str]) -
 
     repo, now = busy
     before = {s: table(repo, "--status", s, "--limit", "0", now=now) for s in ("open", "all")}
-    shutil.rmtree(repo.root / ".casectl")
+    shutil.rmtree(repo.state)
     after = {s: table(repo, "--status", s, "--limit", "0", now=now) for s in ("open", "all")}
     assert before == after
 
@@ -73,7 +73,7 @@ def _touch_cases(repo: Repo) -> None:
 def test_a_folder_where_a_day_file_belongs_is_rebuilt_not_a_traceback(repo: Repo) -> None:
     case_id = repo.open_case()
     repo.ok("list")
-    [day_file] = (repo.root / ".casectl" / "index-days").iterdir()
+    [day_file] = (repo.state / "index-days").iterdir()
     day_file.unlink()
     day_file.mkdir()
     _touch_cases(repo)
@@ -88,7 +88,7 @@ def test_a_folder_where_a_day_file_belongs_is_rebuilt_not_a_traceback(repo: Repo
 def test_a_garbled_small_index_file_is_rebuilt_not_a_traceback(repo: Repo, notes: str) -> None:
     case_id = repo.open_case()
     repo.ok("list")
-    path = repo.root / ".casectl" / "index"
+    path = repo.state / "index"
     header, dirs, broken, saved = marshal.loads(path.read_bytes())
     garbled = {d: n[:3] for d, n in saved.items()} if notes == "short" else [1, 2]
     path.write_bytes(marshal.dumps((header, dirs, broken, garbled)))

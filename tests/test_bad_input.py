@@ -2,7 +2,7 @@
 
 Each row breaks one thing, runs one command, and asserts its one-line error (an
 exact text or a precise fragment), its exit status, no traceback, and that no byte
-of the repository changed, `.git` included (only the derived `.casectl/` may).
+of the repository changed, `.git` included (only the clone's derived state folder may).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import pytest
 from click.testing import CliRunner
-from conftest import T0, Repo
+from conftest import T0, Repo, state_dir
 
 from casectl.cli import cli
 
@@ -403,10 +403,12 @@ ROWS = [
 
 
 def fingerprint(root: Path) -> str:
-    """Every file's path, mode and bytes (a link's target), `.git` included, `.casectl/` not."""
+    """Every file's path, mode and bytes (a link's target), `.git` included, the clone's
+    state folder not."""
     digest = hashlib.sha256()
+    state = state_dir(root)
     for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d != ".casectl")
+        dirs[:] = sorted(d for d in dirs if Path(folder, d) != state)
         for name in sorted(files + [d for d in dirs if os.path.islink(os.path.join(folder, d))]):
             path = os.path.join(folder, name)
             st = os.lstat(path)

@@ -161,7 +161,7 @@ def test_only_changed_files_are_read_again_and_edits_in_place_are_seen(repo: Rep
     old = time.time() - 60
     os.utime(path, (old, old))
     assert check(repo)[0] == 0
-    cache = repo.root / ".casectl/check"
+    cache = repo.state / "check"
     assert cache.exists()
     # the cached result is used: a file that did not change is not read again
     stamp = path.stat()

@@ -107,4 +107,4 @@ def test_an_edited_roster_is_read_again(repo: Repo) -> None:
     assert "冯雪" in repo.ok("roster")
     edit(repo, "roster.yaml", lambda d: d["engineers"][-1].update(name="冯小雪"))
     assert "冯小雪" in repo.ok("roster")
-    assert (repo.root / ".casectl" / "config-cache").exists()
+    assert (repo.state / "config-cache").exists()

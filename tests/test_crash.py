@@ -93,14 +93,14 @@ class Day:
         self.seen["left a git lock"] += any(f.endswith(".lock") for f in found)
         self.seen["left a temporary file"] += any(f.endswith(".tmp") for f in found)
         self.seen["left its pending note (killed between its first write and its commit)"] += (
-            ".casectl/pending" in found
+            "state/pending" in found
         )
         self.seen["left a case file changed, not committed"] += any(
             f.endswith(".yaml") and not f.endswith(".tmp") for f in found
         )
         self.seen["left a git temporary object"] += any("tmp_" in f for f in found)
-        self.seen["left a temporary file in .casectl/"] += any(
-            ".casectl/" in f and f != ".casectl/pending" for f in found
+        self.seen["left a temporary file in the state folder"] += any(
+            str(self.repo.state) in f for f in found
         )
         if name == "open" and out.strip():
             self.seen["an open killed after printing its id"] += 1
@@ -111,11 +111,11 @@ def leftovers(repo: Repo) -> list[str]:
     """Git's lock files, temporary files, casectl's pending note, uncommitted changes."""
     found = [str(p) for p in (repo.root / ".git").rglob("*.lock")]
     found += [str(p) for p in (repo.root / "cases").rglob("*.tmp")]
-    found += [str(p) for p in (repo.root / ".casectl").rglob("*.tmp")]
-    found += [str(p) for p in (repo.root / ".casectl").glob("config-cache.*")]
+    found += [str(p) for p in (repo.state).rglob("*.tmp")]
+    found += [str(p) for p in (repo.state).glob("config-cache.*")]
     found += [str(p) for p in (repo.root / ".git" / "objects").rglob("tmp_*")]
-    if (repo.root / ".casectl" / "pending").exists():
-        found.append(".casectl/pending")
+    if (repo.state / "pending").exists():
+        found.append("state/pending")
     status = subprocess.run(["git", "status", "--porcelain", "--", "cases"], cwd=repo.root,
                             capture_output=True, text=True, check=True)  # fmt: skip
     return found + status.stdout.splitlines()

@@ -165,7 +165,7 @@ def test_an_empty_file_is_no_holidays(repo: Repo) -> None:
 
 def test_an_edited_holiday_file_is_read_again(repo: Repo) -> None:
     assert date(2026, 10, 7) in business(repo).holidays
-    assert (repo.root / ".casectl" / "config-cache").exists()
+    assert (repo.state / "config-cache").exists()
     path = repo.root / "holidays-cn.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("  - 2026-10-07", "  - 2026-10-08"))
     assert date(2026, 10, 7) not in business(repo).holidays

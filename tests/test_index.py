@@ -152,7 +152,7 @@ def test_a_deleted_index_is_rebuilt(repo: Repo) -> None:
     repo.ok("list")
     import shutil
 
-    shutil.rmtree(repo.root / ".casectl")
+    shutil.rmtree(repo.state)
     [row] = json.loads(repo.ok("list", "--json"))
     assert row["id"] == case_id
 
@@ -180,7 +180,7 @@ def test_two_runs_saving_at_once_cannot_leave_a_stale_summary(repo: Repo) -> Non
     case_id = repo.open_case(assign=None)
     settle(repo)
     repo.ok("list")
-    day_file = repo.root / ".casectl" / "index-days" / "2026-11-26"
+    day_file = repo.state / "index-days" / "2026-11-26"
     stale = day_file.read_bytes()
     repo.ok("assign", case_id, "liu.yang")
     settle(repo)

@@ -62,7 +62,7 @@ def test_racing_runs_leave_an_index_that_agrees_with_a_rebuild(repo: Repo) -> No
     for status in ("open", "closed", "all"):
         warm = shown(repo, "--status", status)
         newest = json.loads(repo.ok("list", "--json", "--status", status, "--limit", "2", now=NOW))
-        shutil.rmtree(repo.root / ".casectl")
+        shutil.rmtree(repo.state)
         rebuilt = shown(repo, "--status", status)
         assert warm == rebuilt and newest == rebuilt[:2]
     assert len(shown(repo, "--status", "all")) == len(cases)

@@ -183,7 +183,7 @@ def test_no_secret_lands_in_a_tracked_file(repo: Repo, smtp: SmtpServer) -> None
     subprocess.run(["git", "-C", str(repo.root), "add", "-A"], check=True)
     for path in tracked_files(repo.root):
         assert password.encode() not in path.read_bytes(), path
-    for path in (repo.root / ".casectl").rglob("*"):
+    for path in (repo.state).rglob("*"):
         if path.is_file():
             assert password.encode() not in path.read_bytes(), path
     assert ".casectl" not in " ".join(str(p) for p in tracked_files(repo.root))
@@ -229,5 +229,5 @@ def test_a_mailbox_refused_for_good_is_not_retried_and_the_manager_is_told(
     smtp.box.refuse.clear()
     repo.ok("notify", "flush", now="2026-11-26 14:30")
     assert ZHANG not in counts(smtp)  # never sent again
-    log = (repo.root / ".casectl" / "outbox" / "log").read_text(encoding="utf-8")
+    log = (repo.state / "outbox" / "log").read_text(encoding="utf-8")
     assert "refused " in log and "zhang.wei email" in log

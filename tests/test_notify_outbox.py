@@ -77,7 +77,7 @@ def test_a_kill_before_the_case_is_written_sends_nothing(repo: Repo, smtp: SmtpS
     assert "dropped 1 messages: event" in result.stderr
     assert "the step was never recorded" in result.stderr
     assert smtp.box.received == []
-    log = (repo.root / ".casectl" / "outbox" / "log").read_text(encoding="utf-8")
+    log = (repo.state / "outbox" / "log").read_text(encoding="utf-8")
     assert "dropped" in log
 
 
@@ -98,7 +98,7 @@ def test_a_message_failing_for_24_hours_is_reported_to_the_manager(
     assert "zhao.lei by email" in str(report["Subject"])
     assert f"{case_id} 分配给你" in smtp.box.body(report)
     assert smtp.box.to("zhao.lei@example.com") == []
-    log = (repo.root / ".casectl" / "outbox" / "log").read_text(encoding="utf-8")
+    log = (repo.state / "outbox" / "log").read_text(encoding="utf-8")
     assert "expired" in log and "zhao.lei" in log
     assert repo.ok("notify", "status", now="2026-11-27 14:07").startswith(
         "channels: email (email)\npending: 0"

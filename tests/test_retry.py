@@ -67,7 +67,7 @@ def locks(repo: Repo) -> list[str]:
 def leftovers(repo: Repo) -> list[str]:
     """Lock files, temporary files, the pending note and anything git has not committed."""
     temporary = [str(p) for p in (repo.root / "cases").rglob("*.tmp")]
-    pending = [".casectl/pending"] if (repo.root / ".casectl" / "pending").exists() else []
+    pending = ["state/pending"] if (repo.state / "pending").exists() else []
     return locks(repo) + temporary + pending + git(repo, "status", "--porcelain").splitlines()
 
 
@@ -266,10 +266,10 @@ def test_temporary_files_a_killed_write_left_are_removed(repo: Repo) -> None:
     assert Path(tmp).name.endswith(".tmp") and Path(tmp).exists()
 
     # the derived index and config cache a killed process was writing (pid 999999999)
-    dead = [repo.root / ".casectl" / n for n in ("index.999999999.tmp", "config-cache.999999999")]
+    dead = [repo.state / n for n in ("index.999999999.tmp", "config-cache.999999999")]
     for path in dead:
         path.write_bytes(b"half")
-    live = repo.root / ".casectl" / f"index.{os.getpid()}.tmp"  # a writer at work
+    live = repo.state / f"index.{os.getpid()}.tmp"  # a writer at work
     live.write_bytes(b"half")
 
     repo.ok("log", case_id, "x", by="zhang.wei")

@@ -240,7 +240,7 @@ def test_sync_converts_a_clone_that_stepped_on_the_old_layout(team: Team) -> Non
 def test_no_progress_bar_without_a_terminal(repo: Repo) -> None:
     for _ in range(3):
         repo.open_case(assign=None, now="2026-11-26 14:05")
-    shutil.rmtree(repo.root / ".casectl")
+    shutil.rmtree(repo.state)
     result = repo.run("list")
     assert result.exit_code == 0 and result.stderr == ""
 

@@ -24,7 +24,7 @@ def test_a_quiet_sweep_after_steps_updates_the_commit_graph(repo: Repo) -> None:
     assert after != before  # a new layer for the steps' commits
     head = git(repo.root, "rev-parse", "HEAD").strip()
     assert git(repo.root, "log", "-1", "--format=%H", "--", "cases").strip() == head
-    mark = repo.root / ".casectl/maintained"
+    mark = repo.state / "maintained"
     stamp = mark.stat().st_mtime_ns
     repo.ok("sweep", now=QUIET, by=None)  # no commit since: nothing to do
     assert mark.stat().st_mtime_ns == stamp
@@ -38,4 +38,4 @@ def test_a_dry_run_or_no_commit_sweep_leaves_git_alone(repo: Repo) -> None:
     repo.ok("sweep", "--dry-run", now=QUIET, by=None)
     repo.ok("sweep", "--no-commit", now=QUIET, by=None)
     assert graph_chain(repo.root) == before
-    assert not (repo.root / ".casectl/maintained").exists()
+    assert not (repo.state / "maintained").exists()

@@ -48,7 +48,7 @@ class Notices:
     def outbox(self) -> Outbox:
         from casectl.notify.outbox import Outbox
 
-        return Outbox(self.app.store.state_folder())
+        return Outbox(self.app.store.shared_folder())
 
     def tell(self, case: Case, events: list[dict[str, Any]]) -> None:
         """Queue the messages these events (not yet written) tell; call before saving."""

@@ -3,14 +3,14 @@
 The parts, each imported only by a command that has something to send: `settings`
 (this clone's channels, from its git config; secrets from the environment),
 `compose` (what a person reads), `outbox` (what is not yet delivered, under
-`.casectl/`), `deliver` (sending what is due, once), and one module per kind of
+the clone's state folder), `deliver` (sending what is due, once), and one module per kind of
 channel: `mail` and `webhook`. This file holds only what every command that may
 tell someone asks first, cheaply: does this clone configure a channel at all?
 """
 
 from __future__ import annotations
 
-from os.path import isdir, isfile, join
+from os.path import isfile, join
 
 
 class DeliveryError(Exception):
@@ -24,23 +24,10 @@ class DeliveryError(Exception):
 
 def git_config_file(root: str) -> str | None:
     """The clone's own git config file (a linked worktree's is its main clone's)."""
-    dot_git = join(root, ".git")
-    if isdir(dot_git):
-        return join(dot_git, "config")
-    try:
-        with open(dot_git, encoding="utf-8") as f:
-            line = f.readline().strip()
-    except OSError:
-        return None
-    if not line.startswith("gitdir:"):
-        return None
-    gitdir = join(root, line[len("gitdir:") :].strip())
-    try:
-        with open(join(gitdir, "commondir"), encoding="utf-8") as f:
-            gitdir = join(gitdir, f.read().strip())
-    except OSError:
-        pass
-    return join(gitdir, "config")
+    from casectl import state
+
+    gitdir = state.git_dir(root)
+    return join(state.common_dir(gitdir), "config") if gitdir else None
 
 
 def configured(root: str) -> bool:
