@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import subprocess
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -161,6 +163,66 @@ def team(repo: Repo, tmp_path: Path) -> tuple[Repo, Repo, Repo]:
     git(repo.root, "remote", "add", "origin", str(remote))
     repo.ok("sync", by=None)
     return repo, clone(remote, tmp_path / "engineer-b"), clone(remote, tmp_path / "cron-host")
+
+
+class GitDaemon:
+    """A bare repository served over git:// by `git daemon` on 127.0.0.1 (push enabled):
+    the team's remote as a real protocol, which a test can stop and start again."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.bare = base / "remote.git"
+        subprocess.run(["git", "init", "-q", "--bare", str(self.bare)], check=True)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = int(s.getsockname()[1])
+        self.url = f"git://127.0.0.1:{self.port}/remote.git"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["git", "daemon", "--reuseaddr", "--listen=127.0.0.1", f"--port={self.port}",
+             f"--base-path={self.base}", "--export-all", "--enable=receive-pack",
+             "--informative-errors", str(self.base)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError("git daemon did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+@pytest.fixture
+def daemon(tmp_path: Path) -> Iterator[GitDaemon]:
+    served = GitDaemon(tmp_path / "served")
+    served.start()
+    yield served
+    served.stop()
+
+
+@pytest.fixture
+def served_team(repo: Repo, daemon: GitDaemon, tmp_path: Path) -> tuple[Repo, Repo, Repo]:
+    """Two engineers' clones and a cron host's, sharing a remote served by git daemon."""
+    git(repo.root, "remote", "add", "origin", daemon.url)
+    repo.ok("sync", by=None)
+    return (repo, clone_url(daemon.url, tmp_path / "engineer-b"),
+            clone_url(daemon.url, tmp_path / "cron-host"))  # fmt: skip
+
+
+def clone_url(url: str, root: Path) -> Repo:
+    subprocess.run(["git", "clone", "-q", url, str(root)], check=True)
+    repo = Repo(root)
+    repo.ok("sync", by=None)
+    return repo
 
 
 def case_file(repo: Repo, case_id: str) -> Path:
