@@ -7,7 +7,7 @@ import re
 import stat
 import sys
 from collections.abc import Callable
-from contextlib import suppress
+from contextlib import AbstractContextManager, suppress
 from os.path import exists, join
 from typing import Any
 
@@ -22,16 +22,23 @@ def is_repo(root: str) -> bool:
 
 
 def run(
-    root: str, *args: str, env: dict[str, str] | None = None, input: str | bytes | None = None
-) -> Any:
+    root: str, *args: str, env: dict[str, str] | None = None, input: str | bytes | None = None,
+    timeout: float | None = None,
+) -> Any:  # fmt: skip
     """Run git in the repository; the finished process, whatever its exit status.
-    Input given as bytes goes to git as it is; git's output is text either way."""
+    Input given as bytes goes to git as it is; git's output is text either way.
+    `timeout` (seconds, for the network): past it git is killed and a CasectlError said."""
     import subprocess  # 2.5 ms of start-up saved for every command that does not commit
 
     raw = isinstance(input, bytes)
-    done = subprocess.run(
-        ["git", *args], cwd=root, capture_output=True, text=not raw, input=input, env=_env(env)
-    )
+    try:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=not raw,
+                              input=input, env=_env(env), timeout=timeout)  # fmt: skip
+    except subprocess.TimeoutExpired:
+        raise CasectlError(
+            _("git {command} got no answer within {seconds} seconds; is the remote "
+              "reachable?").format(command=args[0], seconds=int(timeout or 0))
+        ) from None  # fmt: skip
     if raw:
         done.stdout = done.stdout.decode(errors="replace")
         done.stderr = done.stderr.decode(errors="replace")
@@ -451,21 +458,55 @@ def _reflog_stamp(root: str) -> str:
 
 
 EventIds = Callable[[str, bytes], "set[str] | None"]
+NETWORK_WAIT = 30.0  # seconds one fetch or push may take before the remote counts as down
 
 
 def sync(
-    root: str, identity: tuple[str, str], events: EventIds, after: Callable[[], object]
-) -> str:
+    root: str, identity: tuple[str, str], events: EventIds, after: Callable[[], object],
+    locked: Callable[[], AbstractContextManager[object]], timeout: float = NETWORK_WAIT,
+) -> str:  # fmt: skip
     """Pull (merging case files with the driver), check the merge lost nothing, push.
 
     `events(case_id, data)` reads the event ids of a version of a case file (None: not
     a case file); a merge that drops a case or an event is undone and refused. `after`
     runs after each pull (it converts the old layout). A push rejected because someone
-    pushed first is retried after another pull.
+    pushed first is retried after another pull. `locked()` holds the repository's lock
+    while the working tree changes (the merge, `after`), never while waiting on the
+    network; each network step gives up after `timeout` seconds.
     """
     install_driver(root)
     env = _identity(*identity)
-    if exists(join(root, ".git", "MERGE_HEAD")):
+    with locked():
+        _mergeable(root)
+    branch = git(root, "rev-parse", "--abbrev-ref", "HEAD").strip()
+    remote = git(root, "config", f"branch.{branch}.remote", check=False).strip() or "origin"
+    for _attempt in range(5):
+        if _network(root, timeout, "ls-remote", "--heads", remote, branch).strip():
+            _network(root, timeout, "fetch", "-q", remote, branch)
+            with locked():
+                _pull(root, remote, branch, env, events)
+        with locked():
+            after()
+        pushed = run(root, "push", "-q", "-u", remote, f"HEAD:{branch}", timeout=timeout)
+        if pushed.returncode == 0:
+            maintain(root)
+            return f"synced with {remote}/{branch}"
+        if "rejected" not in pushed.stderr and "fetch first" not in pushed.stderr:
+            raise CasectlError(f"push to {remote} failed: {_why(pushed)}")
+    raise CasectlError(f"push to {remote} was rejected five times; try again")
+
+
+def _network(root: str, timeout: float, *args: str) -> str:
+    """A git command that talks to the remote: its output, or one line saying why not."""
+    done = run(root, *args, timeout=timeout)
+    if done.returncode != 0:
+        raise CasectlError(f"git {args[0]} failed: {_why(done)}")
+    return str(done.stdout)
+
+
+def _mergeable(root: str) -> None:
+    """Refuse while a merge is in progress, conflicts are unresolved or markers are left."""
+    if exists(join(git_dir(root), "MERGE_HEAD")):
         raise CasectlError("a merge is in progress; finish it (git commit) or git merge --abort")
     unmerged = git(root, "diff", "--name-only", "--diff-filter=U").split()
     if unmerged:
@@ -475,24 +516,10 @@ def sync(
     marked = git(root, "grep", "-l", "-E", "^(<<<<<<<|>>>>>>>)( |$)", "--", "cases", check=False)
     if marked.strip():
         raise CasectlError(f"conflict markers in {', '.join(marked.split())}; resolve them first")
-    branch = git(root, "rev-parse", "--abbrev-ref", "HEAD").strip()
-    remote = git(root, "config", f"branch.{branch}.remote", check=False).strip() or "origin"
-    for _attempt in range(5):
-        if git(root, "ls-remote", "--heads", remote, branch).strip():
-            _pull(root, remote, branch, env, events)
-        after()
-        pushed = run(root, "push", "-q", "-u", remote, f"HEAD:{branch}")
-        if pushed.returncode == 0:
-            maintain(root)
-            return f"synced with {remote}/{branch}"
-        if "rejected" not in pushed.stderr and "fetch first" not in pushed.stderr:
-            raise CasectlError(f"push to {remote} failed: {pushed.stderr.strip().splitlines()[-1]}")
-    raise CasectlError(f"push to {remote} was rejected five times; try again")
 
 
 def _pull(root: str, remote: str, branch: str, env: dict[str, str], events: EventIds) -> None:
-    """Fetch and merge; undo a merge that fails or loses a case or an event."""
-    git(root, "fetch", "-q", remote, branch)
+    """Merge what was fetched; undo a merge that fails or loses a case or an event."""
     ours = git(root, "rev-parse", "HEAD").strip()
     theirs = git(root, "rev-parse", "FETCH_HEAD").strip()
     refused = foreign(root, theirs, ours)
@@ -509,8 +536,8 @@ def _pull(root: str, remote: str, branch: str, env: dict[str, str], events: Even
             git(root, "merge", "--abort", check=False)
         said = (merged.stderr or merged.stdout).strip().splitlines()
         # the driver's own words say more than git's last line
-        why = [line for line in said if "casectl merge-file:" in line] or said[-1:]
-        raise CasectlError(f"pull from {remote} failed, nothing was changed: {'; '.join(why)}")
+        lines = [line for line in said if "casectl merge-file:" in line] or said[-1:]
+        raise CasectlError(f"pull from {remote} failed, nothing was changed: {'; '.join(lines)}")
     lost = _lost(root, ours, "HEAD", events) or _lost(root, theirs, "HEAD", events)
     if lost:
         git(root, "reset", "-q", "--merge", ours)
@@ -756,9 +783,9 @@ def uncommitted(root: str, names: list[str]) -> tuple[list[str], list[str]]:
     return sorted((changed - {""}) | set(new)), new
 
 
-def committed_blob(root: str, name: str) -> bytes:
-    """The file `name` as HEAD has it; empty when HEAD lacks it."""
-    return _blob(root, f"HEAD:{name}")
+def committed_blob(root: str, name: str, commit: str = "HEAD") -> bytes:
+    """The file `name` as `commit` has it; empty when it lacks it."""
+    return _blob(root, f"{commit}:{name}")
 
 
 def log_case(root: str, paths: list[str]) -> str:

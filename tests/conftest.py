@@ -23,6 +23,9 @@ T0 = "2026-11-26 14:05"  # a Thursday
 os.environ["LANG"] = "C"
 for _name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
     os.environ.pop(_name, None)
+# Steps share with the remote in the background as they are made; the tests of that
+# (tests/test_team.py) turn it on, the others sync when they mean to.
+os.environ["CASECTL_PUSH"] = "0"
 
 
 def open_args(severity: int = 1, contract: str | None = "HT-1", *extra: str) -> list[str]:

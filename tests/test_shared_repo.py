@@ -99,7 +99,11 @@ def test_a_pushed_symlink_folder_is_refused_by_name(team: Team, tmp_path: Path) 
     (b.root / "cases" / "2026").mkdir(parents=True, exist_ok=True)
     (b.root / "cases" / "2026" / "12").symlink_to(elsewhere)
     push_as_stranger(b, "a link")
-    a.ok("sync", by=None)
+    refused = a.run("sync", by=None)
+    assert refused.exit_code == 1
+    assert "adds cases/2026/12 (commit" in refused.stderr and "symbolic link" in refused.stderr
+    assert not (a.root / "cases" / "2026" / "12").exists()
+    git(a.root, "pull", "-q", "--no-rebase", "--no-edit", "origin", "HEAD")  # by hand, anyway
     assert (a.root / "cases" / "2026" / "12").is_symlink()
     before = git(a.root, "rev-parse", "HEAD")
     result = a.run(

@@ -129,8 +129,8 @@ def sweep_told(cron: Repo, server: SmtpServer, case_id: str) -> None:
 
 def test_a_pushed_log_link_and_a_command_named_item_reach_nothing(
     served_team: Team,
-    smtp: SmtpServer,
-    home: Path,  # noqa: F811
+    smtp: SmtpServer,  # noqa: F811
+    home: Path,
 ) -> None:
     """Finding 1: `.casectl/outbox/log -> ~/.bashrc` plus an item whose name is a shell
     command: the cron host's sweep wrote that name into the shell's start-up file."""
@@ -147,8 +147,8 @@ def test_a_pushed_log_link_and_a_command_named_item_reach_nothing(
 
 def test_a_pushed_item_whose_key_is_a_path_touches_nothing_outside(
     served_team: Team,
-    smtp: SmtpServer,
-    home: Path,  # noqa: F811
+    smtp: SmtpServer,  # noqa: F811
+    home: Path,
 ) -> None:
     """Finding 2: `"key": "../../../../outside/dir/settings"` deleted and created files
     outside the repository."""
@@ -165,9 +165,9 @@ def test_a_pushed_item_whose_key_is_a_path_touches_nothing_outside(
                                   "index-months", "index-facts", "lock", "index"])  # fmt: skip
 def test_pushed_state_links_are_never_written_through(
     served_team: Team,
-    smtp: SmtpServer,
+    smtp: SmtpServer,  # noqa: F811
     home: Path,
-    name: str,  # noqa: F811
+    name: str,
 ) -> None:
     """Finding 3: state folders pushed as links were written through by sweep, assign,
     report and list."""
@@ -205,8 +205,8 @@ def test_pushed_items_and_sent_markers_neither_mail_nor_silence(
 ], ids=["dev-zero", "outbox-a-file", "bad-item"])  # fmt: skip
 def test_pushed_state_cannot_stop_the_sweep(
     served_team: Team,
-    smtp: SmtpServer,
-    build: dict[str, str | Path],  # noqa: F811
+    smtp: SmtpServer,  # noqa: F811
+    build: dict[str, str | Path],
 ) -> None:
     """Finding 6: a link to /dev/zero read until memory ran out, `.casectl/outbox` as a
     file made every sweep refuse, a bad item gave a traceback on every sweep."""

@@ -28,6 +28,7 @@ COMMANDS = {
     "rma": "steps:rma", "close": "steps:close", "reopen": "steps:reopen",
     "show": "reports:show", "list": "reports:list_", "roster": "reports:roster",
     "history": "reports:history", "sweep": "reports:sweep", "sync": "repository:sync",
+    "share": "repository:share", "status": "repository:status",
     "setup-git": "repository:setup_git", "merge-file": "repository:merge_file",
     "migrate": "repository:migrate", "calendar": "calendar:calendar",
     "check": "check:check",
@@ -35,7 +36,7 @@ COMMANDS = {
     "notify": "notify:notify",
     "report": "report:report",
 }  # fmt: skip
-HIDDEN = {"merge-file"}  # run by git, not by people: not in --help, not completed
+HIDDEN = {"merge-file", "share"}  # run by git or a step, not by people: not in --help
 REPO_KEY = "casectl.repo"  # ctx.meta's key for a --repo given after the command
 REPO_HELP = N_(
     "The case repository (default: $CASECTL_REPO, else the nearest folder "

@@ -197,6 +197,10 @@ class App:
             gitrepo.git(self.root, "reset", "-q", "--", *names, check=False)  # unstage
             raise CasectlError(f"{label}: not recorded, {err}; nothing was written") from None
         self.store.finish()
+        if person is not None:  # a person's step; the sweep shares with `sweep --sync`
+            from casectl import share
+
+            share.after_step(self.root, self.store, say)
 
 
 def say(text: str) -> None:

@@ -45,15 +45,61 @@ def sync(app: App) -> None:
 
     Example: casectl sync
     """
-    from casectl import gitrepo
+    from casectl import gitrepo, share
 
     if not gitrepo.is_repo(app.root):
         raise CasectlError(
             _("{folder} is not a git repository; nothing to sync").format(folder=app.root)
         )
+    with share.turn(app.store, wait=True):
+        try:
+            said = synced(app)
+        except CasectlError as err:
+            share.note(app.store, str(err))
+            raise
+        share.note(app.store, None)
+    click.echo(said)
+
+
+def synced(app: App) -> str:
+    """Pull, merge through the driver, push (casectl.gitrepo.sync), the repository's lock
+    held only while the working tree changes."""
+    from casectl import gitrepo
+
     identity = (app.cfg.bot_name, app.cfg.bot_email)
-    with app.store.lock():
-        click.echo(gitrepo.sync(app.root, identity, event_ids, lambda: _migrate(app)))
+    return gitrepo.sync(app.root, identity, event_ids, lambda: _migrate(app), app.store.lock)
+
+
+@click.command()
+@pass_app
+def share(app: App) -> None:
+    """Share this clone's steps with the remote (a step starts this in the background)."""
+    from casectl import share as sharing
+
+    with sharing.turn(app.store, wait=False) as mine:
+        if mine:
+            sharing.share(app.store, lambda: synced(app))
+
+
+@click.command()
+@click.option("--json", "json_out", is_flag=True, help="Print one JSON document.")
+@pass_app
+def status(app: App, json_out: bool) -> None:
+    """What this clone has not shared or told yet, and who it is bound to.
+
+    Lists the steps (commits) not yet on the remote and why the last share
+    failed, if it did; with channels, how many messages wait in the outbox.
+
+    Example: casectl status
+    """
+    from casectl import render, share
+
+    document = share.status(app.root, app.store)
+    if json_out:
+        click.echo(render.to_json(document))
+        return
+    for line in share.status_lines(document):
+        click.echo(line)
 
 
 def event_ids(case_id: str, data: bytes) -> set[str] | None:
