@@ -26,7 +26,9 @@ from casectl.records import Record
 
 SOURCES = ("phone", "email", "alarm")
 ONSITE_STEPS = ("request", "approve", "deny", "cancel", "arrive", "work", "depart")
-SWEEP_TYPES = ("check", "reassign", "overdue", "met-late", "onsite-pending", "manager-alert")
+SWEEP_TYPES = (
+    "check", "reassign", "overdue", "met-late", "onsite-pending", "manager-alert", "withdraw"
+)  # fmt: skip
 # the fields each event type must have, beyond id, at, by and type
 REQUIRED: dict[str, tuple[str, ...]] = {
     "open": ("customer", "contact"),  # and a severity, unless a price inquiry
@@ -44,6 +46,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "open-contact": (),  # a contact recorded with the opening (older files)
     "onsite-pending": ("deadline",),
     "manager-alert": ("deadline",),
+    "withdraw": ("withdraws",),  # a sweep's action a step shared late shows needless
     **{f"onsite-{step}": ("onsite",) for step in ONSITE_STEPS},
 } | {kind: ("text",) for kind in LOG_TYPES}
 TYPES = tuple(REQUIRED)
@@ -51,12 +54,13 @@ TYPES = tuple(REQUIRED)
 _TEXT = frozenset(
     ("id", "by", "type", "customer", "contact", "contract", "approved_by", "to", "rma",
      "part", "serial", "new_serial", "owner", "deadline", "reason", "text", "from",
-     "onsite", "engineer", "inquiry")
+     "onsite", "engineer", "inquiry", "withdraws", "teller")
 )  # fmt: skip
 # ids: never empty (a customer, a text may be: `casectl check` holds them to the rules)
 _NAMES = frozenset(
-    ("id", "by", "to", "from", "rma", "deadline", "owner", "approved_by", "onsite", "engineer")
-)
+    ("id", "by", "to", "from", "rma", "deadline", "owner", "approved_by", "onsite", "engineer",
+     "withdraws", "teller")
+)  # fmt: skip
 _FIRST_YEAR, _END_YEAR = 2000, 2100
 _MUST = {kind: ("id", "at", "by", *keys) for kind, keys in REQUIRED.items()}
 # how the fast path checks a known key: `str`, or with `_wrong`

@@ -124,7 +124,10 @@ def compute(case: Case, cfg: Config, include_met: bool = True) -> list[Deadline]
         return next((e["at"] for e in contacts if e["at"] >= after), None)
 
     if s.assignee:
-        anchor = next((e for e in reversed(cycle) if e["type"] in ("assign", "reassign")), opened)
+        withdrawn = {e["withdraws"] for e in cycle if e["type"] == "withdraw"}
+        anchor = next((e for e in reversed(cycle)
+                       if e["type"] in ("assign", "reassign") and e["id"] not in withdrawn),
+                      opened)  # fmt: skip
         limit = "reassigned_callback" if anchor["type"] == "reassign" else "callback"
         # only the case's own engineers meet the callback; anyone's contact meets the reply
         owners = (s.assignee, s.escalation_engineer)

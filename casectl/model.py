@@ -43,6 +43,7 @@ EVENT_KEYS = (
     "owner",
     "status",
     "deadline",
+    "withdraws",
     "due",
     "notify",
     "customer_request",
@@ -51,6 +52,7 @@ EVENT_KEYS = (
     "text",
     "solution",
     "unresolved",
+    "teller",
 )
 LOG_TYPES = ("note", "contact", "callback", "onsite", "wait-customer", "wait-parts", "resume")
 CONTACTS = frozenset({"callback", "contact", "open-contact"})
@@ -221,7 +223,7 @@ def replay(events: list[dict[str, Any]]) -> State:
             s.contract, s.approved_by = e.get("contract"), e.get("approved_by")
             s.source, s.description = e.get("source", "phone"), e.get("text", "")
             s.duty, s.opened_at = e["by"], e["at"]
-        elif kind in ("assign", "reassign"):
+        elif kind in ("assign", "reassign") or (kind == "withdraw" and e.get("to")):
             s.assignee = e["to"]
         elif kind == "severity":
             s.severity_changes.append(e)
@@ -466,6 +468,13 @@ def pick_next(cfg: Config, loads: dict[str, int], at: datetime, exclude: str | N
     return min(on_duty, key=lambda p: loads.get(p.id, 0))
 
 
+def _engineers_at(case: Case, at: datetime) -> tuple[str | None, str | None]:
+    """The case's engineers when a step at `at` happened (a step typed late, or shared
+    late, is judged by who held the case then)."""
+    then = replay([e for e in case.events if e["at"] <= at])
+    return then.assignee, then.escalation_engineer
+
+
 def log(
     case: Case, by: Person, at: datetime, text: str, kind: str = "note", alert: bool = False
 ) -> dict[str, Any]:
@@ -476,7 +485,7 @@ def log(
     s = _require_open(case)
     if alert:
         _require_on_case(case, by)
-    if kind == "callback" and by.id not in (s.assignee, s.escalation_engineer):
+    if kind == "callback" and by.id not in _engineers_at(case, at):
         kind = "contact"
     if kind not in LOG_TYPES:
         raise RefusedError(
@@ -928,10 +937,11 @@ def _require_on_case(case: Case, by: Person) -> None:
 class Notice(Record):
     """Something the sweep tells once that is no deadline of the case."""
 
-    kind: str  # onsite_pending, manager_alert
+    kind: str  # onsite_pending, manager_alert, withdraw
     key: str  # the sweep records each key once
     due: datetime
     label: str
+    to: str | None = None  # a withdrawn reassignment: who keeps the case
 
 
 def notices(case: Case, cfg: Config) -> list[Notice]:
@@ -952,4 +962,60 @@ def notices(case: Case, cfg: Config) -> list[Notice]:
         text = e.get("text", "").strip().splitlines()
         label = f"alert from {e['by']}: {text[0] if text else ''}"
         found.append(Notice("manager_alert", f"alert@{e['id']}", e["at"], label))
-    return [n for n in found if n.key not in told]
+    return [n for n in needless(case, cfg) + found if n.key not in told]
+
+
+def needless(case: Case, cfg: Config) -> list[Notice]:
+    """The sweep's actions that a step typed or shared late shows were needless, each to
+    be withdrawn once: a reassignment after the engineer had in fact called back before
+    the sweep acted (with every reassignment that followed from it), and a missed reply,
+    update or escalation reported after the step that met it was made."""
+    events = case.events
+    withdrawn = {e["withdraws"] for e in events if e["type"] == "withdraw"}
+    found: list[Notice] = []
+    anchor, caller = 0, None  # the callback clock's start; who in fact called back
+    for i, e in enumerate(events):
+        kind = e["type"]
+        if kind in ("open", "reopen", "assign"):
+            anchor, caller = i, None
+        elif kind == "reassign" and e["id"] not in withdrawn:
+            called = caller or next(
+                (c for c in events[anchor:i] if c["type"] in CONTACTS and c["by"] == e["from"]),
+                None,
+            )
+            if called is None:
+                anchor = i
+                continue
+            caller = called
+            label = (f"no action: {called['by']} called back at {called['at']:%Y-%m-%d %H:%M}; "
+                     f"the reassignment to {e['to']} is withdrawn")  # fmt: skip
+            found.append(Notice("withdraw", f"withdraw@{e['id']}", called["at"], label,
+                                called["by"]))  # fmt: skip
+        elif kind == "overdue" and e["id"] not in withdrawn:
+            met = _met_before(events, e, cfg)
+            if met is not None:
+                what = str(e["deadline"]).split("@")[0].split("/")[0]
+                label = f"no action: {what} was met at {met['at']:%Y-%m-%d %H:%M}, before the sweep"
+                found.append(Notice("withdraw", f"withdraw@{e['id']}", met["at"], label))
+    return found
+
+
+def _met_before(
+    events: list[dict[str, Any]], overdue: dict[str, Any], cfg: Config
+) -> dict[str, Any] | None:
+    """The step that met the deadline an `overdue` reported, made before the sweep acted."""
+    name, _sep, anchor_id = str(overdue["deadline"]).partition("@")
+    name = name.split("/")[0]
+    anchor = next((e for e in events if e["id"] == anchor_id), None)
+    if anchor is None:
+        return None
+    for e in events:
+        if not anchor["at"] <= e["at"] < overdue["at"]:
+            continue
+        if name in ("reply", "update") and e["type"] in CONTACTS and e["id"] != anchor_id:
+            return e
+        if name == "escalation-senior" and e["type"] == "escalate":
+            return e
+        if name == "escalation-manager" and e["type"] == "escalate" and e["to"] in cfg.managers:
+            return e
+    return None

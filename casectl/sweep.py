@@ -113,22 +113,33 @@ def holiday_notices(store: Store, cfg: Config, now: datetime, dry_run: bool) -> 
 
 
 def sweep_case(case: Case, cfg: Config, now: datetime) -> list[Action]:
-    """Act on the case's owed deadlines, then tell what else is due (`notices`)."""
-    actions = _sweep_deadlines(case, cfg, now)
-    for notice in notices(case, cfg):
-        if notice.due <= now:
-            action, event = _tell(case, cfg, notice, now)
-            case.append(event)
-            actions.append(action)
+    """Withdraw what a step made late showed needless (its clocks then stand as the step
+    left them), act on the case's owed deadlines, then tell what else is due (`notices`)."""
+    actions = []
+    for first in (True, False):
+        for notice in notices(case, cfg):
+            if notice.due <= now and (notice.kind == "withdraw") == first:
+                action, event = _tell(case, cfg, notice, now)
+                case.append(event)
+                actions.append(action)
+        if first:
+            actions += _sweep_deadlines(case, cfg, now)
     return actions
 
 
 def _tell(case: Case, cfg: Config, notice: Notice, now: datetime) -> tuple[Action, dict[str, Any]]:
     """The manager is told of a notice: the action, and the event that records it."""
-    told = (cfg.manager.id,)
+    told: tuple[str, ...] = (cfg.manager.id,)
     late = now - notice.due
-    kind = notice.kind.replace("_", "-")  # onsite-pending, manager-alert
+    kind = notice.kind.replace("_", "-")  # onsite-pending, manager-alert, withdraw
     event = {"id": event_id(notice.key), "at": now, "by": BOT, "type": kind}
+    if notice.kind == "withdraw":  # the people the action told hear it was needless
+        action_id = notice.key.partition("@")[2]
+        action = next(e for e in case.events if e["id"] == action_id)
+        told = (action["to"], cfg.manager.id) if action["type"] == "reassign" else tuple(
+            action.get("notify") or told)  # fmt: skip
+        told = tuple(dict.fromkeys(told))
+        event |= {"withdraws": action_id, **({"to": notice.to} if notice.to else {})}
     event |= {"deadline": notice.key, "due": notice.due, "notify": list(told)}
     event["text"] = notice.label
     return Action(case.id, notice.kind, notice.due, notice.label, told, late_by=late), event
@@ -211,7 +222,9 @@ def next_engineer(case: Case, cfg: Config, at: datetime) -> Person:
     """The next first-line engineer below the assignee in the roster, wrapping round to
     the top, who has not missed this case and is on duty at `at`; nobody left: the manager."""
     s = case.state
-    missed = {e["from"] for e in case.events if e["type"] == "reassign"} | {s.assignee}
+    withdrawn = {e["withdraws"] for e in case.events if e["type"] == "withdraw"}
+    missed = {e["from"] for e in case.events
+              if e["type"] == "reassign" and e["id"] not in withdrawn} | {s.assignee}  # fmt: skip
     people = list(cfg.people)
     here = next((i for i, p in enumerate(people) if p.id == s.assignee), -1)
     for person in people[here + 1 :] + people[: here + 1]:

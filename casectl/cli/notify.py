@@ -7,6 +7,7 @@ the step. Status 1 keeps its meaning: refused, nothing written.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -51,7 +52,18 @@ class Notices:
         return Outbox(self.app.store.shared_folder())
 
     def tell(self, case: Case, events: list[dict[str, Any]]) -> None:
-        """Queue the messages these events (not yet written) tell; call before saving."""
+        """Queue the messages these events (not yet written) tell; call before saving.
+        Each event is marked with this clone as its `teller`, so that the cron host, when
+        the event reaches it, does not tell it again."""
+        if self.settings is None or not events:
+            return
+        teller = os.uname().nodename or "casectl"
+        for event in events:
+            event["teller"] = teller
+        self.queue(case, events)
+
+    def queue(self, case: Case, events: list[dict[str, Any]]) -> None:
+        """Queue the messages of events already written (ones another clone recorded)."""
         if self.settings is None or not events:
             return
         from casectl.notify import deliver

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from casectl.cli.app import (
@@ -14,6 +16,9 @@ from casectl.cli.app import (
 from casectl.errors import CasectlError
 from casectl.i18n import _
 from casectl.terminal import safe  # the one escaping point of text output; JSON is exact
+
+if TYPE_CHECKING:
+    from casectl.cli.notify import Notices
 
 
 @click.command()
@@ -127,9 +132,12 @@ def list_(
 @click.command()
 @click.option("--dry-run", is_flag=True, help="Show what is due; record nothing.")
 @click.option("--no-commit", is_flag=True, help="Record the actions but do not commit.")
+@click.option("--sync", "share", is_flag=True,
+              help="Fetch and merge first and push after (the cron host's line); with "
+                   "channels, tell people of the steps other clones made.")  # fmt: skip
 @as_json
 @pass_app
-def sweep(app: App, dry_run: bool, no_commit: bool, json_out: bool) -> None:
+def sweep(app: App, dry_run: bool, no_commit: bool, share: bool, json_out: bool) -> None:
     """Check every open case's deadlines now and act: the cron job.
 
     Reports staged callback checks, reassigns missed callbacks to the next
@@ -139,13 +147,20 @@ def sweep(app: App, dry_run: bool, no_commit: bool, json_out: bool) -> None:
     is due. A broken case file, or a case whose severity is not configured, is
     named on stderr and the exit status is 1; every other case is still swept.
 
-    Example (crontab): */5 * * * * casectl --repo /srv/cases sweep
+    --sync (the cron host, every minute): fetch and merge what the other clones
+    shared, sweep, and push the sweep's steps. A remote that cannot be reached
+    is said once on stderr, and the sweep goes on with what this clone has.
+
+    Example (crontab): * * * * * casectl --repo /srv/cases sweep --sync
     """
     from casectl import gitrepo
     from casectl import sweep as sweeping
     from casectl.cli.notify import Notices
 
     told = Notices(app)  # without channels: nothing, and nothing imported
+    sharing = share and not dry_run and gitrepo.is_repo(app.root)
+    if sharing:
+        _share_and_tell(app, told)
     with app.store.lock():
         store = told.watching(app.store)  # queues what each saved case's new events tell
         outcome = sweeping.run(store, app.cfg, app.index(), app.now, dry_run)
@@ -190,9 +205,37 @@ def sweep(app: App, dry_run: bool, no_commit: bool, json_out: bool) -> None:
             ).format(case=case_id, severity=level),
             err=True,
         )
+    if sharing and outcome.changed:
+        _share_and_tell(app, None)
     undelivered = 0 if dry_run else told.deliver(everything=True)
     if outcome.broken or outcome.unconfigured or undelivered:
         raise SystemExit(1 if outcome.broken or outcome.unconfigured else undelivered)
+
+
+def _share_and_tell(app: App, told: Notices | None) -> None:
+    """`sweep --sync`'s sharing: sync (a remote down is said once, when it goes down, and
+    the sweep goes on); with `told`, queue what the events that arrived tell."""
+    from casectl import gitrepo, share
+    from casectl.cli.repository import synced
+
+    since = share.told_through(app.store) or gitrepo.git(app.root, "rev-parse", "HEAD").strip()
+    with share.turn(app.store, wait=True):
+        try:
+            synced(app)
+            share.note(app.store, None)
+        except CasectlError as err:
+            if share.note(app.store, str(err)):
+                click.echo(safe(_("casectl sweep: cannot share with the remote ({reason}); "
+                                  "sweeping on what this clone has").format(reason=err)),
+                           err=True)  # fmt: skip
+    if told is None:
+        return
+    head = gitrepo.git(app.root, "rev-parse", "HEAD").strip()
+    if told.settings is not None and since != head:
+        oldest = app.now - told.settings.expiry
+        for case, events in share.arrived(app.root, app.store, since, head):
+            told.queue(case, [e for e in events if share.worth_telling(case, e, oldest)])
+    share.mark_told(app.store, head)
 
 
 @click.command()

@@ -85,7 +85,7 @@ def share(app: App) -> None:
 @click.option("--json", "json_out", is_flag=True, help="Print one JSON document.")
 @pass_app
 def status(app: App, json_out: bool) -> None:
-    """What this clone has not shared or told yet, and who it is bound to.
+    """Steps not yet on the remote, messages not yet told, and who this clone is.
 
     Lists the steps (commits) not yet on the remote and why the last share
     failed, if it did; with channels, how many messages wait in the outbox.
