@@ -198,10 +198,17 @@ class GitDaemon:
         raise RuntimeError("git daemon did not start")
 
     def stop(self) -> None:
+        """SIGTERM, which `git` passes on to the `git-daemon` it runs (SIGKILL would not)."""
         if self.process is not None:
-            self.process.kill()
+            self.process.terminate()
             self.process.wait()
             self.process = None
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:  # the port closed: nobody answers now
+                with socket.socket() as s:
+                    if s.connect_ex(("127.0.0.1", self.port)) != 0:
+                        return
+                time.sleep(0.05)
 
 
 @pytest.fixture
