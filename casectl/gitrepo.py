@@ -77,9 +77,10 @@ def git(
     env: dict[str, str] | None = None,
     check: bool = True,
     input: str | bytes | None = None,
+    timeout: float | None = None,
 ) -> str:
     """Run git; its output, or a CasectlError with git's last line when it fails."""
-    result = run(root, *args, env=env, input=input)
+    result = run(root, *args, env=env, input=input, timeout=timeout)
     if check and result.returncode != 0:
         raise CasectlError(f"git {_command(args)} failed: {_why(result)}")
     return str(result.stdout)

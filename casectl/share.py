@@ -237,8 +237,12 @@ def status(root: str, store: Store) -> dict[str, Any]:
         untold = sum(1 for name in os.listdir(pending) if name.endswith(".json"))
     except OSError:
         untold = 0
+    from casectl import lease
+
+    held = lease.local(root) if gitrepo.is_repo(root) else None
     return {
         "user": settings.get(("casectl", "user")),
+        "lease": held.document() if held else None,
         "remote": settings.get(("remote", "any")) == "yes",
         "sharing": enabled(root),
         "last_share_failed": last_failure(store),
@@ -268,4 +272,8 @@ def status_lines(document: dict[str, Any]) -> list[str]:
         lines.append(_("not shared yet: {count} steps").format(count=len(unshared)))
         lines += [f"  {safe(c['commit'])} {safe(c.get('subject', ''))}" for c in unshared]
     lines.append(_("not told yet: {count} messages in the outbox").format(count=document["untold"]))
+    held = document["lease"]
+    if held:
+        said = _("sweeper lease (as last fetched): {holder} until {until}")
+        lines.append(said.format(holder=safe(held["holder"]), until=held["expires"]))
     return lines

@@ -80,7 +80,9 @@ class Notices:
 
         now = self.app.now
         # the same store, so a failed commit rolls back what the sweep wrote through it
-        store.on_save = lambda case: self.tell(
+        # not marked with a teller: a standby sweeper tells what a dead one recorded but
+        # never delivered; the outbox's keys keep the holder from telling its own twice
+        store.on_save = lambda case: self.queue(
             case, [e for e in case.events if e["by"] == BOT and e["at"] == now]
         )
         return store

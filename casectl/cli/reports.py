@@ -159,8 +159,15 @@ def sweep(app: App, dry_run: bool, no_commit: bool, share: bool, json_out: bool)
 
     told = Notices(app)  # without channels: nothing, and nothing imported
     sharing = share and not dry_run and gitrepo.is_repo(app.root)
+    turn, since = None, None
     if sharing:
-        _share_and_tell(app, told)
+        from casectl import lease
+
+        turn = lease.begin(app.root, app.store.shared_folder(), _sent_dir(app), app.now,
+                           lease.length(app.root), gitrepo.NETWORK_WAIT)  # fmt: skip
+        if not turn.sweep:
+            return  # another sweeper holds the lease: it sweeps and tells; cron stays silent
+        since = _share_and_tell(app, told, turn.told_through)
     with app.store.lock():
         store = told.watching(app.store)  # queues what each saved case's new events tell
         outcome = sweeping.run(store, app.cfg, app.index(), app.now, dry_run)
@@ -206,19 +213,36 @@ def sweep(app: App, dry_run: bool, no_commit: bool, share: bool, json_out: bool)
             err=True,
         )
     if sharing and outcome.changed:
-        _share_and_tell(app, None)
+        _share_and_tell(app, None, None)
     undelivered = 0 if dry_run else told.deliver(everything=True)
+    if turn is not None:
+        from casectl import lease
+        from casectl import share as sharing_
+
+        # what was told travels with the lease; with messages still undelivered, the
+        # next holder starts telling from where this run started
+        through = since if undelivered else sharing_.told_through(app.store)
+        lease.end(app.root, turn, _sent_dir(app), app.now, lease.length(app.root), through,
+                  gitrepo.NETWORK_WAIT)  # fmt: skip
     if outcome.broken or outcome.unconfigured or undelivered:
         raise SystemExit(1 if outcome.broken or outcome.unconfigured else undelivered)
 
 
-def _share_and_tell(app: App, told: Notices | None) -> None:
+def _sent_dir(app: App) -> str:
+    import os
+
+    return os.path.join(app.store.shared_folder(), "outbox", "sent")
+
+
+def _share_and_tell(app: App, told: Notices | None, start: str | None) -> str:
     """`sweep --sync`'s sharing: sync (a remote down is said once, when it goes down, and
-    the sweep goes on); with `told`, queue what the events that arrived tell."""
+    the sweep goes on); with `told`, queue what the events that arrived since `start` (the
+    lease's record), else since this clone last told, tell. Where telling started."""
     from casectl import gitrepo, share
     from casectl.cli.repository import synced
 
-    since = share.told_through(app.store) or gitrepo.git(app.root, "rev-parse", "HEAD").strip()
+    head = gitrepo.git(app.root, "rev-parse", "HEAD").strip()
+    since = start or share.told_through(app.store) or head
     with share.turn(app.store, wait=True):
         try:
             synced(app)
@@ -229,13 +253,16 @@ def _share_and_tell(app: App, told: Notices | None) -> None:
                                   "sweeping on what this clone has").format(reason=err)),
                            err=True)  # fmt: skip
     if told is None:
-        return
+        return since
+    known = gitrepo.run(app.root, "cat-file", "-e", f"{since}^{{commit}}").returncode == 0
+    since = since if known else head  # a record from a history this clone never had
     head = gitrepo.git(app.root, "rev-parse", "HEAD").strip()
     if told.settings is not None and since != head:
         oldest = app.now - told.settings.expiry
         for case, events in share.arrived(app.root, app.store, since, head):
             told.queue(case, [e for e in events if share.worth_telling(case, e, oldest)])
     share.mark_told(app.store, head)
+    return since
 
 
 @click.command()
