@@ -746,7 +746,7 @@ def local_config(root: str, name: str) -> str | None:
     except (OSError, UnicodeDecodeError):
         return None
     if "[include" in text.lower():
-        done = run(root, "config", "--local", "--get", name)
+        done = run(root, "config", "--local", "--includes", "--get", name)
         return done.stdout.rstrip("\n") if done.returncode == 0 else None
     found, current = None, ""
     for raw in text.splitlines():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import pty
@@ -87,10 +88,8 @@ class Terminal:
 
 
 def with_suppressed(action: Callable[[], object]) -> None:
-    try:
+    with contextlib.suppress(OSError):
         action()
-    except OSError:
-        pass
 
 
 def run(args: list[str], env: dict[str, str], columns: int = 80, lines: int = 24) -> str:
