@@ -3,10 +3,11 @@
 Target: a redraw within 1.5x a warm `list`. Uses `make bench`'s repository of 10,000 open
 cases (bench/out/open-10k, made by bench/run.py once and reused). Rows, each the median
 of BENCH_RUNS runs (7), the board's runs alternated with `list`'s (the machine drifts):
-- `board --once` into a pipe: a process drawing every open case (the most a frame holds);
+- `board --once` with COLUMNS=200 LINES=50: a new process drawing one 200x50 frame,
+  what a wall screen shows (the target);
+- `board --once` into a pipe without LINES: every open case in one frame (for scale);
 - a live redraw, timed inside one process as `board --interval` makes it each time:
-  the rules and a fresh index read again, every open summary sorted, a 200x50 frame;
-  against the same `list` process, so it is an upper bound on the ratio, not a flattery.
+  the rules and a fresh index read again, every open summary sorted, a 200x50 frame.
 """
 
 from __future__ import annotations
@@ -45,16 +46,20 @@ def main() -> None:
     listing = [CASECTL, "list"]
     board, _, ref, _ = measure([CASECTL, "board", "--once"], env, reference=listing)
     assert ref is not None
+    whole = {k: v for k, v in env.items() if k != "LINES"}
+    every, _, whole_ref, _ = measure([CASECTL, "board", "--once"], whole, reference=listing)
+    assert whole_ref is not None
     redraw = float(
         subprocess.check_output([sys.executable, "-c", PROBE, str(RUNS)], env=env, text=True)
     )
     rows = [
         ("list, warm (10k open)", ref, ""),
-        ("board --once, every case (10k open)", board, f"{board / ref:.2f}x of list"),
+        ("board --once, a 200x50 frame (10k open)", board, f"{board / ref:.2f}x of list"),
+        ("board --once, every case (10k open)", every, f"{every / whole_ref:.2f}x of list"),
         ("board, one live redraw in process", redraw, f"{redraw / ref:.2f}x of list"),
     ]
     for label, seconds, ratio in rows:
-        print(f"{label:<40} {seconds * 1000:7.0f} ms  {ratio}")
+        print(f"{label:<42} {seconds * 1000:7.0f} ms  {ratio}")
     worst = max(board, redraw) / ref
     verdict = "meets" if worst <= TARGET else "MISSES"
     print(f"\n{verdict} the target: a redraw within {TARGET}x a warm list ({worst:.2f}x)")

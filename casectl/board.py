@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import math
 import os
+from bisect import bisect_right
 from collections.abc import Iterable
 from datetime import datetime
+from operator import itemgetter
 from typing import NamedTuple
 
 from casectl import terminal
@@ -24,30 +26,44 @@ SETTING = "casectl.board-html"  # the page each sweep rewrites, in this clone's 
 TEMPLATE = os.path.join(os.path.dirname(__file__), "board.html")
 
 
-class Row(NamedTuple):
-    """One open case on the board."""
+class Board(NamedTuple):
+    """The open cases' summaries, most urgent first, as of `now`."""
 
-    id: str
-    severity: int
-    customer: str
-    assignee: str | None
-    step: str | None  # the next deadline's label as the index keeps it (English)
-    due: float | None  # when it falls due, in epoch seconds
-    owner: str | None  # who owes it
-    state: str | None  # missed, due soon, pending; None without a next deadline
-    inquiry: str | None
+    cases: list[Summary]
+    dues: list[float]  # the next deadlines of the first cases, in order: all there are
+    now: datetime
+    moment: float  # `now` in epoch seconds
+    soon: float  # seconds: a deadline this close is due soon
+
+    def state(self, s: Summary) -> str | None:
+        """missed, due soon or pending; None without a next deadline."""
+        return state_of(False, s.next_at, self.moment, self.soon) if s.next_step else None
+
+    def missed(self) -> int:
+        """How many cases have missed their next deadline: the first ones."""
+        return bisect_right(self.dues, self.moment)
+
+    def counts(self) -> dict[str, int]:
+        soon = bisect_right(self.dues, self.moment + self.soon) - self.missed()
+        return {"open": len(self.cases), "missed": self.missed(), "soon": soon}
 
 
-def rows(summaries: Iterable[Summary], now: float, soon: float) -> list[Row]:
-    """The cases by time to their next deadline (missed first, the longest missed at the
-    top); those without one last; ties by severity."""
-    found = [
-        Row(s.id, s.severity, s.customer, s.assignee, s.next_step, s.next_at, s.next_owner,
-            state_of(False, s.next_at, now, soon) if s.next_step else None, s.inquiry)
-        for s in summaries
-    ]  # fmt: skip
-    found.sort(key=lambda r: (r.due is None, r.due or 0.0, r.severity, r.id))
-    return found
+def gather(summaries: Iterable[Summary], now: datetime, soon: float) -> Board:
+    """The cases by time to their next deadline (the longest missed at the top), ties by
+    severity; those without a next deadline last."""
+    timed: list[Summary] = []
+    untimed: list[Summary] = []
+    for s in summaries:
+        (untimed if s.next_at is None else timed).append(s)
+    timed.sort(key=_URGENCY)  # C-level keys: 10,000 cases sort in a few milliseconds
+    untimed.sort(key=_RANK)
+    dues = [s.next_at for s in timed if s.next_at is not None]
+    return Board(timed + untimed, dues, now, now.timestamp(), soon)
+
+
+_FIELDS = Summary._fields
+_URGENCY = itemgetter(*(_FIELDS.index(k) for k in ("next_at", "severity", "id")))
+_RANK = itemgetter(*(_FIELDS.index(k) for k in ("severity", "id")))
 
 
 def countdown(due: float | None, now: float) -> str:
@@ -70,29 +86,21 @@ def _short(minutes: int) -> str:
     return f"{days}d{hours:02d}h"
 
 
-def counts(found: list[Row]) -> dict[str, int]:
-    return {
-        "open": len(found),
-        "missed": sum(r.state == "missed" for r in found),
-        "soon": sum(r.state == "due soon" for r in found),
-    }
-
-
-def title(found: list[Row], now: datetime) -> str:
+def title(board: Board) -> str:
     return _("{time} · {open} open · {missed} missed · {soon} due soon").format(
-        time=now.strftime("%Y-%m-%d %H:%M"), **counts(found)
+        time=board.now.strftime("%Y-%m-%d %H:%M"), **board.counts()
     )
 
 
-def step_label(row: Row) -> str:
+def step_label(step: str | None) -> str:
     """The next deadline in words, without the engineer the `owes` column names."""
     from casectl.render import deadline_label
 
-    if not row.step:
+    if not step:
         return "-"
-    if row.step.startswith("callback by "):
+    if step.startswith("callback by "):
         return _("callback")
-    return deadline_label(row.step)
+    return deadline_label(step)
 
 
 def person(cfg: Config, person_id: str | None) -> str:
@@ -103,14 +111,31 @@ def person(cfg: Config, person_id: str | None) -> str:
     return found.name if found else f"? {person_id}"
 
 
-def cells(row: Row, cfg: Config, moment: datetime) -> list[str]:
-    """due in, sev, case, customer, next step, owes, due, assignee."""
-    due = terminal.short_time(datetime.fromtimestamp(row.due, cfg.zone), moment) if row.due else "-"
-    case = row.id + (_(" [{kind} inquiry]").format(kind=_(row.inquiry)) if row.inquiry else "")
-    customer = " ".join(row.customer.split())  # one line per case
-    left = countdown(row.due, moment.timestamp())
-    return [left, str(row.severity or "-"), case, customer, step_label(row),
-            person(cfg, row.owner), due, person(cfg, row.assignee)]  # fmt: skip
+def cells(found: list[Summary], cfg: Config, moment: datetime) -> list[list[str]]:
+    """Each case's due in, sev, case, customer, next step, owes, due, assignee. What many
+    share (a deadline's words, a person's name, a due minute) is worked out once."""
+    now = moment.timestamp()
+    steps = {step: step_label(step) for step in {r.next_step for r in found}}
+    people = {
+        who: person(cfg, who) for who in {w for r in found for w in (r.next_owner, r.assignee)}
+    }
+    kinds = {
+        kind: _(" [{kind} inquiry]").format(kind=_(kind))
+        for kind in {r.inquiry for r in found}
+        if kind
+    }
+    times: dict[float, str] = {}
+    out = []
+    for r in found:
+        due = "-"
+        if r.next_at is not None:
+            due = times.get(r.next_at) or times.setdefault(
+                r.next_at, terminal.short_time(datetime.fromtimestamp(r.next_at, cfg.zone), moment)
+            )
+        out.append([countdown(r.next_at, now), str(r.severity or "-"),
+                    r.id + kinds.get(r.inquiry or "", ""), " ".join(r.customer.split()),
+                    steps[r.next_step], people[r.next_owner], due, people[r.assignee]])  # fmt: skip
+    return out
 
 
 def headers() -> list[str]:
@@ -126,35 +151,53 @@ CLASSES = ["n", "", "", "who", "opt", "", "opt", "opt"]
 
 
 def frame(
-    found: list[Row], cfg: Config, now: datetime, width: int, height: int | None, colour: bool
+    board: Board,
+    cfg: Config,
+    width: int,
+    height: int | None,
+    colour: bool,
+    broken: int = 0,
 ) -> str:
-    """The board in `width` columns and at most `height` lines (None: every case)."""
-    top = terminal.cut(terminal.safe(title(found, now)), width)
+    """The board in `width` columns and at most `height` lines (None: every case); a last
+    line says when `broken` case files could not be read (their cases are not shown)."""
+    found, now = board.cases, board.now
+    top = terminal.cut(terminal.safe(title(board)), width)
+    warning = [terminal.cut(unreadable(broken), width)] if broken else []
+    if colour and warning:
+        warning = [terminal.paint(warning[0], "missed")]
     if not found:
-        return "\n".join([top, "", _("no open cases")])
-    room = len(found) if height is None else max(height - 3, 1)  # title, header, rule
+        return "\n".join([top, "", _("no open cases"), *warning])
+    room = len(found) if height is None else max(height - 3 - len(warning), 1)
     shown = found if len(found) <= room else found[: max(room - 1, 1)]  # and "N more"
-    table = [[terminal.safe(c) for c in cells(r, cfg, now)] for r in shown]
+    table = [[terminal.safe(c) for c in row] for row in cells(shown, cfg, now)]
     names = headers()
     keep = terminal.fit(table, names, width, OPTIONAL, CUSTOMER)
     lines = terminal.grid([[r[i] for i in keep] for r in table], [names[i] for i in keep],
                           "r" if keep[0] == 0 else "")  # fmt: skip
-    lines = [terminal.cut(line, width) for line in lines]
+    if terminal.columns(lines[1]) > width:  # the rule under the header: the table's width
+        lines = [terminal.cut(line, width) for line in lines]
     if colour:
         lines[2:] = [
-            terminal.paint(line, r.state) for line, r in zip(lines[2:], shown, strict=True)
+            terminal.paint(line, board.state(s)) for line, s in zip(lines[2:], shown, strict=True)
         ]
     out = [top, *lines]
     if len(shown) < len(found):
         hidden = found[len(shown) :]
         more = _("{count} more, {missed} of them missed").format(
-            count=len(hidden), missed=sum(r.state == "missed" for r in hidden)
+            count=len(hidden), missed=max(board.missed() - len(shown), 0)
         )
         out.append(terminal.cut(more, width))
-    return "\n".join(out)
+    return "\n".join(out + warning)
 
 
-def page(found: list[Row], cfg: Config, now: datetime, refresh: int) -> str:
+def unreadable(broken: int) -> str:
+    if broken == 1:
+        return _("1 case file could not be read and is not shown; `casectl check` names it")
+    return _("{count} case files could not be read and are not shown; `casectl check` "
+             "names them").format(count=broken)  # fmt: skip
+
+
+def page(board: Board, cfg: Config, refresh: int, broken: int = 0) -> str:
     """The board as one HTML page that reloads itself every `refresh` seconds: no script,
     no external address; every value autoescaped."""
     import jinja2
@@ -162,6 +205,7 @@ def page(found: list[Row], cfg: Config, now: datetime, refresh: int) -> str:
     from casectl import i18n
 
     states = {"missed": "missed", "due soon": "soon", "paused": "paused"}
+    found, now = board.cases, board.now
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(os.path.dirname(TEMPLATE)),
         autoescape=True,  # customer names are untrusted text: never markup
@@ -173,12 +217,16 @@ def page(found: list[Row], cfg: Config, now: datetime, refresh: int) -> str:
     return env.get_template(os.path.basename(TEMPLATE)).render(
         lang="zh-CN" if i18n.current() == "zh_CN" else "en",
         heading=_("Open cases"),
-        title=title(found, now),
+        title=title(board),
         refresh=refresh,
         headers=headers(),
         classes=CLASSES,
-        rows=[(states.get(r.state or "", ""), cells(r, cfg, now)) for r in found],
+        rows=[
+            (states.get(board.state(s) or "", ""), row)
+            for s, row in zip(found, cells(found, cfg, now), strict=True)
+        ],
         empty=_("no open cases"),
+        warning=unreadable(broken) if broken else "",
         note=_("Written {time}; the countdowns are as of then.").format(
             time=now.strftime("%Y-%m-%d %H:%M")
         ),

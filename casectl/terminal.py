@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import lru_cache
 
 # C0 but newline and tab, DEL, and C1: ESC starts sequences that clear the screen,
 # retitle the window or rewrite what was printed; CR and backspace overwrite a line
@@ -34,6 +35,11 @@ def columns(text: str) -> int:
     """How many terminal columns `text` takes: a Chinese character takes two."""
     if text.isascii():
         return len(text)
+    return _wide_columns(text)
+
+
+@lru_cache(maxsize=4096)  # a long list or board shows the same customers and names again
+def _wide_columns(text: str) -> int:
     from wcwidth import wcswidth
 
     return max(wcswidth(text), len(text))
@@ -97,8 +103,9 @@ def paint(line: str, state: str | None) -> str:
 
 def grid(rows: list[list[str]], headers: list[str], aligns: str = "") -> list[str]:
     """Rows in columns two spaces apart, a header and a rule under it, each cell padded by
-    display width; `aligns` gives `r` for a column aligned right. Cells are escaped."""
-    cells = [[safe(c) for c in row] for row in [headers, *rows]]
+    display width; `aligns` gives `r` for a column aligned right. The caller escapes the
+    cells (`safe`) before measuring them."""
+    cells = [headers, *rows]
     widths = [max(columns(row[i]) for row in cells) for i in range(len(headers))]
 
     def line(row: list[str]) -> str:
@@ -126,9 +133,8 @@ def fit(
     cut with an ellipsis where longer (never below 4 columns). Returns the kept columns'
     indexes; cuts `rows` in place."""
     keep = list(range(len(headers)))
-
-    def natural(i: int) -> int:
-        return max(columns(r[i]) for r in [headers, *rows])
+    widths = [max(columns(r[i]) for r in [headers, *rows]) for i in keep]
+    natural = widths.__getitem__
 
     def others() -> int:
         return sum(natural(i) for i in keep if i != cuttable) + 2 * (len(keep) - 1)

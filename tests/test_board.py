@@ -79,15 +79,19 @@ def test_the_live_board_fits_the_terminal_and_follows_a_step_made_elsewhere(
         board.close()
 
 
-def test_once_prints_one_frame_with_every_case(repo: Repo, busy: dict[str, str]) -> None:
+def test_once_prints_one_frame(repo: Repo, busy: dict[str, str]) -> None:
     text = run(["board", "--once"], environment(repo.root, NOW), 80, 24)
     lines = plain(text).rstrip("\n").split("\n")
-    assert len(data_rows(lines)) == 25 and all(width(line) <= 80 for line in lines)
+    assert len(lines) == 24 and all(width(line) <= 80 for line in lines)
+    assert len(data_rows(lines)) == 20 and lines[-1] == "5 more, 0 of them missed"
     assert RED in text  # a terminal: coloured
     no_colour = run(["board", "--once"], environment(repo.root, NOW, NO_COLOR="1"), 80, 24)
     assert "\x1b[" not in no_colour and plain(text) == no_colour
-    piped = repo.ok("board", now=NOW)  # not a terminal: one frame, no colour
+    piped = repo.ok("board", now=NOW)  # into a pipe: every case, no colour
     assert "\x1b" not in piped and busy["late"] in piped.splitlines()[3]
+    assert len(data_rows(piped.splitlines())) == 25
+    shortened = repo.ok("board", now=NOW, env={"LINES": "10"}).splitlines()
+    assert len(shortened) == 10 and shortened[-1] == "19 more, 0 of them missed"
 
 
 def test_an_empty_board_says_so(repo: Repo) -> None:
@@ -131,3 +135,20 @@ def test_each_sweep_rewrites_the_page_git_config_names(repo: Repo) -> None:
     assert "check 30m" not in page.read_text(encoding="utf-8")  # called back: checks done
     repo.ok("sweep", "--dry-run", now="2026-11-26 14:30")  # records nothing, writes nothing
     assert "14:22 · 1 open" in page.read_text(encoding="utf-8")
+
+
+def test_a_case_file_that_cannot_be_read_is_counted_on_the_board(
+    repo: Repo, tmp_path: Path
+) -> None:
+    good, bad = open_at(repo, "2026-11-26 14:00", 1), open_at(repo, "2026-11-26 14:01", 2)
+    path = repo.case_path(bad)
+    path.write_text("<<<<<<< HEAD\n" + path.read_text() + "=======\n>>>>>>> theirs\n")
+    result = repo.run("board", "--once", now=NOW)
+    assert result.exit_code == 1 and good in result.stdout and bad not in result.stdout
+    assert result.stdout.splitlines()[-1] == (
+        "1 case file could not be read and is not shown; `casectl check` names it"
+    )
+    assert result.stderr.startswith(f"casectl board: skipped {path}: cannot read case:")
+    page = tmp_path / "board.html"
+    repo.ok("board", "--html", str(page), now=NOW)
+    assert '<p class="warning">1 case file could not be read' in page.read_text()

@@ -41,7 +41,8 @@ def board(app: App, interval: int | None, once: bool, html_file: str | None) -> 
     missed 25 minutes ago), severity, next step, who owes it and when it is
     due; missed in red and due soon in amber. Redrawn every few seconds as
     the repository changes, fitted to the terminal's width and height; Ctrl-C
-    quits. Into a pipe, or with --once, one frame with every case.
+    quits. With --once, or into a pipe, one frame (into a pipe with every case,
+    unless $LINES says how many lines).
 
     --html FILE writes the same as a page that reloads itself (no script), for
     any web server; `git config casectl.board-html FILE` has every sweep
@@ -64,19 +65,21 @@ def board(app: App, interval: int | None, once: bool, html_file: str | None) -> 
 
 
 def draw(app: App, cfg: Config, now: datetime, live: bool) -> tuple[str, list[str]]:
-    """One frame of the board as the index has it now (live: a fresh index, and only as
-    many cases as the terminal's height holds), and the unreadable case files."""
+    """One frame of the board as the index has it now (live: from a fresh index), as many
+    cases as the terminal's height holds (into a pipe: every case, unless $LINES says),
+    and the unreadable case files."""
     import shutil
 
     from casectl import board, terminal
     from casectl.index import Index
 
     index = Index(app.store, cfg) if live else app.index()
-    found = board.rows(index.summaries().values(), now.timestamp(), cfg.due_soon.total_seconds())
-    size = shutil.get_terminal_size()
-    height = size.lines if live else None
+    found = board.gather(index.summaries().values(), now, cfg.due_soon.total_seconds())
+    size = shutil.get_terminal_size()  # $COLUMNS and $LINES first, as a pipe has no size
+    height = size.lines if live or sys.stdout.isatty() or "LINES" in os.environ else None
     colour = terminal.colour_wanted(sys.stdout)
-    return board.frame(found, cfg, now, size.columns, height, colour), index.broken
+    broken = index.broken
+    return board.frame(found, cfg, size.columns, height, colour, len(broken)), broken
 
 
 def live(app: App, interval: int) -> None:
@@ -118,11 +121,11 @@ def write_page(app: App, target: str, refresh: int) -> None:
     """The board as a page at `target`, written whole and swapped in."""
     from casectl import board
 
-    found = board.rows(
-        app.index().summaries().values(), app.now.timestamp(), app.cfg.due_soon.total_seconds()
-    )
+    index = app.index()
+    found = board.gather(index.summaries().values(), app.now, app.cfg.due_soon.total_seconds())
+    text = board.page(found, app.cfg, refresh, len(index.broken))
     try:
-        board.write_page(target, board.page(found, app.cfg, app.now, refresh))
+        board.write_page(target, text)
     except OSError as err:
         raise CasectlError(
             _("the board page {path} was not written: {reason}").format(
