@@ -14,7 +14,7 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from datetime import datetime
 from operator import itemgetter
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from casectl import terminal
 from casectl.config import Config
@@ -90,6 +90,25 @@ def title(board: Board) -> str:
     return _("{time} · {open} open · {missed} missed · {soon} due soon").format(
         time=board.now.strftime("%Y-%m-%d %H:%M"), **board.counts()
     )
+
+
+def document(board: Board, cfg: Config) -> dict[str, Any]:
+    """`board --json`: the counts, and every case in the board's order with its next
+    deadline (the index's English label), when it is due, its state, who owes it, and
+    `left`, the seconds to go (negative once missed)."""
+    counts = board.counts()
+    return {
+        "now": board.now.isoformat(), "open": counts["open"], "missed": counts["missed"],
+        "due_soon": counts["soon"],
+        "cases": [
+            {"id": s.id, "severity": s.severity, "customer": s.customer, "assignee": s.assignee,
+             "next": s.next_step,
+             "due": datetime.fromtimestamp(s.next_at, cfg.zone).isoformat() if s.next_at else None,
+             "left": round(s.next_at - board.moment) if s.next_at is not None else None,
+             "state": board.state(s), "owner": s.next_owner, "inquiry": s.inquiry}
+            for s in board.cases
+        ],
+    }  # fmt: skip
 
 
 def step_label(step: str | None) -> str:

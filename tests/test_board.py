@@ -3,6 +3,7 @@ changes; `--once`; `--html` and the page each sweep rewrites."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -152,3 +153,14 @@ def test_a_case_file_that_cannot_be_read_is_counted_on_the_board(
     page = tmp_path / "board.html"
     repo.ok("board", "--html", str(page), now=NOW)
     assert '<p class="warning">1 case file could not be read' in page.read_text()
+
+
+def test_json_gives_the_counts_and_every_case_in_order(repo: Repo, busy: dict[str, str]) -> None:
+    document = json.loads(repo.ok("board", "--json", now=NOW))
+    assert (document["open"], document["missed"], document["due_soon"]) == (25, 1, 24)
+    first, second = document["cases"][:2]
+    assert first["id"] == busy["late"] and first["state"] == "missed" and first["left"] == -900
+    assert first["next"] == "check 15m" and first["owner"] == "li.na"
+    assert first["due"] == "2026-11-26T13:55:00+08:00"
+    assert second["id"] == busy["soon"] and second["left"] == 300
+    assert len(document["cases"]) == 25

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from casectl.cli.app import App, pass_app
+from casectl.cli.app import App, as_json, pass_app
 from casectl.errors import CasectlError
 from casectl.i18n import _
 
@@ -33,8 +33,11 @@ HOME, CLEAR_LINE, CLEAR_BELOW = "\x1b[H", "\x1b[K", "\x1b[J"
 )
 @click.option("--once", is_flag=True, help="Print one frame and exit (for scripts and tests).")
 @click.option("--html", "html_file", metavar="FILE", help="Write the board as a page and exit.")
+@as_json
 @pass_app
-def board(app: App, interval: int | None, once: bool, html_file: str | None) -> None:
+def board(
+    app: App, interval: int | None, once: bool, html_file: str | None, json_out: bool
+) -> None:
     """A live board of the open cases for a wall screen or a spare terminal.
 
     Most urgent first: each case's countdown to its next deadline (`-25m`:
@@ -46,12 +49,24 @@ def board(app: App, interval: int | None, once: bool, html_file: str | None) -> 
 
     --html FILE writes the same as a page that reloads itself (no script), for
     any web server; `git config casectl.board-html FILE` has every sweep
-    rewrite it.
+    rewrite it. --json: the counts and every case in the board's order.
 
     Example: casectl board --interval 10
     """
     if html_file:
         write_page(app, os.path.abspath(html_file), interval or PAGE_REFRESH)
+        return
+    if json_out:
+        from casectl import board as boards
+        from casectl.render import to_json
+
+        index = app.index()
+        found = boards.gather(index.summaries().values(), app.now, app.cfg.due_soon.total_seconds())
+        click.echo(to_json(boards.document(found, app.cfg)))
+        for problem in index.broken:
+            click.echo(_("casectl board: skipped {problem}").format(problem=problem), err=True)
+        if index.broken:
+            raise SystemExit(1)
         return
     if once or not sys.stdout.isatty():
         text, problems = draw(app, app.cfg, app.now, live=False)
