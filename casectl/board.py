@@ -3,7 +3,7 @@
 Reads only the index's open summaries (a warm run parses no case file): each case's
 next deadline, when it falls due and who owes it. The frame fits a terminal's width and
 height; the page refreshes itself (meta refresh, no script) and each sweep rewrites it
-where git config `casectl.board-html` names it (`SETTING`).
+where git config `casectl.board-html` names it (`cli/board.py`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from casectl.deadlines import state_of
 from casectl.i18n import _
 from casectl.index import Summary
 
-SETTING = "casectl.board-html"  # the page each sweep rewrites, in this clone's git config
 TEMPLATE = os.path.join(os.path.dirname(__file__), "board.html")
 
 

@@ -164,3 +164,13 @@ def test_json_gives_the_counts_and_every_case_in_order(repo: Repo, busy: dict[st
     assert first["due"] == "2026-11-26T13:55:00+08:00"
     assert second["id"] == busy["soon"] and second["left"] == 300
     assert len(document["cases"]) == 25
+
+
+def test_a_quiet_sweep_without_the_setting_loads_nothing_of_the_board(repo: Repo) -> None:
+    from test_startup import probe
+
+    open_at(repo, "2026-11-26 14:00", 1)
+    repo.ok("sweep")  # at 14:05: nothing due
+    found, said = probe(repo, "sweep")
+    assert found["code"] in (0, None) and said.strip() == ""
+    assert not {"casectl.board", "jinja2"} & set(found["modules"]), said

@@ -17,6 +17,7 @@ from casectl.i18n import _
 if TYPE_CHECKING:
     from casectl.config import Config
 
+SETTING = "casectl.board-html"  # the page each sweep rewrites, in this clone's git config
 PAGE_REFRESH = 60  # seconds: how often a browser reloads the page, unless --interval says
 # a full-screen view of its own (the alternate screen), without a cursor; left as found
 ENTER, LEAVE = "\x1b[?1049h\x1b[?25l", "\x1b[?25h\x1b[?1049l"
@@ -153,9 +154,9 @@ def rewrite_page(app: App) -> str | None:
     """The sweep's part: rewrite the page `git config casectl.board-html` names (relative
     to the repository), if any; why it could not be written, or None. Unset, this costs
     one read of the clone's git config file."""
-    from casectl import board, gitrepo
+    from casectl import gitrepo
 
-    path = gitrepo.local_config(app.root, board.SETTING)
+    path = gitrepo.local_config(app.root, SETTING)
     if not path:
         return None
     try:
