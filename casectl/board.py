@@ -29,7 +29,7 @@ class Board(NamedTuple):
     """The open cases' summaries, most urgent first, as of `now`."""
 
     cases: list[Summary]
-    dues: list[float]  # the next deadlines of the first cases, in order: all there are
+    dues: list[float]  # the cases' next deadlines in order (the cases with one come first)
     now: datetime
     moment: float  # `now` in epoch seconds
     soon: float  # seconds: a deadline this close is due soon

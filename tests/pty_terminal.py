@@ -78,6 +78,10 @@ class Terminal:
         self.status = os.waitstatus_to_exitcode(status)
         return self.status
 
+    def resize(self, columns: int, lines: int) -> None:
+        """As a window resized: the terminal's new size, and SIGWINCH to the program."""
+        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
+
     def interrupt(self) -> None:
         os.write(self.fd, b"\x03")  # Ctrl-C: the terminal sends SIGINT
 

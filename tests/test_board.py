@@ -174,3 +174,18 @@ def test_a_quiet_sweep_without_the_setting_loads_nothing_of_the_board(repo: Repo
     found, said = probe(repo, "sweep")
     assert found["code"] in (0, None) and said.strip() == ""
     assert not {"casectl.board", "jinja2"} & set(found["modules"]), said
+
+
+def test_a_resized_window_is_filled_at_once(repo: Repo, busy: dict[str, str]) -> None:
+    board = Terminal(["board", "--interval", "600"], environment(repo.root, NOW), 80, 12)
+    try:
+        board.until(lambda text: len(frames(text)) >= 1)
+        assert len(data_rows(frames(board.text)[0])) == 8  # 12 lines: 8 cases and "17 more"
+        board.resize(120, 40)  # long before the next redraw is due
+        board.until(lambda text: len(frames(text)) >= 2, timeout=10)
+        resized = frames(board.text)[1]
+        assert len(data_rows(resized)) == 25 and max(map(width, resized)) > 80
+        board.interrupt()
+        assert board.finish() == 0
+    finally:
+        board.close()
