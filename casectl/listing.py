@@ -8,9 +8,11 @@ from typing import Any, NamedTuple
 from casectl import render
 from casectl.config import Config
 from casectl.deadlines import state_of
-from casectl.i18n import _
+from casectl.i18n import Nc_, _, pgettext
 from casectl.index import Index, Summary
 from casectl.model import suggest
+
+STATE = Nc_("list column", "state")  # the next deadline's, beside the case's status
 
 
 class Filter(NamedTuple):
@@ -142,7 +144,8 @@ def screen(
 
     mixed = len({r["status"] for r in found}) > 1
     headers = [_("case"), _("status"), _("sev"), _("customer"), _("assignee"), _("opened"),
-               _("next deadline"), _("due"), _("state"), _("owes")]  # fmt: skip
+               _("next deadline"), _("due"), pgettext("list column", STATE),
+               _("owes")]  # fmt: skip
     table = [
         [safe(c) for c in (
             r["id"] + (_(" [{kind} inquiry]").format(kind=_(r["inquiry"])) if r.get("inquiry")
