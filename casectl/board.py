@@ -151,7 +151,7 @@ def cells(found: list[Summary], cfg: Config, moment: datetime) -> list[list[str]
                 r.next_at, terminal.short_time(datetime.fromtimestamp(r.next_at, cfg.zone), moment)
             )
         out.append([countdown(r.next_at, now), str(r.severity or "-"),
-                    r.id + kinds.get(r.inquiry or "", ""), " ".join(r.customer.split()),
+                    r.id + kinds.get(r.inquiry or "", ""), terminal.one_line(r.customer),
                     steps[r.next_step], people[r.next_owner], due, people[r.assignee]])  # fmt: skip
     return out
 

@@ -134,7 +134,7 @@ def screen(
     """The rows for a terminal: one line each, times short, fitted to `width` columns
     (None: every column, whole), coloured by the next deadline's state when `colour`.
     Cells are escaped here (the colours must not be)."""
-    from casectl.terminal import fit, grid, paint, safe, short_time
+    from casectl.terminal import fit, grid, one_line, paint, safe, short_time
 
     def who(person_id: str | None) -> str:
         return "-" if not person_id else person_id if person_id in people else f"? {person_id}"
@@ -150,7 +150,7 @@ def screen(
         [safe(c) for c in (
             r["id"] + (_(" [{kind} inquiry]").format(kind=_(r["inquiry"])) if r.get("inquiry")
                        else ""),
-            _(r["status"]), str(r["severity"] or "-"), " ".join(r["customer"].split()),
+            _(r["status"]), str(r["severity"] or "-"), one_line(r["customer"]),
             who(r["assignee"]), at(r["opened_at"]), _next(r["next"]) if r["next"] else "-",
             at(r["due"]) if r["next"] else "-", _(r["state"]) if r["state"] else "-",
             who(r["owner"]),

@@ -11,6 +11,11 @@ from functools import lru_cache
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
+def one_line(text: str) -> str:
+    """`text` on one line: newlines and tabs (which `safe` keeps) as spaces."""
+    return text.replace("\r\n", " ").replace("\n", " ").replace("\t", " ")
+
+
 def safe(text: str) -> str:
     """`text` with each control character written out as `\\x1b`; JSON output skips this."""
     return _CONTROL.sub(_escaped, text)

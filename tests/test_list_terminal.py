@@ -4,6 +4,7 @@ pipe and as JSON; `list --mine` for the person the clone is bound to."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 import pytest
@@ -143,3 +144,17 @@ def test_the_clone_setting_is_read_from_git_config_without_git(repo: Repo) -> No
     included.write_text("[casectl]\n\tuser = liu.yang\n")
     git(repo.root, "config", "include.path", str(included))  # left to git itself
     assert local_config(root, "casectl.user") == "liu.yang"
+
+
+def test_control_characters_stay_escaped_on_a_terminal(repo: Repo) -> None:
+    """Colour is the only escape sequence list and board write: a customer's are shown."""
+    from test_terminal_safety import SHOWN, evil_case
+
+    evil_case(repo)
+    env = environment(repo.root, "2026-11-26 14:30")
+    for args, columns in ((["list"], 200), (["board", "--once"], 200), (["list"], 60)):
+        text = run(args, env, columns, 24)
+        assert "\x1b[2J" not in text and "\x07" not in text and "\x9b" not in text
+        assert not re.search("\x1b(?!\\[[0-9;]*m)", text), repr(text)  # colour only
+        if columns == 200:
+            assert SHOWN in plain(text)
