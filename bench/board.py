@@ -21,7 +21,7 @@ from run import CASECTL, NOW, RUNS, measure, repository, run, settle
 TARGET = 1.5
 # one live redraw, timed in a process that already runs (its start-up is paid once)
 PROBE = """
-import os, statistics, sys, time
+import os, shutil, statistics, sys, time
 from casectl import clock, config
 from casectl.cli.app import App
 from casectl.cli.board import draw
@@ -31,7 +31,7 @@ times = []
 for _ in range(int(sys.argv[1])):
     start = time.perf_counter()
     cfg = config.load(app.root)
-    draw(app, cfg, clock.now(cfg.zone), live=True)
+    draw(app, cfg, clock.now(cfg.zone), shutil.get_terminal_size(), live=True)
     times.append(time.perf_counter() - start)
 print(statistics.median(times))
 """

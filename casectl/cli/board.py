@@ -70,7 +70,10 @@ def board(
             raise SystemExit(1)
         return
     if once or not sys.stdout.isatty():
-        text, problems = draw(app, app.cfg, app.now, live=False)
+        import shutil
+
+        size = shutil.get_terminal_size()  # $COLUMNS and $LINES first: a pipe has no size
+        text, problems = draw(app, app.cfg, app.now, size, live=False)
         click.echo(text)  # escaped by board.frame cell by cell, so its colours survive
         for problem in problems:
             click.echo(_("casectl board: skipped {problem}").format(problem=problem), err=True)
@@ -80,18 +83,17 @@ def board(
     live(app, interval or 5)
 
 
-def draw(app: App, cfg: Config, now: datetime, live: bool) -> tuple[str, list[str]]:
-    """One frame of the board as the index has it now (live: from a fresh index), as many
-    cases as the terminal's height holds (into a pipe: every case, unless $LINES says),
-    and the unreadable case files."""
-    import shutil
-
+def draw(
+    app: App, cfg: Config, now: datetime, size: os.terminal_size, live: bool
+) -> tuple[str, list[str]]:
+    """One frame of the board as the index has it now (live: from a fresh index) in a
+    terminal of `size`, as many cases as its height holds (into a pipe: every case,
+    unless $LINES says), and the unreadable case files."""
     from casectl import board, terminal
     from casectl.index import Index
 
     index = Index(app.store, cfg) if live else app.index()
     found = board.gather(index.summaries().values(), now, cfg.due_soon.total_seconds())
-    size = shutil.get_terminal_size()  # $COLUMNS and $LINES first, as a pipe has no size
     height = size.lines if live or sys.stdout.isatty() or "LINES" in os.environ else None
     colour = terminal.colour_wanted(sys.stdout)
     broken = index.broken
@@ -112,14 +114,15 @@ def live(app: App, interval: int) -> None:
     out.write(ENTER)
     try:
         while True:
+            size = shutil.get_terminal_size()  # the frame's: a resize from now on redraws
             try:
                 cfg = config.load(app.root)
-                text = draw(app, cfg, clock.now(cfg.zone), live=True)[0]
+                text = draw(app, cfg, clock.now(cfg.zone), size, live=True)[0]
             except CasectlError as err:  # a rules file half edited: say so, keep watching
                 text = terminal.safe(str(err))
             out.write(HOME + text.replace("\n", CLEAR_LINE + "\n") + CLEAR_LINE + CLEAR_BELOW)
             out.flush()
-            size, until = shutil.get_terminal_size(), time.monotonic() + interval
+            until = time.monotonic() + interval
             while time.monotonic() < until and shutil.get_terminal_size() == size:
                 time.sleep(0.2)
     except KeyboardInterrupt:
