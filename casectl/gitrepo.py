@@ -802,3 +802,65 @@ def _identity(name: str, email: str) -> dict[str, str]:
         "GIT_COMMITTER_NAME": name,
         "GIT_COMMITTER_EMAIL": email,
     }
+
+
+def local_config(root: str, name: str) -> str | None:
+    """The value of `name` (`casectl.user`, `casectl.board-html`) in this clone's own git
+    config, read from the file itself (no git process: a command that asks pays a few
+    microseconds); a file that includes others is left to git. None when unset."""
+    section, _, key = name.lower().rpartition(".")
+    try:
+        with open(join(_common_dir(git_dir(root)), "config"), encoding="utf-8") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if "[include" in text.lower():
+        done = run(root, "config", "--local", "--includes", "--get", name)
+        return done.stdout.rstrip("\n") if done.returncode == 0 else None
+    found, current = None, ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        heading = _SECTION.match(line)
+        if heading:
+            plain, quoted = heading.group(1), heading.group(2)
+            current = plain.lower() + ("." + _unquote(quoted) if quoted is not None else "")
+            line = line[heading.end() :].strip()
+        entry = _ENTRY.match(line)
+        if entry and current == section and entry.group(1).lower() == key:
+            found = _config_value(entry.group(2)) if entry.group(2) is not None else "true"
+    return found
+
+
+_SECTION = re.compile(r'\[\s*([A-Za-z0-9.-]+)(?:\s+"((?:[^"\\]|\\.)*)")?\s*\]')
+_ENTRY = re.compile(r"([A-Za-z][A-Za-z0-9-]*)\s*(?:=(.*))?$")
+
+
+def _unquote(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def _config_value(text: str) -> str:
+    """A value as git reads it: quotes joined, `#` and `;` outside them start a comment,
+    `\\n`, `\\t`, `\\"` and `\\\\` escaped, outer blanks dropped."""
+    out: list[str] = []
+    quoted, kept = False, 0  # kept: length of `out` up to the last character not a blank
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char == "\\" and i + 1 < len(text):
+            i += 1
+            out.append({"n": "\n", "t": "\t", "b": "\b"}.get(text[i], text[i]))
+            kept = len(out)
+        elif char == '"':
+            quoted = not quoted
+            kept = len(out)
+        elif char in "#;" and not quoted:
+            break
+        elif char.isspace() and not quoted:
+            if out:
+                out.append(" ")
+        else:
+            out.append(char)
+            kept = len(out)
+        i += 1
+    return "".join(out[:kept])

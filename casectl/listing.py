@@ -8,9 +8,11 @@ from typing import Any, NamedTuple
 from casectl import render
 from casectl.config import Config
 from casectl.deadlines import state_of
-from casectl.i18n import _
+from casectl.i18n import Nc_, _, pgettext
 from casectl.index import Index, Summary
 from casectl.model import suggest
+
+STATE = Nc_("list column", "state")  # the next deadline's, beside the case's status
 
 
 class Filter(NamedTuple):
@@ -21,9 +23,12 @@ class Filter(NamedTuple):
     overdue: bool = False
     due_within: timedelta | None = None
     inquiries: bool = False  # only calls from callers without a contract
+    mine: str | None = None  # only cases assigned to this person or whose next step they owe
 
     def keeps(self, s: Summary, now: float) -> bool:
         if self.inquiries and not s.inquiry:
+            return False
+        if self.mine and self.mine not in (s.assignee, s.next_owner):
             return False
         if self.assignee and s.assignee != self.assignee:
             return False
@@ -121,6 +126,48 @@ def render_rows(found: list[dict], as_json: bool, people: frozenset[str] = froze
     headers = [_("case"), _("status"), _("sev"), _("customer"), _("assignee"), _("opened"),
                _("next deadline"), _("owes")]  # fmt: skip
     return render.table(table, headers)
+
+
+def screen(
+    found: list[dict], people: frozenset[str], now: datetime, width: int | None, colour: bool
+) -> str:
+    """The rows for a terminal: one line each, times short, fitted to `width` columns
+    (None: every column, whole), coloured by the next deadline's state when `colour`.
+    Cells are escaped here (the colours must not be)."""
+    from casectl.terminal import fit, grid, one_line, paint, safe, short_time
+
+    def who(person_id: str | None) -> str:
+        return "-" if not person_id else person_id if person_id in people else f"? {person_id}"
+
+    def at(text: str | None) -> str:
+        return short_time(datetime.fromisoformat(text), now) if text else "-"
+
+    mixed = len({r["status"] for r in found}) > 1
+    headers = [_("case"), _("status"), _("sev"), _("customer"), _("assignee"), _("opened"),
+               _("next deadline"), _("due"), pgettext("list column", STATE),
+               _("owes")]  # fmt: skip
+    table = [
+        [safe(c) for c in (
+            r["id"] + (_(" [{kind} inquiry]").format(kind=_(r["inquiry"])) if r.get("inquiry")
+                       else ""),
+            _(r["status"]), str(r["severity"] or "-"), one_line(r["customer"]),
+            who(r["assignee"]), at(r["opened_at"]), _next(r["next"]) if r["next"] else "-",
+            at(r["due"]) if r["next"] else "-", _(r["state"]) if r["state"] else "-",
+            who(r["owner"]),
+        )]
+        for r in found
+    ]  # fmt: skip
+    shown = [i for i in range(len(headers)) if i != 1 or mixed]  # status: only when mixed
+    table = [[row[i] for i in shown] for row in table]
+    headers = [headers[i] for i in shown]
+    keep = list(range(len(shown)))
+    if width is not None:
+        optional = [shown.index(i) for i in (1, 4, 5, 6) if i in shown]  # status, assignee,
+        keep = fit(table, headers, width, optional, shown.index(3))  # opened, next deadline
+    lines = grid([[row[i] for i in keep] for row in table], [headers[i] for i in keep])
+    if colour:
+        lines[2:] = [paint(line, r["state"]) for line, r in zip(lines[2:], found, strict=True)]
+    return "\n".join(lines)
 
 
 def _next(label: str) -> str:

@@ -12,6 +12,7 @@ from casectl.config import Config
 from casectl.deadlines import Deadline, span
 from casectl.i18n import N_, Nc_, _, pgettext
 from casectl.model import EVENT_KEYS, Case, State, Visit
+from casectl.terminal import columns, pad
 
 
 def when(at: datetime | None) -> str:
@@ -486,17 +487,3 @@ def git_log(commits: list[dict[str, str]]) -> str:
 def history(case: Case) -> str:
     rows = [[when(e["at"]), e["by"], e["type"], _event_detail(e)] for e in case.events]
     return table(rows, [_("when"), _("who"), _("step"), _("what")])
-
-
-def columns(text: str) -> int:
-    """How many terminal columns `text` takes: a Chinese character takes two."""
-    if text.isascii():
-        return len(text)
-    from wcwidth import wcswidth
-
-    return max(wcswidth(text), len(text))
-
-
-def pad(text: str, width: int) -> str:
-    """`text` padded with spaces to `width` terminal columns."""
-    return text + " " * (width - columns(text))

@@ -72,3 +72,10 @@ echo; say "当天给中心经理的报告（HTML 页面在本脚本旁边）："
 step casectl report --date 2026-11-26
 html="$(cd "$(dirname "$0")" && pwd)/demo-report.html"
 step casectl report --date 2026-11-26 --html "$html"
+
+echo; say "墙上看板：未关闭的 CASE，最紧急的在前（终端中用 casectl board 实时查看）。每次 sweep 都重写 git config casectl.board-html 指定的网页（此处写在本脚本旁边）：" \
+    "The wall board: the open cases, most urgent first (live in a terminal: casectl board). Each sweep rewrites the page git config casectl.board-html names (here, next to this script):"
+board="$(cd "$(dirname "$0")" && pwd)/board.html"
+step git -C "$repo" config casectl.board-html "$board"
+step casectl sweep
+step casectl board --once

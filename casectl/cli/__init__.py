@@ -35,6 +35,7 @@ COMMANDS = {
     "onsite": "onsite:onsite",
     "notify": "notify:notify",
     "report": "report:report",
+    "board": "board:board",
 }  # fmt: skip
 HIDDEN = {"merge-file", "share"}  # run by git or a step, not by people: not in --help
 REPO_KEY = "casectl.repo"  # ctx.meta's key for a --repo given after the command

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 import click
@@ -66,6 +67,19 @@ def show(app: App, case_id: str, json_out: bool) -> None:
     show_default=True,
     help="Show at most N cases (0: all).",
 )
+@click.option(
+    "--mine",
+    is_flag=True,
+    help="Only cases assigned to me or whose next step I owe (me: the person this clone "
+    "is bound to, else --by).",
+)
+@click.option(
+    "--by",
+    envvar="CASECTL_USER",
+    metavar="ID",
+    help="Who I am for --mine (default: $CASECTL_USER).",
+)
+@click.option("--wide", is_flag=True, help="Every column, whole, however wide the terminal.")
 @as_json
 @pass_app
 def list_(
@@ -78,9 +92,16 @@ def list_(
     inquiries: bool,
     due_within: str | None,
     limit: int,
+    mine: bool,
+    by: str | None,
+    wide: bool,
     json_out: bool,
 ) -> None:
     """List cases, newest first, with the next deadline and who owes it.
+
+    On a terminal the table fits its width (the customer cut, the widest optional
+    columns left out; --wide shows all) and the rows are coloured: missed red,
+    due soon amber, paused dim (NO_COLOR, or output into a pipe, turns it off).
 
     Unreadable case files are named on stderr (exit 1); `no cases match` says so.
 
@@ -107,14 +128,24 @@ def list_(
             assignee = listing.assignee_id(app.cfg, app.index(), assignee)
         except ValueError as err:
             raise click.BadParameter(str(err), param_hint="'--assignee'") from None
-    wanted = listing.Filter(status, assignee, severity, customer, overdue, window, inquiries)
+    me = _me(app, by) if mine else None
+    wanted = listing.Filter(status, assignee, severity, customer, overdue, window, inquiries, me)
     selected, total, broken, warning = listing.select(app.cfg, app.index(), wanted, app.now, limit)
     if warning:
         click.echo(warning, err=True)
     shown = listing.rows(selected, app.cfg, app.now)
     people = frozenset(p.id for p in app.cfg.people)
-    text = listing.render_rows(shown, json_out, people)
-    click.echo(text if json_out else safe(text), nl=bool(shown) or json_out)
+    if shown and not json_out and sys.stdout.isatty():  # a person reads it: fit, colour
+        import shutil
+
+        from casectl.terminal import colour_wanted
+
+        width = None if wide else shutil.get_terminal_size().columns
+        colour = colour_wanted(sys.stdout)
+        click.echo(listing.screen(shown, people, app.now, width, colour))  # escaped there
+    else:
+        text = listing.render_rows(shown, json_out, people)
+        click.echo(text if json_out else safe(text), nl=bool(shown) or json_out)
     if not shown:
         click.echo(_("no cases match"), err=True)
     elif len(shown) < total:
@@ -127,6 +158,22 @@ def list_(
         click.echo(safe(f"casectl list: skipped {problem}"), err=True)
     if broken:
         raise SystemExit(1)
+
+
+def _me(app: App, by: str | None) -> str:
+    """The person this clone is bound to (git config casectl.user), else --by."""
+    from casectl import gitrepo, listing
+
+    who = gitrepo.local_config(app.root, "casectl.user") or by
+    if not who:
+        raise CasectlError(
+            _("list --mine: nobody is known here: bind this clone with `casectl whoami ID`, "
+              "or give --by ID (or set CASECTL_USER)")
+        )  # fmt: skip
+    try:
+        return listing.assignee_id(app.cfg, app.index(), who)
+    except ValueError as err:
+        raise CasectlError(_("list --mine: {reason}").format(reason=err)) from None
 
 
 @click.command()
@@ -224,8 +271,20 @@ def sweep(app: App, dry_run: bool, no_commit: bool, share: bool, json_out: bool)
         through = since if undelivered else sharing_.told_through(app.store)
         lease.end(app.root, turn, _sent_dir(app), app.now, lease.length(app.root), through,
                   gitrepo.NETWORK_WAIT)  # fmt: skip
-    if outcome.broken or outcome.unconfigured or undelivered:
-        raise SystemExit(1 if outcome.broken or outcome.unconfigured else undelivered)
+    unwritten = None if dry_run else _board_page(app)
+    if unwritten:
+        click.echo(safe(f"casectl sweep: {unwritten}"), err=True)
+    if outcome.broken or outcome.unconfigured or unwritten or undelivered:
+        failed = outcome.broken or outcome.unconfigured or unwritten
+        raise SystemExit(1 if failed else undelivered)
+
+
+def _board_page(app: App) -> str | None:
+    """Rewrite the board's page where this clone's git config names one (a quiet sweep
+    without it reads one small file more)."""
+    from casectl.cli.board import rewrite_page
+
+    return rewrite_page(app)
 
 
 def _sent_dir(app: App) -> str:

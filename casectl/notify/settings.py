@@ -28,6 +28,7 @@ SECURITY = {"tls": 465, "starttls": 587, "none": 25}
 EMAIL_KEYS = ("kind", "host", "port", "security", "from", "user", "password-env")
 ROBOT_KEYS = ("kind", "url-env", "secret-env")
 TOP_KEYS = ("notify-interval", "notify-expiry")
+OTHER_KEYS = ("user", "board-html")  # casectl's other settings
 SECRETS = {"password": "password-env", "url": "url-env", "secret": "secret-env"}
 
 
@@ -82,7 +83,7 @@ def load(root: str, environ: Mapping[str, str] | None = None) -> Settings:
     raw = read_git_config(root)
     top = {k: v for (sub, k), v in raw.items() if sub is None}
     for key in top:
-        if key not in TOP_KEYS:
+        if key not in TOP_KEYS + OTHER_KEYS:
             raise _fail(
                 f"casectl.{key}",
                 _("unknown setting; expected {known}").format(known=", ".join(TOP_KEYS)),
