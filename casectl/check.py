@@ -424,7 +424,7 @@ def _allowed_where_made(
 
 def _open_case(case: Case, cfg: Config) -> list[Rule]:
     s, found = case.state, list[Rule]()
-    if s.severity not in cfg.levels:
+    if s.severity not in cfg.levels and s.inquiry != "price":
         found.append((0, "severity", _("severity {severity} is not configured in "
                       "severity.yaml: the case's deadlines are not checked").format(
                           severity=s.severity)))  # fmt: skip
@@ -436,7 +436,12 @@ def _open_case(case: Case, cfg: Config) -> list[Rule]:
 def _step(case: Case, cfg: Config, by: model.Person, e: dict[str, Any]) -> None:
     """The step that would have recorded `e`; raises what the rules refuse."""
     kind, at, text = e["type"], e["at"], e.get("text", "")
-    if kind == "open":
+    if kind == "open" and e.get("inquiry") == "price":
+        model.open_price_inquiry(
+            cfg, case.id, by, at, customer=e["customer"], contact=e["contact"],
+            description=e.get("text"), to=None,
+        )  # fmt: skip
+    elif kind == "open":
         model.open_case(
             cfg,
             case.id,
@@ -449,7 +454,10 @@ def _step(case: Case, cfg: Config, by: model.Person, e: dict[str, Any]) -> None:
             severity=e["severity"],
             description=text,
             source=e.get("source", "phone"),
+            inquiry=e.get("inquiry"),
         )
+    elif kind == "assign" and case.state.inquiry == "price":
+        model.route_price_inquiry(case, by, at, model.actor(cfg, e["to"]))
     elif kind == "assign":
         model.assign(case, cfg, by, at, e["to"])
     elif kind in model.LOG_TYPES or kind == "open-contact":

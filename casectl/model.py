@@ -708,10 +708,11 @@ def open_price_inquiry(
     customer: str,
     contact: str,
     description: str | None,
-    to: Person,
+    to: Person | None,
 ) -> Case:
     """A caller without a contract asking about prices: recorded and routed to sales `to`,
-    with no severity and no engineer's clock."""
+    with no severity and no engineer's clock (`to` None: the opening alone, as `check`
+    judges the routing as a step of its own)."""
     _require_role(by, "take a call", "duty", "manager")
     for name, value in (("customer", customer), ("contact", contact)):
         _filled(value, name)
@@ -720,8 +721,25 @@ def open_price_inquiry(
     case = Case(case_id, [])
     opening = dict(customer=customer, contact=contact, inquiry="price", text=description)
     case.append(_event(by, at, "open", **opening))
-    case.append(_event(by, at, "assign", to=to.id))
+    if to is not None:
+        route_price_inquiry(case, by, at, to)
     return case
+
+
+def route_price_inquiry(case: Case, by: Person, at: datetime, to: Person) -> dict[str, Any]:
+    """The assignment that hands a new price inquiry to a sales person (once, on opening)."""
+    _require_role(by, "take a call", "duty", "manager")
+    if case.state.assignee is not None:
+        raise RefusedError(
+            _("price inquiry {case} is routed to sales already ({person})").format(
+                case=case.id, person=case.state.assignee)
+        )  # fmt: skip
+    if not to.has("sales"):
+        raise RefusedError(
+            _("{person} may not take price inquiry {case}: only sales may").format(
+                person=to.id, case=case.id)
+        )  # fmt: skip
+    return case.append(_event(by, at, "assign", to=to.id))
 
 
 # --- on-site service -------------------------------------------------------------------
