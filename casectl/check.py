@@ -462,7 +462,7 @@ def _step(case: Case, cfg: Config, by: model.Person, e: dict[str, Any]) -> None:
         model.assign(case, cfg, by, at, e["to"])
     elif kind in model.LOG_TYPES or kind == "open-contact":
         s = case.state
-        if kind == "callback" and by.id not in (s.assignee, s.escalation_engineer):
+        if kind == "callback" and by.id not in s.engineers:
             raise RefusedError(
                 _(
                     "a callback by {person}, who is not the case's engineer: casectl records that "

@@ -127,7 +127,7 @@ def compute(case: Case, cfg: Config, include_met: bool = True) -> list[Deadline]
         anchor = next((e for e in reversed(cycle) if e["type"] in ("assign", "reassign")), opened)
         limit = "reassigned_callback" if anchor["type"] == "reassign" else "callback"
         # only the case's own engineers meet the callback; anyone's contact meets the reply
-        owners = (s.assignee, s.escalation_engineer)
+        owners = s.engineers
         called = next((e["at"] for e in contacts if e["at"] >= anchor["at"] and e["by"] in owners),
                       None)  # fmt: skip
         checked = {e["deadline"]: e["at"] for e in cycle if e["type"] == "check"}

@@ -131,6 +131,8 @@ class State:
     escalated_at: datetime | None = None
     waiting: str | None = None
     inquiry: str | None = None  # price or technical: a caller without a contract
+    resolution: str | None = None  # the latest close's, while closed
+    forced_close: str | None = None  # why it was closed with RMAs not done (--force)
 
     def __init__(self) -> None:
         self.rmas: dict[str, Rma] = {}
@@ -138,6 +140,18 @@ class State:
         self.visits: dict[str, Visit] = {}  # on-site requests and their visits, by id
         self.customer_requests: list[dict[str, Any]] = []  # severity/escalate steps asked for
         self.alerts: list[dict[str, Any]] = []  # steps that told the manager at once
+        self.escalations: list[dict[str, Any]] = []  # every one: each engineer keeps the case
+
+    @property
+    def escalation_engineers(self) -> tuple[str, ...]:
+        """Everyone the case was escalated to, first first: the senior keeps the case's work
+        when the manager joins."""
+        return tuple(dict.fromkeys(e["to"] for e in self.escalations))
+
+    @property
+    def engineers(self) -> tuple[str, ...]:
+        """The case's own engineers: the assignee and every escalation engineer."""
+        return tuple(p for p in dict.fromkeys((self.assignee, *self.escalation_engineers)) if p)
 
 
 class Case:
@@ -227,6 +241,7 @@ def replay(events: list[dict[str, Any]]) -> State:
             s.severity_changes.append(e)
             s.severity = e["severity"]
         elif kind == "escalate":
+            s.escalations.append(e)
             s.escalation_engineer, s.escalated_at = e["to"], e["at"]
         elif kind in ("wait-customer", "wait-parts"):
             s.waiting = kind
@@ -243,8 +258,9 @@ def replay(events: list[dict[str, Any]]) -> State:
             )
         elif kind == "close":
             s.status, s.closed_at, s.waiting = "closed", e["at"], None
+            s.resolution, s.forced_close = e.get("text"), e.get("reason")
         elif kind == "reopen":
-            s.status, s.closed_at = "open", None
+            s.status, s.closed_at, s.resolution, s.forced_close = "open", None, None, None
         elif kind.startswith("onsite-"):
             _replay_visit(s.visits, e)
         if e.get("customer_request") and kind in ("severity", "escalate"):
@@ -305,13 +321,18 @@ def _require_role(person: Person, step: str, *roles: str) -> None:
 def _require_owner(case: Case, person: Person, step: str, also: str = "") -> None:
     """The case's engineers and the manager; `also`: who else may, said first."""
     s = case.state
-    if person.id not in (s.assignee, s.escalation_engineer) and not person.has("manager"):
+    if person.id not in s.engineers and not person.has("manager"):
         raise RefusedError(
             _("{person} may not {step} case {case}: only {also}the assigned engineer "
               "({assignee}), the escalation engineer ({escalation}) or the manager may").format(
                 person=person.id, step=step, case=case.id, also=also,
-                assignee=s.assignee or _("none"), escalation=s.escalation_engineer or _("none"))
+                assignee=s.assignee or _("none"), escalation=escalated(s))
         )  # fmt: skip
+
+
+def escalated(s: State) -> str:
+    """The escalation engineers as messages name them: `a, b`, or none."""
+    return ", ".join(s.escalation_engineers) or _("none")
 
 
 def _filled(value: str, name: str) -> str:
@@ -378,7 +399,7 @@ def orphan_warnings(case: Case, cfg: Config) -> list[str]:
     found = []
     for person_id, role, step in (
         (s.assignee, "assigned", "assign"),
-        (s.escalation_engineer, "escalated", "escalate"),
+        *((p, "escalated", "escalate") for p in s.escalation_engineers),
     ):
         if s.status == "open" and person_id and cfg.person(person_id) is None:
             found.append(
@@ -476,7 +497,7 @@ def log(
     s = _require_open(case)
     if alert:
         _require_on_case(case, by)
-    if kind == "callback" and by.id not in (s.assignee, s.escalation_engineer):
+    if kind == "callback" and by.id not in s.engineers:
         kind = "contact"
     if kind not in LOG_TYPES:
         raise RefusedError(
@@ -555,7 +576,7 @@ def escalate(
             _("case {case} is not escalated yet, so the manager may not be named: {who}").format(
                 case=case.id, who=who)
         )  # fmt: skip
-    if s.escalation_engineer == engineer.id:
+    if engineer.id in s.escalation_engineers:
         raise RefusedError(
             _("case {case} is already escalated to {engineer}").format(
                 case=case.id, engineer=engineer.id)
@@ -667,7 +688,7 @@ def reopen(case: Case, by: Person, at: datetime, reason: str) -> dict[str, Any]:
     s = case.state
     if s.status != "closed":
         raise RefusedError(_("case {case} is open").format(case=case.id))
-    own = [p for p in dict.fromkeys((s.duty, s.assignee, s.escalation_engineer)) if p]
+    own = [p for p in dict.fromkeys((s.duty, *s.engineers)) if p]
     if by.id not in own and not by.has("manager", "duty"):
         raise RefusedError(
             _("{person} may not reopen case {case}: only a duty engineer, the manager, or the "
@@ -776,12 +797,12 @@ def request_onsite(
     """The case's engineer asks the manager for on-site service (one request at a time)."""
     s = _require_open(case)
     _require_engineering(case, "served on site")
-    if by.id not in (s.assignee, s.escalation_engineer):
+    if by.id not in s.engineers:
         raise RefusedError(
             _("{person} may not request on-site service for case {case}: only the assigned "
               "engineer ({assignee}) or the escalation engineer ({escalation}) may").format(
                 person=by.id, case=case.id, assignee=s.assignee or _("none"),
-                escalation=s.escalation_engineer or _("none"))
+                escalation=escalated(s))
         )  # fmt: skip
     busy = [v for v in s.visits.values() if v.stage in ("pending", "approved", "on site")]
     if busy:
@@ -931,7 +952,7 @@ def depart_onsite(
 
 def _require_on_case(case: Case, by: Person) -> None:
     s = case.state
-    on_case = {s.duty, s.assignee, s.escalation_engineer}
+    on_case = {s.duty, *s.engineers}
     on_case |= {v.engineer for v in s.visits.values() if v.status == "approved"}
     on_case |= {r.owner for r in s.rmas.values()}
     if by.id not in on_case and not by.has("duty", "manager"):

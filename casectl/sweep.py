@@ -208,8 +208,15 @@ def event_id(key: str) -> str:
 
 def next_engineer(case: Case, cfg: Config, at: datetime) -> Person:
     """The next first-line engineer below the assignee in the roster, wrapping round to
-    the top, who has not missed this case and is on duty at `at`; nobody left: the manager."""
+    the top, who has not missed this case and is on duty at `at`; nobody left: the manager.
+
+    A case the sweep handed to a manager has come to the end of the roster: it stays with
+    them (their missed callback is reported, not passed on), whenever the sweep runs, so
+    an engineer coming on duty later does not change the outcome."""
     s = case.state
+    handed = next(e for e in reversed(case.events) if e["type"] in ("assign", "reassign"))
+    if handed["type"] == "reassign" and s.assignee in cfg.managers:
+        return cfg.person(s.assignee) or cfg.manager
     missed = {e["from"] for e in case.events if e["type"] == "reassign"} | {s.assignee}
     people = list(cfg.people)
     here = next((i for i, p in enumerate(people) if p.id == s.assignee), -1)
@@ -220,10 +227,11 @@ def next_engineer(case: Case, cfg: Config, at: datetime) -> Person:
 
 
 def _people(names: tuple[str, ...], s: State, cfg: Config) -> tuple[str, ...]:
+    """The people the severity names by role; `escalation`: every escalation engineer."""
     by_role = {
-        "assignee": s.assignee,
-        "duty": s.duty,
-        "manager": cfg.manager.id,
-        "escalation": s.escalation_engineer,
+        "assignee": (s.assignee,),
+        "duty": (s.duty,),
+        "manager": (cfg.manager.id,),
+        "escalation": s.escalation_engineers,
     }
-    return tuple(dict.fromkeys(p for p in (by_role[n] for n in names) if p))
+    return tuple(dict.fromkeys(p for n in names for p in by_role[n] if p))

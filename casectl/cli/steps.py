@@ -346,7 +346,7 @@ def log(
             case=case.id,
             person=by,
             assignee=s.assignee or _("none"),
-            escalation=s.escalation_engineer or _("none"),
+            escalation=model.escalated(s),
         )
     click.echo(show_json(app, case) if json_out else said)
 
