@@ -12,7 +12,7 @@ from typing import Any
 
 from casectl.config import Config, Person
 from casectl.errors import RefusedError
-from casectl.i18n import N_, _
+from casectl.i18n import N_, _, pgettext
 from casectl.ids import random_code
 from casectl.records import Record
 
@@ -631,8 +631,11 @@ def rma_request(
 def rma_progress(
     case: Case, by: Person, at: datetime, rma_id: str, status: str, new_serial: str | None = None
 ) -> dict[str, Any]:
-    """An RMA's next status (forward only), with the replacement part's serial if given."""
-    s = _require_open(case)
+    """An RMA's next status (forward only), with the replacement part's serial if given; also
+    on a closed case (the defective part comes back days after the close), which stays
+    closed with no clock restarted."""
+    s = case.state
+    _require_engineering(case, "given an RMA")
     rma = s.rmas.get(rma_id.upper())
     if rma is None:
         known = ", ".join(s.rmas) or _("none")
@@ -669,6 +672,7 @@ def close(
     _filled(resolution, "resolution")
     if force_reason is not None:
         _filled(force_reason, "reason")
+    _no_visit_under_way(case)
     pending = [r for r in s.rmas.values() if r.status not in RMA_DONE]
     if pending and force_reason is None:
         which = ", ".join(
@@ -682,6 +686,25 @@ def close(
         )
         raise RefusedError(said.format(rmas=which))  # fmt: skip
     return case.append(_event(by, at, "close", reason=force_reason, text=resolution))
+
+
+def _no_visit_under_way(case: Case) -> None:
+    """A close leaves no on-site request or visit behind: it is cancelled, or the engineer
+    records leaving the site, first (a closed case could never do either)."""
+    busy = [v for v in case.state.visits.values() if v.stage in ("pending", "approved")]
+    if busy:
+        raise RefusedError(
+            _("case {case} has on-site request {visit}, {stage}: cancel it first (casectl "
+              "onsite {case} --cancel --reason TEXT), then close").format(
+                case=case.id, visit=busy[0].id, stage=pgettext("on-site stage", busy[0].stage))
+        )  # fmt: skip
+    there = [v for v in case.state.visits.values() if v.stage == "on site"]
+    if there:
+        raise RefusedError(
+            _("{engineer} is on site for {visit} of case {case}: record the departure first "
+              "(casectl onsite {case} --depart), then close").format(
+                engineer=there[0].engineer, visit=there[0].id, case=case.id)
+        )  # fmt: skip
 
 
 def reopen(case: Case, by: Person, at: datetime, reason: str) -> dict[str, Any]:
@@ -767,9 +790,10 @@ def route_price_inquiry(case: Case, by: Person, at: datetime, to: Person) -> dic
 
 
 def _visit(case: Case, *stages: str, doing: str) -> Visit:
-    """The case's latest visit, which must be at one of `stages`."""
+    """The case's latest visit (the last requested, in the order of the events: a request
+    made in the minute another was cancelled is later), which must be at one of `stages`."""
     visits = list(_require_open(case).visits.values())
-    latest = max(visits, key=lambda v: v.requested_at) if visits else None
+    latest = visits[-1] if visits else None
     if latest is None:
         raise RefusedError(
             _("cannot {doing}: case {case} has no on-site request").format(
