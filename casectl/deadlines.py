@@ -157,6 +157,24 @@ def compute(case: Case, cfg: Config, include_met: bool = True) -> list[Deadline]
     return sorted(found, key=lambda d: (d.due is None, d.due or _NEVER))
 
 
+def shown(case: Case, cfg: Config) -> list[Deadline]:
+    """What `show` lists: an open case's deadlines; a closed case's as its close left them,
+    each met, met late or missed (one not yet due at the close was owed no more)."""
+    if case.state.status != "closed":
+        return compute(case, cfg)
+    closing = max(i for i, e in enumerate(case.events) if e["type"] == "close")
+    closed = case.events[closing]["at"]
+    cycle = max(i for i, e in enumerate(case.events[:closing]) if e["type"] in ("open", "reopen"))
+    # the callbacks missed before the last one: each reassignment by the sweep records one
+    missed = [
+        Deadline("callback", e["deadline"], f"callback by {e['from']}", e["due"], None, e["from"])
+        for e in case.events[cycle:closing] if e["type"] == "reassign" and "due" in e
+    ]  # fmt: skip
+    before = Case(case.id, case.events[:closing])
+    found = [d for d in compute(before, cfg) if d.met is not None or (d.due and d.due <= closed)]
+    return sorted(missed + found, key=lambda d: (d.due is None, d.due or _NEVER))
+
+
 def _in_force(
     events: list[dict[str, Any]], cfg: Config, at: datetime, current: Level, limit: Any
 ) -> Level:

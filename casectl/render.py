@@ -141,6 +141,7 @@ def next_step_document(deadlines: list[Deadline], now: datetime, soon: timedelta
 
 def case_document(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> dict:
     s = case.state
+    now = s.closed_at or now  # a closed case's deadlines as its close left them
     return {
         "id": case.id,
         "status": s.status,
@@ -163,7 +164,7 @@ def case_document(case: Case, deadlines: list[Deadline], cfg: Config, now: datet
         "resolution": s.resolution,
         "forced_close": s.forced_close,
         "deadlines": deadline_rows(deadlines, now, cfg.due_soon, _calendar(cfg, case)),
-        "next_step": next_step_document(deadlines, now, cfg.due_soon),
+        "next_step": None if s.closed_at else next_step_document(deadlines, now, cfg.due_soon),
         "rmas": [r._asdict() for r in s.rmas.values()],
         "inquiry": s.inquiry,
         "onsite": [_visit_document(v) for v in s.visits.values()],
@@ -211,6 +212,7 @@ def events(case: Case) -> list[dict[str, Any]]:
 
 def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> str:
     s = case.state
+    now = s.closed_at or now  # a closed case's deadlines as its close left them
 
     def who(person_id: str | None) -> str:
         person = cfg.person(person_id) if person_id else None
@@ -280,7 +282,7 @@ def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> s
         ]
         headers = [_("deadline"), _("due"), _("state"), _("owner")]
         out += ["", _("Deadlines:"), table(rows, headers)]
-        step = next_step(deadlines, now, cfg.due_soon)
+        step = None if s.closed_at else next_step(deadlines, now, cfg.due_soon)
         if step:
             out.append(
                 _("Next step: {owner} owes the {deadline}, due {due}").format(
