@@ -55,17 +55,20 @@ class Finding(NamedTuple):
 class Report(NamedTuple):
     findings: list[Finding]
     case_files: int  # how many case files were checked
+    warnings: list[Finding] = []  # told, but no problem yet: the exit status stays 0
 
 
 def run(root: str, now: datetime, wall: float) -> Report:
     """Everything wrong in the repository at `root`; `now` is the run's time (holiday
     data), `wall` the file system's clock in epoch seconds (the age of files)."""
     cfg, findings = _config(root)
+    warnings: list[Finding] = []
     if cfg is not None:
-        findings += _holidays(root, cfg, now) + _idle_calendars(cfg, now)
+        findings += _holidays(root, cfg, now, this_year=True) + _idle_calendars(cfg, now)
+        warnings = _holidays(root, cfg, now, this_year=False)
     findings += _git_locks(root, wall) + _merge_attribute(root)
     found, count = Cases(root, cfg, wall).check()
-    return Report(sorted(findings + found, key=lambda f: (f.file, f.line or 0)), count)
+    return Report(sorted(findings + found, key=lambda f: (f.file, f.line or 0)), count, warnings)
 
 
 # --- roster.yaml, severity.yaml and holiday data ---------------------------------------
@@ -98,25 +101,23 @@ def _config_line(root: str, name: str, problem: str) -> int | None:
         return None
 
 
-def _holidays(root: str, cfg: Config, now: datetime) -> list[Finding]:
-    """Calendars whose holiday data runs out: none for this year, or in December none for
-    the next (their working time would silently count holidays as workdays)."""
-    from casectl.holidays import _years, has_holiday_data, holiday_gaps
+def _holidays(root: str, cfg: Config, now: datetime, this_year: bool) -> list[Finding]:
+    """Calendars whose holiday data runs out (their working time would silently count
+    holidays as workdays): `this_year`, a problem, none for the current year; else, a
+    warning from December 1, none for the next (the sweep tells the manager too)."""
+    from casectl.holidays import _years, has_holiday_data, missing_year
 
-    year = now.astimezone(cfg.zone).year
+    today = now.astimezone(cfg.zone).date()
+    if not this_year and today.month != 12:
+        return []
+    year = today.year if this_year else today.year + 1
     data = yamlio.read(os.path.join(root, "severity.yaml"))
-    found = [
+    return [
         Finding("severity.yaml", casefile.node_line(data, ["calendars", c.name]),
-                _("calendar {name} has holidays for {years} but none for {year}: run casectl "
-                  "calendar holidays --year {year} --calendar {name}").format(
-                    name=c.name, years=", ".join(map(str, sorted(_years(c)))), year=year))
+                missing_year(c, year))
         for c in cfg.calendars.values()
-        if _years(c) and not has_holiday_data(c, year)
+        if _years(c) and (this_year or today.year in _years(c)) and not has_holiday_data(c, year)
     ]  # fmt: skip
-    for gap in holiday_gaps(cfg, now):
-        name = gap.split()[1]
-        found.append(Finding("severity.yaml", casefile.node_line(data, ["calendars", name]), gap))
-    return found
 
 
 def _idle_calendars(cfg: Config, now: datetime) -> list[Finding]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -64,3 +65,25 @@ def test_the_hook_checks_the_repository_being_committed_not_casectl_repo(tmp_pat
     done = subprocess.run(git, cwd=root / "cases", capture_output=True, text=True,
                           env=env | {"CASECTL_REPO": str(other)})  # fmt: skip
     assert done.returncode != 0 and "no `to`" in done.stderr
+
+
+def test_next_years_holidays_missing_is_a_warning_until_the_year_starts(repo: Repo) -> None:
+    result = repo.run("check", "--json", by=None, now="2026-12-01 00:00")
+    assert result.exit_code == 0, result.stdout
+    doc = json.loads(result.stdout)
+    assert doc["problems"] == [] and len(doc["warnings"]) == 1
+    said = doc["warnings"][0]["problem"]
+    assert "casectl calendar holidays --year 2027 --calendar business" in said
+    assert "`2027: {holidays: [2027-01-01, 2027-01-02], workdays: [2027-02-07]}`" in said
+    # the manager is still told by the sweep
+    swept = json.loads(repo.ok("sweep", "--json", by=None, now="2026-12-01 00:05"))
+    assert [a["kind"] for a in swept["actions"]] == ["holidays_missing"]
+    code, _, _ = check(repo, now="2027-01-01 00:00")
+    assert code == 1
+    # the block the message shows, typed by hand, is holiday data the calendar reads
+    holidays = repo.root / "holidays-cn.yaml"
+    holidays.write_text(holidays.read_text() + "2027: {holidays: [2027-01-01, 2027-01-02], "
+                        "workdays: [2027-02-07]}\n")  # fmt: skip
+    assert check(repo, now="2026-12-02 10:00") == (0, [], "casectl check: 0 case files, "
+                                                   "no problems\n")  # fmt: skip
+    assert check(repo, now="2027-01-04 10:00")[0] == 0
