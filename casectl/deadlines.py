@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 
 from casectl.calendars import Calendar
 from casectl.config import Config, Level
-from casectl.model import CONTACTS, Case
+from casectl.model import CONTACTS, Case, checker
 
 _NEVER = datetime.max.replace(tzinfo=timezone.utc)  # sorts a paused deadline last
 _TAGGED = ("reply", "update", "escalation")  # keyed by severity: a change re-arms them
@@ -116,6 +116,8 @@ def compute(case: Case, cfg: Config, include_met: bool = True) -> list[Deadline]
         due = _Clock(rules, pauses).add(
             "callback" if kind == "check" else kind, begin["at"], amount
         )
+        if kind == "check" and due is not None:  # whoever is on duty when it falls due
+            owner = checker(cfg, owner, due)
         deadline = Deadline(kind, f"{name}{tag}@{begin['id']}", label, due, met, owner)
         if met is None or include_met or deadline.late:
             found.append(deadline)

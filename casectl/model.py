@@ -459,6 +459,36 @@ def open_case(
     return case
 
 
+def off_duty_opening(cfg: Config, by: Person, at: datetime) -> str | None:
+    """A duty engineer opening a case outside her duty_hours: refused where severity.yaml
+    says `off_duty_open: refuse`, else the warning to print (the case's checks then go to
+    whoever is on duty when each falls due: `checker`)."""
+    if by.on_duty(at) or not by.has("duty") or by.has("manager"):
+        return None
+    local = f"{at.astimezone(cfg.zone):%Y-%m-%d %H:%M}"
+    on_duty = ", ".join(p.id for p in cfg.with_role("duty") if p.on_duty(at)) or _("nobody")
+    if cfg.off_duty_open == "refuse":
+        raise RefusedError(
+            _("{person} is off duty at {at} and severity.yaml says off_duty_open: refuse; a "
+              "duty engineer on duty ({on_duty}) opens the case").format(
+                person=by.id, at=local, on_duty=on_duty)
+        )  # fmt: skip
+    return _(
+        "warning: {person} is off duty at {at}; the case's checks go to the duty engineer on "
+        "duty when each falls due ({on_duty} now)"
+    ).format(person=by.id, at=local, on_duty=on_duty)
+
+
+def checker(cfg: Config, duty: str, at: datetime) -> str:
+    """Who checks on a case at `at`: the duty engineer who opened it if on duty then, else
+    the first duty engineer in roster order on duty then; nobody: the manager."""
+    person = cfg.person(duty)
+    if person is not None and person.on_duty(at):
+        return duty
+    on_duty = next((p for p in cfg.with_role("duty") if p.on_duty(at)), None)
+    return (on_duty or cfg.manager).id
+
+
 def assign(case: Case, cfg: Config, by: Person, at: datetime, to: str) -> dict[str, Any]:
     s = _require_open(case)
     _require_engineering(case, "assigned to an engineer")

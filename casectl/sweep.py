@@ -175,7 +175,7 @@ def _act(case: Case, cfg: Config, d: Deadline, now: datetime) -> tuple[Action, d
         event |= {"type": "met-late", "notify": list(told), "text": text}
         return Action(case.id, "met_late", due, d.label, told, late_by=late), event
     if d.kind == "check":
-        told = _people(("duty",), s, cfg)
+        told = (d.owner or s.duty,)  # the duty engineer on duty when the check fell due
         text = f"{d.label}: {s.assignee} has not called the customer back yet{said}"
         event |= {"type": "check", "notify": list(told), "text": text}
         return Action(case.id, "check", due, d.label, told, to=s.assignee, late_by=late), event
