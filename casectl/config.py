@@ -150,6 +150,9 @@ def _shown(value: Any) -> str:
     return _("nothing") if value is None else f"{type(value).__name__} {value!r}"
 
 
+TOP_KEYS = ("timezone", "calendars", "levels", "git", "due_soon", "off_duty_open")
+
+
 def load(root: str) -> Config:
     """Read and check both files of the repository at `root`."""
     severity, roster, files = _read_all(root)
@@ -157,8 +160,7 @@ def load(root: str) -> Config:
     language = severity.pop("language", "en") if isinstance(severity, dict) else "en"
     if language not in LANGUAGES:  # read by casectl.i18n (without parsing), checked here
         raise r.fail("language", _("expected one of {known}").format(known=", ".join(LANGUAGES)))
-    top = r.mapping(severity, "top level",
-                    ("timezone", "calendars", "levels", "git", "due_soon", "off_duty_open"))  # fmt: skip
+    top = r.mapping(severity, "top level", TOP_KEYS)
     off_duty_open = top.get("off_duty_open", "warn")
     if off_duty_open not in ("warn", "refuse"):
         raise r.fail("off_duty_open", _("expected warn or refuse, got {value!r}").format(

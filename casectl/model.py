@@ -1006,7 +1006,7 @@ def depart_onsite(
 
 def _require_on_case(case: Case, by: Person) -> None:
     s = case.state
-    on_case = {s.duty, *s.engineers}
+    on_case: set[str | None] = {s.duty, *s.engineers}
     on_case |= {v.engineer for v in s.visits.values() if v.status == "approved"}
     on_case |= {r.owner for r in s.rmas.values()}
     if by.id not in on_case and not by.has("duty", "manager"):

@@ -44,10 +44,12 @@ def test_close_refuses_while_a_request_is_pending_and_names_it(
     )
     repo.ok("onsite", case_id, "--approve", by=MANAGER, now="2026-11-26 14:20")
     assert "approved: cancel it first" in refused(
-        "close", case_id, "--resolution", "已解决", by="zhang.wei", now="2026-11-26 14:21")
+        "close", case_id, "--resolution", "已解决", by="zhang.wei", now="2026-11-26 14:21"
+    )
     repo.ok("onsite", case_id, "--arrive", by="zhang.wei", now="2026-11-26 15:00")
-    assert refused("close", case_id, "--resolution", "已解决", by="zhang.wei",
-                   now="2026-11-26 15:10") == (  # fmt: skip
+    assert refused(
+        "close", case_id, "--resolution", "已解决", by="zhang.wei", now="2026-11-26 15:10"
+    ) == (  # fmt: skip
         f"zhang.wei is on site for {visit['id']} of case {case_id}: record the departure "
         f"first (casectl onsite {case_id} --depart), then close"
     )
