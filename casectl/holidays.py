@@ -54,7 +54,7 @@ def missing_year(calendar: Calendar, year: int) -> str:
     return _(
         "calendar {name} has holidays for {years} but none for {year}: run casectl calendar "
         "holidays --year {year} --calendar {name} where chinese_calendar knows {year} (pip "
-        "install 'casectl[cn]'), or type the State Council's notice into {file} by hand, a "
+        "install -U chinesecalendar), or type the State Council's notice into {file} by hand, a "
         "block like `{year}: {{holidays: [{year}-01-01, {year}-01-02], workdays: "
         "[{year}-02-07]}}`"
     ).format(
@@ -115,7 +115,8 @@ def chinese_holidays(year: int) -> tuple[dict[date, str], dict[date, str]]:
         import chinese_calendar
     except ImportError:
         raise CasectlError(
-            _("calendar holidays needs the chinese_calendar package: pip install 'casectl[cn]'")
+            _("calendar holidays needs the chinese_calendar package: pip install chinesecalendar "
+              "(the casectl[cn] extra)")
         ) from None
     known = {day.year for day in chinese_calendar.holidays}
     if year not in known:

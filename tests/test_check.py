@@ -128,7 +128,7 @@ def test_a_calendar_out_of_holiday_data_is_named(repo: Repo) -> None:
     said = (
         "calendar business has holidays for 2026 but none for 2027: run casectl calendar "
         "holidays --year 2027 --calendar business where chinese_calendar knows 2027 (pip "
-        "install 'casectl[cn]'), or type the State Council's notice into holidays-cn.yaml by "
+        "install -U chinesecalendar), or type the State Council's notice into holidays-cn.yaml by "
         "hand, a block like `2027: {holidays: [2027-01-01, 2027-01-02], workdays: [2027-02-07]}`"
     )
     assert check(repo, now="2026-06-01 10:00")[0] == 0
