@@ -396,14 +396,16 @@ def rules(
 
 
 def _history(case: Case, cfg: Config, event: dict[str, Any]) -> bool:
-    """Whether the step is refused only for a person or severity no longer configured
-    (judged on the English reason, whatever the language)."""
+    """Whether the step is refused only for a person or severity no longer configured, or
+    is a close made while an on-site visit was under way, which casectl allowed before
+    issue 20.7 (judged on the English reason, whatever the language)."""
     with i18n.english():
         try:
             _step(case, cfg, model.actor(cfg, event["by"]), event)
         except RefusedError as err:
             message = str(err)
-            return " is not in roster.yaml" in message or "is not configured" in message
+            return (" is not in roster.yaml" in message or "is not configured" in message
+                    or message.endswith(", then close"))  # fmt: skip
     return False
 
 

@@ -81,3 +81,16 @@ def test_the_defective_parts_return_is_recorded_after_the_close(
     assert "may not update" in refused("rma", case_id, rma, "--status", "cancelled",
                                        by="liu.yang", now="2026-11-30 10:02")  # fmt: skip
     assert repo.run("check", by=None, now="2026-11-30 10:03").exit_code == 0
+
+
+def test_a_close_made_before_this_rule_over_a_pending_request_is_history(repo: Repo) -> None:
+    """Such a close is in repositories already: check (and so the pre-commit hook) must not
+    turn red over it."""
+    case_id = repo.open_case()
+    repo.ok("onsite", case_id, "--request", "--reason", "需要现场", by="zhang.wei", now=T)
+    path = repo.case_path(case_id)
+    path.write_text(path.read_text(encoding="utf-8") + (
+        "- id: LEGACY01\n  at: 2026-11-26T14:30:00+08:00\n  by: zhang.wei\n  type: close\n"
+        "  text: 已解决\n"), encoding="utf-8")  # fmt: skip
+    result = repo.run("check", by=None, now="2026-11-26 15:00")
+    assert result.exit_code == 0, result.stdout
