@@ -117,7 +117,7 @@ def chinese_holidays(year: int) -> tuple[dict[date, str], dict[date, str]]:
         raise CasectlError(
             _("calendar holidays needs the chinese_calendar package: pip install chinesecalendar "
               "(the casectl[cn] extra)")
-        ) from None
+        ) from None  # fmt: skip
     known = {day.year for day in chinese_calendar.holidays}
     if year not in known:
         version = getattr(chinese_calendar, "__version__", "")
