@@ -56,18 +56,21 @@ class Finding(NamedTuple):
 class Report(NamedTuple):
     findings: list[Finding]
     case_files: int  # how many case files were checked
+    warnings: list[Finding] = []  # told, but no problem yet: the exit status stays 0
 
 
 def run(root: str, now: datetime, wall: float) -> Report:
     """Everything wrong in the repository at `root`; `now` is the run's time (holiday
     data), `wall` the file system's clock in epoch seconds (the age of files)."""
     cfg, findings = _config(root)
+    warnings: list[Finding] = []
     if cfg is not None:
-        findings += _holidays(root, cfg, now) + _idle_calendars(cfg, now)
+        findings += _holidays(root, cfg, now, this_year=True) + _idle_calendars(cfg, now)
+        warnings = _holidays(root, cfg, now, this_year=False)
     findings += _git_locks(root, wall) + _merge_attribute(root) + _pushed_paths(root)
     findings += _state_files(root)
     found, count = Cases(root, cfg, wall).check()
-    return Report(sorted(findings + found, key=lambda f: (f.file, f.line or 0)), count)
+    return Report(sorted(findings + found, key=lambda f: (f.file, f.line or 0)), count, warnings)
 
 
 # --- roster.yaml, severity.yaml and holiday data ---------------------------------------
@@ -100,25 +103,23 @@ def _config_line(root: str, name: str, problem: str) -> int | None:
         return None
 
 
-def _holidays(root: str, cfg: Config, now: datetime) -> list[Finding]:
-    """Calendars whose holiday data runs out: none for this year, or in December none for
-    the next (their working time would silently count holidays as workdays)."""
-    from casectl.holidays import _years, has_holiday_data, holiday_gaps
+def _holidays(root: str, cfg: Config, now: datetime, this_year: bool) -> list[Finding]:
+    """Calendars whose holiday data runs out (their working time would silently count
+    holidays as workdays): `this_year`, a problem, none for the current year; else, a
+    warning from December 1, none for the next (the sweep tells the manager too)."""
+    from casectl.holidays import _years, has_holiday_data, missing_year
 
-    year = now.astimezone(cfg.zone).year
+    today = now.astimezone(cfg.zone).date()
+    if not this_year and today.month != 12:
+        return []
+    year = today.year if this_year else today.year + 1
     data = yamlio.read(os.path.join(root, "severity.yaml"))
-    found = [
+    return [
         Finding("severity.yaml", casefile.node_line(data, ["calendars", c.name]),
-                _("calendar {name} has holidays for {years} but none for {year}: run casectl "
-                  "calendar holidays --year {year} --calendar {name}").format(
-                    name=c.name, years=", ".join(map(str, sorted(_years(c)))), year=year))
+                missing_year(c, year))
         for c in cfg.calendars.values()
-        if _years(c) and not has_holiday_data(c, year)
+        if _years(c) and (this_year or today.year in _years(c)) and not has_holiday_data(c, year)
     ]  # fmt: skip
-    for gap in holiday_gaps(cfg, now):
-        name = gap.split()[1]
-        found.append(Finding("severity.yaml", casefile.node_line(data, ["calendars", name]), gap))
-    return found
 
 
 def _idle_calendars(cfg: Config, now: datetime) -> list[Finding]:
@@ -461,14 +462,16 @@ def rules(
 
 
 def _history(case: Case, cfg: Config, event: dict[str, Any]) -> bool:
-    """Whether the step is refused only for a person or severity no longer configured
-    (judged on the English reason, whatever the language)."""
+    """Whether the step is refused only for a person or severity no longer configured, or
+    is a close made while an on-site visit was under way, which casectl allowed before
+    issue 20.7 (judged on the English reason, whatever the language)."""
     with i18n.english():
         try:
             _step(case, cfg, model.actor(cfg, event["by"]), event)
         except RefusedError as err:
             message = str(err)
-            return " is not in roster.yaml" in message or "is not configured" in message
+            return (" is not in roster.yaml" in message or "is not configured" in message
+                    or message.endswith(", then close"))  # fmt: skip
     return False
 
 
@@ -490,7 +493,7 @@ def _allowed_where_made(
 
 def _open_case(case: Case, cfg: Config) -> list[Rule]:
     s, found = case.state, list[Rule]()
-    if s.severity not in cfg.levels:
+    if s.severity not in cfg.levels and s.inquiry != "price":
         found.append((0, "severity", _("severity {severity} is not configured in "
                       "severity.yaml: the case's deadlines are not checked").format(
                           severity=s.severity)))  # fmt: skip
@@ -502,7 +505,12 @@ def _open_case(case: Case, cfg: Config) -> list[Rule]:
 def _step(case: Case, cfg: Config, by: model.Person, e: dict[str, Any]) -> None:
     """The step that would have recorded `e`; raises what the rules refuse."""
     kind, at, text = e["type"], e["at"], e.get("text", "")
-    if kind == "open":
+    if kind == "open" and e.get("inquiry") == "price":
+        model.open_price_inquiry(
+            cfg, case.id, by, at, customer=e["customer"], contact=e["contact"],
+            description=e.get("text"), to=None,
+        )  # fmt: skip
+    elif kind == "open":
         model.open_case(
             cfg,
             case.id,
@@ -515,12 +523,15 @@ def _step(case: Case, cfg: Config, by: model.Person, e: dict[str, Any]) -> None:
             severity=e["severity"],
             description=text,
             source=e.get("source", "phone"),
+            inquiry=e.get("inquiry"),
         )
+    elif kind == "assign" and case.state.inquiry == "price":
+        model.route_price_inquiry(case, by, at, model.actor(cfg, e["to"]))
     elif kind == "assign":
         model.assign(case, cfg, by, at, e["to"])
     elif kind in model.LOG_TYPES or kind == "open-contact":
         s = case.state
-        if kind == "callback" and by.id not in (s.assignee, s.escalation_engineer):
+        if kind == "callback" and by.id not in s.engineers:
             raise RefusedError(
                 _(
                     "a callback by {person}, who is not the case's engineer: casectl records that "

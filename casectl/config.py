@@ -68,6 +68,7 @@ class Config(Record):
     due_soon: timedelta
     managers: frozenset[str]  # ids of everyone with the role manager
     calendars: dict[str, Calendar] = {}  # by name, 24x7 included
+    off_duty_open: str = "warn"  # a duty engineer off duty opening a case: warn or refuse
 
     @property
     def manager(self) -> Person:
@@ -148,6 +149,9 @@ def _shown(value: Any) -> str:
     return _("nothing") if value is None else f"{type(value).__name__} {value!r}"
 
 
+TOP_KEYS = ("timezone", "calendars", "levels", "git", "due_soon", "off_duty_open")
+
+
 def load(root: str) -> Config:
     """Read and check both files of the repository at `root`."""
     severity, roster, files = _read_all(root)
@@ -155,7 +159,11 @@ def load(root: str) -> Config:
     language = severity.pop("language", "en") if isinstance(severity, dict) else "en"
     if language not in LANGUAGES:  # read by casectl.i18n (without parsing), checked here
         raise r.fail("language", _("expected one of {known}").format(known=", ".join(LANGUAGES)))
-    top = r.mapping(severity, "top level", ("timezone", "calendars", "levels", "git", "due_soon"))
+    top = r.mapping(severity, "top level", TOP_KEYS)
+    off_duty_open = top.get("off_duty_open", "warn")
+    if off_duty_open not in ("warn", "refuse"):
+        raise r.fail("off_duty_open", _("expected warn or refuse, got {value!r}").format(
+            value=off_duty_open))  # fmt: skip
     zone = _zone(r, top.get("timezone", "UTC"), "timezone")
     calendars = _calendars(r, top.get("calendars", {}), zone, files)
     levels = _levels(r, top.get("levels"), calendars)
@@ -174,6 +182,7 @@ def load(root: str) -> Config:
         due_soon=r.duration(top.get("due_soon", "30m"), "due_soon"),
         managers=frozenset(p.id for p in people if p.has("manager")),
         calendars=calendars,
+        off_duty_open=off_duty_open,
     )
 
 

@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 
 from casectl.calendars import Calendar
 from casectl.config import Config, Level
-from casectl.model import CONTACTS, Case
+from casectl.model import CONTACTS, Case, checker
 
 _NEVER = datetime.max.replace(tzinfo=timezone.utc)  # sorts a paused deadline last
 _TAGGED = ("reply", "update", "escalation")  # keyed by severity: a change re-arms them
@@ -116,6 +116,8 @@ def compute(case: Case, cfg: Config, include_met: bool = True) -> list[Deadline]
         due = _Clock(rules, pauses).add(
             "callback" if kind == "check" else kind, begin["at"], amount
         )
+        if kind == "check" and due is not None:  # whoever is on duty when it falls due
+            owner = checker(cfg, owner, due)
         deadline = Deadline(kind, f"{name}{tag}@{begin['id']}", label, due, met, owner)
         if met is None or include_met or deadline.late:
             found.append(deadline)
@@ -130,7 +132,7 @@ def compute(case: Case, cfg: Config, include_met: bool = True) -> list[Deadline]
                       opened)  # fmt: skip
         limit = "reassigned_callback" if anchor["type"] == "reassign" else "callback"
         # only the case's own engineers meet the callback; anyone's contact meets the reply
-        owners = (s.assignee, s.escalation_engineer)
+        owners = s.engineers
         called = next((e["at"] for e in contacts if e["at"] >= anchor["at"] and e["by"] in owners),
                       None)  # fmt: skip
         checked = {e["deadline"]: e["at"] for e in cycle if e["type"] == "check"}
@@ -158,6 +160,24 @@ def compute(case: Case, cfg: Config, include_met: bool = True) -> list[Deadline]
             add("escalation", f"escalation-{which}", f"escalate to {which}", begin,
                 f"escalate_{which}", made["at"] if made else None, cfg.manager.id)  # fmt: skip
     return sorted(found, key=lambda d: (d.due is None, d.due or _NEVER))
+
+
+def shown(case: Case, cfg: Config) -> list[Deadline]:
+    """What `show` lists: an open case's deadlines; a closed case's as its close left them,
+    each met, met late or missed (one not yet due at the close was owed no more)."""
+    if case.state.status != "closed":
+        return compute(case, cfg)
+    closing = max(i for i, e in enumerate(case.events) if e["type"] == "close")
+    closed = case.events[closing]["at"]
+    cycle = max(i for i, e in enumerate(case.events[:closing]) if e["type"] in ("open", "reopen"))
+    # the callbacks missed before the last one: each reassignment by the sweep records one
+    missed = [
+        Deadline("callback", e["deadline"], f"callback by {e['from']}", e["due"], None, e["from"])
+        for e in case.events[cycle:closing] if e["type"] == "reassign" and "due" in e
+    ]  # fmt: skip
+    before = Case(case.id, case.events[:closing])
+    found = [d for d in compute(before, cfg) if d.met is not None or (d.due and d.due <= closed)]
+    return sorted(missed + found, key=lambda d: (d.due is None, d.due or _NEVER))
 
 
 def _in_force(

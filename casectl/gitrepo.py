@@ -531,7 +531,8 @@ def _pull(root: str, remote: str, branch: str, env: dict[str, str], events: Even
               "nothing was changed").format(remote=remote, branch=branch, path=safe(path),
                                             commit=commit, why=why)
         )  # fmt: skip
-    merged = run(root, "merge", "--no-edit", "-q", theirs, env=env)
+    said = _merge_message(root, remote, ours, theirs)
+    merged = run(root, "merge", "--no-edit", "-q", "-m", said, theirs, env=env)
     if merged.returncode != 0:
         if exists(join(root, ".git", "MERGE_HEAD")):
             git(root, "merge", "--abort", check=False)
@@ -584,6 +585,17 @@ def brought_by(root: str, path: str, tip: str, since: str | None = None) -> str:
     after = ["--not", since] if since else []
     found = git(root, "log", "--format=%h", "--reverse", tip, *after, "--", path, check=False)
     return (found.split() or [tip[:12]])[0]
+
+
+def _merge_message(root: str, remote: str, ours: str, theirs: str) -> str:
+    """`sync: 3 steps from origin (cases 261126-K7Q3M, 261127-9MM76)`: what a manager
+    reading `git log` needs of a merge, not `Merge commit '<hash>'`."""
+    steps = int(git(root, "rev-list", "--count", "--no-merges", f"{ours}..{theirs}").strip())
+    changed = git(root, "diff", "--name-only", f"{ours}...{theirs}", "--", "cases").split()
+    cases = sorted({os.path.basename(p)[:-5] for p in changed if p.endswith(".yaml")})
+    shown = ", ".join(cases[:5]) + (f" and {len(cases) - 5} more" if len(cases) > 5 else "")
+    noun = "step" if steps == 1 else "steps"
+    return f"sync: {steps} {noun} from {remote}" + (f" (cases {shown})" if cases else "")
 
 
 def _lost(root: str, side: str, merged: str, events: EventIds) -> str | None:

@@ -48,6 +48,21 @@ def holiday_gaps(cfg: Config, now: datetime) -> list[str]:
     ]
 
 
+def missing_year(calendar: Calendar, year: int) -> str:
+    """What to do about a calendar with no holiday data for `year`: both ways, the package
+    (where it knows the year) and typing the State Council's notice by hand."""
+    return _(
+        "calendar {name} has holidays for {years} but none for {year}: run casectl calendar "
+        "holidays --year {year} --calendar {name} where chinese_calendar knows {year} (pip "
+        "install -U chinesecalendar), or type the State Council's notice into {file} by hand, a "
+        "block like `{year}: {{holidays: [{year}-01-01, {year}-01-02], workdays: "
+        "[{year}-02-07]}}`"
+    ).format(
+        name=calendar.name, years=", ".join(map(str, sorted(_years(calendar)))), year=year,
+        file=calendar.holiday_file or "severity.yaml",
+    )  # fmt: skip
+
+
 def _years(calendar: Calendar) -> set[int]:
     return {day.year for day in calendar.holidays | calendar.workdays}
 
@@ -100,8 +115,9 @@ def chinese_holidays(year: int) -> tuple[dict[date, str], dict[date, str]]:
         import chinese_calendar
     except ImportError:
         raise CasectlError(
-            _("calendar holidays needs the chinese_calendar package: pip install 'casectl[cn]'")
-        ) from None
+            _("calendar holidays needs the chinese_calendar package: pip install chinesecalendar "
+              "(the casectl[cn] extra)")
+        ) from None  # fmt: skip
     known = {day.year for day in chinese_calendar.holidays}
     if year not in known:
         version = getattr(chinese_calendar, "__version__", "")

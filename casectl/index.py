@@ -51,7 +51,7 @@ from casectl.model import NO_SEVERITY, Case, notices
 from casectl.store import Store, id_of, names
 from casectl.store import read_case as _read_any_language
 
-FORMAT = ("casectl-index", 8, sys.version_info[:2])
+FORMAT = ("casectl-index", 9, sys.version_info[:2])  # 9: a waiting case's next is paused
 _FOLDER = (re.compile(r"\d{4}"), re.compile(r"\d{2}"), re.compile(r"\d{2}"))  # year, month, day
 _MONTH = re.compile(r"\d{4}-\d{2}")  # a month file's name
 LEGACY = frozenset({"open", "closed"})  # folders of the layout before fixed paths
@@ -80,7 +80,8 @@ def summarize(case: Case, cfg: Config) -> Summary:
     found = deadlines.compute(case, cfg, include_met=False)  # not met, or met late
     unmet = [d for d in found if d.met is None and d.due is not None]
     acted = {e["deadline"] for e in case.events if "deadline" in e}
-    first = unmet[0] if unmet else None
+    # the earliest deadline running, else one standing still (a case waiting: `paused`)
+    first = next(iter(unmet or [d for d in found if d.met is None]), None)
     return Summary(
         case.id, s.severity, s.customer, s.assignee,
         s.opened_at.isoformat() if s.opened_at else "",

@@ -81,7 +81,8 @@ def install_hook(root: str) -> str:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     script = (
         f"#!/bin/sh\n{HOOK_MARK}: check the case repository before each commit\n"
-        f"exec {shlex.quote(sys.executable)} -I -m casectl check\n"
+        f'exec {shlex.quote(sys.executable)} -I -m casectl --repo "$(git rev-parse '
+        '--show-toplevel)" check\n'  # the repository committing, whatever CASECTL_REPO says
     )
     tmp = f"{path}.{os.getpid()}.tmp"
     with open(tmp, "w", encoding="utf-8") as f:

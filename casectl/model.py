@@ -12,7 +12,7 @@ from typing import Any
 
 from casectl.config import Config, Person
 from casectl.errors import RefusedError
-from casectl.i18n import N_, _
+from casectl.i18n import N_, _, pgettext
 from casectl.ids import random_code
 from casectl.records import Record
 
@@ -133,6 +133,8 @@ class State:
     escalated_at: datetime | None = None
     waiting: str | None = None
     inquiry: str | None = None  # price or technical: a caller without a contract
+    resolution: str | None = None  # the latest close's, while closed
+    forced_close: str | None = None  # why it was closed with RMAs not done (--force)
 
     def __init__(self) -> None:
         self.rmas: dict[str, Rma] = {}
@@ -140,6 +142,18 @@ class State:
         self.visits: dict[str, Visit] = {}  # on-site requests and their visits, by id
         self.customer_requests: list[dict[str, Any]] = []  # severity/escalate steps asked for
         self.alerts: list[dict[str, Any]] = []  # steps that told the manager at once
+        self.escalations: list[dict[str, Any]] = []  # every one: each engineer keeps the case
+
+    @property
+    def escalation_engineers(self) -> tuple[str, ...]:
+        """Everyone the case was escalated to, first first: the senior keeps the case's work
+        when the manager joins."""
+        return tuple(dict.fromkeys(e["to"] for e in self.escalations))
+
+    @property
+    def engineers(self) -> tuple[str, ...]:
+        """The case's own engineers: the assignee and every escalation engineer."""
+        return tuple(p for p in dict.fromkeys((self.assignee, *self.escalation_engineers)) if p)
 
 
 class Case:
@@ -229,6 +243,7 @@ def replay(events: list[dict[str, Any]]) -> State:
             s.severity_changes.append(e)
             s.severity = e["severity"]
         elif kind == "escalate":
+            s.escalations.append(e)
             s.escalation_engineer, s.escalated_at = e["to"], e["at"]
         elif kind in ("wait-customer", "wait-parts"):
             s.waiting = kind
@@ -245,8 +260,9 @@ def replay(events: list[dict[str, Any]]) -> State:
             )
         elif kind == "close":
             s.status, s.closed_at, s.waiting = "closed", e["at"], None
+            s.resolution, s.forced_close = e.get("text"), e.get("reason")
         elif kind == "reopen":
-            s.status, s.closed_at = "open", None
+            s.status, s.closed_at, s.resolution, s.forced_close = "open", None, None, None
         elif kind.startswith("onsite-"):
             _replay_visit(s.visits, e)
         if e.get("customer_request") and kind in ("severity", "escalate"):
@@ -307,13 +323,18 @@ def _require_role(person: Person, step: str, *roles: str) -> None:
 def _require_owner(case: Case, person: Person, step: str, also: str = "") -> None:
     """The case's engineers and the manager; `also`: who else may, said first."""
     s = case.state
-    if person.id not in (s.assignee, s.escalation_engineer) and not person.has("manager"):
+    if person.id not in s.engineers and not person.has("manager"):
         raise RefusedError(
             _("{person} may not {step} case {case}: only {also}the assigned engineer "
               "({assignee}), the escalation engineer ({escalation}) or the manager may").format(
                 person=person.id, step=step, case=case.id, also=also,
-                assignee=s.assignee or _("none"), escalation=s.escalation_engineer or _("none"))
+                assignee=s.assignee or _("none"), escalation=escalated(s))
         )  # fmt: skip
+
+
+def escalated(s: State) -> str:
+    """The escalation engineers as messages name them: `a, b`, or none."""
+    return ", ".join(s.escalation_engineers) or _("none")
 
 
 def _filled(value: str, name: str) -> str:
@@ -380,7 +401,7 @@ def orphan_warnings(case: Case, cfg: Config) -> list[str]:
     found = []
     for person_id, role, step in (
         (s.assignee, "assigned", "assign"),
-        (s.escalation_engineer, "escalated", "escalate"),
+        *((p, "escalated", "escalate") for p in s.escalation_engineers),
     ):
         if s.status == "open" and person_id and cfg.person(person_id) is None:
             found.append(
@@ -440,6 +461,36 @@ def open_case(
     return case
 
 
+def off_duty_opening(cfg: Config, by: Person, at: datetime) -> str | None:
+    """A duty engineer opening a case outside her duty_hours: refused where severity.yaml
+    says `off_duty_open: refuse`, else the warning to print (the case's checks then go to
+    whoever is on duty when each falls due: `checker`)."""
+    if by.on_duty(at) or not by.has("duty") or by.has("manager"):
+        return None
+    local = f"{at.astimezone(cfg.zone):%Y-%m-%d %H:%M}"
+    on_duty = ", ".join(p.id for p in cfg.with_role("duty") if p.on_duty(at)) or _("nobody")
+    if cfg.off_duty_open == "refuse":
+        raise RefusedError(
+            _("{person} is off duty at {at} and severity.yaml says off_duty_open: refuse; a "
+              "duty engineer on duty ({on_duty}) opens the case").format(
+                person=by.id, at=local, on_duty=on_duty)
+        )  # fmt: skip
+    return _(
+        "warning: {person} is off duty at {at}; the case's checks go to the duty engineer on "
+        "duty when each falls due ({on_duty} now)"
+    ).format(person=by.id, at=local, on_duty=on_duty)
+
+
+def checker(cfg: Config, duty: str, at: datetime) -> str:
+    """Who checks on a case at `at`: the duty engineer who opened it if on duty then, else
+    the first duty engineer in roster order on duty then; nobody: the manager."""
+    person = cfg.person(duty)
+    if person is not None and person.on_duty(at):
+        return duty
+    on_duty = next((p for p in cfg.with_role("duty") if p.on_duty(at)), None)
+    return (on_duty or cfg.manager).id
+
+
 def assign(case: Case, cfg: Config, by: Person, at: datetime, to: str) -> dict[str, Any]:
     s = _require_open(case)
     _require_engineering(case, "assigned to an engineer")
@@ -468,11 +519,10 @@ def pick_next(cfg: Config, loads: dict[str, int], at: datetime, exclude: str | N
     return min(on_duty, key=lambda p: loads.get(p.id, 0))
 
 
-def _engineers_at(case: Case, at: datetime) -> tuple[str | None, str | None]:
+def _engineers_at(case: Case, at: datetime) -> tuple[str, ...]:
     """The case's engineers when a step at `at` happened (a step typed late, or shared
     late, is judged by who held the case then)."""
-    then = replay([e for e in case.events if e["at"] <= at])
-    return then.assignee, then.escalation_engineer
+    return replay([e for e in case.events if e["at"] <= at]).engineers
 
 
 def log(
@@ -564,7 +614,7 @@ def escalate(
             _("case {case} is not escalated yet, so the manager may not be named: {who}").format(
                 case=case.id, who=who)
         )  # fmt: skip
-    if s.escalation_engineer == engineer.id:
+    if engineer.id in s.escalation_engineers:
         raise RefusedError(
             _("case {case} is already escalated to {engineer}").format(
                 case=case.id, engineer=engineer.id)
@@ -619,8 +669,11 @@ def rma_request(
 def rma_progress(
     case: Case, by: Person, at: datetime, rma_id: str, status: str, new_serial: str | None = None
 ) -> dict[str, Any]:
-    """An RMA's next status (forward only), with the replacement part's serial if given."""
-    s = _require_open(case)
+    """An RMA's next status (forward only), with the replacement part's serial if given; also
+    on a closed case (the defective part comes back days after the close), which stays
+    closed with no clock restarted."""
+    s = case.state
+    _require_engineering(case, "given an RMA")
     rma = s.rmas.get(rma_id.upper())
     if rma is None:
         known = ", ".join(s.rmas) or _("none")
@@ -657,6 +710,7 @@ def close(
     _filled(resolution, "resolution")
     if force_reason is not None:
         _filled(force_reason, "reason")
+    _no_visit_under_way(case)
     pending = [r for r in s.rmas.values() if r.status not in RMA_DONE]
     if pending and force_reason is None:
         which = ", ".join(
@@ -672,11 +726,30 @@ def close(
     return case.append(_event(by, at, "close", reason=force_reason, text=resolution))
 
 
+def _no_visit_under_way(case: Case) -> None:
+    """A close leaves no on-site request or visit behind: it is cancelled, or the engineer
+    records leaving the site, first (a closed case could never do either)."""
+    busy = [v for v in case.state.visits.values() if v.stage in ("pending", "approved")]
+    if busy:
+        raise RefusedError(
+            _("case {case} has on-site request {visit}, {stage}: cancel it first (casectl "
+              "onsite {case} --cancel --reason TEXT), then close").format(
+                case=case.id, visit=busy[0].id, stage=pgettext("on-site stage", busy[0].stage))
+        )  # fmt: skip
+    there = [v for v in case.state.visits.values() if v.stage == "on site"]
+    if there:
+        raise RefusedError(
+            _("{engineer} is on site for {visit} of case {case}: record the departure first "
+              "(casectl onsite {case} --depart), then close").format(
+                engineer=there[0].engineer, visit=there[0].id, case=case.id)
+        )  # fmt: skip
+
+
 def reopen(case: Case, by: Person, at: datetime, reason: str) -> dict[str, Any]:
     s = case.state
     if s.status != "closed":
         raise RefusedError(_("case {case} is open").format(case=case.id))
-    own = [p for p in dict.fromkeys((s.duty, s.assignee, s.escalation_engineer)) if p]
+    own = [p for p in dict.fromkeys((s.duty, *s.engineers)) if p]
     if by.id not in own and not by.has("manager", "duty"):
         raise RefusedError(
             _("{person} may not reopen case {case}: only a duty engineer, the manager, or the "
@@ -717,10 +790,11 @@ def open_price_inquiry(
     customer: str,
     contact: str,
     description: str | None,
-    to: Person,
+    to: Person | None,
 ) -> Case:
     """A caller without a contract asking about prices: recorded and routed to sales `to`,
-    with no severity and no engineer's clock."""
+    with no severity and no engineer's clock (`to` None: the opening alone, as `check`
+    judges the routing as a step of its own)."""
     _require_role(by, "take a call", "duty", "manager")
     for name, value in (("customer", customer), ("contact", contact)):
         _filled(value, name)
@@ -729,17 +803,35 @@ def open_price_inquiry(
     case = Case(case_id, [])
     opening = dict(customer=customer, contact=contact, inquiry="price", text=description)
     case.append(_event(by, at, "open", **opening))
-    case.append(_event(by, at, "assign", to=to.id))
+    if to is not None:
+        route_price_inquiry(case, by, at, to)
     return case
+
+
+def route_price_inquiry(case: Case, by: Person, at: datetime, to: Person) -> dict[str, Any]:
+    """The assignment that hands a new price inquiry to a sales person (once, on opening)."""
+    _require_role(by, "take a call", "duty", "manager")
+    if case.state.assignee is not None:
+        raise RefusedError(
+            _("price inquiry {case} is routed to sales already ({person})").format(
+                case=case.id, person=case.state.assignee)
+        )  # fmt: skip
+    if not to.has("sales"):
+        raise RefusedError(
+            _("{person} may not take price inquiry {case}: only sales may").format(
+                person=to.id, case=case.id)
+        )  # fmt: skip
+    return case.append(_event(by, at, "assign", to=to.id))
 
 
 # --- on-site service -------------------------------------------------------------------
 
 
 def _visit(case: Case, *stages: str, doing: str) -> Visit:
-    """The case's latest visit, which must be at one of `stages`."""
+    """The case's latest visit (the last requested, in the order of the events: a request
+    made in the minute another was cancelled is later), which must be at one of `stages`."""
     visits = list(_require_open(case).visits.values())
-    latest = max(visits, key=lambda v: v.requested_at) if visits else None
+    latest = visits[-1] if visits else None
     if latest is None:
         raise RefusedError(
             _("cannot {doing}: case {case} has no on-site request").format(
@@ -767,12 +859,12 @@ def request_onsite(
     """The case's engineer asks the manager for on-site service (one request at a time)."""
     s = _require_open(case)
     _require_engineering(case, "served on site")
-    if by.id not in (s.assignee, s.escalation_engineer):
+    if by.id not in s.engineers:
         raise RefusedError(
             _("{person} may not request on-site service for case {case}: only the assigned "
               "engineer ({assignee}) or the escalation engineer ({escalation}) may").format(
                 person=by.id, case=case.id, assignee=s.assignee or _("none"),
-                escalation=s.escalation_engineer or _("none"))
+                escalation=escalated(s))
         )  # fmt: skip
     busy = [v for v in s.visits.values() if v.stage in ("pending", "approved", "on site")]
     if busy:
@@ -922,7 +1014,7 @@ def depart_onsite(
 
 def _require_on_case(case: Case, by: Person) -> None:
     s = case.state
-    on_case = {s.duty, s.assignee, s.escalation_engineer}
+    on_case: set[str | None] = {s.duty, *s.engineers}
     on_case |= {v.engineer for v in s.visits.values() if v.status == "approved"}
     on_case |= {r.owner for r in s.rmas.values()}
     if by.id not in on_case and not by.has("duty", "manager"):

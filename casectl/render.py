@@ -142,6 +142,7 @@ def next_step_document(deadlines: list[Deadline], now: datetime, soon: timedelta
 
 def case_document(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> dict:
     s = case.state
+    now = s.closed_at or now  # a closed case's deadlines as its close left them
     return {
         "id": case.id,
         "status": s.status,
@@ -156,11 +157,15 @@ def case_document(case: Case, deadlines: list[Deadline], cfg: Config, now: datet
         "assignee": s.assignee,
         "escalation_engineer": s.escalation_engineer,
         "escalated_at": iso(s.escalated_at),
+        "escalation_engineers": list(s.escalation_engineers),
+        "escalations": [_escalation_document(e) for e in s.escalations],
         "opened_at": iso(s.opened_at),
         "closed_at": iso(s.closed_at),
         "waiting": s.waiting,
+        "resolution": s.resolution,
+        "forced_close": s.forced_close,
         "deadlines": deadline_rows(deadlines, now, cfg.due_soon, _calendar(cfg, case)),
-        "next_step": next_step_document(deadlines, now, cfg.due_soon),
+        "next_step": None if s.closed_at else next_step_document(deadlines, now, cfg.due_soon),
         "rmas": [r._asdict() for r in s.rmas.values()],
         "inquiry": s.inquiry,
         "onsite": [_visit_document(v) for v in s.visits.values()],
@@ -168,6 +173,17 @@ def case_document(case: Case, deadlines: list[Deadline], cfg: Config, now: datet
         "alerts": [_plain(e) for e in s.alerts],
         "events": events(case),
     }
+
+
+def _escalation_document(e: dict[str, Any]) -> dict[str, Any]:
+    return {"at": iso(e["at"]), "by": e["by"], "to": e["to"], "reason": e.get("text"),
+            "customer_request": bool(e.get("customer_request"))}  # fmt: skip
+
+
+def _escalated(e: dict[str, Any]) -> str:
+    """One escalation as `show` prints it."""
+    said = _("{at} to {to} by {by}").format(at=when(e["at"]), to=e["to"], by=e["by"])
+    return said + (f": {e['text']}" if e.get("text") else "")
 
 
 def _plain(event: dict[str, Any]) -> dict[str, Any]:
@@ -197,6 +213,7 @@ def events(case: Case) -> list[dict[str, Any]]:
 
 def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> str:
     s = case.state
+    now = s.closed_at or now  # a closed case's deadlines as its close left them
 
     def who(person_id: str | None) -> str:
         person = cfg.person(person_id) if person_id else None
@@ -220,13 +237,17 @@ def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> s
         (_("Closed"), when(s.closed_at)),
         (_("Fault description"), f"{s.description} [{pgettext('case source', s.source)}]"),
         (_("Severity changes"), "\n".join(changes) or "-"),
-        (_("Escalation engineer"), who(s.escalation_engineer)),
-        (_("Escalated"), when(s.escalated_at)),
+        (_("Escalation engineer"), ", ".join(map(who, s.escalation_engineers)) or "-"),
+        (_("Escalated"), "\n".join(_escalated(e) for e in s.escalations) or "-"),
         (_("Contract"), s.contract or _("none (approved by {who})").format(who=who(s.approved_by))),
         (_("Customer"), s.customer),
         (_("Contact"), s.contact),
         (_("Customer requests"), "\n".join(_asked(e) for e in s.customer_requests) or "-"),
     ]
+    if s.status == "closed":
+        fields.append((_("Resolution"), s.resolution or "-"))
+        if s.forced_close:
+            fields.append((_("Closed with RMAs open"), s.forced_close))
     width = max(columns(name) for name, _value in fields) + 2
     out = [pad(name + _(":"), width) + _indent(value, width) for name, value in fields]
     if s.rmas:
@@ -262,7 +283,7 @@ def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> s
         ]
         headers = [_("deadline"), _("due"), _("state"), _("owner")]
         out += ["", _("Deadlines:"), table(rows, headers)]
-        step = next_step(deadlines, now, cfg.due_soon)
+        step = None if s.closed_at else next_step(deadlines, now, cfg.due_soon)
         if step:
             out.append(
                 _("Next step: {owner} owes the {deadline}, due {due}").format(

@@ -187,7 +187,7 @@ def _act(case: Case, cfg: Config, d: Deadline, now: datetime) -> tuple[Action, d
         event |= {"type": "met-late", "notify": list(told), "text": text}
         return Action(case.id, "met_late", due, d.label, told, late_by=late), event
     if d.kind == "check":
-        told = _people(("duty",), s, cfg)
+        told = (d.owner or s.duty,)  # the duty engineer on duty when the check fell due
         text = f"{d.label}: {s.assignee} has not called the customer back yet{said}"
         event |= {"type": "check", "notify": list(told), "text": text}
         return Action(case.id, "check", due, d.label, told, to=s.assignee, late_by=late), event
@@ -220,9 +220,17 @@ def event_id(key: str) -> str:
 
 def next_engineer(case: Case, cfg: Config, at: datetime) -> Person:
     """The next first-line engineer below the assignee in the roster, wrapping round to
-    the top, who has not missed this case and is on duty at `at`; nobody left: the manager."""
+    the top, who has not missed this case and is on duty at `at`; nobody left: the manager.
+
+    A case the sweep handed to a manager has come to the end of the roster: it stays with
+    them (their missed callback is reported, not passed on), whenever the sweep runs, so
+    an engineer coming on duty later does not change the outcome."""
     s = case.state
     withdrawn = {e["withdraws"] for e in case.events if e["type"] == "withdraw"}
+    handed = next(e for e in reversed(case.events)
+                  if e["type"] in ("assign", "reassign") and e["id"] not in withdrawn)  # fmt: skip
+    if handed["type"] == "reassign" and s.assignee in cfg.managers:
+        return cfg.person(s.assignee) or cfg.manager
     missed = {e["from"] for e in case.events
               if e["type"] == "reassign" and e["id"] not in withdrawn} | {s.assignee}  # fmt: skip
     people = list(cfg.people)
@@ -234,10 +242,11 @@ def next_engineer(case: Case, cfg: Config, at: datetime) -> Person:
 
 
 def _people(names: tuple[str, ...], s: State, cfg: Config) -> tuple[str, ...]:
+    """The people the severity names by role; `escalation`: every escalation engineer."""
     by_role = {
-        "assignee": s.assignee,
-        "duty": s.duty,
-        "manager": cfg.manager.id,
-        "escalation": s.escalation_engineer,
+        "assignee": (s.assignee,),
+        "duty": (s.duty,),
+        "manager": (cfg.manager.id,),
+        "escalation": s.escalation_engineers,
     }
-    return tuple(dict.fromkeys(p for p in (by_role[n] for n in names) if p))
+    return tuple(dict.fromkeys(p for n in names for p in by_role[n] if p))

@@ -32,6 +32,10 @@ def random_step(
     rng: random.Random, here: Repo, cases: list[str], at: str
 ) -> tuple[list[str], str | None]:
     """(arguments, acting person) of a random step; many are refused, as in real life."""
+    if cases and rng.random() < 0.04:  # a price inquiry, for sales
+        return ["open", "--no-contract", "--inquiry", "price", "--customer",
+                f"询价{rng.randrange(99)}", "--contact", "y", "--description",
+                f"报价 {rng.random():.8f}"], "li.na"  # fmt: skip
     if not cases or rng.random() < 0.12:
         return [
             "open", "--customer", f"客户{rng.randrange(99)}", "--contact", "x", "--contract",
@@ -40,7 +44,7 @@ def random_step(
         ], "li.na"  # fmt: skip
     case = rng.choice(cases)
     doc = state(here, case, at)
-    who = doc.get("assignee") or rng.choice(ENGINEERS)
+    who = doc.get("assignee") or rng.choice(ENGINEERS)  # sales, for a price inquiry
     note = f"{rng.random():.8f}"
     kind = rng.choice(
         ["log", "log", "callback", "assign", "severity", "escalate", "rma", "rma-status",
@@ -67,11 +71,13 @@ def random_step(
     if kind == "onsite":
         visits = doc.get("onsite") or []
         stage = visits[-1]["stage"] if visits else None
-        if stage == "requested":
+        if stage == "pending":
+            if rng.random() < 0.2:
+                return ["onsite", case, "--cancel", "--reason", f"取消 {note}"], MANAGER
             return ["onsite", case, "--approve", "--engineer", "zheng.hao"], MANAGER
         if stage == "approved":
             return ["onsite", case, "--arrive"], "zheng.hao"
-        if stage == "arrived":
+        if stage == "on site":
             if rng.random() < 0.5:
                 return ["onsite", case, "--work", f"更换 {note}", "--part", "SPARE-1"], "zheng.hao"
             return ["onsite", case, "--depart", "--summary", f"s {note}", "--solution", "ok"], (
@@ -112,6 +118,8 @@ def test_three_clones_with_every_kind_of_step(team: tuple[Repo, Repo, Repo], see
             assert after == before, (args, result.output)  # a refusal writes nothing
             continue
         kinds[args[0]] = kinds.get(args[0], 0) + 1
+        for flag in {"--inquiry"} & set(args):
+            kinds[flag] = kinds.get(flag, 0) + 1
         if args[0] == "open":
             cases.append(result.stdout.strip().splitlines()[0])
         for case_id, ids in after.items():
@@ -120,8 +128,11 @@ def test_three_clones_with_every_kind_of_step(team: tuple[Repo, Repo, Repo], see
         for c in clones:
             result = c.run("sync", by=None, now=at)
             assert result.exit_code == 0, result.output
-    assert {"open", "log", "rma", "onsite", "severity", "sweep"} <= set(kinds), kinds
+    assert {"open", "log", "rma", "onsite", "severity", "sweep", "--inquiry"} <= set(kinds), kinds
     assert_converged(clones, cases, acknowledged)
+    # every step was allowed where it was made: check finds nothing in the merged record
+    checked = clones[0].run("check", by=None, now=at)
+    assert checked.exit_code == 0, checked.stdout
     final = events_of(clones[0])
     for c in clones:  # every case still reads: show, list, sweep and report see them all
         for case_id in final:

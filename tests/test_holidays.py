@@ -30,7 +30,10 @@ WORKDAYS_2026 = {
     date(2026, 1, 4), date(2026, 2, 14), date(2026, 2, 28),
     date(2026, 5, 9), date(2026, 9, 20), date(2026, 10, 10),
 }  # fmt: skip
-NO_PACKAGE = "calendar holidays needs the chinese_calendar package: pip install 'casectl[cn]'"
+NO_PACKAGE = (
+    "calendar holidays needs the chinese_calendar package: pip install chinesecalendar "
+    "(the casectl[cn] extra)"
+)
 
 
 def business(repo: Repo) -> Calendar:

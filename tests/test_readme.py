@@ -4,62 +4,18 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 from pathlib import Path
 
-from click.testing import CliRunner
 from test_calendars import CHOSEN
 
 from casectl import model
-from casectl.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-CASE_ID = re.compile(r"\b\d{6}-[0-9A-Z]{5}\b")
-RMA_ID = re.compile(r"\bRMA-[0-9A-Z]{4}\b")
 
 
 def section(title: str) -> str:
     return README.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
-
-
-def shell_commands(text: str) -> list[list[str]]:
-    """The commands of the first ```sh block: continuations joined, comments dropped."""
-    block = text.split("```sh\n", 1)[1].split("```", 1)[0]
-    joined = block.replace("\\\n", " ")
-    return [shlex.split(line, comments=True) for line in joined.splitlines() if line.strip()]
-
-
-def test_a_day_at_the_support_center_runs_as_written(tmp_path: Path) -> None:
-    """Every command of the example, in order, against a fresh repository.
-
-    The example's ids are replaced by the ones this run's `open` and `rma` print,
-    and /srv/cases by a temporary folder; everything else is as the README has it.
-    """
-    env = {"CASECTL_NOW": "2026-11-26 14:05"}
-    printed = {"case": "", "rma": ""}
-    ran = []
-    for words in shell_commands(section("A day at the support center")):
-        if not words:
-            continue
-        words = [w.replace("/srv/cases", str(tmp_path / "cases")) for w in words]
-        if words[0] == "export":
-            env |= dict(word.split("=", 1) for word in words[1:])
-            continue
-        assert words[0] == "casectl", words
-        args = [RMA_ID.sub(printed["rma"], CASE_ID.sub(printed["case"], w)) for w in words[1:]]
-        result = CliRunner().invoke(cli, args, env=env)
-        assert result.exit_code == 0, f"{shlex.join(words)}\n{result.stderr}"
-        if args[0] == "open":
-            printed["case"] = result.stdout.strip()
-        if args[0] == "rma" and "--part" in args:
-            printed["rma"] = result.stdout.strip()
-        ran.append(args[0])
-    assert ran[:2] == ["init", "open"] and "close" in ran
-    shown = CliRunner().invoke(
-        cli, ["show", printed["case"], "--json"], env=env | {"CASECTL_NOW": "2026-11-26 15:00"}
-    )
-    assert json.loads(shown.stdout)["status"] == "closed"
 
 
 def test_module_map_matches_the_package() -> None:

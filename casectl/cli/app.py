@@ -338,7 +338,7 @@ def show_json(app: App, case: Case) -> str:
     from casectl import deadlines, render
 
     return render.to_json(
-        render.case_document(case, deadlines.compute(case, app.cfg), app.cfg, app.now)
+        render.case_document(case, deadlines.shown(case, app.cfg), app.cfg, app.now)
     )
 
 

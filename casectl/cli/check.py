@@ -19,7 +19,8 @@ def check(app: App, json_out: bool) -> None:
     the roster and the rules, cases whose severity is not configured or whose
     engineer left the roster, duplicate ids, conflict markers, files outside
     cases/<yyyy>/<mm>/<dd>/<id>.yaml, symlinks, temporary files left by a killed
-    command, stale git locks, calendars without holiday data. Unchanged case
+    command, stale git locks, calendars without holiday data for this year
+    (from December 1, a warning for next year's, exit 0). Unchanged case
     files are not read again, so it is fast enough for a pre-commit hook
     (`casectl setup-git --hook`).
 
@@ -43,12 +44,19 @@ def check(app: App, json_out: bool) -> None:
         report = checking.run(app.root, clock.now(zone), time.time())
     if json_out:
         findings = [f.document() for f in report.findings]
-        click.echo(render.to_json({"problems": findings, "case_files": report.case_files}))
+        warnings = [f.document() for f in report.warnings]
+        click.echo(render.to_json({"problems": findings, "warnings": warnings,
+                                   "case_files": report.case_files}))  # fmt: skip
     else:
         from casectl.terminal import safe
 
         for finding in report.findings:
             click.echo(safe(finding.text()))
+        for warning in report.warnings:
+            said = _("{file}: warning: {problem}").format(
+                file=f"{warning.file}:{warning.line}" if warning.line else warning.file,
+                problem=warning.problem)  # fmt: skip
+            click.echo(safe(said))
     if report.findings:
         count = len(report.findings)
         said = (_("casectl check: {count} problem") if count == 1

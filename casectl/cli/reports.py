@@ -35,7 +35,7 @@ def show(app: App, case_id: str, json_out: bool) -> None:
     from casectl.model import orphan_warnings
 
     case = app.store.load(case_id)
-    found = deadlines.compute(case, app.cfg)
+    found = deadlines.shown(case, app.cfg)
     for warning in orphan_warnings(case, app.cfg):
         click.echo(warning, err=True)
     if json_out:

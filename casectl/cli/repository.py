@@ -51,6 +51,7 @@ def sync(app: App) -> None:
         raise CasectlError(
             _("{folder} is not a git repository; nothing to sync").format(folder=app.root)
         )
+    gitrepo.install_driver(app.root)  # first: reading the rules warns of a clone without it
     with share.turn(app.store, wait=True):
         try:
             said = synced(app)

@@ -139,6 +139,7 @@ def open_(
         raise click.UsageError(_("give --assign ID or --auto-assign, not both"))
     person = model.actor(app.cfg, act.by)
     at = app.at(act.at)
+    off_duty = model.off_duty_opening(app.cfg, person, at)
     from casectl.cli.notify import Notices  # a step that tells nobody never loads it
 
     told = Notices(app)
@@ -181,6 +182,8 @@ def open_(
         app.commit([path], person, [case.id], what, body, act.no_commit, True)
     if assign_to:  # stdout stays the id alone, for scripts; the person is for the duty engineer
         click.echo(assigned(app.cfg, case.id, assign_to), err=True)
+    if off_duty:
+        click.echo(off_duty, err=True)
     told.finish()
 
 
@@ -190,6 +193,7 @@ def _open_price_inquiry(
     """Record a price question from a caller without a contract and route it to sales."""
     person = model.actor(app.cfg, act.by)
     at = app.at(act.at)
+    off_duty = model.off_duty_opening(app.cfg, person, at)
     with app.store.lock():
         to = model.pick_sales(app.cfg, app.index().loads())
         case = model.open_price_inquiry(
@@ -204,6 +208,8 @@ def _open_price_inquiry(
     reach = f" {to.name} {to.phone or to.email}"
     said = _("{case} price inquiry routed to sales: {person}{reach}")
     click.echo(said.format(case=case.id, person=to.id, reach=reach), err=True)
+    if off_duty:
+        click.echo(off_duty, err=True)
 
 
 def opened_again(app: App, key: str, at: datetime | None) -> Case | None:
@@ -346,7 +352,7 @@ def log(
             case=case.id,
             person=by,
             assignee=s.assignee or _("none"),
-            escalation=s.escalation_engineer or _("none"),
+            escalation=model.escalated(s),
         )
     click.echo(show_json(app, case) if json_out else said)
 
