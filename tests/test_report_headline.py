@@ -148,3 +148,19 @@ def test_the_trend_of_a_week(day: tuple[Repo, dict[str, str]]) -> None:
         row("2026-11-29", None, None, None),
     ]
     assert report(repo)["trend"] == {"by_day": []}  # one day: no trend
+
+
+def test_at_risk_reaches_the_next_working_day(repo: Repo) -> None:
+    """Friday's report: a severity-3 update due Monday 17:10 (8 working hours from Friday
+    17:10) is at risk, though not due within 24 hours of Friday's midnight."""
+    case = repo.ok("open", "--customer", "国家电网 信息中心", "--contact", "王工", "--contract",
+                   "HT-1", "--severity", "3", "--description", "阵列告警", "--assign",
+                   "zhao.lei", by="li.na", now="2026-11-27 17:00")  # fmt: skip
+    repo.ok("log", case, "已回电", "--callback", by="zhao.lei", now="2026-11-27 17:10")
+    found = json.loads(repo.ok("report", "--json", "--date", "2026-11-27", by=None,
+                               now="2026-11-28 09:00"))  # fmt: skip
+    assert found["lists"]["at_risk"] == [
+        {"case": case, "customer": "国家电网 信息中心", "severity": 3, "kind": "update",
+         "owner": "zhao.lei", "due": "2026-11-30T17:10:00+08:00", "in_s": 2 * 86400 + 61800}
+    ]  # fmt: skip
+    assert found["headline"]["now"][0]["due_next_24h"] == 0

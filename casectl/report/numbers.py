@@ -85,7 +85,7 @@ TABLES = (  # titles in English; the renderings translate them
     ("headline", "on_time", N_("On time, per deadline kind")),
     ("headline", "now", N_("Now")),
     ("lists", "breaches", N_("Deadlines missed or met late")),
-    ("lists", "at_risk", N_("Due in the next 24 hours")),
+    ("lists", "at_risk", N_("Due by the end of the next working day")),
     ("lists", "cases", N_("Cases opened or closed")),
     ("lists", "alerts", N_("Manager alerts")),
     ("lists", "onsite", N_("On-site visits")),
@@ -121,7 +121,7 @@ TABLES = (  # titles in English; the renderings translate them
     ("attention", "waiting", N_("Waiting on the customer or on parts")),
     ("attention", "no_update", N_("No update within the interval")),
 )
-AT_RISK = DAY  # the at-risk list: deadlines due within this of the report's end
+SOON = DAY  # the headline counts deadlines due within this of the report's end
 ONSITE_STEPS = ("onsite-request", "onsite-approve", "onsite-deny", "onsite-cancel",
                 "onsite-arrive", "onsite-depart")  # fmt: skip
 
@@ -188,6 +188,7 @@ class Builder:
             name: [] for section, name, _ in TABLES if section not in ("volume", "compliance")
         }
         self.sweeps: dict[float, list[float]] = {}  # sweep run's time: its lateness per event
+        self.horizons: dict[str, float] = {}  # per calendar: the at-risk list's end
         self.open_cases = 0  # open at the end, price inquiries apart
         self.open_now = {1: 0, 2: 0}  # open severity 1 and 2 cases at the end
         # the period's days (a week's, a month's): their ends, and counts per day
@@ -358,11 +359,21 @@ class Builder:
                 self._row("attention.no_update", case, customer, view.assignee, self.time(due),
                           round(self.end - due))  # fmt: skip
             begun = r[4] <= self.end  # not a clock a later step started
-            if unmet and current and begun and self.end <= due < self.end + AT_RISK:
+            if unmet and current and begun and self.end <= due < self._horizon(view.severity):
                 self._row("lists.at_risk", case, customer, view.severity, kind, r[6],
                           self.time(due), round(due - self.end))  # fmt: skip
         if view.severity in (1, 2):
             self.open_now[view.severity] += 1
+
+    def _horizon(self, severity: int) -> float:
+        """The at-risk list's end for a severity: the end of the next working day on its
+        calendar (a 24x7 one: a day on), and never before a day on."""
+        level = self.cfg.levels.get(severity)
+        calendar = level.calendar if level else None
+        key = calendar.name if calendar else ""
+        if key not in self.horizons:
+            self.horizons[key] = max(self.end + SOON, _working_day_end(calendar, self.as_of))
+        return self.horizons[key]
 
     def _rmas(self, view: View) -> None:
         for rma_id, r in sorted(view.rmas.items()):
@@ -439,7 +450,7 @@ class Builder:
             for state in STATES:
                 counts[state] += row[state]
         now = {"open_severity_1": self.open_now[1], "open_severity_2": self.open_now[2],
-               "due_next_24h": len(self.rows["at_risk"]),
+               "due_next_24h": sum(1 for r in self.rows["at_risk"] if r["in_s"] < SOON),
                "reassignments": len(self.rows["reassignments"])}  # fmt: skip
         return {"on_time": [{"kind": k} | _share(v) for k, v in merged.items()], "now": [now]}
 
@@ -540,6 +551,21 @@ def _standing(records: tuple[Record, ...], at: float) -> list[Record]:
         if r[7] <= at:
             found[r[0]] = r
     return list(found.values())
+
+
+def _working_day_end(calendar: Any, at: datetime) -> float:
+    """The end of the working day `at` falls in, or of the next one (epoch seconds); a
+    24x7 calendar (or none): a day on."""
+    from datetime import timedelta
+
+    if calendar is None or calendar.always:
+        return at.timestamp() + DAY
+    first = at.astimezone(calendar.zone).date()
+    for n in range(60):  # a long holiday is at most weeks
+        periods = calendar.periods(first + timedelta(days=n))
+        if periods and periods[-1][1] > at:
+            return float(periods[-1][1].timestamp())
+    return at.timestamp() + DAY
 
 
 def _day_ends(period: Period) -> list[float]:
