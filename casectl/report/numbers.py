@@ -83,7 +83,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 # (section, table, title): the order every rendering follows
 TABLES = (  # titles in English; the renderings translate them
     ("headline", "on_time", N_("On time, per deadline kind")),
-    ("headline", "now", N_("Now")),
+    ("headline", "now", N_("Open and due as the period ends")),
     ("lists", "breaches", N_("Deadlines missed or met late")),
     ("lists", "at_risk", N_("Due by the end of the next working day")),
     ("lists", "cases", N_("Cases opened or closed")),
