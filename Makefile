@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo lint bench clean messages mo
+.PHONY: test demo lint bench clean messages mo browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,8 +15,19 @@ $(STAMP): pyproject.toml
 	-test -d .git && $(BIN)/casectl --repo . setup-git >/dev/null
 	touch $(STAMP)
 
+# The report's screenshot tests need headless Chromium and a CJK font: installed with
+# apt-get where make runs as root on Debian or Ubuntu (CI); elsewhere they skip, saying so.
+BROWSER_PACKAGES := chromium fonts-noto-cjk
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  { apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && \
+	      apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null 2>&1; }; }; } || \
+	echo "chromium is not installed (apt-get install $(BROWSER_PACKAGES)): the report's screenshot tests skip"
+
 # LANG=C: the tests assert English messages, whatever language the shell speaks
-test: $(STAMP)
+test: $(STAMP) browser
 	LANG=C LC_ALL= LC_MESSAGES= LANGUAGE= $(BIN)/pytest
 
 demo: $(STAMP)

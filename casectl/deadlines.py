@@ -13,8 +13,10 @@ A contact (`log --callback`, `--type contact`) meets the callback and reply
 deadlines. A reopening owes the customer a new callback and reply; escalations
 already made stay made, and only those not yet made restart. While the case waits
 on the customer or on parts, the deadlines its severity lists under `pause` stand
-still. A severity change recomputes every deadline from its anchor with the new
-limits, so nothing stale stays overdue.
+still; a step is judged by the pauses as they stood when it was made (an update made
+while the case waits is on time, its clock stopped at the step). A severity change
+recomputes every deadline from its anchor with the new limits, so nothing stale stays
+overdue.
 
 States: pending, due soon, missed (past due, not met), met (on time, at or before
 the due time), met late (after it), paused.
@@ -113,9 +115,8 @@ def compute(case: Case, cfg: Config, include_met: bool = True) -> list[Deadline]
         if met is not None and not include_met and _surely_on_time(kind, begin["at"], amount, met):
             return
         tag = f"/s{rules.number}" if kind in _TAGGED else ""
-        due = _Clock(rules, pauses).add(
-            "callback" if kind == "check" else kind, begin["at"], amount
-        )
+        stood = pauses if met is None else _pauses_before(pauses, met)
+        due = _Clock(rules, stood).add("callback" if kind == "check" else kind, begin["at"], amount)
         if kind == "check" and due is not None:  # whoever is on duty when it falls due
             owner = checker(cfg, owner, due)
         deadline = Deadline(kind, f"{name}{tag}@{begin['id']}", label, due, met, owner)
@@ -220,6 +221,14 @@ def _pauses(events: list[dict[str, Any]]) -> list[tuple[datetime, datetime | Non
     if begun is not None:
         pauses.append((begun, None))
     return pauses
+
+
+def _pauses_before(
+    pauses: list[tuple[datetime, datetime | None]], at: datetime
+) -> list[tuple[datetime, datetime | None]]:
+    """The pauses as they stood at `at`: one begun later left out, one still running
+    ended at `at` (the limits in force when a step was made judge it)."""
+    return [(b, at if e is None or e > at else e) for b, e in pauses if b < at]
 
 
 class _Clock:

@@ -29,9 +29,11 @@ def test_the_report_table_in_chinese_lines_up(day: Repo) -> None:
     assert shown.exit_code == 0, shown.stderr
     text = shown.stdout
     assert text.startswith("CASE执行情况报告 2026-11-26：2026-11-26 00:00 至 2026-11-27 00:00")
-    for words in ("按故障级别统计的案件量", "期末未结", "回电与首次答复用时", "首次答复", "< 1 天"):
+    for words in ("按时限类别统计的按时率", "按故障级别统计的案件量", "期末未结", "客户等待首次回呼",
+                  "首次答复", "< 1 天", "升级至高级工程师", "张伟"):  # fmt: skip
         assert words in text, words
-    block = text.split("\n\n")[2]  # volume by severity
+    block = text.split("\n\n按故障级别统计的案件量\n")[1].split("\n\n")[0]  # volume by severity
+    block = "按故障级别统计的案件量\n" + block
     lines = block.splitlines()
     assert lines[0] == "按故障级别统计的案件量"
     rule = lines[2]
@@ -60,11 +62,14 @@ def test_the_html_page_in_chinese(day: Repo, tmp_path: Path) -> None:
     said = day.run("report", "--html", str(out), by=None, now=MORNING, env=ZH)
     assert said.stdout.strip() == f"已写入 {out}"
     html = out.read_text(encoding="utf-8")
-    for words in ("<h2>按故障级别统计的时限达成</h2>", "<h2>未结案件的时长分布</h2>",
-                  "<th>期末未结</th>", "逾期完成<span", "已逾期</div>", 'aria-label="未结案件的时长分布"'):  # fmt: skip
+    for words in ("<h2>按时限类别与故障级别统计的时限达成</h2>", "<h2>未结案件的时长分布</h2>",
+                  "<th>期末未结</th>", "逾期完成<span", "已逾期</div>", 'aria-label="未结案件的时长分布"',
+                  '<html lang="zh-CN">', ">1级 回呼</text>", "升级至高级工程师", "张伟"):  # fmt: skip
         assert words in html, words
     day.ok("report", "--html", str(out), by=None, now=MORNING, env=C)
-    assert "<h2>Compliance by severity</h2>" in out.read_text(encoding="utf-8")
+    english = out.read_text(encoding="utf-8")
+    assert "<h2>Compliance by deadline kind and severity</h2>" in english
+    assert '<html lang="en">' in english and ">S1 callback</text>" in english
 
 
 def test_the_mail_in_chinese(day: Repo, smtp: SmtpServer) -> None:

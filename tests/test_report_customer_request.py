@@ -53,9 +53,10 @@ def test_the_table_marks_them(day: tuple[Repo, str]) -> None:
     text = repo.ok("report", by=None, now=MORNING)
     escalations = text.split("Escalations\n")[1].split("\n\n")[0].splitlines()
     assert escalations[0].split() == ["case", "at", "by", "to", "reason", "customer", "request"]
-    assert escalations[2].split() == [case_id, "2026-11-26", "10:01", MANAGER, "zhou.qiang",
+    # people by name: 王建国 (wang.jianguo), 周强 (zhou.qiang), 吴敏 (wu.min)
+    assert escalations[2].split() == [case_id, "2026-11-26", "10:01", "王建国", "周强",
                                       "客户要求", "yes"]  # fmt: skip
-    assert escalations[3].split() == [case_id, "2026-11-26", "11:00", MANAGER, "wu.min", "换人"]
+    assert escalations[3].split() == [case_id, "2026-11-26", "11:00", "王建国", "吴敏", "换人"]
     changes = text.split("Severity changes\n")[1].split("\n\n")[0].splitlines()
     assert changes[2].split()[-2:] == ["客户致电经理：业务中断", "yes"]
     assert changes[3].split()[-1] == "已恢复业务"
@@ -75,8 +76,8 @@ def test_the_csv_and_html_mark_them(day: tuple[Repo, str], tmp_path: Path) -> No
     html = page_file.read_text(encoding="utf-8")
     page = Page()
     page.feed(html)
-    at = page.cells.index("zhou.qiang")
-    assert page.cells[at : at + 3] == ["zhou.qiang", "客户要求", "yes"]
-    at = page.cells.index("wu.min")
-    assert page.cells[at : at + 3] == ["wu.min", "换人", ""]
+    at = page.cells.index("周强")
+    assert page.cells[at : at + 3] == ["周强", "客户要求", "yes"]
+    at = page.cells.index("吴敏")
+    assert page.cells[at : at + 3] == ["吴敏", "换人", ""]
     assert "<th>customer request</th>" in html

@@ -154,9 +154,12 @@ def test_the_compliance(day: tuple[Repo, dict[str, str]]) -> None:
         {"engineer": "zhao.lei", "kind": "reply"} | share(1, 0, 0, 1.0),
         {"engineer": "zhao.lei", "kind": "update"} | share(0, 0, 1, 0.0),
     ]
-    # callbacks 10, 10, 20, 30, 70 minutes; replies 10, 20, 30, 60, 70 (nearest rank)
+    # callbacks 10, 10, 20, 30, 70 minutes from each callback clock's start; the customers'
+    # waits from the first assignment 10 (f reopened), 20, 30, 60 (a), 70 (b); replies 10,
+    # 20, 30, 60, 70 (nearest rank)
     assert compliance["time_to"] == [
         {"kind": "callback", "count": 5, "median_s": 1200, "p90_s": 4200},
+        {"kind": "customer_wait", "count": 5, "median_s": 1800, "p90_s": 4200},
         {"kind": "reply", "count": 5, "median_s": 1800, "p90_s": 4200},
     ]
 
@@ -219,16 +222,18 @@ def test_the_table(day: tuple[Repo, dict[str, str]]) -> None:
     text = repo.ok("report", by=None, now=MORNING)
     assert text.startswith(
         "Case report 2026-11-26: 2026-11-26 00:00 to 2026-11-27 00:00 (Asia/Shanghai), "
-        "as of 2026-11-27 00:00\n\nVolume\n"
+        "as of 2026-11-27 00:00\n\nOn time, per deadline kind\n"  # the headline first
     )
-    lines = text.splitlines()
-    assert lines[3].split() == ["opened", "closed", "reopened", "open", "at", "end"]
-    assert lines[5].split() == ["4", "2", "1", "4"]
-    rows = [line.split() for line in lines]
+    volume = text.split("\n\nVolume\n")[1].splitlines()
+    assert volume[0].split() == ["opened", "closed", "reopened", "open", "at", "end"]
+    assert volume[2].split() == ["4", "2", "1", "4"]
+    rows = [line.split() for line in text.splitlines()]
     assert ["callback", "4", "1", "1", "67%"] in rows
-    assert ["reply", "4", "1", "0", "80%"] in rows
+    assert ["first", "reply", "4", "1", "0", "80%"] in rows  # deadline kinds in words
     assert ["callback", "5", "20m", "1h10m"] in rows  # time to callback: median, p90
-    assert [ids["a"], "2026-11-26", "09:50", "2026-11-26", "09:45", "zhang.wei", "liu.yang",
+    assert ["customer's", "wait", "for", "the", "first", "callback", "5", "30m", "1h10m"] in rows
+    # people by name: zhang.wei is 张伟, liu.yang 刘洋
+    assert [ids["a"], "2026-11-26", "09:50", "2026-11-26", "09:45", "张伟", "刘洋",
             "5m"] in rows  # fmt: skip
     assert ["2026-11-26", "09:50", "35m", "3"] in rows  # the late sweep
     assert "Escalations\n" in text and "Forced closes\n" in text
@@ -246,7 +251,12 @@ def test_the_csv(day: tuple[Repo, dict[str, str]], tmp_path: Path) -> None:
     out = tmp_path / "csv"
     assert repo.ok("report", "--csv", str(out), by=None, now=MORNING) == f"wrote {out}"
     names = sorted(p.name for p in out.iterdir())
-    assert len(names) == 22 and "volume_totals.csv" in names and "period.csv" in names
+    assert (
+        len(names) == 32
+        and "volume_totals.csv" in names
+        and "lists_breaches.csv" in names
+        and "period.csv" in names
+    )
 
     def rows(name: str) -> list[list[str]]:
         with open(out / name, encoding="utf-8-sig", newline="") as f:

@@ -13,7 +13,7 @@ import pytest
 from conftest import Repo
 from notify_servers import SmtpServer, free_port, git_config, smtp, use_email  # noqa: F401
 from test_report_day import MORNING, scripted_day
-from test_report_html import Page
+from test_report_html import Page, holds
 
 MANAGER, SENIOR = "wang.jianguo@example.com", "zhou.qiang@example.com"
 SUBJECT = (
@@ -68,14 +68,13 @@ def test_both_parts_hold_the_reports_numbers(day: Repo, smtp: SmtpServer, tmp_pa
     # and the numbers themselves, in both
     rows = [line.split() for line in text.splitlines()]
     assert ["4", "2", "1", "4"] in rows  # opened, closed, reopened, open at end
-    assert ["callback", "4", "1", "1", "67%"] in rows and ["reply", "4", "1", "0", "80%"] in rows
+    assert ["callback", "4", "1", "1", "67%"] in rows
+    assert ["first", "reply", "4", "1", "0", "80%"] in rows
     page = Page()
     page.feed(html)
-    assert page.cells[:4] == ["4", "2", "1", "4"]
-    cells = page.cells
-    at = cells.index("callback")
-    assert cells[at : at + 5] == ["callback", "4", "1", "1", "67%"]
-    assert cells[cells.index("reply") : cells.index("reply") + 5] == ["reply", "4", "1", "0", "80%"]
+    assert holds(page.cells, ["4", "2", "1", "4"])
+    assert holds(page.cells, ["callback", "4", "1", "1", "67%"])
+    assert holds(page.cells, ["first reply", "4", "1", "0", "80%"])
 
 
 def test_a_period_and_a_recipient_share_to(day: Repo, smtp: SmtpServer) -> None:

@@ -18,7 +18,7 @@ from casectl import deadlines
 from casectl.config import Config
 from casectl.model import Case
 
-FORMAT = 2  # of the tuples below: a change makes the index compute them again
+FORMAT = 3  # of the tuples below: a change makes the index compute them again
 BOUNDARIES = frozenset({"assign", "reassign", "severity", "close", "reopen"})
 FIELDS = {
     "open": ("customer", "contract", "source", "severity", "inquiry"),
@@ -36,7 +36,14 @@ FIELDS = {
     "check": ("due",),
     "overdue": ("due",),
     "met-late": ("due",),
+    "onsite-request": ("onsite", "when", "text"),
+    "onsite-approve": ("onsite", "engineer", "when", "text"),
+    "onsite-deny": ("onsite", "text"),
+    "onsite-cancel": ("onsite", "text"),
+    "onsite-arrive": ("onsite",),
+    "onsite-depart": ("onsite", "text", "solution", "unresolved"),
 }
+ALERT = ("alert", "text")  # any step that told the manager at once
 KINDS = ("callback", "reply", "update", "escalate_senior", "escalate_manager")
 
 Event = tuple[float, str, str, dict[str, Any]]  # (at, type, by, fields)
@@ -54,6 +61,8 @@ def _events(case: Case) -> list[Event]:
     found = []
     for e in case.events:
         keep = FIELDS.get(e["type"])
+        if e.get("alert"):
+            keep = (*(keep or ()), *ALERT)
         if keep is None:
             continue
         fields = {k: _plain(e[k]) for k in keep if e.get(k) is not None}

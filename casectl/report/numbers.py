@@ -30,6 +30,34 @@ INQUIRIES = ("price", "technical")
 SHARE = (*STATES, "on_time_share")
 # every table's columns, in order (the JSON keys of its rows)
 COLUMNS: dict[str, tuple[str, ...]] = {
+    "headline.on_time": ("kind", *SHARE),
+    "headline.now": ("open_severity_1", "open_severity_2", "due_next_24h", "reassignments"),
+    "lists.breaches": (
+        "case",
+        "customer",
+        "severity",
+        "kind",
+        "owed_by",
+        "due",
+        "late_s",
+        "state",
+        "case_state",
+    ),
+    "lists.at_risk": ("case", "customer", "severity", "kind", "owner", "due", "in_s"),
+    "lists.cases": (
+        "case",
+        "customer",
+        "severity",
+        "assignee",
+        "opened_at",
+        "closed_at",
+        "resolution",
+    ),
+    "lists.alerts": ("case", "customer", "at", "by", "text"),
+    "lists.onsite": ("case", "customer", "at", "by", "step", "engineer", "text"),
+    "lists.reopens": ("case", "customer", "at", "by", "reason"),
+    "lists.sales": ("case", "customer", "at", "to", "status"),
+    "trend.by_day": ("day", "opened", "closed", "open_at_end"),
     "volume.totals": COUNTS,
     "volume.by_severity": ("severity", *COUNTS),
     "volume.by_engineer": ("engineer", *COUNTS),
@@ -54,6 +82,17 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 # (section, table, title): the order every rendering follows
 TABLES = (  # titles in English; the renderings translate them
+    ("headline", "on_time", N_("On time, per deadline kind")),
+    ("headline", "now", N_("Open and due as the period ends")),
+    ("lists", "breaches", N_("Deadlines missed or met late")),
+    ("lists", "at_risk", N_("Due by the end of the next working day")),
+    ("lists", "cases", N_("Cases opened or closed")),
+    ("lists", "alerts", N_("Manager alerts")),
+    ("lists", "onsite", N_("On-site visits")),
+    ("lists", "reopens", N_("Reopened, and why")),
+    ("lists", "sales", N_("Price inquiries routed to sales")),
+    ("checker", "late_sweeps", N_("Sweeps that ran late")),
+    ("trend", "by_day", N_("Per day")),
     ("volume", "totals", N_("Volume")),
     ("volume", "by_severity", N_("Volume by severity")),
     ("volume", "by_engineer", N_("Volume by engineer")),
@@ -64,7 +103,14 @@ TABLES = (  # titles in English; the renderings translate them
     ("compliance", "by_kind", N_("Deadlines that fell due")),
     ("compliance", "by_severity", N_("Deadlines by severity")),
     ("compliance", "by_engineer", N_("Deadlines by engineer")),
-    ("compliance", "time_to", N_("Time to callback and first reply")),
+    (
+        "compliance",
+        "time_to",
+        N_(
+            "Time to callback from each callback clock's start, the customer's wait from the "
+            "first assignment, time to first reply"
+        ),
+    ),
     ("events", "reassignments", N_("Callback reassignments")),
     ("events", "escalations", N_("Escalations")),
     ("events", "severity_changes", N_("Severity changes")),
@@ -74,8 +120,10 @@ TABLES = (  # titles in English; the renderings translate them
     ("attention", "open_longest", N_("Open longest")),
     ("attention", "waiting", N_("Waiting on the customer or on parts")),
     ("attention", "no_update", N_("No update within the interval")),
-    ("checker", "late_sweeps", N_("Sweeps that ran late")),
 )
+SOON = DAY  # the headline counts deadlines due within this of the report's end
+ONSITE_STEPS = ("onsite-request", "onsite-approve", "onsite-deny", "onsite-cancel",
+                "onsite-arrive", "onsite-depart")  # fmt: skip
 
 
 class View:
@@ -93,6 +141,8 @@ class View:
         self.opened_at = 0.0
         self.waiting: tuple[str, float] | None = None  # (customer|parts, since)
         self.rmas: dict[str, dict[str, Any]] = {}
+        self.closed_at: float | None = None
+        self.resolution: str | None = None
 
     def apply(self, at: float, kind: str, by: str, f: dict[str, Any]) -> None:
         if kind == "open":
@@ -115,8 +165,9 @@ class View:
             self.rmas[f["rma"]] |= {"status": f.get("status"), "since": at}
         elif kind == "close":
             self.status, self.waiting = "closed", None
+            self.closed_at, self.resolution = at, f.get("text")
         elif kind == "reopen":
-            self.status = "open"
+            self.status, self.closed_at, self.resolution = "open", None, None
 
 
 class Builder:
@@ -131,10 +182,18 @@ class Builder:
         }
         self.ages = dict.fromkeys((label for label, _ in AGES), 0)
         self.judged: list[tuple[str, int, str | None, str, float | None]] = []
+        self.waits: list[float] = []  # the customers' waits for a first callback
+        self.breaches: list[tuple[Any, ...]] = []  # deadlines missed or met late
         self.rows: dict[str, list[dict[str, Any]]] = {
             name: [] for section, name, _ in TABLES if section not in ("volume", "compliance")
         }
         self.sweeps: dict[float, list[float]] = {}  # sweep run's time: its lateness per event
+        self.horizons: dict[str, float] = {}  # per calendar: the at-risk list's end
+        self.open_cases = 0  # open at the end, price inquiries apart
+        self.open_now = {1: 0, 2: 0}  # open severity 1 and 2 cases at the end
+        # the period's days (a week's, a month's): their ends, and counts per day
+        self.days = _day_ends(period) if (period.end - period.start).days > 1 else []
+        self.per_day = [dict.fromkeys(("opened", "closed", "open_at_end"), 0) for _ in self.days]
 
     def time(self, at: float) -> str:
         return datetime.fromtimestamp(at, self.zone).isoformat()
@@ -151,14 +210,25 @@ class Builder:
         if view.status == "new":
             return
         counts["open_at_end"] = int(view.status == "open")
+        if view.inquiry != "price":
+            self.open_cases += counts["open_at_end"]
         if view.inquiry and any(counts.values()):
             self._tally("inquiries", view.inquiry, counts)
         if view.inquiry == "price":
+            if counts["opened"]:
+                self._row("lists.sales", view.id, view.customer, self.time(view.opened_at),
+                          view.assignee, view.status)  # fmt: skip
             return  # sales' business: counted apart, never among the engineering figures
         if any(counts.values()):
             self._count(view, counts)
+            self._trend(events)
+        if counts["opened"] or counts["closed"]:
+            closed = self.time(view.closed_at) if view.closed_at else None
+            self._row("lists.cases", view.id, view.customer, view.severity, view.assignee,
+                      self.time(view.opened_at), closed, view.resolution)  # fmt: skip
         if not view.inquiry:  # engineering compliance leaves every inquiry out
-            self._judge(view, records)
+            cycles = [at for at, kind, _, _ in events if kind in ("open", "reopen")]
+            self._judge(view, records, cycles)
         if view.status == "open":
             self._attention(view, records)
         self._rmas(view)
@@ -189,8 +259,37 @@ class Builder:
                       f.get("severity"), f.get("text"), asked)  # fmt: skip
         elif kind == "close" and f.get("reason"):
             self._row("events.forced_closes", case, when, by, f["reason"], f.get("text"))
+        elif kind == "reopen":
+            self._row("lists.reopens", case, view.customer, when, by, f.get("text"))
+        elif kind in ONSITE_STEPS:
+            self._row("lists.onsite", case, view.customer, when, by, kind.removeprefix("onsite-"),
+                      f.get("engineer"), f.get("text"))  # fmt: skip
+        if f.get("alert"):
+            self._row("lists.alerts", case, view.customer, when, by, f.get("text"))
         if by == "sweep" and kind in ("check", "overdue", "reassign") and "due" in f:
             self.sweeps.setdefault(at, []).append(at - f["due"])
+
+    def _trend(self, events: tuple[Any, ...]) -> None:
+        """Per day of a week or month: opened, closed and open at the day's end."""
+        if not self.days:
+            return
+        import bisect
+
+        status, day = None, 0
+        for at, kind, _, _ in events:
+            if at >= self.end:
+                break
+            while day < len(self.days) and at >= self.days[day]:
+                self.per_day[day]["open_at_end"] += status == "open"
+                day += 1
+            if kind in ("open", "reopen", "close"):
+                status = "closed" if kind == "close" else "open"
+                if at >= self.start and kind != "reopen":
+                    where = bisect.bisect_right(self.days, at)
+                    self.per_day[where]["opened" if kind == "open" else "closed"] += 1
+        for rest in range(day, len(self.days)):
+            if self.days[rest] <= self.end:
+                self.per_day[rest]["open_at_end"] += status == "open"
 
     def _count(self, view: View, counts: dict[str, int]) -> None:
         keys = {
@@ -207,17 +306,40 @@ class Builder:
         for name, n in counts.items():
             row[name] += n
 
-    def _judge(self, view: View, records: tuple[Record, ...]) -> None:
-        """Each deadline that fell due in the period, as it stood at the period's end."""
-        for r in _standing(records, self.end):
+    def _judge(self, view: View, records: tuple[Record, ...], cycles: list[float]) -> None:
+        """Each deadline that fell due in the period, as it stood at the period's end,
+        charged to whoever owed it when it fell due (met on time: when it was met)."""
+        standing = _standing(records, self.end)
+        for r in standing:
             base, kind, due, met, begin, severity, owner, _, until = r
             if not self.start <= due < self.end:
                 continue
             met = met if met is not None and met <= self.end else None
-            if met is None and until is not None and until <= self.end and due >= until:
-                continue  # replaced (reassigned, closed...) before it fell due
+            if met is None and until is not None and until <= self.end and due > until:
+                continue  # replaced (reassigned, closed...) before it fell due: not missed
             state = "missed" if met is None else "met" if met <= due else "met_late"
-            self.judged.append((kind, severity, owner, state, met - begin if met else None))
+            owed = _owner_at(records, base, due if met is None or met > due else met, owner)
+            self.judged.append((kind, severity, owed, state, met - begin if met else None))
+            if state != "met":
+                self.breaches.append((view, base, kind, severity, owed, due, met))
+        self._customer_wait(standing, cycles)
+
+    def _customer_wait(self, standing: list[Record], cycles: list[float]) -> None:
+        """Per opening or reopening, the customer's wait: from its first assignment to its
+        first callback, counted where that callback was made in the period."""
+        import bisect
+
+        first: dict[int, list[float]] = {}
+        for r in standing:
+            if r[1] != "callback":
+                continue
+            slot = first.setdefault(bisect.bisect_right(cycles, r[4]) - 1, [math.inf, math.inf])
+            slot[0] = min(slot[0], r[4])
+            if r[3] is not None and r[3] <= self.end:
+                slot[1] = min(slot[1], r[3])
+        for begin, called in first.values():
+            if self.start <= called < self.end:
+                self.waits.append(called - begin)
 
     def _attention(self, view: View, records: tuple[Record, ...]) -> None:
         case, customer, age = view.id, view.customer, self.end - view.opened_at
@@ -236,6 +358,22 @@ class Builder:
             if kind == "update" and due < self.end and unmet and current:
                 self._row("attention.no_update", case, customer, view.assignee, self.time(due),
                           round(self.end - due))  # fmt: skip
+            begun = r[4] <= self.end  # not a clock a later step started
+            if unmet and current and begun and self.end <= due < self._horizon(view.severity):
+                self._row("lists.at_risk", case, customer, view.severity, kind, r[6],
+                          self.time(due), round(due - self.end))  # fmt: skip
+        if view.severity in (1, 2):
+            self.open_now[view.severity] += 1
+
+    def _horizon(self, severity: int) -> float:
+        """The at-risk list's end for a severity: the end of the next working day on its
+        calendar (a 24x7 one: a day on), and never before a day on."""
+        level = self.cfg.levels.get(severity)
+        calendar = level.calendar if level else None
+        key = calendar.name if calendar else ""
+        if key not in self.horizons:
+            self.horizons[key] = max(self.end + SOON, _working_day_end(calendar, self.as_of))
+        return self.horizons[key]
 
     def _rmas(self, view: View) -> None:
         for rma_id, r in sorted(view.rmas.items()):
@@ -251,6 +389,7 @@ class Builder:
     # --- the document ------------------------------------------------------------------
 
     def document(self) -> dict[str, Any]:
+        compliance = self._compliance()
         return {
             "period": {
                 "label": self.period.label,
@@ -259,8 +398,20 @@ class Builder:
                 "as_of": self.as_of.isoformat(),
                 "timezone": getattr(self.zone, "key", str(self.zone)),
             },
+            "headline": self._headline(compliance["by_kind"]),
+            "lists": {
+                "breaches": self._breaches(),
+                "at_risk": sorted(self.rows["at_risk"], key=lambda r: (r["due"], r["case"])),
+                "cases": sorted(self.rows["cases"], key=lambda r: (r["opened_at"], r["case"])),
+                "alerts": _by_time(self.rows["alerts"]),
+                "onsite": _by_time(self.rows["onsite"]),
+                "reopens": _by_time(self.rows["reopens"]),
+                "sales": _by_time(self.rows["sales"]),
+            },
+            "checker": {"late_sweeps": self._late_sweeps()},
+            "trend": {"by_day": self._trend_rows()},
             "volume": self._volume(),
-            "compliance": self._compliance(),
+            "compliance": compliance,
             "events": {k: _by_time(self.rows[k]) for k in
                        ("reassignments", "escalations", "severity_changes", "forced_closes")},
             "rmas": {
@@ -274,8 +425,64 @@ class Builder:
                 "waiting": _longest(self.rows["waiting"], "for_s"),
                 "no_update": _longest(self.rows["no_update"], "late_s"),
             },
-            "checker": {"late_sweeps": self._late_sweeps()},
+            "people": {p.id: p.name for p in self.cfg.people},
         }  # fmt: skip
+
+    def _trend_rows(self) -> list[dict[str, Any]]:
+        """Each day's row; the day not over yet counts its cases open now, later days none."""
+        rows, begun = [], self.start
+        for end, counts in zip(self.days, self.per_day, strict=True):
+            row: dict[str, Any] = {"day": self.time(begun)[:10]} | counts
+            if end > self.end:
+                row["open_at_end"] = self.open_cases if begun < self.end else None
+                if begun >= self.end:
+                    row |= {"opened": None, "closed": None}
+            rows.append(row)
+            begun = end
+        return rows
+
+    def _headline(self, by_kind: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+        """On time per kind (the two escalations as one), and what stands now."""
+        merged: dict[str, dict[str, int]] = {}
+        for row in by_kind:
+            kind = "escalation" if row["kind"].startswith("escalate") else row["kind"]
+            counts = merged.setdefault(kind, dict.fromkeys(STATES, 0))
+            for state in STATES:
+                counts[state] += row[state]
+        now = {"open_severity_1": self.open_now[1], "open_severity_2": self.open_now[2],
+               "due_next_24h": sum(1 for r in self.rows["at_risk"] if r["in_s"] < SOON),
+               "reassignments": len(self.rows["reassignments"])}  # fmt: skip
+        return {"on_time": [{"kind": k} | _share(v) for k, v in merged.items()], "now": [now]}
+
+    def _breaches(self) -> list[dict[str, Any]]:
+        rows = []
+        for view, _base, kind, severity, owed, due, met in self.breaches:
+            state = "missed" if met is None else "met_late"
+            where = (
+                "closed"
+                if view.status == "closed"
+                else (f"waiting on {view.waiting[0]}" if view.waiting else "open")
+            )
+            rows.append(
+                dict(
+                    zip(
+                        COLUMNS["lists.breaches"],
+                        (
+                            view.id,
+                            view.customer,
+                            severity,
+                            kind,
+                            owed,
+                            self.time(due),
+                            round((met if met is not None else self.end) - due),
+                            state,
+                            where,
+                        ),
+                        strict=True,
+                    )
+                )
+            )
+        return sorted(rows, key=lambda r: (r["due"], r["case"], r["kind"]))
 
     def _volume(self) -> dict[str, list[dict[str, Any]]]:
         total = dict.fromkeys(COUNTS, 0)
@@ -311,13 +518,12 @@ class Builder:
                             sorted(by_severity.items(), key=lambda i: (i[0][0], order[i[0][1]]))],
             "by_engineer": [{"engineer": e or None, "kind": k} | _share(v) for (e, k), v in
                             sorted(by_engineer.items(), key=lambda i: (i[0][0], order[i[0][1]]))],
-            "time_to": [self._time_to(k) for k in ("callback", "reply")],
+            "time_to": [self._time_to("callback"), _times("customer_wait", self.waits),
+                        self._time_to("reply")],
         }  # fmt: skip
 
     def _time_to(self, kind: str) -> dict[str, Any]:
-        taken = sorted(t for k, _, _, _, t in self.judged if k == kind and t is not None)
-        return {"kind": kind, "count": len(taken),
-                "median_s": _rank(taken, 0.5), "p90_s": _rank(taken, 0.9)}  # fmt: skip
+        return _times(kind, [t for k, _, _, _, t in self.judged if k == kind and t is not None])
 
     def _late_sweeps(self) -> list[dict[str, Any]]:
         found = []
@@ -345,6 +551,48 @@ def _standing(records: tuple[Record, ...], at: float) -> list[Record]:
         if r[7] <= at:
             found[r[0]] = r
     return list(found.values())
+
+
+def _working_day_end(calendar: Any, at: datetime) -> float:
+    """The end of the working day `at` falls in, or of the next one (epoch seconds); a
+    24x7 calendar (or none): a day on."""
+    from datetime import timedelta
+
+    if calendar is None or calendar.always:
+        return at.timestamp() + DAY
+    first = at.astimezone(calendar.zone).date()
+    for n in range(60):  # a long holiday is at most weeks
+        periods = calendar.periods(first + timedelta(days=n))
+        if periods and periods[-1][1] > at:
+            return float(periods[-1][1].timestamp())
+    return at.timestamp() + DAY
+
+
+def _day_ends(period: Period) -> list[float]:
+    """The end of each day of the period, as epoch seconds (midnight by the zone's clock)."""
+    from datetime import timedelta
+
+    from casectl.report.period import midnight
+
+    first, zone = period.start.date(), period.start.tzinfo
+    days = (period.end.date() - first).days
+    return [midnight(first + timedelta(days=n + 1), zone).timestamp() for n in range(days)]  # type: ignore[arg-type]
+
+
+def _times(kind: str, values: list[float]) -> dict[str, Any]:
+    taken = sorted(values)
+    return {"kind": kind, "count": len(taken),
+            "median_s": _rank(taken, 0.5), "p90_s": _rank(taken, 0.9)}  # fmt: skip
+
+
+def _owner_at(records: tuple[Record, ...], base: str, at: float, last: str | None) -> str | None:
+    """Who owed the deadline `base` at `at`: the owner of its version in force then."""
+    owner = last
+    for r in sorted((r for r in records if r[0] == base), key=lambda r: r[7]):
+        if r[7] > at:
+            break
+        owner = r[6]
+    return owner
 
 
 def _share(counts: dict[str, int]) -> dict[str, Any]:

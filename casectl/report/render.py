@@ -68,10 +68,37 @@ _HEADERS_MARKED = (
     Nc_("report column", "sweep late"),
     Nc_("report column", "to"),
     Nc_("report column", "waiting"),
+    Nc_("report column", "owed by"),
+    Nc_("report column", "in"),
+    Nc_("report column", "state"),
+    Nc_("report column", "case state"),
+    Nc_("report column", "closed at"),
+    Nc_("report column", "text"),
+    Nc_("report column", "step"),
+    Nc_("report column", "open severity 1"),
+    Nc_("report column", "open severity 2"),
+    Nc_("report column", "due next 24h"),
+    Nc_("report column", "reassignments"),
+    Nc_("report column", "day"),
 )
+# deadline kinds as people say them, in every language (the JSON and CSV keep the keys)
+KIND = "deadline kind"
+KINDS = {
+    "callback": Nc_("deadline kind", "callback"),
+    "reply": Nc_("deadline kind", "first reply"),
+    "update": Nc_("deadline kind", "customer update"),
+    "escalation": Nc_("deadline kind", "escalation"),
+    "escalate_senior": Nc_("deadline kind", "escalation to a senior engineer"),
+    "escalate_manager": Nc_("deadline kind", "escalation to the manager"),
+    "customer_wait": Nc_("deadline kind", "customer's wait for the first callback"),
+}
+PEOPLE = frozenset({"engineer", "assignee", "by", "from", "to", "owner", "owed_by"})
+# rows whose every count is zero are left out of the table and the page (the JSON keeps them)
+COUNTED = frozenset({"opened", "closed", "reopened", "open_at_end", "met", "met_late", "missed",
+                     "cases", "count"})  # fmt: skip
 # the cells whose values are words of casectl's (not people's text), translated when shown
 VALUE = "report value"
-WORDS = ("source", "contract", "inquiry", "age", "kind", "on")
+WORDS = ("source", "contract", "inquiry", "age", "on", "state", "case_state", "step", "status")
 _WORDS_MARKED = (
     Nc_("report value", "alarm"),
     Nc_("report value", "email"),
@@ -85,18 +112,26 @@ _WORDS_MARKED = (
     Nc_("report value", "3-7 days"),
     Nc_("report value", "7-30 days"),
     Nc_("report value", "> 30 days"),
-    Nc_("report value", "callback"),
-    Nc_("report value", "reply"),
-    Nc_("report value", "update"),
-    Nc_("report value", "escalate_senior"),
-    Nc_("report value", "escalate_manager"),
     Nc_("report value", "customer"),
     Nc_("report value", "parts"),
+    Nc_("report value", "missed"),
+    Nc_("report value", "met_late"),
+    Nc_("report value", "open"),
+    Nc_("report value", "closed"),
+    Nc_("report value", "waiting on customer"),
+    Nc_("report value", "waiting on parts"),
+    Nc_("report value", "request"),
+    Nc_("report value", "approve"),
+    Nc_("report value", "deny"),
+    Nc_("report value", "cancel"),
+    Nc_("report value", "arrive"),
+    Nc_("report value", "depart"),
 )
 # what the HTML templates say (they call `_`): marked here for the catalog
 _TEMPLATES_MARKED = (
     N_("Compliance by severity"), N_("Open cases by age"), N_("no deadline fell due"),
-    N_("no deadline"), N_("none"),
+    N_("no deadline"), N_("none"), N_("Compliance by deadline kind and severity"),
+    N_("Opened, closed and open at the end of each day"), N_("on time"),
 )  # fmt: skip
 
 
@@ -118,13 +153,15 @@ def text(report: dict[str, Any]) -> str:
     """Every table laid out in columns (wide characters aligned); empty ones say `none`."""
     from casectl.render import table  # tabulate, with each cell escaped by terminal.safe
 
-    parts = [heading(report)]
+    parts, people = [heading(report)], report.get("people", {})
     for name, title, rows in tables(report):
+        rows = worth_showing(rows, name)
         if not rows:
-            parts.append(_("{title}: none").format(title=_(title)))
+            if name != "trend.by_day":  # a one-day report has no days to show
+                parts.append(_("{title}: none").format(title=_(title)))
             continue
         columns = COLUMNS[name]
-        cells = [[shown(c, row[c]) for c in columns] for row in rows]
+        cells = [[shown(c, row[c], people) for c in columns] for row in rows]
         parts.append(f"{_(title)}\n{table(cells, [header(c) for c in columns])}")
     return "\n\n".join(parts)
 
@@ -145,10 +182,22 @@ def header(column: str) -> str:
     return pgettext(COLUMN, column.removesuffix("_s").replace("_", " "))
 
 
-def shown(column: str, value: Any) -> str:
-    """A cell for people: durations as 1h5m, times to the minute, shares in percent."""
+def worth_showing(rows: list[dict[str, Any]], name: str = "") -> list[dict[str, Any]]:
+    """The rows with a count that is not zero (rows without counts, and days: all of them)."""
+    if name == "trend.by_day":
+        return rows
+    return [r for r in rows if not (COUNTED & r.keys()) or any(r[k] for k in COUNTED & r.keys())]
+
+
+def shown(column: str, value: Any, people: dict[str, str] | None = None) -> str:
+    """A cell for people: durations as 1h5m, times to the minute, shares in percent, names
+    for roster ids, deadline kinds in words."""
     if value is None:
         return "-"
+    if column in PEOPLE and people and isinstance(value, str):
+        return people.get(value, value)
+    if column == "kind" and value in KINDS:
+        return pgettext(KIND, KINDS[value])
     if isinstance(value, bool):  # customer_request: a marker, shown only where it is so
         return _("yes") if value else ""
     if column.endswith("_s"):
@@ -208,37 +257,61 @@ def html(report: dict[str, Any]) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["shown"] = lambda value, column: shown(column, value)
+    from casectl.i18n import current
+
+    people = report.get("people", {})
+    env.filters["shown"] = lambda value, column: shown(column, value, people)
     env.filters["header"] = header
     env.globals["_"] = _
     page = env.get_template("report.html")
+    shown_tables = [(name, _(title), COLUMNS[name], worth_showing(rows, name))
+                    for name, title, rows in tables(report)
+                    if not name.startswith("headline.")  # the page shows them as tiles
+                    and (name != "trend.by_day" or rows)]  # fmt: skip
     return page.render(
         report=report,
+        lang="zh-CN" if current().startswith("zh") else "en",
         heading=heading(report),
-        tables=[(name, _(title), COLUMNS[name], rows) for name, title, rows in tables(report)],
+        tables=shown_tables,
         compliance_chart=compliance_chart(report),
         age_chart=age_chart(report),
+        trend_chart=trend_chart(report),
         colours=STATE_COLOURS,
     )
 
 
 def compliance_chart(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per severity, one bar of deadlines met, met late and missed, as shares of 100."""
-    totals: dict[int, dict[str, int]] = {}
-    for row in report["compliance"]["by_severity"]:
-        counts = totals.setdefault(row["severity"], {"met": 0, "met_late": 0, "missed": 0})
-        for state in counts:
-            counts[state] += row[state]
+    """Per deadline kind and severity, one bar of deadlines met, met late and missed as
+    shares of 100, with its counts and on-time share to print beside it."""
     bars = []
-    for severity, counts in sorted(totals.items()):
-        total, x, parts = sum(counts.values()), 0.0, []
+    for row in report["compliance"]["by_severity"]:
+        total = sum(row[state] for state, _colour in STATE_COLOURS)
+        if not total:
+            continue
+        x, parts = 0.0, []
         for state, colour in STATE_COLOURS:
-            width = 100 * counts[state] / total if total else 0
+            width = 100 * row[state] / total
             parts.append({"x": round(x, 2), "width": round(width, 2), "colour": colour,
-                          "state": state, "count": counts[state]})  # fmt: skip
+                          "state": state, "count": row[state]})  # fmt: skip
             x += width
-        bars.append({"label": f"S{severity}", "total": total, "parts": parts})
+        counts = " / ".join(str(row[state]) for state, _colour in STATE_COLOURS)
+        bars.append({
+            "label": _("S{severity} {kind}").format(
+                severity=row["severity"], kind=pgettext(KIND, KINDS[row["kind"]])),
+            "total": total, "parts": parts,
+            "numbers": _("{counts} ({share} on time)").format(
+                counts=counts, share=f"{row['on_time_share']:.0%}"),
+        })  # fmt: skip
     return bars
+
+
+def trend_chart(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per day of a week or month: opened and closed as bars, open at the day's end."""
+    rows = report["trend"]["by_day"]
+    counts = [{"label": r["day"][5:], "opened": r["opened"] or 0, "closed": r["closed"] or 0,
+               "open": r["open_at_end"] or 0} for r in rows]  # fmt: skip
+    tallest = max((max(c["opened"], c["closed"], c["open"]) for c in counts), default=0) or 1
+    return [c | {"scale": 100 / tallest} for c in counts]
 
 
 def age_chart(report: dict[str, Any]) -> list[dict[str, Any]]:
