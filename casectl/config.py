@@ -69,6 +69,7 @@ class Config(Record):
     due_soon: timedelta
     managers: frozenset[str]  # ids of everyone with the role manager
     calendars: dict[str, Calendar] = {}  # by name, 24x7 included
+    alerts: Any = None  # the `alerts:` section as written: casectl.intake.rules checks it
 
     @property
     def manager(self) -> Person:
@@ -156,7 +157,9 @@ def load(root: str) -> Config:
     language = severity.pop("language", "en") if isinstance(severity, dict) else "en"
     if language not in LANGUAGES:  # read by casectl.i18n (without parsing), checked here
         raise r.fail("language", _("expected one of {known}").format(known=", ".join(LANGUAGES)))
-    top = r.mapping(severity, "top level", ("timezone", "calendars", "levels", "git", "due_soon"))
+    top = r.mapping(
+        severity, "top level", ("timezone", "calendars", "levels", "git", "due_soon", "alerts")
+    )
     zone = _zone(r, top.get("timezone", "UTC"), "timezone")
     calendars = _calendars(r, top.get("calendars", {}), zone, files)
     levels = _levels(r, top.get("levels"), calendars)
@@ -175,6 +178,7 @@ def load(root: str) -> Config:
         due_soon=r.duration(top.get("due_soon", "30m"), "due_soon"),
         managers=frozenset(p.id for p in people if p.has("manager")),
         calendars=calendars,
+        alerts=top.get("alerts"),
     )
 
 

@@ -131,6 +131,7 @@ class State:
     escalated_at: datetime | None = None
     waiting: str | None = None
     inquiry: str | None = None  # price or technical: a caller without a contract
+    approval: str | None = None  # "needed": opened by the intake without a valid contract
 
     def __init__(self) -> None:
         self.rmas: dict[str, Rma] = {}
@@ -220,7 +221,8 @@ def replay(events: list[dict[str, Any]]) -> State:
             s.customer, s.contact = e["customer"], e["contact"]
             s.contract, s.approved_by = e.get("contract"), e.get("approved_by")
             s.source, s.description = e.get("source", "phone"), e.get("text", "")
-            s.duty, s.opened_at = e["by"], e["at"]
+            s.duty, s.opened_at = e.get("duty", e["by"]), e["at"]
+            s.approval = e.get("approval")
         elif kind in ("assign", "reassign"):
             s.assignee = e["to"]
         elif kind == "severity":
@@ -245,6 +247,8 @@ def replay(events: list[dict[str, Any]]) -> State:
             s.status, s.closed_at, s.waiting = "closed", e["at"], None
         elif kind == "reopen":
             s.status, s.closed_at = "open", None
+        elif kind == "approve":
+            s.approval, s.approved_by = None, e["by"]
         elif kind.startswith("onsite-"):
             _replay_visit(s.visits, e)
         if e.get("customer_request") and kind in ("severity", "escalate"):

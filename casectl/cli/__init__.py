@@ -34,6 +34,7 @@ COMMANDS = {
     "onsite": "onsite:onsite",
     "notify": "notify:notify",
     "report": "report:report",
+    "intake": "intake:intake", "approve": "approve:approve",
 }  # fmt: skip
 HIDDEN = {"merge-file"}  # run by git, not by people: not in --help, not completed
 REPO_KEY = "casectl.repo"  # ctx.meta's key for a --repo given after the command
