@@ -57,7 +57,7 @@ class Register(Record):
         import difflib
 
         numbers = {n.casefold(): n for n in self.contracts}
-        close = difflib.get_close_matches(number.casefold(), list(numbers), n=3, cutoff=0.6)
+        close = difflib.get_close_matches(number.casefold(), list(numbers), n=1, cutoff=0.6)
         if not close:
             return ""
         return _("; did you mean {numbers}?").format(numbers=", ".join(numbers[c] for c in close))
@@ -171,6 +171,7 @@ class Opening(Record):
     customer: str | None
     contact: str | None
     approval: str | None  # why the case needs approval (unknown or expired), or None
+    hint: str = ""  # `; did you mean X?` after a typo
 
 
 def for_open(
@@ -205,10 +206,8 @@ def for_open(
         found = covering
     if found is None:
         assert contract is not None
-        unknown = _("contract {contract} is not in {file}{suggestion}").format(
-            contract=contract, file=FILE, suggestion=register.suggest(contract)
-        )
-        return Opening(contract, customer, contact, unknown)
+        unknown = _("contract {contract} is not in {file}").format(contract=contract, file=FILE)
+        return Opening(contract, customer, contact, unknown, register.suggest(contract))
     why: str | None = None
     if not found.valid_on(day):
         why = _("contract {contract} is valid from {start} to {end}").format(

@@ -25,6 +25,6 @@ def opening(
         if approver is None or not approver.has("manager", "sales-manager"):
             raise RefusedError(
                 _("{why}: a customer without a valid contract needs --approved-by the manager "
-                  "or a sales manager").format(why=found.approval)
+                  "or a sales manager").format(why=found.approval) + found.hint
             )  # fmt: skip
     return found.contract, found.customer, found.contact
