@@ -95,26 +95,40 @@ def _desk(app: App, journal: Any) -> Any:
     found = rules.parse(app.cfg.alerts, app.cfg)
     register = contracts.load(app.root, app.cfg.calendars)
     index = app.index()
-    return Desk(app.cfg, found, register, journal, _open_cases(app), index.loads(), app.now,
+    return Desk(app.cfg, found, register, journal, _lookup(app), index.loads(), app.now,
                 app.store.unused_id)  # fmt: skip
 
 
-def _open_cases(app: App) -> list[Any]:
-    """The open cases an alert may belong to: those naming an array's serial."""
+def _lookup(app: App) -> Any:
+    """serial -> the open cases whose file names it: every open case file is read once
+    (bytes only), and parsed only when an alert's serial is in it."""
+    import re
+
     from casectl import yamlio
     from casectl.errors import CasectlError
     from casectl.store import read_case
 
-    found = []
+    first = re.compile(rb"^  serial: ['\"]?([^'\"\n]+)['\"]?$", re.M)
+    by_serial: dict[str, list[str]] = {}
     for case_id in app.index().summaries():
         path = app.store.path(case_id)
         try:
-            if b"serial:" not in yamlio.read(path):
-                continue
-            found.append(read_case(path))
-        except (OSError, CasectlError):
-            continue  # `check` names a broken file; an alert must not stop on it
-    return found
+            said = first.search(yamlio.read(path))
+        except OSError:
+            continue
+        if said:  # the opening's serial comes first; a later one (an RMA's) is checked too
+            by_serial.setdefault(said.group(1).decode(errors="replace"), []).append(path)
+
+    def lookup(serial: str) -> list[Any]:
+        found = []
+        for path in by_serial.get(serial, []):
+            try:
+                found.append(read_case(path))
+            except CasectlError:
+                continue  # `check` names a broken file; an alert must not stop on it
+        return found
+
+    return lookup
 
 
 def _dry(app: App, data: bytes) -> None:

@@ -48,13 +48,14 @@ class Desk:
         rules: Rules,
         register: Register | None,
         journal: Journal,
-        cases: list[Case],
+        lookup: Any,
         loads: dict[str, int],
         now: datetime,
         new_id: Any,
     ) -> None:
         self.cfg, self.rules, self.register, self.journal = cfg, rules, register, journal
-        self.cases = {c.id: c for c in cases}
+        self.lookup = lookup  # serial -> the open cases that may name it, read from disk
+        self.cases: dict[str, list[Case]] = {}  # by the serial they were opened for
         self.loads = dict(loads)
         self.now = now
         self.new_id = new_id  # at -> an unused case id
@@ -64,16 +65,17 @@ class Desk:
 
     # --- the open cases an alert may belong to ----------------------------------------
 
-    def _open(self) -> list[Case]:
-        return [c for c in self.cases.values() if c.state.status == "open"]
+    def _open(self, serial: str) -> list[Case]:
+        """The open cases opened for this serial (read on first need)."""
+        if serial not in self.cases:
+            self.cases[serial] = [c for c in self.lookup(serial) if _key(c)[0] == serial]
+        return [c for c in self.cases[serial] if c.state.status == "open"]
 
     def _matching(self, serial: str, code: str) -> Case | None:
-        return next((c for c in self._open() if _key(c) == (serial, code)), None)
+        return next((c for c in self._open(serial) if _key(c)[1] == code), None)
 
     def _maintained(self, serial: str) -> Case | None:
-        for case in self._open():
-            if _key(case)[0] != serial:
-                continue
+        for case in self._open(serial):
             s = case.state
             if any(v.stage in ("approved", "on site") for v in s.visits.values()) or any(
                 r.status in _BUSY_RMA for r in s.rmas.values()
@@ -87,8 +89,7 @@ class Desk:
             return True
         return any(
             (e.get("alarm") or {}).get("id") == alert.id
-            for case in self.cases.values()
-            if _key(case)[0] == alert.serial
+            for case in self._open(alert.serial)
             for e in case.events
         )
 
@@ -207,7 +208,7 @@ class Desk:
                 events.append(self._event("assign", to=assignee))
                 case.append(events[-1])
                 self.loads[assignee] = self.loads.get(assignee, 0) + 1
-        self.cases[case.id] = case
+        self.cases.setdefault(alert.serial, []).append(case)
         self.created.add(case.id)
         self.changed[case.id] = case
         self.fresh[case.id] = list(events)
