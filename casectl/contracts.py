@@ -172,6 +172,7 @@ class Opening(Record):
     contact: str | None
     approval: str | None  # why the case needs approval (unknown or expired), or None
     hint: str = ""  # `; did you mean X?` after a typo
+    service: str | None = None  # the calendar of a valid contract's service level
 
 
 def for_open(
@@ -213,4 +214,10 @@ def for_open(
         why = _("contract {contract} is valid from {start} to {end}").format(
             contract=found.number, start=found.start, end=found.end
         )
-    return Opening(found.number, customer or found.customer, contact or found.contact or None, why)
+    return Opening(
+        found.number,
+        customer or found.customer,
+        contact or found.contact or None,
+        why,
+        service=None if why else found.service,
+    )

@@ -1,7 +1,8 @@
 """A case's deadlines, derived from its events and its current severity, and their states.
 
 Clocks start at the opening, or at the latest reopening (an alarm case opened without
-a valid contract: at its approval, none before). Each is counted on the
+a valid contract: at its approval, none before). A case opened on a contract of the
+register counts them on the calendar of the contract's service level (`calendar`). Each is counted on the
 severity's calendar:
 - callback: the assigned engineer reaches the customer, within `callback` of the
   assignment (`reassigned_callback` after a reassignment by the sweep), with
@@ -99,6 +100,8 @@ def compute(case: Case, cfg: Config, include_met: bool = True) -> list[Deadline]
     if s.status == "closed" or level is None or s.approval:
         return []  # an alarm case without a valid contract runs no clock until approved
     events = case.events
+    service = cfg.calendars.get(events[0].get("calendar") or "")  # its contract's service level
+    level = level._replace(calendar=service) if service else level
     start = max(i for i, e in enumerate(events) if e["type"] in _STARTS)
     cycle = events[start:]
     opened = cycle[0]
@@ -111,6 +114,7 @@ def compute(case: Case, cfg: Config, include_met: bool = True) -> list[Deadline]
     ) -> None:
         changed = met is not None and s.severity_changes  # else the level in force is `level`
         rules = _in_force(events, cfg, met, level, limit) if changed else level
+        rules = rules._replace(calendar=service) if service else rules
         amount = limit if isinstance(limit, timedelta) else getattr(rules, limit)
         if met is not None and not include_met and _surely_on_time(kind, begin["at"], amount, met):
             return

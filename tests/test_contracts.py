@@ -90,3 +90,17 @@ def test_the_report_counts_volume_by_the_register_s_contracts(repo: Repo) -> Non
     rows = {r["contract"]: r["opened"] for r in document["volume"]["by_contract"]}
     assert rows == {"HT-2026-031 招商银行 数据中心": 1, "HT-2025-107 某证券公司": 0,
                     "contract": 1, "no contract": 0}  # fmt: skip
+
+
+def test_a_business_hours_contract_counts_its_clocks_on_business_hours(repo: Repo) -> None:
+    with_register(repo)
+    text = (repo.root / "contracts.yaml").read_text(encoding="utf-8")
+    text = text.replace("end: 2025-12-31", "end: 2026-12-31\n    service: business")
+    (repo.root / "contracts.yaml").write_text(text, encoding="utf-8")
+    saturday = "2026-11-28 10:00"
+    business = opened(repo, "--contract", "HT-2025-107", now=saturday)
+    reply = next(d for d in business["deadlines"] if d["kind"] == "reply")
+    assert reply["due"].startswith("2026-11-30T10:00")  # Monday 09:00 plus one working hour
+    round_the_clock = opened(repo, "--contract", "HT-2026-031", now=saturday)
+    reply = next(d for d in round_the_clock["deadlines"] if d["kind"] == "reply")
+    assert reply["due"].startswith("2026-11-28T11:00")

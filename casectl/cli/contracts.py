@@ -15,9 +15,9 @@ def opening(
     customer: str | None,
     contact: str | None,
     approved_by: str | None,
-) -> tuple[str | None, str | None, str | None]:
-    """The contract, customer and contact to record; an unknown or expired contract is
-    refused unless the manager or a sales manager approved it (--approved-by)."""
+) -> tuple[str | None, str | None, str | None, str | None]:
+    """The contract, customer, contact and service calendar to record; an unknown or
+    expired contract is refused unless the manager or a sales manager approved it."""
     register = contracts.load(app.root, app.cfg.calendars)
     found = contracts.for_open(register, contract, serial, customer, contact, app.now.date())
     if found.approval is not None:
@@ -27,4 +27,4 @@ def opening(
                 _("{why}: a customer without a valid contract needs --approved-by the manager "
                   "or a sales manager").format(why=found.approval) + found.hint
             )  # fmt: skip
-    return found.contract, found.customer, found.contact
+    return found.contract, found.customer, found.contact, found.service

@@ -128,10 +128,13 @@ def open_(
     """
     if bool(contract or serial) == no_contract:
         raise click.UsageError(_("give either --contract NO or --no-contract --approved-by ID"))
+    service = None  # the calendar of the contract's service level, from contracts.yaml
     if contract or serial:
         from casectl.cli.contracts import opening
 
-        contract, customer, contact = opening(app, contract, serial, customer, contact, approved_by)
+        contract, customer, contact, service = opening(
+            app, contract, serial, customer, contact, approved_by
+        )
     for name, typed in (("--customer", customer), ("--contact", contact)):
         if typed is None:
             raise click.UsageError(_("Missing option '{name}'.").format(name=name))
@@ -180,6 +183,8 @@ def open_(
         case.events[0]["key"] = key
         if serial:
             case.events[0]["serial"] = serial
+        if service:  # the contract's service level: its clocks' calendar
+            case.events[0]["calendar"] = service
         if auto_assign:
             app.warn_orphans()
             assign_to = model.pick_next(app.cfg, app.index().loads(), at, None).id

@@ -194,6 +194,7 @@ class Desk:
             source="alarm",
             severity=level,
             serial=alert.serial,
+            calendar=contract.service if contract and not why else None,
             notify=[duty],
             approval="needed" if why else None,
             alarm=alarm,
