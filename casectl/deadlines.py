@@ -1,9 +1,9 @@
 """A case's deadlines, derived from its events and its current severity, and their states.
 
 Clocks start at the opening, or at the latest reopening (an alarm case opened without
-a valid contract: at its approval, none before). A case opened on a contract of the
-register counts them on the calendar of the contract's service level (`calendar`). Each is counted on the
-severity's calendar:
+a valid contract: at its approval, none before). Each is counted on the severity's
+calendar (a case opened on a contract of the register: on its service level's, the
+opening's `calendar`):
 - callback: the assigned engineer reaches the customer, within `callback` of the
   assignment (`reassigned_callback` after a reassignment by the sweep), with
   staged checks for the duty engineer before it (`checks`);
