@@ -278,3 +278,45 @@ def test_a_sigkill_during_intake_loses_and_doubles_nothing(repo: Repo, tmp_path:
     assert len(ids) == len(set(ids)) == sent  # each alert once: none lost, none doubled
     assert git(repo.root, "status", "--porcelain") == ""
     assert repo.ok("check", by=None) == ""
+
+
+def test_a_thousand_traps_in_a_minute_open_ten_cases_one_line_each(
+    repo: Repo, tmp_path: Path
+) -> None:
+    with_register(repo)
+    box = maildir(tmp_path / "Maildir")
+    for n in range(1000):
+        clock = f"14:00:{n % 60:02d}"
+        (box / "new" / f"{n:04d}").write_bytes(trap_text("411234", f"F{n:05d}", clock=clock))
+    result = intake(repo, "--maildir", str(box))
+    assert result.exit_code == 0 and len(result.stdout.splitlines()) == 1000
+    found = alarm_cases(repo)
+    assert len(found) == 10  # nine before the storm, then the storm case takes the rest
+    [storm] = [d for d in found.values() if d["events"][0]["alarm"].get("storm")]
+    assert len([e for e in storm["events"] if e["type"] == "alert"]) == 990
+    assert git(repo.root, "status", "--porcelain") == ""
+
+
+def test_traps_handled_at_once_are_each_taken_once(repo: Repo) -> None:
+    with_register(repo)
+    env = os.environ | {"CASECTL_NOW": repo.now, "CASECTL_REPO": str(repo.root)}
+    processes = [
+        subprocess.Popen(
+            [CASECTL, "intake"],
+            stdin=subprocess.PIPE,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )  # fmt: skip
+        for _ in range(12)
+    ]
+    for n, process in enumerate(processes):
+        assert process.stdin is not None
+        process.stdin.write(trap_text(f"4112{n % 2 + 34}", f"C{n:05d}", clock=f"14:00:{n:02d}"))
+        process.stdin.close()
+    assert all(p.wait(timeout=120) == 0 for p in processes)
+    ids = [e["alarm"]["id"] for d in cases(repo).values() for e in d["events"] if "alarm" in e]
+    assert len(ids) == len(set(ids)) == 12
+    spool = Path(Store(str(repo.root)).state_dir) / "intake" / "spool" / "new"
+    assert os.listdir(spool) == []
+    assert git(repo.root, "status", "--porcelain") == ""
