@@ -125,6 +125,8 @@ def test_an_expired_contract_needs_approval_and_runs_no_clock_until_then(repo: R
     )
     shown = repo.show(case_id)
     assert shown["assignee"] is None and shown["deadlines"] == []
+    assert shown["approval"] == "needed"
+    assert f"HT-2025-107, awaits approval: casectl approve {case_id}" in repo.ok("show", case_id)
     refused = repo.run("approve", case_id, "--reason", "r", by="li.na")
     assert refused.exit_code == 1 and "only the manager or a sales manager" in refused.stderr
     repo.ok("approve", case_id, "--reason", "续约审批中，先行支持", by="wang.jianguo",
@@ -320,3 +322,38 @@ def test_traps_handled_at_once_are_each_taken_once(repo: Repo) -> None:
     spool = Path(Store(str(repo.root)).state_dir) / "intake" / "spool" / "new"
     assert os.listdir(spool) == []
     assert git(repo.root, "status", "--porcelain") == ""
+
+
+def test_what_a_killed_stdin_run_spooled_is_taken_by_intake_spool(repo: Repo) -> None:
+    from casectl.intake.journal import Journal, deliver
+
+    with_register(repo)
+    journal = Journal(Store(str(repo.root)).state_dir)
+    journal.ready()
+    deliver(f"{journal.folder}/spool", trap_text(), "20261126140000")  # then the kill
+    assert alarm_cases(repo) == {}
+    result = intake(repo, "--spool")
+    assert "opened from hitachi 411234 3E1234, severity 1" in result.stdout
+    assert len(alarm_cases(repo)) == 1
+    assert intake(repo, "--spool").stdout == ""
+
+
+def test_a_trap_with_names_and_types_as_snmptrapd_prints_them_without_on(repo: Repo) -> None:
+    """Without -On, with the MIB loaded or not: names, `iso.` prefixes, `TYPE: ` values."""
+    with_register(repo)
+    named = b"""array.example.com
+UDP: [192.0.2.10]:161->[192.0.2.1]:162
+DISMAN-EVENT-MIB::sysUpTimeInstance = Timeticks: (1) 0:00:00.01
+SNMPv2-MIB::snmpTrapOID.0 OID: SNMPv2-SMI::enterprises.116.3.11.4.1.1.0.2
+HM800MIB::eventTrapSerialNumber INTEGER: 411235
+iso.3.6.1.4.1.116.5.11.4.2.3 STRING: "ac8f21"
+HM800MIB::eventTrapPartsID OID: HM800MIB::raidExMibRoot.6
+HM800MIB::eventTrapDate STRING: "2026/11/26"
+iso.3.6.1.4.1.116.5.11.4.2.6 STRING: "13:59:00"
+HM800MIB::eventTrapDescription STRING: "CHB port failure \\"CL1-A\\""
+"""
+    result = intake(repo, data=named)
+    assert "opened from hitachi 411235 AC8F21, severity 2" in result.stdout, result.output
+    [document] = alarm_cases(repo).values()
+    assert document["events"][0]["text"].endswith('CHB port failure "CL1-A"')
+    assert document["events"][0]["alarm"]["seen"].strftime("%H:%M") == "13:59"

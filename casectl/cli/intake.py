@@ -25,9 +25,12 @@ CHUNK = 200  # messages per commit
 
 @click.group(invoke_without_command=True)
 @click.option("--maildir", metavar="DIR", help="Take every message in DIR/new (then in cur/).")
+@click.option(
+    "--spool", is_flag=True, help="Take only what interrupted runs left in the spool (cron)."
+)
 @click.option("--dry-run", is_flag=True, help="Say what each alert would become; change nothing.")
 @click.pass_context
-def intake(ctx: click.Context, maildir: str | None, dry_run: bool) -> None:
+def intake(ctx: click.Context, maildir: str | None, spool: bool, dry_run: bool) -> None:
     """Turn a storage system's alarms into cases: a mail or trap on stdin, or a maildir.
 
     One line per alert says what it became; `intake log` lists the last 50.
@@ -35,6 +38,8 @@ def intake(ctx: click.Context, maildir: str | None, dry_run: bool) -> None:
     Example (snmptrapd.conf): traphandle default /usr/local/bin/casectl --repo /srv/cases intake
 
     Example (cron): casectl intake --maildir ~/Maildir/alerts
+
+    Example (cron, after a crash or reboot): casectl intake --spool
     """
     if ctx.invoked_subcommand:
         return
@@ -47,6 +52,11 @@ def intake(ctx: click.Context, maildir: str | None, dry_run: bool) -> None:
                     folder=maildir, sub=sub))  # fmt: skip
         _take(app, join(maildir, "new"), join(maildir, "cur"), dry_run)
         return
+    if spool:
+        from casectl.intake.journal import Journal
+
+        _take(app, join(Journal(app.store.state_dir).folder, "spool", "new"), None, dry_run)
+        return
     data = sys.stdin.buffer.read(_max() + 1)
     if not data.strip():
         raise click.ClickException(_("no alert on stdin"))
@@ -57,9 +67,9 @@ def intake(ctx: click.Context, maildir: str | None, dry_run: bool) -> None:
 
     journal = Journal(app.store.state_folder())
     journal.ready()
-    spool = join(journal.folder, "spool")
-    deliver(spool, data, f"{app.now:%Y%m%d%H%M%S}")  # kept before anything else
-    _take(app, join(spool, "new"), None, False)
+    spooled = join(journal.folder, "spool")
+    deliver(spooled, data, f"{app.now:%Y%m%d%H%M%S}")  # kept before anything else
+    _take(app, join(spooled, "new"), None, False)
 
 
 @intake.command("log")

@@ -22,13 +22,12 @@ LEVELS = {"1": "acute", "2": "serious", "3": "moderate", "4": "service"}
 FIELDS = {"1": "serial", "2": "nickname", "3": "refcode", "4": "parts", "5": "date",
           "6": "time", "7": "description"}  # fmt: skip
 NAMES = {"SNMPv2-MIB::snmpTrapOID.0": TRAP_OID, "iso.": "1.", "SNMPv2-SMI::enterprises.":
-         "1.3.6.1.4.1.", "HM800MIB::eventTrapSerialNumber": VARIABLES + "1"}  # fmt: skip
+         "1.3.6.1.4.1."}  # fmt: skip
 _HM800 = {f"HM800MIB::{n}": VARIABLES + k for k, n in (
     ("1", "eventTrapSerialNumber"), ("2", "eventTrapNickname"), ("3", "eventTrapREFCODE"),
     ("4", "eventTrapPartsID"), ("5", "eventTrapDate"), ("6", "eventTrapTime"),
     ("7", "eventTrapDescription"))}  # fmt: skip
 _TYPED = re.compile(r"(?:[A-Za-z][A-Za-z0-9 -]*): (.*)", re.S)
-_TRANSPORT = re.compile(r"(UDP|TCP|UDP6|TCP6|udp|tcp)\b.*|\S+")
 
 
 def looks_like(data: bytes) -> bool:
@@ -55,8 +54,8 @@ def value(raw: str) -> str:
     if typed and not raw.startswith('"'):
         raw = typed.group(1).strip()
     if len(raw) >= 2 and raw[0] == raw[-1] == '"':
-        raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
-    return raw.lstrip(".") if re.fullmatch(r"\.?\d+(\.\d+)+", raw) else raw
+        return re.sub(r"\\(.)", r"\1", raw[1:-1])
+    return oid(raw)  # unquoted: a number, or an OID by number or by name
 
 
 def bindings(data: bytes) -> dict[str, str]:
@@ -78,16 +77,17 @@ def parse(data: bytes, zone: Any) -> Alert:
     v = {field: found.get(VARIABLES + k, "") for k, field in FIELDS.items()}
     serial, code = name(v["serial"], "serial"), name(v["refcode"], "REFCODE")
     at = _when(v["date"], v["time"], zone)
+    nickname = text(v["nickname"], 32)  # the array's name at the customer
     return Alert(
         vendor="hitachi",
-        model=text(v["nickname"], 64) or "HM800",
+        model="VSP Gx00",  # the arrays HM800MIB describes
         serial=serial,
         code=code.upper(),
         component=text(v["parts"], 128),
         severity=level,
         at=at,
         id=digest(serial, code, v["date"], v["time"], v["description"]),
-        description=text(v["description"]),
+        description=text(f"[{nickname}] {v['description']}" if nickname else v["description"]),
         source="trap",
     )
 

@@ -71,10 +71,17 @@ class Journal:
         self.pending = []
 
     def quarantine(self, data: bytes, name: str) -> None:
-        """Keep a message no parser read, under its own name (kept once)."""
+        """Keep a message no parser read, under its own name: once, and a different one
+        of the same name (from another maildir) beside it."""
+        import hashlib
+
         folder = join(self.folder, "quarantine")
         if os.path.lexists(join(folder, name)):
-            return
+            if _same(join(folder, name), data):
+                return
+            name = f"{name}.{hashlib.sha1(data, usedforsecurity=False).hexdigest()[:12]}"
+            if os.path.lexists(join(folder, name)):
+                return
         tmp = join(folder, f".{name}.{os.getpid()}.tmp")
         with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600),
                   "wb") as f:  # fmt: skip
@@ -83,6 +90,14 @@ class Journal:
 
     def last(self, count: int) -> list[dict[str, Any]]:
         return _tail(self.log, 256 << 10)[-count:]
+
+
+def _same(path: str, data: bytes) -> bool:
+    try:
+        with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as f:
+            return f.read(len(data) + 1) == data
+    except OSError:
+        return False
 
 
 def _tail(path: str, size: int) -> list[dict[str, Any]]:
