@@ -49,8 +49,9 @@ VAR = "1.3.6.1.4.1.116.5.11.4.2."  # eventTrap*: 1 serial ... 7 description
 
 def with_register(repo: Repo) -> Repo:
     (repo.root / "contracts.yaml").write_text(CONTRACTS, encoding="utf-8")
-    with open(repo.root / "severity.yaml", "a", encoding="utf-8") as f:
-        f.write(RULES)
+    severity = (repo.root / "severity.yaml").read_text(encoding="utf-8")
+    severity = severity.split("\nalerts:\n")[0]  # the shipped section, replaced by the test's
+    (repo.root / "severity.yaml").write_text(severity + RULES, encoding="utf-8")
     git(repo.root, "add", "contracts.yaml", "severity.yaml")
     git(repo.root, "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-qm", "register")
     return repo

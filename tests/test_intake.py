@@ -61,7 +61,7 @@ def test_an_acute_sim_through_snmptrapd_opens_a_severity_1_case_assigned_and_tol
     alert = cases(repo)[case_id]["events"][-1]
     assert alert["type"] == "alert" and alert["alarm"]["count"] == 2
     assert len(alarm_cases(repo)) == 1
-    assert git(repo.root, "status", "--porcelain") == ""
+    assert wait_for(lambda: git(repo.root, "status", "--porcelain") == "")  # its commit too
 
 
 def test_fifty_repeats_append_and_an_exact_repeat_is_recorded_once(repo: Repo) -> None:
