@@ -239,6 +239,8 @@ def _write(app: App, desk: Any, told: Any) -> None:
 
     if not desk.changed:
         return
+    said = list(desk.said)
+    desk.said.clear()
     paths, new = [], False
     for case in desk.changed.values():
         told.tell(case, desk.fresh.get(case.id, []))  # queued before the write: never lost
@@ -255,10 +257,12 @@ def _write(app: App, desk: Any, told: Any) -> None:
         app.store.finish()
         return
     label = ids[0] if len(ids) == 1 else f"{len(ids)} cases"
-    message = gitrepo.message(f"{label}: alerts taken ({BY})", "", ids)
+    message = gitrepo.message(f"{label}: alerts taken ({BY})", "\n".join(said), ids)
     try:
         gitrepo.commit(app.root, paths, app.author(BY), message, say, new)
     except CasectlError as err:
         app.store.roll_back()
+        names = [app.store.relative(p) for p in paths]
+        gitrepo.git(app.root, "reset", "-q", "--", *names, check=False)  # unstage
         raise CasectlError(f"{label}: not recorded, {err}; nothing was written") from None
     app.store.finish()

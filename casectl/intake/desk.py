@@ -62,6 +62,7 @@ class Desk:
         self.created: set[str] = set()
         self.changed: dict[str, Case] = {}
         self.fresh: dict[str, list[dict[str, Any]]] = {}  # each changed case's new events
+        self.said: list[str] = []  # what became of each alert that changed a case
 
     # --- the open cases an alert may belong to ----------------------------------------
 
@@ -96,6 +97,12 @@ class Desk:
     # --- the decision -------------------------------------------------------------------
 
     def take(self, alert: Alert) -> Outcome:
+        outcome = self._decide(alert)
+        if outcome.events:
+            self.said.append(outcome.line)
+        return outcome
+
+    def _decide(self, alert: Alert) -> Outcome:
         what = f"{alert.vendor} {alert.serial} {alert.code}"
         if self._taken(alert):
             return Outcome("duplicate", None, _("already taken: {alert} ({id})").format(
