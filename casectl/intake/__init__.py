@@ -14,6 +14,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from casectl.i18n import _
 from casectl.records import Record
 
 MAX_BYTES = 1 << 20  # an alert is a few KB; a bigger one is quarantined, never parsed
@@ -53,7 +54,11 @@ def name(value: Any, what: str) -> str:
     """A serial number or code: short, printable, no spaces; else Unreadable."""
     text = str(value).strip() if value is not None else ""
     if not _NAME.fullmatch(text):
-        raise Unreadable(f"{what} {_shown(text)} is not a serial or code casectl accepts")
+        raise Unreadable(
+            _("{what} {value} is not a serial number or code casectl accepts").format(
+                what=what, value=_shown(text)
+            )
+        )
     return text
 
 
@@ -79,14 +84,18 @@ def digest(*parts: Any) -> str:
 def read(data: bytes, zone: Any) -> Alert:
     """The alert in `data` (a trap, a mail or a JSON document); Unreadable otherwise."""
     if len(data) > MAX_BYTES:
-        raise Unreadable(f"{len(data):,} bytes, more than an alert ({MAX_BYTES:,})")
+        raise Unreadable(
+            _("{size} bytes, more than an alert may have ({most})").format(
+                size=f"{len(data):,}", most=f"{MAX_BYTES:,}"
+            )
+        )
     head = data.lstrip()[:1]
     if head in (b"{", b"["):
         from casectl.intake import generic
 
         return generic.parse(data, zone)
     if b"\x00" in data:
-        raise Unreadable("binary data, not a trap, a mail or JSON")
+        raise Unreadable(_("binary data, not a trap, a mail or JSON"))
     from casectl.intake import hitachi
 
     if hitachi.looks_like(data):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from casectl.i18n import _
 from casectl.intake import Alert, Unreadable, digest, name, text
 
 CLEAR = frozenset({"clear", "cleared", "ok", "resolved", "recovered"})
@@ -22,9 +23,9 @@ def parse(data: bytes | str, zone: Any, source: str = "json") -> Alert:
     try:
         body = json.loads(data)
     except (ValueError, RecursionError) as err:
-        raise Unreadable(f"not valid JSON: {text(err, 80)}") from None
+        raise Unreadable(_("not valid JSON: {error}").format(error=text(err, 80))) from None
     if not isinstance(body, dict):
-        raise Unreadable("a JSON alert is one object")
+        raise Unreadable(_("a JSON alert is one object"))
     serial, code = name(body.get("serial"), "serial"), name(body.get("code"), "code")
     at = _when(body.get("time"), zone)
     description = text(body.get("description") or body.get("message") or code)
@@ -45,9 +46,10 @@ def parse(data: bytes | str, zone: Any, source: str = "json") -> Alert:
 
 def _when(value: Any, zone: Any) -> datetime:
     if value is None:
-        raise Unreadable("a JSON alert needs its `time`")
+        raise Unreadable(_("a JSON alert needs its `time`"))
     try:
         at = datetime.fromisoformat(str(value))
     except ValueError:
-        raise Unreadable(f"time {text(value, 40)!r} is not ISO 8601") from None
+        said = _("time {value} is not ISO 8601").format(value=repr(text(value, 40)))
+        raise Unreadable(said) from None
     return at if at.tzinfo else at.replace(tzinfo=zone)

@@ -13,6 +13,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from casectl.i18n import _
 from casectl.intake import Alert, Unreadable, digest, name, text
 
 TRAP_OID = "1.3.6.1.6.3.1.1.4.1.0"  # snmpTrapOID.0
@@ -73,7 +74,8 @@ def parse(data: bytes, zone: Any) -> Alert:
     trap = found.get(TRAP_OID, "")
     level = LEVELS.get(trap.removeprefix(RAID_ROOT + ".0.")) if trap.startswith(RAID_ROOT) else None
     if level is None:
-        raise Unreadable(f"a trap that is no HM800 SIM ({text(trap, 60) or 'no snmpTrapOID'})")
+        said = _("a trap that is no HM800 SIM (snmpTrapOID {oid})")
+        raise Unreadable(said.format(oid=text(trap, 60) or _("none")))
     v = {field: found.get(VARIABLES + k, "") for k, field in FIELDS.items()}
     serial, code = name(v["serial"], "serial"), name(v["refcode"], "REFCODE")
     at = _when(v["date"], v["time"], zone)
@@ -96,6 +98,6 @@ def _when(day: str, clock: str, zone: Any) -> datetime:
     try:
         return datetime.strptime(f"{day} {clock}", "%Y/%m/%d %H:%M:%S").replace(tzinfo=zone)
     except ValueError:
-        raise Unreadable(
-            f"date and time {text(day, 20)!r} {text(clock, 20)!r} unreadable"
-        ) from None
+        said = _("date {date} and time {time} unreadable")
+        shown = {"date": repr(text(day, 20)), "time": repr(text(clock, 20))}
+        raise Unreadable(said.format(**shown)) from None

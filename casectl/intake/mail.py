@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from casectl.i18n import _
 from casectl.intake import Alert, Unreadable, netapp, text
 
 
@@ -21,16 +22,18 @@ def parse(data: bytes, zone: Any) -> Alert:
         part = message.get_body(preferencelist=("plain",))
         body = part.get_content() if part is not None else ""
     except Exception as err:  # noqa: BLE001 - malformed MIME, in any of email's ways
-        raise Unreadable(f"malformed mail: {text(type(err).__name__, 40)}") from None
+        said = _("malformed mail: {error}").format(error=text(type(err).__name__, 40))
+        raise Unreadable(said) from None
     if not message.keys() or not isinstance(body, str):
-        raise Unreadable("neither a trap, a mail nor JSON")
+        raise Unreadable(_("neither a trap, a mail nor JSON"))
     if netapp.matches(subject):
         return netapp.parse(subject, body, message_id, sent, zone)
     if body.lstrip().startswith("{"):
         from casectl.intake import generic
 
         return generic.parse(body, zone, source="mail")
-    raise Unreadable(f"a mail casectl has no parser for (subject {subject[:60]!r})")
+    said = _("a mail casectl has no parser for (subject {subject})")
+    raise Unreadable(said.format(subject=repr(subject[:60])))
 
 
 def _date(value: str, zone: Any) -> datetime | None:

@@ -8,6 +8,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from casectl.i18n import _
 from casectl.intake import Alert, Unreadable, digest, name, text
 
 SUBJECT = re.compile(
@@ -24,7 +25,7 @@ def matches(subject: str) -> bool:
 def parse(subject: str, body: str, message_id: str, sent: datetime | None, zone: Any) -> Alert:
     said = SUBJECT.search(subject)
     if said is None:
-        raise Unreadable("not an AutoSupport subject")
+        raise Unreadable(_("not an AutoSupport subject"))
     fields = dict(_FIELD.findall(body[:65536]))
     serial = name(fields.get("SERIAL_NUM") or fields.get("SYSTEM_ID"), "serial")
     message = text(said["message"], 200)
