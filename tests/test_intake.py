@@ -357,3 +357,17 @@ HM800MIB::eventTrapDescription STRING: "CHB port failure \\"CL1-A\\""
     [document] = alarm_cases(repo).values()
     assert document["events"][0]["text"].endswith('CHB port failure "CL1-A"')
     assert document["events"][0]["alarm"]["seen"].strftime("%H:%M") == "13:59"
+
+
+def test_a_backlog_taken_at_once_is_no_storm(repo: Repo, tmp_path: Path) -> None:
+    """Windows run on the array's clock: a day's alerts taken after an outage are no storm."""
+    with_register(repo)
+    box = maildir(tmp_path / "Maildir")
+    for n in range(15):
+        clock = f"{n:02d}:30:00"  # one an hour
+        (box / "new" / f"{n:03d}").write_bytes(trap_text("411235", f"B{n:05d}", clock=clock))
+    assert intake(repo, "--maildir", str(box)).exit_code == 0
+    found = alarm_cases(repo)
+    assert len(found) == 15 and not any(
+        d["events"][0]["alarm"].get("storm") for d in found.values()
+    )

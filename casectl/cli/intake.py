@@ -201,7 +201,8 @@ def _one(app: App, desk: Any, journal: Any, path: str, name: str, dry_run: bool)
                      "outcome": "quarantined", "line": str(err)[:200]})  # fmt: skip
         return True
     outcome = desk.take(alert)
-    entry = {"t": now.timestamp(), "now": f"{now:%Y-%m-%d %H:%M:%S}", "source": alert.source,
+    entry = {"t": now.timestamp(), "now": f"{now:%Y-%m-%d %H:%M:%S}", "at": alert.at.timestamp(),
+             "source": alert.source,
              "vendor": alert.vendor, "serial": alert.serial, "code": alert.code,
              "severity": alert.severity, "id": alert.id, "outcome": outcome.kind,
              "case": outcome.case}  # fmt: skip

@@ -19,7 +19,7 @@ from casectl.records import Record
 
 MAX_BYTES = 1 << 20  # an alert is a few KB; a bigger one is quarantined, never parsed
 MAX_TEXT = 2000  # characters of description kept in a case
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}")  # a serial number, a code
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")  # a serial number, a code
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 

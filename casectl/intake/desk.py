@@ -119,14 +119,14 @@ class Desk:
         if case is not None:
             return self._append(case, alert, "maintenance")
         storm = self.rules.storm
-        if storm and self.journal.count(self.now - storm.within, alert.serial) + 1 > storm.limit:
+        if storm and self.journal.count(alert.at, storm.within, alert.serial) + 1 > storm.limit:
             case = self._matching(alert.serial, STORM)
             if case is not None:
                 return self._append(case, alert, "storm")
             return self._open_case(alert, storm=True)
         window = self.rules.after(alert)
         if window:
-            seen = self.journal.count(self.now - window.within, alert.serial, alert.code) + 1
+            seen = self.journal.count(alert.at, window.within, alert.serial, alert.code) + 1
             if seen < window.limit:
                 return Outcome("counted", None, _(
                     "counted: {alert}, {seen} of {count} within {within}").format(

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from datetime import datetime
@@ -16,6 +17,7 @@ from os.path import join
 from typing import Any
 
 TAIL = 4 << 20  # bytes of log read for the windows: some 15,000 alerts
+ROTATE = 32 << 20  # a log this big becomes log.1 (the one before is dropped)
 
 
 class Journal:
@@ -42,14 +44,20 @@ class Journal:
     def seen(self, alert_id: str, since: datetime) -> dict[str, Any] | None:
         return next((e for e in reversed(self.recent(since)) if e.get("id") == alert_id), None)
 
-    def count(self, since: datetime, serial: str, code: str | None = None) -> int:
+    def count(self, at: datetime, within: Any, serial: str, code: str | None = None) -> int:
+        """The alerts taken from `serial` (with `code`) that the array raised within
+        `within` of `at`, by the array's clock (a backlog taken late is no storm, and
+        alerts that arrive out of order still count)."""
         counted = ("opened", "appended", "storm", "counted", "cleared", "maintenance")
+        start, end = (at - within).timestamp(), (at + within).timestamp()
         return sum(
             1
-            for e in self.recent(since)
+            for e in self.recent()
             if e.get("serial") == serial
             and (code is None or e.get("code") == code)
             and e.get("outcome") in counted
+            and isinstance(e.get("at"), (int, float))
+            and start < e["at"] <= end
         )
 
     def add(self, entry: dict[str, Any]) -> None:
@@ -60,6 +68,9 @@ class Journal:
         if not self.pending:
             return
         data = "".join(json.dumps(e, ensure_ascii=False, default=str) + "\n" for e in self.pending)
+        with contextlib.suppress(OSError):
+            if os.stat(self.log).st_size > ROTATE:  # the windows read only its tail
+                os.replace(self.log, self.log + ".1")
         fd = os.open(self.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         try:
             os.write(fd, data.encode())
