@@ -133,7 +133,9 @@ class Snmptrapd:
              str(conf), "-On", "-m", "", "-M", str(folder), f"udp:127.0.0.1:{port}"],
             env=env,
         )  # fmt: skip
-        time.sleep(0.5)
+        log = folder / "snmptrapd.log"  # it says its version once it listens
+        started = wait_for(lambda: log.exists() and "NET-SNMP version" in log.read_text(), 15)
+        assert started, "snmptrapd did not start"
 
     def send(self, serial: str, code: str, level: int = 1, clock: str = "14:00:00",
              description: str = "Drive blocked") -> None:  # fmt: skip

@@ -113,6 +113,8 @@ def test_an_ignored_code_opens_nothing_and_open_after_waits_for_its_count(repo: 
     log = intake(repo, "log")
     assert [line.split(" -> ")[1].split()[0] for line in log.stdout.splitlines()] == [
         "ignored", "counted", "counted", "opened"]  # fmt: skip
+    entries = json.loads(intake(repo, "log", "--json").stdout)
+    assert entries[-1]["code"] == "AC1001" and entries[-1]["case"] in alarm_cases(repo)
 
 
 def test_an_expired_contract_needs_approval_and_runs_no_clock_until_then(repo: Repo) -> None:
