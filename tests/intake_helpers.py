@@ -50,7 +50,8 @@ VAR = "1.3.6.1.4.1.116.5.11.4.2."  # eventTrap*: 1 serial ... 7 description
 def with_register(repo: Repo) -> Repo:
     (repo.root / "contracts.yaml").write_text(CONTRACTS, encoding="utf-8")
     severity = (repo.root / "severity.yaml").read_text(encoding="utf-8")
-    severity = severity.split("\nalerts:\n")[0]  # the shipped section, replaced by the test's
+    head, _, rest = severity.partition("\nalerts:\n")  # the shipped section, replaced
+    severity = head + (rest[rest.index("\ngit:") :] if "\ngit:" in rest else "")
     (repo.root / "severity.yaml").write_text(severity + RULES, encoding="utf-8")
     git(repo.root, "add", "contracts.yaml", "severity.yaml")
     git(repo.root, "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-qm", "register")
