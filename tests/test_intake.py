@@ -113,7 +113,7 @@ def test_an_ignored_code_opens_nothing_and_open_after_waits_for_its_count(repo: 
     log = intake(repo, "log")
     assert [line.split(" -> ")[1].split()[0] for line in log.stdout.splitlines()] == [
         "ignored", "counted", "counted", "opened"]  # fmt: skip
-    entries = json.loads(intake(repo, "log", "--json").stdout)
+    entries = json.loads(intake(repo, "log", "--json", "--repo", str(repo.root)).stdout)
     assert entries[-1]["code"] == "AC1001" and entries[-1]["case"] in alarm_cases(repo)
 
 

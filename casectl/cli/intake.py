@@ -72,8 +72,18 @@ def intake(ctx: click.Context, maildir: str | None, spool: bool, dry_run: bool) 
     _take(app, join(spooled, "new"), None, False)
 
 
+def _repo_option(f: Any) -> Any:
+    """--repo after `intake log` too, as after any command."""
+    from casectl.cli import REPO_HELP, _repo_after
+
+    option = click.option("--repo", metavar="DIR", expose_value=False, callback=_repo_after,
+                          help=REPO_HELP)  # fmt: skip
+    return option(f)
+
+
 @intake.command("log")
 @as_json
+@_repo_option
 @pass_app
 def log(app: App, json_out: bool) -> None:
     """The last 50 alerts this clone took, and what each became."""
