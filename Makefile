@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo lint bench clean messages mo browser
+.PHONY: test demo lint bench clean messages mo browser tools
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[test,lint,cn]' --config-settings editable_mode=compat
 	# the top level is an example case repository: its clone gets the merge driver too
 	-test -d .git && $(BIN)/casectl --repo . setup-git >/dev/null
+	-@$(MAKE) --no-print-directory tools
 	touch $(STAMP)
 
 # The report's screenshot tests need headless Chromium and a CJK font: installed with
@@ -26,8 +27,17 @@ browser:
 	      apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null 2>&1; }; }; } || \
 	echo "chromium is not installed (apt-get install $(BROWSER_PACKAGES)): the report's screenshot tests skip"
 
+# The real net-snmp snmptrapd and snmptrap the intake tests drive (Debian's snmptrapd and
+# snmp packages): installed quietly where we are root with apt-get; else the tests skip
+# and say how to install them.
+tools:
+	@test -x /usr/sbin/snmptrapd -a -x /usr/bin/snmptrap || { \
+	  test "$$(id -u)" = 0 && command -v apt-get >/dev/null && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq snmptrapd snmp) \
+	    >/dev/null 2>&1; } || echo "snmptrapd not installed: the intake tests that need it skip"
+
 # LANG=C: the tests assert English messages, whatever language the shell speaks
-test: $(STAMP) browser
+test: $(STAMP) browser tools
 	LANG=C LC_ALL= LC_MESSAGES= LANGUAGE= $(BIN)/pytest
 
 demo: $(STAMP)

@@ -44,6 +44,9 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "overdue": ("deadline",),
     "met-late": ("deadline",),
     "open-contact": (),  # a contact recorded with the opening (older files)
+    "alert": ("alarm",),  # the intake: another alert for an alarm case
+    "alarm-cleared": ("alarm",),
+    "approve": (),  # support approved for an alarm case without a valid contract
     "onsite-pending": ("deadline",),
     "manager-alert": ("deadline",),
     "withdraw": ("withdraws",),  # a sweep's action a step shared late shows needless

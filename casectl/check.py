@@ -67,6 +67,9 @@ def run(root: str, now: datetime, wall: float) -> Report:
     if cfg is not None:
         findings += _holidays(root, cfg, now, this_year=True) + _idle_calendars(cfg, now)
         warnings = _holidays(root, cfg, now, this_year=False)
+        from casectl.intake.rules import findings as intake_findings
+
+        findings += [Finding(*f) for f in intake_findings(root, cfg)]
     findings += _git_locks(root, wall) + _merge_attribute(root) + _pushed_paths(root)
     findings += _state_files(root)
     found, count = Cases(root, cfg, wall).check()
@@ -446,6 +449,9 @@ def rules(
                               "records nothing else").format(where=where,
                                                              kinds=", ".join(_SWEEP))))  # fmt: skip
             continue
+        if event["by"] == "intake" and event["type"] in ("open", "assign", "alert",
+                                                          "alarm-cleared"):  # fmt: skip
+            continue  # the alarm intake's, checked as it took them
         before = Case(case.id, case.events[:i])
         try:
             person = model.actor(cfg, event["by"])
@@ -560,6 +566,10 @@ def _step(case: Case, cfg: Config, by: model.Person, e: dict[str, Any]) -> None:
         model.close(case, by, at, text, e.get("reason"))
     elif kind == "reopen":
         model.reopen(case, by, at, text)  # fmt: skip
+    elif kind == "approve":
+        from casectl.approval import approve
+
+        approve(case, by, at, text)
 
 
 def _alive(pid: int) -> bool:

@@ -69,6 +69,7 @@ class Config(Record):
     managers: frozenset[str]  # ids of everyone with the role manager
     calendars: dict[str, Calendar] = {}  # by name, 24x7 included
     off_duty_open: str = "warn"  # a duty engineer off duty opening a case: warn or refuse
+    alerts: Any = None  # the `alerts:` section as written: casectl.intake.rules checks it
 
     @property
     def manager(self) -> Person:
@@ -149,7 +150,7 @@ def _shown(value: Any) -> str:
     return _("nothing") if value is None else f"{type(value).__name__} {value!r}"
 
 
-TOP_KEYS = ("timezone", "calendars", "levels", "git", "due_soon", "off_duty_open")
+TOP_KEYS = ("timezone", "calendars", "levels", "git", "due_soon", "off_duty_open", "alerts")
 
 
 def load(root: str) -> Config:
@@ -183,6 +184,7 @@ def load(root: str) -> Config:
         managers=frozenset(p.id for p in people if p.has("manager")),
         calendars=calendars,
         off_duty_open=off_duty_open,
+        alerts=top.get("alerts"),
     )
 
 

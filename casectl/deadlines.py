@@ -1,7 +1,9 @@
 """A case's deadlines, derived from its events and its current severity, and their states.
 
-Clocks start at the opening, or at the latest reopening. Each is counted on the
-severity's calendar:
+Clocks start at the opening, or at the latest reopening (an alarm case opened without
+a valid contract: at its approval, none before). Each is counted on the severity's
+calendar (a case opened on a contract of the register: on its service level's, the
+opening's `calendar`):
 - callback: the assigned engineer reaches the customer, within `callback` of the
   assignment (`reassigned_callback` after a reassignment by the sweep), with
   staged checks for the duty engineer before it (`checks`);
@@ -33,6 +35,7 @@ from casectl.model import CONTACTS, Case, checker
 
 _NEVER = datetime.max.replace(tzinfo=timezone.utc)  # sorts a paused deadline last
 _TAGGED = ("reply", "update", "escalation")  # keyed by severity: a change re-arms them
+_STARTS = ("open", "reopen", "approve")  # a cycle's clocks start at these
 
 
 class Deadline(NamedTuple):
@@ -96,10 +99,12 @@ def compute(case: Case, cfg: Config, include_met: bool = True) -> list[Deadline]
     """
     s = case.state
     level = cfg.levels.get(s.severity)
-    if s.status == "closed" or level is None:
-        return []
+    if s.status == "closed" or level is None or s.approval:
+        return []  # an alarm case without a valid contract runs no clock until approved
     events = case.events
-    start = max(i for i, e in enumerate(events) if e["type"] in ("open", "reopen"))
+    service = cfg.calendars.get(events[0].get("calendar") or "")  # its contract's service level
+    level = level._replace(calendar=service) if service else level
+    start = max(i for i, e in enumerate(events) if e["type"] in _STARTS)
     cycle = events[start:]
     opened = cycle[0]
     contacts = [e for e in cycle if e["type"] in CONTACTS]
@@ -111,6 +116,7 @@ def compute(case: Case, cfg: Config, include_met: bool = True) -> list[Deadline]
     ) -> None:
         changed = met is not None and s.severity_changes  # else the level in force is `level`
         rules = _in_force(events, cfg, met, level, limit) if changed else level
+        rules = rules._replace(calendar=service) if service else rules
         amount = limit if isinstance(limit, timedelta) else getattr(rules, limit)
         if met is not None and not include_met and _surely_on_time(kind, begin["at"], amount, met):
             return
@@ -205,7 +211,7 @@ def _surely_on_time(kind: str, begin: datetime, amount: timedelta, met: datetime
 
 def _opening_before(events: list[dict[str, Any]], at: datetime) -> dict[str, Any]:
     """The opening or reopening that began the cycle a step at `at` belongs to."""
-    return next(e for e in reversed(events) if e["type"] in ("open", "reopen") and e["at"] <= at)
+    return next(e for e in reversed(events) if e["type"] in _STARTS and e["at"] <= at)
 
 
 def _pauses(events: list[dict[str, Any]]) -> list[tuple[datetime, datetime | None]]:

@@ -135,6 +135,7 @@ class State:
     inquiry: str | None = None  # price or technical: a caller without a contract
     resolution: str | None = None  # the latest close's, while closed
     forced_close: str | None = None  # why it was closed with RMAs not done (--force)
+    approval: str | None = None  # "needed": opened by the intake without a valid contract
 
     def __init__(self) -> None:
         self.rmas: dict[str, Rma] = {}
@@ -236,7 +237,8 @@ def replay(events: list[dict[str, Any]]) -> State:
             s.customer, s.contact = e["customer"], e["contact"]
             s.contract, s.approved_by = e.get("contract"), e.get("approved_by")
             s.source, s.description = e.get("source", "phone"), e.get("text", "")
-            s.duty, s.opened_at = e["by"], e["at"]
+            s.duty, s.opened_at = e.get("duty", e["by"]), e["at"]
+            s.approval = e.get("approval")
         elif kind in ("assign", "reassign") or (kind == "withdraw" and e.get("to")):
             s.assignee = e["to"]
         elif kind == "severity":
@@ -263,6 +265,8 @@ def replay(events: list[dict[str, Any]]) -> State:
             s.resolution, s.forced_close = e.get("text"), e.get("reason")
         elif kind == "reopen":
             s.status, s.closed_at, s.resolution, s.forced_close = "open", None, None, None
+        elif kind == "approve":
+            s.approval, s.approved_by = None, e["by"]
         elif kind.startswith("onsite-"):
             _replay_visit(s.visits, e)
         if e.get("customer_request") and kind in ("severity", "escalate"):

@@ -151,6 +151,7 @@ def case_document(case: Case, deadlines: list[Deadline], cfg: Config, now: datet
         "contact": s.contact,
         "contract": s.contract,
         "approved_by": s.approved_by,
+        "approval": s.approval,
         "source": s.source,
         "description": s.description,
         "duty": s.duty,
@@ -211,6 +212,13 @@ def events(case: Case) -> list[dict[str, Any]]:
     return [_plain(e) for e in case.events]
 
 
+def _awaiting(case_id: str, contract: str | None) -> str:
+    """An alarm case without a valid contract: no clock runs until someone approves."""
+    return _("{contract}, awaits approval: casectl approve {case}").format(
+        contract=contract or _("none"), case=case_id
+    )
+
+
 def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> str:
     s = case.state
     now = s.closed_at or now  # a closed case's deadlines as its close left them
@@ -239,7 +247,12 @@ def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> s
         (_("Severity changes"), "\n".join(changes) or "-"),
         (_("Escalation engineer"), ", ".join(map(who, s.escalation_engineers)) or "-"),
         (_("Escalated"), "\n".join(_escalated(e) for e in s.escalations) or "-"),
-        (_("Contract"), s.contract or _("none (approved by {who})").format(who=who(s.approved_by))),
+        (
+            _("Contract"),
+            _awaiting(case.id, s.contract)
+            if s.approval
+            else s.contract or _("none (approved by {who})").format(who=who(s.approved_by)),
+        ),
         (_("Customer"), s.customer),
         (_("Contact"), s.contact),
         (_("Customer requests"), "\n".join(_asked(e) for e in s.customer_requests) or "-"),

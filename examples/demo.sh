@@ -9,8 +9,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 repo=$(mktemp -d)/cases
 trap 'rm -rf "$(dirname "$repo")"' EXIT
 casectl init "$repo" >/dev/null        # the same rules as the top level (a test keeps them so)
-cp -R "$top/cases" "$repo/"
-git -C "$repo" add cases && git -C "$repo" -c user.name=demo -c user.email=demo@localhost \
+cp -R "$top/cases" "$top/contracts.yaml" "$repo/"
+git -C "$repo" add cases contracts.yaml && git -C "$repo" -c user.name=demo -c user.email=demo@localhost \
     commit -qm "The example cases"
 export CASECTL_REPO=$repo
 step() { printf '\n$ %s\n' "$*"; "$@"; }
@@ -55,6 +55,18 @@ at 18:30; step env CASECTL_USER=zheng.hao casectl rma "$id" "$rma" --status inst
 at 18:35; step env CASECTL_USER=zheng.hao casectl onsite "$id" --depart --summary "CTL1 离线已解决" \
     --solution "更换 CTL1 控制器，双控恢复" --unresolved "无"
 at 18:45; step env CASECTL_USER=zhou.qiang casectl close "$id" --resolution "更换 CTL1 控制器，业务恢复双控，客户同意关闭"
+
+echo; say "17:05，一台阵列自己报警：日立 VSP 的 SIM trap 经 snmptrapd 交给 casectl intake：" \
+    "At 17:05 an array raises its own alarm: a Hitachi VSP SIM trap, handed on by snmptrapd:"
+at 17:05
+step casectl intake <<<"localhost
+UDP: [192.0.2.10]:161->[192.0.2.1]:162
+.1.3.6.1.6.3.1.1.4.1.0 .1.3.6.1.4.1.116.3.11.4.1.1.0.1
+.1.3.6.1.4.1.116.5.11.4.2.1 411234
+.1.3.6.1.4.1.116.5.11.4.2.3 \"3E1234\"
+.1.3.6.1.4.1.116.5.11.4.2.5 \"2026/11/26\"
+.1.3.6.1.4.1.116.5.11.4.2.6 \"17:04:31\"
+.1.3.6.1.4.1.116.5.11.4.2.7 \"DKC processor blocked (CTL1)\""
 
 echo; say "同时，16:00 的第二个来电一直没有回电：" "Meanwhile a second call at 16:00 is never called back:"
 at 16:00

@@ -22,7 +22,7 @@ CASES = [
     (
         "severity.yaml",
         lambda d: d.update(colour="red"),
-        "severity.yaml: top level.colour: unknown key; expected one of timezone, calendars, levels, git, due_soon, off_duty_open",
+        "severity.yaml: top level.colour: unknown key; expected one of timezone, calendars, levels, git, due_soon, off_duty_open, alerts",
     ),
     (
         "severity.yaml",

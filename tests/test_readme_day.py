@@ -56,6 +56,7 @@ def test_the_sample_report_is_make_demos_day(tmp_path: Path) -> None:
     examples/demo.sh prints, in order; after a change to the report's numbers, paste the
     new tables (the assertion prints them)."""
     shutil.copytree(ROOT / "cases", tmp_path / "cases")
+    shutil.copy(ROOT / "contracts.yaml", tmp_path / "contracts.yaml")
     (tmp_path / "examples").mkdir()
     shutil.copy(ROOT / "examples" / "demo.sh", tmp_path / "examples" / "demo.sh")
     done = shell(f"bash {tmp_path / 'examples' / 'demo.sh'}", tmp_path, LANG="C")

@@ -36,6 +36,7 @@ COMMANDS = {
     "notify": "notify:notify",
     "report": "report:report",
     "board": "board:board",
+    "intake": "intake:intake", "approve": "approve:approve",
 }  # fmt: skip
 HIDDEN = {"merge-file", "share"}  # run by git or a step, not by people: not in --help
 REPO_KEY = "casectl.repo"  # ctx.meta's key for a --repo given after the command

@@ -71,9 +71,14 @@ RMA_SAID = {
 
 
 @click.command("open")
-@click.option("--customer", required=True, help="The customer (company).")
-@click.option("--contact", required=True, help="Contact person with phone or e-mail.")
+@click.option("--customer", help="The customer (company); from contracts.yaml if omitted.")
+@click.option(
+    "--contact", help="Contact person with phone or e-mail; from contracts.yaml if omitted."
+)
 @click.option("--contract", metavar="NO", help="Project or warranty contract number.")
+@click.option(
+    "--serial", metavar="SN", help="The array's serial: its contract from contracts.yaml."
+)
 @click.option("--no-contract", is_flag=True, help="A customer without a contract.")
 @click.option("--approved-by", metavar="ID", help="Manager or sales manager who approved support.")
 @click.option("--severity", type=int, help="Severity level, 1 (critical) to 4.")
@@ -99,9 +104,10 @@ RMA_SAID = {
 @pass_app
 def open_(
     app: App,
-    customer: str,
-    contact: str,
+    customer: str | None,
+    contact: str | None,
     contract: str | None,
+    serial: str | None,
     no_contract: bool,
     approved_by: str | None,
     severity: int | None,
@@ -120,8 +126,19 @@ def open_(
 
     Example: casectl open --no-contract --inquiry price --customer 某公司 --contact "赵女士"
     """
-    if bool(contract) == no_contract:
+    if bool(contract or serial) == no_contract:
         raise click.UsageError(_("give either --contract NO or --no-contract --approved-by ID"))
+    service = None  # the calendar of the contract's service level, from contracts.yaml
+    if contract or serial:
+        from casectl.cli.contracts import opening
+
+        contract, customer, contact, service = opening(
+            app, contract, serial, customer, contact, approved_by
+        )
+    for name, typed in (("--customer", customer), ("--contact", contact)):
+        if typed is None:
+            raise click.UsageError(_("Missing option '{name}'.").format(name=name))
+    assert customer is not None and contact is not None
     if inquiry and not no_contract:
         raise click.UsageError(_("--inquiry is for callers without a contract: give --no-contract"))
     if inquiry == "price":
@@ -165,6 +182,10 @@ def open_(
             inquiry=inquiry,
         )
         case.events[0]["key"] = key
+        if serial:
+            case.events[0]["serial"] = serial
+        if service:  # the contract's service level: its clocks' calendar
+            case.events[0]["calendar"] = service
         if auto_assign:
             app.warn_orphans()
             assign_to = model.pick_next(app.cfg, app.index().loads(), at, None).id

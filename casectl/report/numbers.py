@@ -135,7 +135,7 @@ class View:
         self.severity = 0
         self.customer = ""
         self.source = "phone"
-        self.contract = False
+        self.contract: str | None = None
         self.inquiry: str | None = None  # price (sales' business) or technical
         self.assignee: str | None = None
         self.opened_at = 0.0
@@ -148,7 +148,7 @@ class View:
         if kind == "open":
             self.status, self.opened_at, self.severity = "open", at, f.get("severity", 0)
             self.customer, self.source = f.get("customer", ""), f.get("source", "phone")
-            self.contract, self.inquiry = bool(f.get("contract")), f.get("inquiry")
+            self.contract, self.inquiry = f.get("contract"), f.get("inquiry")
         elif kind in ("assign", "reassign"):
             self.assignee = f.get("to")
         elif kind == "severity":
@@ -177,6 +177,12 @@ class Builder:
         self.period, self.cfg, self.zone = period, cfg, cfg.zone
         self.start, self.end = period.start.timestamp(), as_of.timestamp()
         self.as_of = as_of
+        from casectl import contracts  # the register's contracts by name, when there is one
+
+        register = contracts.load(cfg.root)
+        self.named = {
+            n: f"{n} {c.customer}" for n, c in (register.contracts if register else {}).items()
+        }
         self.volume: dict[str, dict[Any, dict[str, int]]] = {
             k: {} for k in ("by_severity", "by_engineer", "by_source", "by_contract", "inquiries")
         }
@@ -296,7 +302,9 @@ class Builder:
             "by_severity": view.severity,
             "by_engineer": view.assignee,
             "by_source": view.source,
-            "by_contract": "contract" if view.contract else "no contract",
+            "by_contract": self.named.get(view.contract, "contract")
+            if view.contract
+            else "no contract",
         }
         for table, key in keys.items():
             self._tally(table, key, counts)
@@ -497,7 +505,7 @@ class Builder:
             "by_engineer": _keyed("engineer", self.volume["by_engineer"]),
             "by_source": _keyed("source", self.volume["by_source"]),
             "by_contract": [{"contract": k} | self.volume["by_contract"].get(k, zero)
-                            for k in ("contract", "no contract")],
+                            for k in (*self.named.values(), "contract", "no contract")],
             "inquiries": [{"inquiry": k} | self.volume["inquiries"].get(k, zero)
                           for k in INQUIRIES],
             "open_by_age": [{"age": label, "cases": n} for label, n in self.ages.items()],
