@@ -34,6 +34,8 @@ COMMANDS = {
     "onsite": "onsite:onsite",
     "notify": "notify:notify",
     "report": "report:report",
+    "whoami": "whoami:whoami",
+    "amend": "amend:amend",
 }  # fmt: skip
 HIDDEN = {"merge-file"}  # run by git, not by people: not in --help, not completed
 REPO_KEY = "casectl.repo"  # ctx.meta's key for a --repo given after the command

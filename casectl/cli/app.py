@@ -19,7 +19,8 @@ import click
 
 from casectl import clock, i18n, model, yamlio
 from casectl.config import Config, Person
-from casectl.errors import CasectlError
+from casectl.errors import CasectlError, RefusedError
+from casectl.i18n import _
 from casectl.model import Case
 from casectl.records import Record
 from casectl.store import Store, find_root, read_case
@@ -38,6 +39,7 @@ class App:
     def __init__(self, repo: str | None) -> None:
         self.repo = repo
         self._index: Index | None = None
+        self.entered_by: str | None = None  # who typed the step, when not who acted
 
     @cached_property
     def root(self) -> str:
@@ -155,6 +157,48 @@ class App:
                 f"({err}); nothing was written now"
             ) from None
 
+    def actor(self, act: Acting) -> Person:
+        """The person a step is recorded as (its `by`), who must be in the roster. In a
+        clone bound to someone (`whoami`) that is the bound person, or with `--for ID`
+        the person they record it for; the person typing is then `entered_by`."""
+        from casectl import identity
+
+        self.entered_by = None
+        bound_id = identity.bound(self.root)
+        if bound_id is None:  # an unbound clone: --by says who acts, as ever
+            typist = model.actor(self.cfg, act.by)
+            if not act.for_:
+                return typist
+        else:
+            typist = self._bound_person(bound_id)
+        acting = model.actor(self.cfg, act.for_) if act.for_ else typist
+        if bound_id is not None and act.by:
+            named = model.actor(self.cfg, act.by)
+            if named.id not in (typist.id, acting.id):
+                raise RefusedError(
+                    _("this clone is bound to {bound}, not {named}: take the step as {bound}, "
+                      "or record what {named} did with --for {named}").format(
+                        bound=typist.id, named=named.id)
+                )  # fmt: skip
+        if acting.id != typist.id:
+            self.entered_by = typist.id
+        return acting
+
+    def _bound_person(self, bound_id: str) -> Person:
+        person = self.cfg.person(bound_id)
+        if person is None:
+            raise RefusedError(
+                _("this clone is bound to {bound}, who is not in roster.yaml: bind it to "
+                  "someone with casectl whoami ID").format(bound=bound_id)
+            )  # fmt: skip
+        return person
+
+    def mark(self, event: dict[str, Any]) -> dict[str, Any]:
+        """The event with who typed it, where that is not the person acting (`--for`)."""
+        if self.entered_by:
+            event["entered_by"] = self.entered_by
+        return event
+
     def author(self, by: str) -> tuple[str, str]:
         """Name and e-mail of a commit by `by`: a roster id, or the sweep's bot."""
         person = self.cfg.person(by)
@@ -218,23 +262,31 @@ pass_app = click.make_pass_decorator(App)
 
 
 class Acting(Record):
-    """Who records a step, when it happened, and whether to commit it."""
+    """Who records a step, when it happened, whether to commit it, and for whom (`--for`:
+    the person who did what is recorded, when someone else types it)."""
 
     by: str | None
     at: str | None
     no_commit: bool
+    for_: str | None = None
 
 
 def acting(f: Callable[..., Any]) -> Callable[..., Any]:
-    """--by, --at and --no-commit, handed to the command as one `act: Acting`."""
+    """--by, --for, --at and --no-commit, handed to the command as one `act: Acting`."""
 
     @wraps(f)
-    def command(*args: Any, by: str | None, at: str | None, no_commit: bool, **kw: Any) -> Any:
-        return f(*args, act=Acting(by, at, no_commit), **kw)
+    def command(
+        *args: Any, by: str | None, for_: str | None, at: str | None, no_commit: bool, **kw: Any
+    ) -> Any:
+        return f(*args, act=Acting(by, at, no_commit, for_), **kw)
 
     options = [
         click.option("--by", envvar="CASECTL_USER", metavar="ID",
-                     help="Who acts: a roster id (default: $CASECTL_USER)."),
+                     help="Who acts: a roster id (default: $CASECTL_USER, else the person "
+                          "this clone is bound to)."),
+        click.option("--for", "for_", metavar="ID",
+                     help="Record what this person did (reported by phone): the step is "
+                          "theirs, entered by you."),
         click.option("--at", metavar="TIME", help="When the step happened (default: now)."),
         click.option("--no-commit", is_flag=True, help="Write the case file but do not commit."),
     ]  # fmt: skip
@@ -259,7 +311,7 @@ def record_step(
 ) -> tuple[Case, dict[str, Any]]:
     """`record`: the case after the step, and the step's event; a retry of a step
     already recorded (same key, within the window) gives that event, adding nothing."""
-    person = model.actor(app.cfg, act.by)
+    person = app.actor(act)
     at = app.at(act.at)
     with app.store.lock():
         case = read_case(app.store.locate(case_id))
@@ -270,6 +322,7 @@ def record_step(
             return case, done
         event = step(case, person, at)
         event["key"] = key
+        app.mark(event)
         path = app.store.save(case)
         body = lambda: event_yaml(event)  # noqa: E731 - not dumped under --no-commit
         app.commit([path], person, [case.id], what(event), body, act.no_commit)
@@ -291,7 +344,7 @@ def step_key(person: Person, at: datetime | None, fixed: dict[str, Any]) -> str:
     return blake2b(what.encode(), digest_size=8).hexdigest()
 
 
-NOT_TYPED = frozenset({"by", "at", "no_commit", "json_out"})  # the key holds them otherwise
+NOT_TYPED = frozenset({"by", "for_", "at", "no_commit", "json_out"})  # the key holds them otherwise
 
 
 def retried(

@@ -18,10 +18,11 @@ from casectl import deadlines
 from casectl.config import Config
 from casectl.model import Case
 
-FORMAT = 2  # of the tuples below: a change makes the index compute them again
+FORMAT = 3  # of the tuples below: a change makes the index compute them again
 BOUNDARIES = frozenset({"assign", "reassign", "severity", "close", "reopen"})
 FIELDS = {
     "open": ("customer", "contract", "source", "severity", "inquiry"),
+    "amend": ("customer", "contract"),  # the opening corrected
     "assign": ("to",),
     "reassign": ("from", "to", "due"),
     "severity": ("from", "severity", "text", "customer_request"),
