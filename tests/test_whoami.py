@@ -163,3 +163,37 @@ def test_init_asks_who_uses_the_clone_on_a_terminal(tmp_path: Path) -> None:
     assert process.wait(timeout=30) == 0
     os.close(main)
     assert git(tmp_path / "r", "config", "casectl.user") == "zhang.wei\n"
+
+
+def test_entered_by_survives_merges_over_a_real_remote(
+    served_team: tuple[Repo, Repo, Repo],
+) -> None:
+    """Over git daemon: the duty laptop records a callback for zhang.wei while zhang.wei's
+    own clone logs a note; both sync; every clone has both people on the callback."""
+    duty, engineer, cron = served_team
+    laptop(duty)
+    case_id = duty.open_case(by=None)
+    duty.ok("sync", by=None)
+    engineer.ok("sync", by=None)
+    duty.ok("log", case_id, "张伟电话告知已回电", "--callback", "--for", "zhang.wei", by=None,
+            now="2026-11-26 14:20")  # fmt: skip
+    engineer.ok("log", case_id, "收集日志", by="zhang.wei", now="2026-11-26 14:25")
+    engineer.ok("sync", by=None)
+    duty.ok("sync", by=None)
+    cron.ok("sync", by=None)
+    callback = next(e for e in events(cron, case_id) if e["type"] == "callback")
+    assert (callback["by"], callback["entered_by"]) == ("zhang.wei", "li.na")
+    assert [e["type"] for e in events(cron, case_id)] == ["open", "assign", "callback", "note"]
+    authors = git(cron.root, "log", "--no-merges", "-3", "--format=%an|%cn").splitlines()
+    assert "张伟|Duty Laptop 3" in authors  # the callback: zhang.wei's, committed by the laptop
+
+
+def test_for_without_anyone_recording_in_an_unbound_clone_is_refused(
+    repo: Repo, refused: Callable[..., str]
+) -> None:
+    case_id = repo.open_case()
+    said = refused("log", case_id, "x", "--for", "zhang.wei", by=None)
+    assert said.startswith("who records this for zhang.wei?")
+    repo.ok("log", case_id, "电话告知", "--callback", "--for", "zhang.wei", by="li.na")
+    callback = events(repo, case_id)[-1]
+    assert (callback["by"], callback["entered_by"]) == ("zhang.wei", "li.na")

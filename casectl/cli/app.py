@@ -166,6 +166,11 @@ class App:
         self.entered_by = None
         bound_id = identity.bound(self.root)
         if bound_id is None:  # an unbound clone: --by says who acts, as ever
+            if act.for_ and not act.by:
+                raise RefusedError(
+                    _("who records this for {person}? give --by ID or set CASECTL_USER, or "
+                      "bind this clone with casectl whoami ID").format(person=act.for_)
+                )  # fmt: skip
             typist = model.actor(self.cfg, act.by)
             if not act.for_:
                 return typist
