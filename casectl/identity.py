@@ -31,6 +31,9 @@ def parse(text: str) -> list[tuple[str, str]] | None:
     """A git config file's (key, value) pairs in order, keys as git names them
     (`user.name`, `casectl "x".y` as `casectl.x.y`); None where it cannot be read
     as git would (a bad escape, a broken header): ask git."""
+    plain = _plain(text)
+    if plain is not None:
+        return plain
     found: list[tuple[str, str]] = []
     section: str | None = None
     pos, end = 0, len(text)
@@ -66,6 +69,36 @@ def parse(text: str) -> list[tuple[str, str]] | None:
                 return None
             found.append((name, value[0]))
             pos = value[1]
+    return found
+
+
+def _plain(text: str) -> list[tuple[str, str]] | None:
+    """`parse` line by line, for a file whose values have no quotes or backslashes (most
+    have none); None for any other file, which `parse` reads character by character."""
+    found: list[tuple[str, str]] = []
+    section: str | None = None
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line[0] == "[":
+            header, close, rest = line[1:].partition("]")
+            section = _section(header) if close else None
+            if section is None or rest.strip()[:1] not in ("", "#", ";"):
+                return None  # a key after the header: the careful reading
+            continue
+        if '"' in line or "\\" in line:
+            return None
+        key, equals, value = line.partition("=")
+        key = key.strip()
+        if section is None or not _KEY.fullmatch(key):
+            return None
+        if not equals:
+            found.append((f"{section}.{key.lower()}", "true"))
+            continue
+        for mark in "#;":
+            value = value.partition(mark)[0]
+        found.append((f"{section}.{key.lower()}", value.strip()))
     return found
 
 
@@ -127,8 +160,8 @@ def _value(text: str, pos: int) -> tuple[str, int] | None:
 
 def _read(path: str) -> str | None:
     try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            return f.read(1 << 20)
+        with open(path, "rb") as f:
+            return f.read(1 << 20).decode("utf-8", "replace")
     except OSError:
         return None
 
@@ -163,10 +196,14 @@ def _values(files: list[str], keys: tuple[str, ...]) -> dict[str, str] | None:
     """The last value of each of `keys` across `files`; None when git must be asked
     (an include, a file that does not parse)."""
     found: dict[str, str] = {}
+    sections = {key.split(".", 1)[0] for key in keys}
     for path in files:
         text = _read(path)
         if text is None:
             continue
+        lower = text.lower()
+        if "include" not in lower and not any(f"[{s}" in lower for s in sections):
+            continue  # none of the sections wanted: the usual clone's config
         pairs = parse(text)
         if pairs is None or any(k.startswith(("include.", "includeif.")) for k, _v in pairs):
             return None

@@ -197,3 +197,32 @@ def test_for_without_anyone_recording_in_an_unbound_clone_is_refused(
     repo.ok("log", case_id, "电话告知", "--callback", "--for", "zhang.wei", by="li.na")
     callback = events(repo, case_id)[-1]
     assert (callback["by"], callback["entered_by"]) == ("zhang.wei", "li.na")
+
+
+def test_the_committer_is_read_as_git_reads_its_config(repo: Repo, tmp_path: Path) -> None:
+    """casectl reads the identity from git's files without starting git: quotes, escapes,
+    comments, continued lines, a section spelt in capitals, and an included file all
+    give the committer git itself would use."""
+    case_id = repo.open_case()
+    config = repo.root / ".git" / "config"
+    plain = config.read_text(encoding="utf-8")
+    included = tmp_path / "identity.cfg"
+    included.write_text("[user]\n\tname = Included Name\n\temail = inc@example.com\n")
+    cases = [
+        '[User]\n\tName = "Ops \\"Desk\\" #3"  # the hotline desk\n\temail = ops@example.com ; x\n',
+        "[user]\n\tname = Night \\\n  Shift\n\temail = night@example.com\n",
+        '[user]\n\tname = "  padded "\n\temail = pad@example.com\n',
+        f"[include]\n\tpath = {included}\n",
+    ]
+    for n, extra in enumerate(cases):
+        config.write_text(plain + extra, encoding="utf-8")
+        expected = subprocess_ident(repo.root)
+        repo.ok("log", case_id, f"第 {n} 条", by="zhang.wei", now=f"2026-11-26 14:{10 + n}")
+        assert git(repo.root, "log", "-1", "--format=%cn <%ce>").strip() == expected, extra
+        assert git(repo.root, "log", "-1", "--format=%an").strip() == "张伟"
+
+
+def subprocess_ident(root: Path) -> str:
+    """The committer git would use here: `git var GIT_COMMITTER_IDENT` without its date."""
+    said = git(root, "var", "GIT_COMMITTER_IDENT")
+    return said.rsplit(" ", 2)[0]
