@@ -19,8 +19,12 @@ from __future__ import annotations
 import os
 import re
 from os.path import join
+from typing import TYPE_CHECKING
 
 from casectl import state
+
+if TYPE_CHECKING:
+    from casectl.config import Config, Person
 
 USER = "casectl.user"  # the key of the person this clone is bound to
 _KEY = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
@@ -258,3 +262,43 @@ def bind(root: str, person_id: str | None) -> None:
         gitrepo.run(root, "config", "--local", "--unset-all", USER)
     else:
         gitrepo.git(root, "config", "--local", USER, person_id)
+
+
+def acting(cfg: Config, root: str, by: str | None, for_: str | None) -> tuple[Person, str | None]:
+    """Who a step is recorded as, and who typed it when that is someone else.
+
+    Unbound clone: `--by` acts, as ever; with `--for ID`, ID acts and `--by` typed it.
+    Bound clone: the bound person acts; `--by` (or CASECTL_USER) naming anyone else is
+    refused, unless `--for ID` names the person the bound one records it for (the duty
+    engineer entering a callback reported by phone): ID acts, the bound person typed it.
+    """
+    from casectl import model
+    from casectl.errors import RefusedError
+    from casectl.i18n import _
+
+    bound_id = bound(root)
+    if bound_id is None:
+        if for_ and not by:
+            raise RefusedError(
+                _("who records this for {person}? give --by ID or set CASECTL_USER, or "
+                  "bind this clone with casectl whoami ID").format(person=for_)
+            )  # fmt: skip
+        typist = model.actor(cfg, by)
+    else:
+        found = cfg.person(bound_id)
+        if found is None:
+            raise RefusedError(
+                _("this clone is bound to {bound}, who is not in roster.yaml: bind it to "
+                  "someone with casectl whoami ID").format(bound=bound_id)
+            )  # fmt: skip
+        typist = found
+    person = model.actor(cfg, for_) if for_ else typist
+    if bound_id is not None and by:
+        named = model.actor(cfg, by)
+        if named.id not in (typist.id, person.id):
+            raise RefusedError(
+                _("this clone is bound to {bound}, not {named}: take the step as {bound}, "
+                  "or record what {named} did with --for {named}").format(
+                    bound=typist.id, named=named.id)
+            )  # fmt: skip
+    return person, typist.id if typist.id != person.id else None

@@ -19,8 +19,7 @@ import click
 
 from casectl import clock, i18n, model, yamlio
 from casectl.config import Config, Person
-from casectl.errors import CasectlError, RefusedError
-from casectl.i18n import _
+from casectl.errors import CasectlError
 from casectl.model import Case
 from casectl.records import Record
 from casectl.store import Store, find_root, read_case
@@ -158,44 +157,12 @@ class App:
             ) from None
 
     def actor(self, act: Acting) -> Person:
-        """The person a step is recorded as (its `by`), who must be in the roster. In a
-        clone bound to someone (`whoami`) that is the bound person, or with `--for ID`
-        the person they record it for; the person typing is then `entered_by`."""
+        """The person a step is recorded as (its `by`): in a clone bound to someone
+        (`whoami`) the bound person, or with `--for ID` the person they record it for;
+        the person typing is then kept for `mark` (casectl.identity.acting)."""
         from casectl import identity
 
-        self.entered_by = None
-        bound_id = identity.bound(self.root)
-        if bound_id is None:  # an unbound clone: --by says who acts, as ever
-            if act.for_ and not act.by:
-                raise RefusedError(
-                    _("who records this for {person}? give --by ID or set CASECTL_USER, or "
-                      "bind this clone with casectl whoami ID").format(person=act.for_)
-                )  # fmt: skip
-            typist = model.actor(self.cfg, act.by)
-            if not act.for_:
-                return typist
-        else:
-            typist = self._bound_person(bound_id)
-        acting = model.actor(self.cfg, act.for_) if act.for_ else typist
-        if bound_id is not None and act.by:
-            named = model.actor(self.cfg, act.by)
-            if named.id not in (typist.id, acting.id):
-                raise RefusedError(
-                    _("this clone is bound to {bound}, not {named}: take the step as {bound}, "
-                      "or record what {named} did with --for {named}").format(
-                        bound=typist.id, named=named.id)
-                )  # fmt: skip
-        if acting.id != typist.id:
-            self.entered_by = typist.id
-        return acting
-
-    def _bound_person(self, bound_id: str) -> Person:
-        person = self.cfg.person(bound_id)
-        if person is None:
-            raise RefusedError(
-                _("this clone is bound to {bound}, who is not in roster.yaml: bind it to "
-                  "someone with casectl whoami ID").format(bound=bound_id)
-            )  # fmt: skip
+        person, self.entered_by = identity.acting(self.cfg, self.root, act.by, act.for_)
         return person
 
     def mark(self, event: dict[str, Any]) -> dict[str, Any]:
