@@ -288,10 +288,22 @@ def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> s
     return "\n".join(out)
 
 
+# the opening's fields as `show` names them (the catalog has them already)
+FIELDS = {"customer": N_("Customer"), "contact": N_("Contact"), "contract": N_("Contract"),
+          "description": N_("Fault description")}  # fmt: skip
+
+
+def field_names(keys: Any) -> str:
+    """`Customer, Contract`: the opening's fields an amendment changed, for people."""
+    return ", ".join(_(FIELDS[k]) for k in keys if k in FIELDS)
+
+
 def _amended(a: Amendment) -> str:
-    """`  2026-11-26 14:20 li.na: contract HT-1 -> HT-2 (合同号记错)`."""
+    """`  2026-11-26 14:20 li.na: Contract HT-1 -> HT-2 (reason: 合同号记错)`."""
     e = a.event
-    changes = "; ".join(f"{key} {old or '-'} -> {e[key]}" for key, old in a.before.items())
+    changes = "; ".join(
+        f"{_(FIELDS[key])} {old or '-'} -> {e[key]}" for key, old in a.before.items()
+    )
     said = _("{at} {person}: {changes} (reason: {reason})").format(
         at=when(e["at"]), person=e["by"], changes=changes, reason=first_line(e.get("text", ""))
     )

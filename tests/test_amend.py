@@ -36,7 +36,7 @@ def test_amend_corrects_the_opening_as_an_event(repo: Repo) -> None:
     assert (opening["contract"], opening["customer"]) == ("HT-2026-031", "招商银行")
     text = repo.ok("show", case_id)
     assert "Contract:            HT-2026-013" in text
-    assert "contract HT-2026-031 -> HT-2026-013" in text and "(reason: 合同号记错)" in text
+    assert "Contract HT-2026-031 -> HT-2026-013" in text and "(reason: 合同号记错)" in text
     # list and the report use the amended values
     listed = json.loads(repo.ok("list", "--json"))
     assert listed[0]["customer"] == "招商银行深圳分行"

@@ -55,6 +55,8 @@ def amend(
         app, case_id, act,
         lambda case, person, at: model.amend(case, person, at, changes, reason), what,
     )  # fmt: skip
-    fields = ", ".join(k for k in model.AMENDABLE if k in event)
+    from casectl.render import field_names
+
+    fields = field_names(k for k in model.AMENDABLE if k in event)
     said = _("{case} amended: {fields}").format(case=case.id, fields=fields)
     click.echo(show_json(app, case) if json_out else said)
