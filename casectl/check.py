@@ -257,7 +257,8 @@ def _hand_edited_openings(root: str) -> list[Finding]:
 
     if not gitrepo.run(root, "rev-parse", "-q", "--verify", "HEAD").stdout.strip():
         return []
-    changed = gitrepo.run(root, "diff", "--name-only", "--no-renames", "-z", "HEAD", "--",
+    # diff-index, not diff: it never writes the index (check changes nothing)
+    changed = gitrepo.run(root, "diff-index", "--name-only", "--no-renames", "-z", "HEAD", "--",
                           "cases").stdout.split("\0")  # fmt: skip
     if gitrepo.run(root, "for-each-ref", "--count=1", "refs/remotes").stdout.strip():
         changed += gitrepo.run(
