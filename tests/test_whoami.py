@@ -226,3 +226,11 @@ def subprocess_ident(root: Path) -> str:
     """The committer git would use here: `git var GIT_COMMITTER_IDENT` without its date."""
     said = git(root, "var", "GIT_COMMITTER_IDENT")
     return said.rsplit(" ", 2)[0]
+
+
+def test_for_and_whoami_complete_roster_ids(repo: Repo) -> None:
+    from test_completion import complete
+
+    case_id = repo.open_case()
+    assert complete(f"casectl --repo {repo.root} log {case_id} x --for zhang") == ["zhang.wei"]
+    assert complete(f"casectl --repo {repo.root} whoami li") == ["li.na", "liu.yang"]
