@@ -1,6 +1,7 @@
 """The schema of a case file and its validation: each event type's fields, their types, the order.
 
-A case file is `{id, events}`; every event has `id`, `at`, `by` and `type`, and
+A case file is `{id, events}`; every event has `id`, `at`, `by` and `type` (and
+may have `entered_by`: who typed a step recorded `--for` the person in `by`), and
 the fields its type needs (REQUIRED), each of its type (the checks below). Times
 carry an offset and lie from 2000 to 2099, never go back from one event to the
 next, and event ids are unique. Keys casectl does not know are allowed and kept
@@ -47,6 +48,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "alert": ("alarm",),  # the intake: another alert for an alarm case
     "alarm-cleared": ("alarm",),
     "approve": (),  # support approved for an alarm case without a valid contract
+    "amend": ("text",),  # the reason; and the opening's fields it corrects
     "onsite-pending": ("deadline",),
     "manager-alert": ("deadline",),
     "withdraw": ("withdraws",),  # a sweep's action a step shared late shows needless
@@ -57,12 +59,12 @@ TYPES = tuple(REQUIRED)
 _TEXT = frozenset(
     ("id", "by", "type", "customer", "contact", "contract", "approved_by", "to", "rma",
      "part", "serial", "new_serial", "owner", "deadline", "reason", "text", "from",
-     "onsite", "engineer", "inquiry", "withdraws", "teller")
+     "onsite", "engineer", "inquiry", "withdraws", "teller", "entered_by", "description")
 )  # fmt: skip
 # ids: never empty (a customer, a text may be: `casectl check` holds them to the rules)
 _NAMES = frozenset(
     ("id", "by", "to", "from", "rma", "deadline", "owner", "approved_by", "onsite", "engineer",
-     "withdraws", "teller")
+     "withdraws", "teller", "entered_by")
 )  # fmt: skip
 _FIRST_YEAR, _END_YEAR = 2000, 2100
 _MUST = {kind: ("id", "at", "by", *keys) for kind, keys in REQUIRED.items()}

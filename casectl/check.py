@@ -71,7 +71,7 @@ def run(root: str, now: datetime, wall: float) -> Report:
 
         findings += [Finding(*f) for f in intake_findings(root, cfg)]
     findings += _git_locks(root, wall) + _merge_attribute(root) + _pushed_paths(root)
-    findings += _state_files(root)
+    findings += _state_files(root) + _hand_edited_openings(root)
     found, count = Cases(root, cfg, wall).check()
     return Report(sorted(findings + found, key=lambda f: (f.file, f.line or 0)), count, warnings)
 
@@ -247,6 +247,91 @@ def _state_files(root: str) -> list[Finding]:
                 if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
                     found.append(Finding(path, None, said))
     return found
+
+
+def _hand_edited_openings(root: str) -> list[Finding]:
+    """Case files not pushed yet (changed since HEAD, or in commits no remote-tracking
+    branch has) whose opening differs from the one in the commit that created the file:
+    a hand edit, which every other clone's sync would refuse to merge. (With no remote
+    at all, only what is not committed yet: the pre-commit hook's moment.)"""
+    if not os.path.lexists(os.path.join(root, ".git")):
+        return []
+    from casectl import gitrepo
+    from casectl.store import id_of, relative_path
+
+    if not gitrepo.run(root, "rev-parse", "-q", "--verify", "HEAD").stdout.strip():
+        return []
+    # diff-index, not diff: it never writes the index (check changes nothing)
+    changed = gitrepo.run(root, "diff-index", "--name-only", "--no-renames", "-z", "HEAD", "--",
+                          "cases").stdout.split("\0")  # fmt: skip
+    if gitrepo.run(root, "for-each-ref", "--count=1", "refs/remotes").stdout.strip():
+        changed += gitrepo.run(
+            root,
+            "log",
+            "--format=",
+            "--name-only",
+            "--no-renames",
+            "-z",
+            "HEAD",
+            "--not",
+            "--remotes",
+            "--",
+            "cases",
+        ).stdout.split("\0")
+    paths = []
+    for path in dict.fromkeys(p.strip("\n") for p in changed):
+        case_id = id_of(os.path.basename(path))
+        if case_id and relative_path(case_id) == path and os.path.isfile(os.path.join(root, path)):
+            paths.append(path)
+    found = []
+    for path, commit in _creations(root, paths).items():
+        finding = _opening_edited(root, path, commit)
+        if finding:
+            found.append(finding)
+    return found
+
+
+def _creations(root: str, paths: list[str]) -> dict[str, str]:
+    """The commit that created each of `paths` (the oldest that added it)."""
+    from casectl import gitrepo
+
+    created: dict[str, str] = {}
+    for start in range(0, len(paths), 500):
+        chunk = paths[start : start + 500]
+        said = gitrepo.run(root, "log", "--diff-filter=A", "--no-renames", "--format=%x01%H",
+                           "--name-only", "-z", "--", *chunk).stdout  # fmt: skip
+        commit = ""
+        for item in said.split("\0"):
+            item = item.strip("\n")
+            if item.startswith("\x01"):
+                commit, _sep, item = item[1:].partition("\n")
+            if item:
+                created[item] = commit  # oldest last: it wins
+    return created
+
+
+def _opening_edited(root: str, path: str, commit: str) -> Finding | None:
+    from casectl import gitrepo
+
+    try:
+        data = yamlio.read(os.path.join(root, path))
+        document = yamlio.load(data)
+        if casefile.problems(document, os.path.basename(path)[:-5], first=True):
+            return None  # not a valid case: the file's own findings say what is wrong
+        now = document["events"][0]
+        then = yamlio.load(gitrepo._blob(root, f"{commit}:{path}"))["events"][0]
+    except (OSError, ValueError, TypeError, KeyError, IndexError):
+        return None  # not readable as a case: the file's own findings say so
+    if not isinstance(now, dict) or not isinstance(then, dict) or now == then:
+        return None
+    keys = [k for k in dict.fromkeys([*then, *now]) if then.get(k) != now.get(k)]
+    case_id = os.path.basename(path)[:-5]
+    line = casefile.line_of(data, casefile.Problem("", 0, keys[0] if keys[0] in now else None))
+    return Finding(path, line, _(
+        "the opening of case {case} was edited by hand ({keys} not as commit {commit} created "
+        "it); other clones' sync refuses that: put the opening back as it was and correct it "
+        "with casectl amend {case} --reason TEXT").format(
+            case=case_id, keys=", ".join(keys), commit=commit[:12]))  # fmt: skip
 
 
 # --- case files --------------------------------------------------------------------------
@@ -570,6 +655,8 @@ def _step(case: Case, cfg: Config, by: model.Person, e: dict[str, Any]) -> None:
         from casectl.approval import approve
 
         approve(case, by, at, text)
+    elif kind == "amend":
+        model.amend(case, by, at, {k: e.get(k) for k in model.AMENDABLE}, text)
 
 
 def _alive(pid: int) -> bool:

@@ -122,7 +122,9 @@ def commit(
     say: Callable[[str], object],
     new: bool = False,
 ) -> None:
-    """Commit only `paths` (never `git add .`): others' edits stay out of it.
+    """Commit only `paths` (never `git add .`): others' edits stay out of it. `author`
+    is the person who acted; the committer is the clone's own git identity (user.name,
+    user.email), or the author where none is configured (casectl.identity).
 
     `git commit -- PATHS` stages exactly those paths itself; a file git does not
     know yet (`new`) must be added first. In a large repository that command
@@ -132,8 +134,10 @@ def commit(
     paths (`_commit_paths`). A lock file in the way (a git that started meanwhile,
     or one killed since the step began) is settled once and the commit tried again.
     """
+    from casectl.identity import committer
+
     names = [os.path.relpath(p, root) for p in paths]
-    identity = _identity(*author)
+    identity = _identity(*author, committer=committer(root))  # the clone's own, else the author
     try:
         _commit(root, names, identity, message, new)
     except CasectlError as err:
@@ -803,16 +807,19 @@ def committed_blob(root: str, name: str, commit: str = "HEAD") -> bytes:
 
 def log_case(root: str, paths: list[str]) -> str:
     """The commits that touched a case file, with their diffs."""
-    return git(root, "log", "-p", "--format=commit %h%nAuthor: %an <%ae>%nDate:   %ad%n%n    %s%n",
-               "--date=iso", "--", *paths)  # fmt: skip
+    form = "--format=commit %h%nAuthor: %an <%ae>%nCommit: %cn <%ce>%nDate:   %ad%n%n    %s%n"
+    return git(root, "log", "-p", form, "--date=iso", "--", *paths)
 
 
-def _identity(name: str, email: str) -> dict[str, str]:
+def _identity(name: str, email: str, committer: tuple[str, str] | None = None) -> dict[str, str]:
+    """Git's environment for a commit authored by (name, email) and committed by
+    `committer`: the clone's own identity; the author too when there is none."""
+    committer_name, committer_email = committer or (name, email)
     return {
         "GIT_AUTHOR_NAME": name,
         "GIT_AUTHOR_EMAIL": email,
-        "GIT_COMMITTER_NAME": name,
-        "GIT_COMMITTER_EMAIL": email,
+        "GIT_COMMITTER_NAME": committer_name,
+        "GIT_COMMITTER_EMAIL": committer_email,
     }
 
 

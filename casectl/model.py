@@ -21,10 +21,12 @@ EVENT_KEYS = (
     "id",
     "at",
     "by",
+    "entered_by",
     "type",
     "customer",
     "contact",
     "contract",
+    "description",
     "inquiry",
     "approved_by",
     "source",
@@ -114,6 +116,16 @@ class Visit(Record):
         return "done" if self.departed_at else "on site" if self.arrived_at else "approved"
 
 
+class Amendment(Record):
+    """An `amend` event and the values it replaced, by field (customer, contact...)."""
+
+    event: dict[str, Any]
+    before: dict[str, str | None]
+
+
+AMENDABLE = ("customer", "contact", "contract", "description")  # what `amend` corrects
+
+
 class State:
     """What the events say now (class attributes are the defaults)."""
 
@@ -143,6 +155,7 @@ class State:
         self.visits: dict[str, Visit] = {}  # on-site requests and their visits, by id
         self.customer_requests: list[dict[str, Any]] = []  # severity/escalate steps asked for
         self.alerts: list[dict[str, Any]] = []  # steps that told the manager at once
+        self.amendments: list[Amendment] = []  # corrections of the opening, in order
         self.escalations: list[dict[str, Any]] = []  # every one: each engineer keeps the case
 
     @property
@@ -269,6 +282,11 @@ def replay(events: list[dict[str, Any]]) -> State:
             s.approval, s.approved_by = None, e["by"]
         elif kind.startswith("onsite-"):
             _replay_visit(s.visits, e)
+        elif kind == "amend":
+            before = {k: getattr(s, k) for k in AMENDABLE if k in e}
+            for key in before:
+                setattr(s, key, e[key])
+            s.amendments.append(Amendment(e, before))
         if e.get("customer_request") and kind in ("severity", "escalate"):
             s.customer_requests.append(e)
         if e.get("alert"):
@@ -762,6 +780,38 @@ def reopen(case: Case, by: Person, at: datetime, reason: str) -> dict[str, Any]:
         )  # fmt: skip
     _filled(reason, "reason")
     return case.append(_event(by, at, "reopen", text=reason))
+
+
+def amend(
+    case: Case, by: Person, at: datetime, changes: dict[str, str | None], reason: str
+) -> dict[str, Any]:
+    """Correct the opening's customer, contact, contract or description, as an event
+    (the opening itself never changes: every clone holds it as it was recorded). Who
+    may: a duty engineer (who takes the intake), the manager, or the case's engineers
+    (who hear the customer); open or closed, so a report is corrected too. Only the
+    fields that change are recorded; a correction that changes nothing is refused."""
+    s = case.state
+    own = [p for p in dict.fromkeys((s.assignee, s.escalation_engineer)) if p]
+    if by.id not in own and not by.has("duty", "manager"):
+        raise RefusedError(
+            _("{person} may not amend case {case}: only a duty engineer, the manager, or the "
+              "case's engineers ({own}) may").format(
+                person=by.id, case=case.id, own=", ".join(own) or _("none"))
+        )  # fmt: skip
+    given = {k: v for k, v in changes.items() if v is not None}
+    if not given:
+        raise RefusedError(
+            _("nothing to amend: give --customer, --contact, --contract or --description")
+        )
+    for key, value in given.items():
+        _filled(value or "", key)
+    _filled(reason, "reason")
+    changed = {k: v for k, v in given.items() if v != getattr(s, k)}
+    if not changed:
+        raise RefusedError(
+            _("case {case} already has these values; nothing to amend").format(case=case.id)
+        )
+    return case.append(_event(by, at, "amend", **changed, text=reason))
 
 
 # --- callers without a contract ------------------------------------------------------

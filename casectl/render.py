@@ -11,7 +11,7 @@ from typing import Any
 from casectl.config import Config
 from casectl.deadlines import Deadline, span
 from casectl.i18n import N_, Nc_, _, pgettext
-from casectl.model import EVENT_KEYS, Case, State, Visit
+from casectl.model import EVENT_KEYS, Amendment, Case, State, Visit
 from casectl.terminal import columns, pad
 
 
@@ -172,6 +172,7 @@ def case_document(case: Case, deadlines: list[Deadline], cfg: Config, now: datet
         "onsite": [_visit_document(v) for v in s.visits.values()],
         "customer_requests": [_plain(e) for e in s.customer_requests],
         "alerts": [_plain(e) for e in s.alerts],
+        "amendments": [_amendment_document(a) for a in s.amendments],
         "events": events(case),
     }
 
@@ -185,6 +186,14 @@ def _escalated(e: dict[str, Any]) -> str:
     """One escalation as `show` prints it."""
     said = _("{at} to {to} by {by}").format(at=when(e["at"]), to=e["to"], by=e["by"])
     return said + (f": {e['text']}" if e.get("text") else "")
+
+
+def _amendment_document(a: Amendment) -> dict[str, Any]:
+    """A correction of the opening as `show --json` gives it: each field from, to."""
+    e = a.event
+    changes = {k: {"from": old, "to": e[k]} for k, old in a.before.items()}
+    return {"at": iso(e["at"]), "by": e["by"], "entered_by": e.get("entered_by"),
+            "reason": e.get("text", ""), "changes": changes}  # fmt: skip
 
 
 def _plain(event: dict[str, Any]) -> dict[str, Any]:
@@ -283,6 +292,8 @@ def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> s
         out += ["", _("On-site service:"), _visits(list(s.visits.values()))]
     if s.alerts:
         out += ["", _("Manager alerts:"), *_alerts(case)]
+    if s.amendments:
+        out += ["", _("Opening amended:"), *(_amended(a) for a in s.amendments)]
     if deadlines:
         calendar = _calendar(cfg, case)
         rows = [
@@ -310,6 +321,38 @@ def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> s
             f"  {when(e['at'])}  {e['by']:<12} {e['type']:<14} {_indent(detail, 44)}".rstrip()
         )
     return "\n".join(out)
+
+
+# the opening's fields as `show` names them (the catalog has them already)
+FIELDS = {"customer": N_("Customer"), "contact": N_("Contact"), "contract": N_("Contract"),
+          "description": N_("Fault description")}  # fmt: skip
+
+
+def field_names(keys: Any) -> str:
+    """`Customer, Contract`: the opening's fields an amendment changed, for people."""
+    return ", ".join(_(FIELDS[k]) for k in keys if k in FIELDS)
+
+
+def _amended(a: Amendment) -> str:
+    """`  2026-11-26 14:20 li.na: Contract HT-1 -> HT-2 (reason: 合同号记错)`."""
+    e = a.event
+    changes = "; ".join(
+        f"{_(FIELDS[key])} {old or '-'} -> {e[key]}" for key, old in a.before.items()
+    )
+    said = _("{at} {person}: {changes} (reason: {reason})").format(
+        at=when(e["at"]), person=e["by"], changes=changes, reason=first_line(e.get("text", ""))
+    )
+    entered = entered_by(e)
+    return f"  {said}" + (f" [{entered}]" if entered else "")
+
+
+def entered_by(e: dict[str, Any]) -> str:
+    """`recorded by liu.yang for zhang.wei` for a step typed by someone other than the
+    person who took it (`--for`); nothing otherwise."""
+    typist = e.get("entered_by")
+    if not typist or typist == e.get("by"):
+        return ""
+    return _("recorded by {typist} for {person}").format(typist=typist, person=e["by"])
 
 
 def _alerts(case: Case) -> list[str]:
@@ -384,7 +427,9 @@ def _part(used: dict[str, Any]) -> str:
 
 # what the process record shows of an event beyond who, when, what kind, and its text
 _DETAIL_KEYS = [
-    k for k in EVENT_KEYS if k not in ("id", "at", "by", "type", "text", "deadline", "due")
+    k
+    for k in EVENT_KEYS
+    if k not in ("id", "at", "by", "entered_by", "type", "text", "deadline", "due")
 ]
 
 
@@ -400,6 +445,9 @@ def _event_detail(e: dict[str, Any]) -> str:
             elif value is not None:
                 parts.append(f"{key}={','.join(value) if isinstance(value, list) else value}")
     text = e.get("text", "")
+    entered = entered_by(e)
+    if entered:
+        text = f"{text} ({entered})" if text else f"({entered})"
     return " ".join(parts) + (" " if parts and text else "") + text
 
 
@@ -492,16 +540,18 @@ def git_commits(log: str, zone: Any) -> list[dict[str, str]]:
     for block in re.split(r"^commit (?=\S+\n)", log, flags=re.M)[1:]:
         head, _, diff = block.partition("\n\n\n")  # the subject's line, then git's blank
         lines = head.split("\n")
-        author = lines[1].removeprefix("Author: ")
-        name, _, email = author.rpartition(" <")
-        date = datetime.strptime(lines[2].removeprefix("Date:").strip(), "%Y-%m-%d %H:%M:%S %z")
+        name, _, email = lines[1].removeprefix("Author: ").rpartition(" <")
+        by, _, by_email = lines[2].removeprefix("Commit: ").rpartition(" <")
+        date = datetime.strptime(lines[3].removeprefix("Date:").strip(), "%Y-%m-%d %H:%M:%S %z")
         commits.append(
             {
                 "commit": lines[0],
                 "author": name,
                 "email": email.removesuffix(">"),
+                "committer": by,
+                "committer_email": by_email.removesuffix(">"),
                 "date": date.astimezone(zone).isoformat(),
-                "subject": "\n".join(lines[4:]).strip(),
+                "subject": "\n".join(lines[5:]).strip(),
                 "diff": diff.strip("\n") + "\n" if diff.strip() else "",
             }
         )
@@ -509,15 +559,22 @@ def git_commits(log: str, zone: Any) -> list[dict[str, str]]:
 
 
 def git_log(commits: list[dict[str, str]]) -> str:
-    """The commits as `git log -p` shows them, dated in the repository's timezone."""
+    """The commits as `git log -p` shows them, dated in the repository's timezone; the
+    committer (the clone's own git identity) where it is not the author."""
     return "".join(
         f"commit {c['commit']}\nAuthor: {c['author']} <{c['email']}>\n"
-        f"Date:   {datetime.fromisoformat(c['date']):%Y-%m-%d %H:%M:%S %z}\n\n"
+        + (
+            f"Commit: {c['committer']} <{c['committer_email']}>\n"
+            if (c["committer"], c["committer_email"]) != (c["author"], c["email"])
+            else ""
+        )
+        + f"Date:   {datetime.fromisoformat(c['date']):%Y-%m-%d %H:%M:%S %z}\n\n"
         f"    {c['subject']}\n\n{c['diff']}"
         for c in commits
     )
 
 
 def history(case: Case) -> str:
+    """The steps in a table; one typed by someone else says `recorded by X for Y`."""
     rows = [[when(e["at"]), e["by"], e["type"], _event_detail(e)] for e in case.events]
     return table(rows, [_("when"), _("who"), _("step"), _("what")])

@@ -75,7 +75,8 @@ def test_a_new_case_is_committed_as_git_commit_would(large: Repo) -> None:
     assert git(large.root, "show", f"HEAD:{path}").encode() == large.case_path(case_id).read_bytes()
     assert git(large.root, "status", "--porcelain") == ""
     who = git(large.root, "log", "-1", "--format=%an|%ae|%cn|%ce")
-    assert who == "李娜|li.na@example.com|李娜|li.na@example.com\n"
+    # the author is the person acting; the committer the clone's own git identity
+    assert who == "李娜|li.na@example.com|Test|test@example.com\n"
     # the message byte for byte, after the commit's header
     raw = subprocess.run(["git", "cat-file", "commit", "HEAD"], cwd=large.root,
                          capture_output=True, check=True).stdout  # fmt: skip

@@ -19,7 +19,8 @@ def test_history_diff_json_gives_each_commit(repo: Repo) -> None:
         f"{case_id}: opened, severity 1, 招商银行, assigned to zhang.wei (li.na)",
     ]
     newest = commits[0]
-    assert set(newest) == {"commit", "author", "email", "date", "subject", "diff"}
+    assert set(newest) == {"commit", "author", "email", "committer", "committer_email", "date",
+                           "subject", "diff"}  # fmt: skip
     assert (newest["author"], newest["email"]) == ("张伟", "zhang.wei@example.com")
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00", newest["date"])
     assert newest["diff"].startswith(f"diff --git a/cases/2026/11/26/{case_id}.yaml")

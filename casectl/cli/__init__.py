@@ -37,6 +37,7 @@ COMMANDS = {
     "report": "report:report",
     "board": "board:board",
     "intake": "intake:intake", "approve": "approve:approve",
+    "whoami": "whoami:whoami", "amend": "amend:amend",
 }  # fmt: skip
 HIDDEN = {"merge-file", "share"}  # run by git or a step, not by people: not in --help
 REPO_KEY = "casectl.repo"  # ctx.meta's key for a --repo given after the command

@@ -38,6 +38,7 @@ class App:
     def __init__(self, repo: str | None) -> None:
         self.repo = repo
         self._index: Index | None = None
+        self.entered_by: str | None = None  # who typed the step, when not who acted
 
     @cached_property
     def root(self) -> str:
@@ -155,6 +156,21 @@ class App:
                 f"({err}); nothing was written now"
             ) from None
 
+    def actor(self, act: Acting) -> Person:
+        """The person a step is recorded as (its `by`): in a clone bound to someone
+        (`whoami`) the bound person, or with `--for ID` the person they record it for;
+        the person typing is then kept for `mark` (casectl.identity.acting)."""
+        from casectl import identity
+
+        person, self.entered_by = identity.acting(self.cfg, self.root, act.by, act.for_)
+        return person
+
+    def mark(self, event: dict[str, Any]) -> dict[str, Any]:
+        """The event with who typed it, where that is not the person acting (`--for`)."""
+        if self.entered_by:
+            event["entered_by"] = self.entered_by
+        return event
+
     def author(self, by: str) -> tuple[str, str]:
         """Name and e-mail of a commit by `by`: a roster id, or the sweep's bot."""
         person = self.cfg.person(by)
@@ -222,23 +238,31 @@ pass_app = click.make_pass_decorator(App)
 
 
 class Acting(Record):
-    """Who records a step, when it happened, and whether to commit it."""
+    """Who records a step, when it happened, whether to commit it, and for whom (`--for`:
+    the person who did what is recorded, when someone else types it)."""
 
     by: str | None
     at: str | None
     no_commit: bool
+    for_: str | None = None
 
 
 def acting(f: Callable[..., Any]) -> Callable[..., Any]:
-    """--by, --at and --no-commit, handed to the command as one `act: Acting`."""
+    """--by, --for, --at and --no-commit, handed to the command as one `act: Acting`."""
 
     @wraps(f)
-    def command(*args: Any, by: str | None, at: str | None, no_commit: bool, **kw: Any) -> Any:
-        return f(*args, act=Acting(by, at, no_commit), **kw)
+    def command(
+        *args: Any, by: str | None, for_: str | None, at: str | None, no_commit: bool, **kw: Any
+    ) -> Any:
+        return f(*args, act=Acting(by, at, no_commit, for_), **kw)
 
     options = [
         click.option("--by", envvar="CASECTL_USER", metavar="ID",
-                     help="Who acts: a roster id (default: $CASECTL_USER)."),
+                     help="Who acts: a roster id (default: $CASECTL_USER, else the person "
+                          "this clone is bound to)."),
+        click.option("--for", "for_", metavar="ID",
+                     help="Record what this person did (reported by phone): the step is "
+                          "theirs, entered by you."),
         click.option("--at", metavar="TIME", help="When the step happened (default: now)."),
         click.option("--no-commit", is_flag=True, help="Write the case file but do not commit."),
     ]  # fmt: skip
@@ -263,7 +287,7 @@ def record_step(
 ) -> tuple[Case, dict[str, Any]]:
     """`record`: the case after the step, and the step's event; a retry of a step
     already recorded (same key, within the window) gives that event, adding nothing."""
-    person = model.actor(app.cfg, act.by)
+    person = app.actor(act)
     at = app.at(act.at)
     with app.store.lock():
         case = read_case(app.store.locate(case_id))
@@ -274,6 +298,7 @@ def record_step(
             return case, done
         event = step(case, person, at)
         event["key"] = key
+        app.mark(event)
         path = app.store.save(case)
         body = lambda: event_yaml(event)  # noqa: E731 - not dumped under --no-commit
         app.commit([path], person, [case.id], what(event), body, act.no_commit)
@@ -295,7 +320,7 @@ def step_key(person: Person, at: datetime | None, fixed: dict[str, Any]) -> str:
     return blake2b(what.encode(), digest_size=8).hexdigest()
 
 
-NOT_TYPED = frozenset({"by", "at", "no_commit", "json_out"})  # the key holds them otherwise
+NOT_TYPED = frozenset({"by", "for_", "at", "no_commit", "json_out"})  # the key holds them otherwise
 
 
 def retried(

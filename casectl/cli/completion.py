@@ -96,7 +96,19 @@ COMPLETERS: dict[str, Completer] = {
     "severity": levels,
     "level": levels,
     **dict.fromkeys(
-        ("engineer", "by", "to", "assign_to", "owner", "approved_by", "assignee"), engineers
+        (
+            "engineer",
+            "by",
+            "for_",
+            "to",
+            "assign_to",
+            "owner",
+            "approved_by",
+            "assignee",
+            "person_id",
+            "whoami",
+        ),
+        engineers,
     ),
 }
 

@@ -354,8 +354,10 @@ def roster(app: App, on_duty: bool, at: str | None, json_out: bool) -> None:
 @pass_app
 def history(app: App, case_id: str, diff: bool, json_out: bool) -> None:
     """A case's steps in time order: when, who, what; with --diff, its git commits
-    (dates in the repository's timezone; with --json: commit, author, email, date,
-    subject, diff).
+    (dates in the repository's timezone; the committer where it is not the author;
+    with --json: commit, author, email, committer, committer_email, date, subject, diff).
+
+    A step recorded with --for says who typed it: recorded by X for Y.
 
     Example: casectl history 261126-K7Q3M --diff
     """

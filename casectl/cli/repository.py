@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import click
 
@@ -15,12 +16,17 @@ from casectl.model import Case
 @click.command()
 @click.argument("directory", metavar="[DIR]", required=False, type=click.Path(file_okay=False))
 @click.option("--hook", is_flag=True, help="Install `casectl check` as git's pre-commit hook.")
+@click.option("--whoami", "whoami", metavar="ID",
+              help="Bind this clone to a roster person (asked on a terminal).")  # fmt: skip
 @pass_app
-def init(app: App, directory: str | None, hook: bool) -> None:
+def init(app: App, directory: str | None, hook: bool, whoami: str | None) -> None:
     """Create a case repository with example roster.yaml and severity.yaml.
 
     Sets up git (when available) with the case merge driver. DIR defaults to
     --repo, else the current folder, which must then be empty.
+
+    --whoami ID binds the clone to a roster person (casectl whoami); on a
+    terminal, init asks for it.
 
     Example: casectl init /srv/cases --hook
     """
@@ -31,6 +37,10 @@ def init(app: App, directory: str | None, hook: bool) -> None:
     if hook:
         hooked = initrepo.install_hook(root)
         click.echo(_("pre-commit hook installed: {hook}").format(hook=hooked))
+    if whoami is not None or gitrepo_here(root):
+        from casectl.cli.whoami import bind_or_ask
+
+        bind_or_ask(root, whoami)
 
 
 @click.command()
@@ -143,15 +153,19 @@ def _migrate(app: App) -> list[str]:
 
 @click.command("setup-git")
 @click.option("--hook", is_flag=True, help="Also install `casectl check` as the pre-commit hook.")
+@click.option("--whoami", "whoami", metavar="ID",
+              help="Bind this clone to a roster person (asked on a terminal).")  # fmt: skip
 @pass_app
-def setup_git(app: App, hook: bool) -> None:
+def setup_git(app: App, hook: bool, whoami: str | None) -> None:
     """Register the case merge driver in this clone (sync does it too).
 
     Git keeps the driver in each clone's own config, which a clone does not copy;
     without it git would merge case files as text. With --hook, every commit made
-    by hand first runs `casectl check` (casectl's own steps skip it).
+    by hand first runs `casectl check` (casectl's own steps skip it). --whoami ID
+    binds the clone to a roster person (casectl whoami); on a terminal, setup-git
+    asks for it while the clone is bound to nobody.
 
-    Example: casectl setup-git --hook
+    Example: casectl setup-git --hook --whoami liu.yang
     """
     from casectl import gitrepo
 
@@ -164,6 +178,43 @@ def setup_git(app: App, hook: bool) -> None:
 
         hooked = initrepo.install_hook(app.root)
         click.echo(_("pre-commit hook installed: {hook}").format(hook=hooked))
+    from casectl.cli.whoami import bind_or_ask
+
+    bind_or_ask(app.root, whoami)
+
+
+def gitrepo_here(root: str) -> bool:
+    from casectl import gitrepo
+
+    return gitrepo.is_repo(root)
+
+
+def hand_edited(err: Any, path: str) -> str:
+    """What the merge driver says of an opening edited by hand, and how to recover."""
+    from casectl import gitrepo
+
+    said = gitrepo.run(".", "rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}")
+    remote = said.stdout.strip() if said.returncode == 0 and said.stdout.strip() else "<remote>"
+    if err.side == "theirs":
+        return _(
+            "the opening of case {case} was edited by hand in the version being merged in "
+            "(an opening never changes); whoever pushed it must put the opening back as it "
+            "was recorded and correct it with casectl amend {case} --reason TEXT; nothing was "
+            "merged"
+        ).format(case=err.case_id)
+    if err.side is None:
+        return _(
+            "the opening of case {case} differs between the two versions: it was edited by "
+            "hand (an opening never changes); take the shared file back with "
+            "git checkout {remote} -- {path}, commit it, then correct the opening with casectl "
+            "amend {case} --customer/--contact/--contract/--description ... --reason TEXT"
+        ).format(case=err.case_id, remote=remote, path=path)
+    return _(
+        "the opening of case {case} was edited by hand in this clone (an opening never "
+        "changes, and other clones refuse the edit); take the shared file back with "
+        "git checkout {remote} -- {path}, commit it, then correct the opening with casectl "
+        "amend {case} --customer/--contact/--contract/--description ... --reason TEXT"
+    ).format(case=err.case_id, remote=remote, path=path)
 
 
 @click.command("merge-file")
@@ -200,6 +251,9 @@ def merge_file(base: str, ours: str, theirs: str, path: str) -> None:
         if sides[0] is None or sides[1] is None:
             raise CasectlError(f"{path}: one side is empty")
         merged = merge.merge(read(base), sides[0], sides[1])
+    except merge.HandEdited as err:
+        click.echo(f"casectl merge-file: {path}: {hand_edited(err, path)}", err=True)
+        raise SystemExit(1) from None
     except CasectlError as err:
         click.echo(f"casectl merge-file: {path}: {err}", err=True)
         raise SystemExit(1) from None

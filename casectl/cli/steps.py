@@ -154,7 +154,7 @@ def open_(
     assert severity is not None and description is not None
     if assign_to and auto_assign:
         raise click.UsageError(_("give --assign ID or --auto-assign, not both"))
-    person = model.actor(app.cfg, act.by)
+    person = app.actor(act)
     at = app.at(act.at)
     off_duty = model.off_duty_opening(app.cfg, person, at)
     from casectl.cli.notify import Notices  # a step that tells nobody never loads it
@@ -186,11 +186,12 @@ def open_(
             case.events[0]["serial"] = serial
         if service:  # the contract's service level: its clocks' calendar
             case.events[0]["calendar"] = service
+        app.mark(case.events[0])
         if auto_assign:
             app.warn_orphans()
             assign_to = model.pick_next(app.cfg, app.index().loads(), at, None).id
         if assign_to:
-            assign_to = model.assign(case, app.cfg, person, at, assign_to)["to"]
+            assign_to = app.mark(model.assign(case, app.cfg, person, at, assign_to))["to"]
             told.tell(case, [case.events[-1]])  # queued before the write: never lost
         path = app.store.create(case)
         # the id before the commit: whatever happens next, the duty engineer has the id
@@ -212,7 +213,7 @@ def _open_price_inquiry(
     app: App, customer: str, contact: str, description: str | None, act: Acting, json_out: bool
 ) -> None:
     """Record a price question from a caller without a contract and route it to sales."""
-    person = model.actor(app.cfg, act.by)
+    person = app.actor(act)
     at = app.at(act.at)
     off_duty = model.off_duty_opening(app.cfg, person, at)
     with app.store.lock():
@@ -221,6 +222,8 @@ def _open_price_inquiry(
             app.cfg, app.store.unused_id(at), person, at,
             customer=customer, contact=contact, description=description, to=to,
         )  # fmt: skip
+        for event in case.events:
+            app.mark(event)
         path = app.store.create(case)
         what = f"price inquiry, {customer}, routed to {to.id}"
         body = partial(event_yaml, case.events[0])  # not dumped under --no-commit

@@ -22,6 +22,7 @@ FORMAT = 3  # of the tuples below: a change makes the index compute them again
 BOUNDARIES = frozenset({"assign", "reassign", "severity", "close", "reopen"})
 FIELDS = {
     "open": ("customer", "contract", "source", "severity", "inquiry"),
+    "amend": ("customer", "contract"),  # the opening corrected
     "assign": ("to",),
     "reassign": ("from", "to", "due"),
     "severity": ("from", "severity", "text", "customer_request"),

@@ -149,6 +149,9 @@ class View:
             self.status, self.opened_at, self.severity = "open", at, f.get("severity", 0)
             self.customer, self.source = f.get("customer", ""), f.get("source", "phone")
             self.contract, self.inquiry = f.get("contract"), f.get("inquiry")
+        elif kind == "amend":
+            self.customer = f.get("customer", self.customer)
+            self.contract = f.get("contract") or self.contract
         elif kind in ("assign", "reassign"):
             self.assignee = f.get("to")
         elif kind == "severity":
