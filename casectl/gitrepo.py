@@ -469,6 +469,7 @@ NETWORK_WAIT = 30.0  # seconds one fetch or push may take before the remote coun
 def sync(
     root: str, identity: tuple[str, str], events: EventIds, after: Callable[[], object],
     locked: Callable[[], AbstractContextManager[object]], timeout: float = NETWORK_WAIT,
+    housekeeping: bool = True,
 ) -> str:  # fmt: skip
     """Pull (merging case files with the driver), check the merge lost nothing, push.
 
@@ -494,7 +495,8 @@ def sync(
             after()
         pushed = run(root, "push", "-q", "-u", remote, f"HEAD:{branch}", timeout=timeout)
         if pushed.returncode == 0:
-            maintain(root)
+            if housekeeping:  # a step's background share leaves it to sync and the sweep
+                maintain(root)
             return f"synced with {remote}/{branch}"
         if "rejected" not in pushed.stderr and "fetch first" not in pushed.stderr:
             raise CasectlError(f"push to {remote} failed: {_why(pushed)}")

@@ -62,12 +62,16 @@ def _config(root: str) -> dict[tuple[str, str], str]:
     for line in text.splitlines():
         line = line.strip()
         if line.startswith("["):
-            section = line[1:].split("]")[0].strip().lower()
-            if section.startswith("remote "):
+            section = line[1:].split("]")[0].strip()
+            if section.lower().startswith("remote "):
                 found[("remote", "any")] = "yes"
-        elif section == "casectl" and "=" in line:
+        elif "=" in line and (section == "casectl" or section.startswith("branch ")):
             key, _sep, value = line.partition("=")
-            found[("casectl", key.strip().lower())] = value.strip().strip('"')
+            value = value.strip().strip('"')
+            if section == "casectl":
+                found[("casectl", key.strip().lower())] = value
+            elif key.strip().lower() == "remote":  # [branch "main"] remote = origin
+                found[("branch", f"{section[7:].strip().strip(chr(34))}.remote")] = value
     return found
 
 
@@ -85,17 +89,45 @@ def after_step(root: str, store: Store, say: Callable[[str], None]) -> None:
     import subprocess
     import sys
 
+    share = [sys.executable, "-m", "casectl", "--repo", root, "share"]
+    target = _push_target(root)
+    if target and not failed:  # the usual case: a plain push; a merge only when refused
+        status = join(store.state_folder(), STATUS)
+        share = ["sh", "-c", PUSH_FIRST, "sh", root, *target, status, *share]
     try:
         subprocess.Popen(
-            [sys.executable, "-m", "casectl", "--repo", root, "share"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True, close_fds=True,
+            share, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True,
         )  # fmt: skip
     except OSError as err:
         from casectl.i18n import _
 
         say(_("casectl: not shared yet: cannot start the share ({reason}); run casectl "
               "sync").format(reason=err.strerror))  # fmt: skip
+
+
+# A step's share, as the detached shell runs it: push the branch as it is (nobody pushed
+# meanwhile: done, in a git process alone); refused or failed, the whole `casectl share`
+# (under its lock: fetch, merge through the driver, push again), which notes the outcome.
+PUSH_FIRST = (
+    'timeout 30 git -C "$1" push -q "$2" "HEAD:refs/heads/$3" >/dev/null 2>&1 '
+    '&& printf "ok\\t\\n" > "$4" || { shift 4; exec "$@"; }'
+)
+
+
+def _push_target(root: str) -> tuple[str, str] | None:
+    """(remote, branch) the current branch pushes to, from git's own files; None when
+    HEAD is detached or the branch has no remote (the full share decides then)."""
+    gitdir = state.git_dir(root)
+    try:
+        head = state.read(join(gitdir, "HEAD"), 1024).decode().strip() if gitdir else ""
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not head.startswith("ref: refs/heads/"):
+        return None
+    branch = head.removeprefix("ref: refs/heads/")
+    remote = _config(root).get(("branch", f"{branch}.remote"))
+    return (remote, branch) if remote else None
 
 
 def last_failure(store: Store) -> str | None:

@@ -72,13 +72,14 @@ def sync(app: App) -> None:
     click.echo(said)
 
 
-def synced(app: App) -> str:
+def synced(app: App, housekeeping: bool = True) -> str:
     """Pull, merge through the driver, push (casectl.gitrepo.sync), the repository's lock
     held only while the working tree changes."""
     from casectl import gitrepo
 
     identity = (app.cfg.bot_name, app.cfg.bot_email)
-    return gitrepo.sync(app.root, identity, event_ids, lambda: _migrate(app), app.store.lock)
+    return gitrepo.sync(app.root, identity, event_ids, lambda: _migrate(app), app.store.lock,
+                        housekeeping=housekeeping)  # fmt: skip
 
 
 @click.command()
@@ -89,7 +90,7 @@ def share(app: App) -> None:
 
     with sharing.turn(app.store, wait=False) as mine:
         if mine:
-            sharing.share(app.store, lambda: synced(app))
+            sharing.share(app.store, lambda: synced(app, housekeeping=False))
 
 
 @click.command()
