@@ -39,16 +39,27 @@ class Notices:
         self.keys: list[str] = []
         self.sent = 0
         self.settings: Settings | None = None
+        self._outbox: Outbox | None = None
         if configured(app.root):
             from casectl.notify import settings
 
             self.settings = settings.load(app.root)
-            self.outbox().ready()  # refused here, before the command writes anything
+            self.outbox().ready()  # before the command writes anything
+            self.say_notes()
 
     def outbox(self) -> Outbox:
-        from casectl.notify.outbox import Outbox
+        if self._outbox is None:
+            from casectl.notify.outbox import Outbox
 
-        return Outbox(self.app.store.state_folder())
+            self._outbox = Outbox(self.app.store.state_folder())
+        return self._outbox
+
+    def say_notes(self) -> None:
+        """One line on stderr for each file the outbox moved aside (quarantined)."""
+        if self._outbox is not None:
+            for note in self._outbox.notes:
+                click.echo(f"casectl: {safe(note)}", err=True)
+            self._outbox.notes.clear()
 
     def tell(self, case: Case, events: list[dict[str, Any]]) -> None:
         """Queue the messages these events (not yet written) tell; call before saving."""
@@ -82,6 +93,7 @@ class Notices:
 
         app = self.app
         report = deliver.run(self.outbox(), self.settings, app.cfg, app.store, app.now)
+        self.say_notes()
         self.sent = len(report.sent)
         for line in problems(report, None if everything else set(self.keys)):
             click.echo(f"casectl: {line}", err=True)
@@ -213,6 +225,7 @@ def status(app: App, json_out: bool) -> None:
 
     notices, settings = _configured(app)
     items = notices.outbox().pending()
+    notices.say_notes()
     rows = [
         {
             "key": i["key"], "person": i["person"], "channel": i["channel"], "case": i.get("case"),

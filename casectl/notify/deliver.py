@@ -153,12 +153,18 @@ def _unsendable(outbox: Outbox, cfg: Config, recorded: _Recorded, item: Item) ->
 
 def _store_busy(store: Store) -> bool:
     """Whether some command holds the repository's lock (is writing a case) right now."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:  # never through a link, never blocking on a FIFO
+        fd = os.open(join(store.state_dir, "lock"), flags)
+    except OSError:
+        return False  # no lock file: nobody holds it
     try:
-        with open(join(store.state_dir, "lock"), "a") as f:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            fcntl.flock(f, fcntl.LOCK_UN)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_UN)
     except OSError as err:
         return err.errno in (errno.EAGAIN, errno.EWOULDBLOCK)
+    finally:
+        os.close(fd)
     return False
 
 
