@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from casectl.notify.settings import Settings
 
 UNDELIVERED = 3  # recorded, not all delivered
+HOLD = 5  # seconds a command waits for another's delivery (deliver.HOLD_WAIT)
 
 
 class Notices:
@@ -97,8 +98,18 @@ class Notices:
         self.sent = len(report.sent)
         for line in problems(report, None if everything else set(self.keys)):
             click.echo(f"casectl: {line}", err=True)
-        lost = report.failed + report.refused
+        lost = report.failed + report.refused + report.paced
         mine = lost if everything else [f for f in lost if f[0]["key"] in self.keys]
+        if report.held:
+            outbox = self.outbox()
+            left = [k for k in self.keys if outbox.still_pending(k)]
+            if everything or left:
+                click.echo("casectl: " + _(
+                    "another casectl process is delivering and did not finish within {wait} s: "
+                    "{count} messages of this command stay in the outbox for it or the next "
+                    "sweep (`casectl notify flush`)").format(wait=int(HOLD), count=len(left)),
+                    err=True)  # fmt: skip
+                return UNDELIVERED
         return UNDELIVERED if mine else 0
 
     def finish(self) -> None:
@@ -129,10 +140,16 @@ def problems(report: Report, keys: set[str] | None) -> list[str]:
             _("recorded, but {count} messages refused for good ({reason}); they are not "
               "retried, and the manager is told").format(count=len(refused), reason=refused[0][1])
         )  # fmt: skip
+    paced = [(i, e) for i, e in report.paced if keys is None or i["key"] in keys]
+    if paced:
+        lines.append(
+            _("{count} messages wait for the robot's rate limit ({reason}); the next sweep or "
+              "`casectl notify flush` sends them").format(count=len(paced), reason=paced[0][1])
+        )  # fmt: skip
     if report.expired:
         lines.append(
             _("gave up on {count} messages undelivered too long; the manager is told, and "
-              ".casectl/outbox/log lists them").format(count=len(report.expired))
+              "the outbox's log lists them").format(count=len(report.expired))
         )  # fmt: skip
     if report.dropped and keys is None:
         lines.append(

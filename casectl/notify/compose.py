@@ -76,12 +76,28 @@ def _assigned(case: Case, event: dict[str, Any], cfg: Config) -> Part:
     return _made(case, title, lines)
 
 
+TITLE_MAX = 200  # characters of a title (a mail subject)
+LINE_MAX = 2000  # characters of one line (the customer's text); then "…" and where the rest is
+
+
 def _made(case: Case, title: str, lines: list[str]) -> Part:
+    """Titles one line of at most TITLE_MAX characters, each line at most LINE_MAX: other
+    people's text is bounded in a message, and the message says where to read it all."""
+    title = " ".join(title.split())
+    if len(title) > TITLE_MAX:
+        title = title[: TITLE_MAX - 1] + "…"
     return {
         "case": case.id,
-        "title": safe(" ".join(title.split())),
-        "lines": [safe(line) for line in lines],
+        "title": safe(title),
+        "lines": [safe(_bounded(line, case.id)) for line in lines],
     }
+
+
+def _bounded(line: str, case_id: str) -> str:
+    if len(line) <= LINE_MAX:
+        return line
+    more = _("…（全文 full text: casectl show {case}）").format(case=case_id)
+    return line[: LINE_MAX - len(more)] + more
 
 
 def _case_line(case_id: str, s: State, cfg: Config) -> str:

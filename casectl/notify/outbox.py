@@ -215,6 +215,11 @@ class Outbox:
             os.close(fd)
         os.replace(tmp, path)
 
+    def write_small(self, path: str, data: bytes) -> None:
+        """A small state file of the outbox (a robot's post times), written whole."""
+        self.ready()
+        self._write_whole(path, data)
+
     # --- the secret that marks what casectl composed ------------------------------------
 
     def secret(self) -> bytes:
@@ -416,7 +421,7 @@ def item_problem(item: Any, name: str) -> str | None:
     if not isinstance(item, dict):
         return _("not a JSON object")
     known = {*_SIGNED, "attempts", "first_failure", "last_attempt", "last_error", "mac"}
-    extra = sorted(set(item) - known)
+    extra = sorted(set(item) - known - {"pieces_sent"})
     if extra:
         return _("unknown field {field}").format(field=one_line(str(extra[0]), 60))
     missing = sorted(known - set(item))
@@ -433,6 +438,8 @@ def item_problem(item: Any, name: str) -> str | None:
         ("in_case", isinstance(item["in_case"], bool)),
         ("created", _time(item["created"], False)),
         ("attempts", type(item["attempts"]) is int and 0 <= item["attempts"] < 10**9),
+        ("pieces_sent", type(item.get("pieces_sent", 0)) is int
+         and 0 <= item.get("pieces_sent", 0) < 10**4),
         ("first_failure", _time(item["first_failure"], True)),
         ("last_attempt", _time(item["last_attempt"], True)),
         ("last_error", item["last_error"] is None or _text(item["last_error"], LINE_MAX)),
