@@ -71,6 +71,42 @@ class Notices:
         app = self.app
         self.keys += deliver.queue(self.outbox(), self.settings, app.cfg, case, events, app.now)
 
+    def reaches(self, person_id: str) -> bool:
+        """Whether a channel of this clone reaches the person (a step can tell them now)."""
+        person = self.app.cfg.person(person_id)
+        return bool(self.settings and person and self.settings.channels_of(person))
+
+    def alert_now(self, case: Case, note: dict[str, Any], at: datetime) -> bool:
+        """`log --alert-manager`: where this clone reaches the manager, record that the
+        manager is told (as the sweep would) and queue it, so the step tells them at once
+        and the sweep never again; False: the next sweep tells them."""
+        if not self.reaches(self.app.cfg.manager.id):
+            return False
+        from casectl import model
+        from casectl.sweep import _tell
+
+        key = f"alert@{note['id']}"
+        found = [n for n in model.notices(case, self.app.cfg) if n.key == key]
+        if not found:
+            return False
+        event = _tell(case, self.app.cfg, found[0], at)[1]
+        case.append(event)
+        self.tell(case, [event])
+        return True
+
+    def tell_notice(self, key: str, person_id: str, title: str, lines: list[str]) -> None:
+        """Queue a notice about the repository, of no case (holiday data running out)."""
+        person = self.app.cfg.person(person_id)
+        if self.settings is None or person is None:
+            return
+        from casectl.notify import compose
+        from casectl.notify.outbox import new_item
+
+        part = compose.notice(title, lines)
+        items = [new_item(key, None, person.id, channel.name, part, self.app.now, False)
+                 for channel in self.settings.channels_of(person)]  # fmt: skip
+        self.keys += self.outbox().enqueue(items)
+
     def watching(self, store: Store) -> Store:
         """The store the sweep writes through: each case it saves first queues what the
         sweep's new events (by the sweep, at this `now`) tell."""

@@ -85,12 +85,19 @@ def onsite(
     what = chosen[0]
     _check_options(what, reason, when, engineer, parts, summary, solution, unresolved)
     planned = _planned(app, when)
+    from casectl.cli.notify import Notices  # the manager asked, the engineer sent: told now
+
+    told = Notices(app)
 
     def step(case: Case, person: Person, at: datetime) -> dict[str, Any]:
         if what == "request":
-            return model.request_onsite(case, person, at, reason or "", planned)
+            event = model.request_onsite(case, person, at, reason or "", planned)
+            told.tell(case, [event])
+            return event
         if what == "approve":
-            return model.approve_onsite(case, app.cfg, person, at, engineer, planned, reason)
+            event = model.approve_onsite(case, app.cfg, person, at, engineer, planned, reason)
+            told.tell(case, [event])
+            return event
         if what == "deny":
             return model.deny_onsite(case, person, at, reason or "")
         if what == "cancel":
@@ -103,6 +110,7 @@ def onsite(
 
     case, event = taken(app, case_id, act, step, _said)
     click.echo(show_json(app, case) if json_out else f"{case.id} {_said(event, _)}")
+    told.finish()
 
 
 def _check_options(
