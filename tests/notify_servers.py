@@ -202,17 +202,22 @@ class Trickle:
         self.listener = socket.socket()
         self.listener.bind(("127.0.0.1", 0))
         self.listener.listen(8)
+        self.listener.settimeout(0.1)  # the accepting thread sees `stop` (never a reused fd)
         self.port = int(self.listener.getsockname()[1])
         self.stopped = threading.Event()
         self.connections = 0
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.accepting = threading.Thread(target=self._accept, daemon=True)
+        self.accepting.start()
 
     def _accept(self) -> None:
         while not self.stopped.is_set():
             try:
                 conn, _ = self.listener.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
+            conn.settimeout(None)
             self.connections += 1
             threading.Thread(target=self._trickle, args=(conn,), daemon=True).start()
 
@@ -234,6 +239,7 @@ class Trickle:
 
     def stop(self) -> None:
         self.stopped.set()
+        self.accepting.join()
         self.listener.close()
 
 

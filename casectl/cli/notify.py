@@ -244,7 +244,7 @@ def test(app: App, to: str, channel: str | None) -> None:
     for found in channels:
         assert found is not None
         try:
-            deliver.send_now(found, person, _test_part(app.now), app.now)
+            deliver.send_now(found, person, _test_part(app.now), app.now, settings.message_deadline)
             click.echo(
                 _("sent to {person} by {channel}").format(person=person.id, channel=found.name)
             )

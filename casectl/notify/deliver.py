@@ -345,8 +345,13 @@ def _post_all(
         pacer.wait()
         basis = done if done else [piece] if piece is not None else items
         msg = _message(person, basis)
-        with within(budget.message()):
-            webhook.post(robot, msg._replace(text=text), clock)
+        try:
+            with within(budget.message()):
+                webhook.post(robot, msg._replace(text=text), clock)
+        except DeliveryError as err:
+            if err.answered:
+                pacer.posted()  # a post the robot refused counts towards its rate too
+            raise
         pacer.posted()
         if piece is not None:
             piece["pieces_sent"] = int(piece.get("pieces_sent", 0)) + 1
@@ -390,23 +395,32 @@ def _plan(
     return plan
 
 
-def send_now(channel: Channel, person: Person, part: dict[str, Any], now: datetime) -> None:
-    """Send one part to a person at once, outside the outbox (`notify test`)."""
+def send_now(
+    channel: Channel, person: Person, part: dict[str, Any], now: datetime, deadline: float
+) -> None:
+    """Send one part to a person at once, outside the outbox (`notify test`), within
+    `deadline` seconds whatever the server does."""
     from casectl.notify import mail, webhook
+    from casectl.notify.deadline import TimeUp, within
 
     msg = _message(person, [{"part": part, "event": "test", "key": "test"}])
-    if isinstance(channel, Robot):
-        webhook.post(channel, msg)
-        return
-    if not person.email:
+    if not isinstance(channel, Robot) and not person.email:
         raise DeliveryError(f"{channel.name}: {person.id} has no e-mail address")
-    session = mail.connect(channel)
+    session = None
     try:
-        built = mail.message(channel, [(person.name, person.email)], msg.subject, msg.text, now,
-                             os.urandom(12).hex(), [])  # fmt: skip
-        mail.send(session, channel, built, [person.email])
-    finally:
-        mail.close(session)
+        with within(deadline):
+            if isinstance(channel, Robot):
+                webhook.post(channel, msg)
+                return
+            session = mail.connect(channel)
+            built = mail.message(channel, [(person.name, person.email)], msg.subject, msg.text,
+                                 now, os.urandom(12).hex(), [])  # fmt: skip
+            mail.send(session, channel, built, [person.email])
+            mail.close(session)
+    except TimeUp:
+        if session is not None:
+            session.close()
+        raise DeliveryError(f"{channel.name}: no answer within {deadline:g} s") from None
 
 
 def _message(person: Person, items: list[Item]) -> Any:

@@ -142,14 +142,21 @@ def send_report(
     msg = message(
         channel, [("", a) for a in to], subject, text, when, os.urandom(12).hex(), [], html
     )
+    from casectl.notify.deadline import TimeUp, within
+
     try:
-        session = connect(channel)
-        try:
-            send(session, channel, msg, to)
-        finally:
-            close(session)
+        with within(settings.run_deadline):  # whatever the server does
+            session = connect(channel)
+            try:
+                send(session, channel, msg, to)
+            finally:
+                close(session)
     except DeliveryError as err:
         raise CasectlError(f"report not mailed: {err}") from None
+    except TimeUp:
+        raise CasectlError(
+            f"report not mailed: {channel.name}: no answer within {settings.run_deadline:g} s"
+        ) from None
 
 
 def _reason(err: BaseException) -> str:

@@ -58,6 +58,7 @@ LIMITS = {
     "feishu": Limit(18000, 100, 5),
     "json": Limit(None, None, None),  # a relay of your own
 }
+TOO_FAST = (45009, 130101, 11232)  # WeCom, DingTalk, Feishu: over the rate
 LABEL_ROOM = len("(99/99) ")
 PACE_MAX = 5.0  # seconds a command waits for a robot's rate; a longer wait is the next run's
 
@@ -224,17 +225,25 @@ def post(robot: Robot, msg: Message, clock: Callable[[], float] = time.time) -> 
     url, document = request(robot, msg, clock)
     status, answer = _post_json(robot.name, url, document)
     if not 200 <= status < 300:
-        raise DeliveryError(f"{robot.name}: HTTP {status} {answer[:200]}", down=status >= 500)
+        raise DeliveryError(
+            f"{robot.name}: HTTP {status} {answer[:200]}", down=status >= 500, answered=True
+        )
     if robot.kind == "json":
         return
     try:
         reply = json.loads(answer or "{}")
     except ValueError:
-        raise DeliveryError(f"{robot.name}: not a JSON answer: {answer[:200]}") from None
+        raise DeliveryError(
+            f"{robot.name}: not a JSON answer: {answer[:200]}", answered=True
+        ) from None
     code = reply.get("errcode", reply.get("code", reply.get("StatusCode", 0)))
     if code != 0:
         detail = reply.get("errmsg") or reply.get("msg") or reply.get("StatusMessage") or ""
-        raise DeliveryError(f"{robot.name}: refused: {code} {detail}")
+        # over the rate: the rest of this run would only be refused (and DingTalk's block
+        # lengthened), so the robot counts as down until the next run
+        raise DeliveryError(
+            f"{robot.name}: refused: {code} {detail}", down=code in TOO_FAST, answered=True
+        )
 
 
 def _post_json(name: str, url: str, document: dict[str, Any]) -> tuple[int, str]:
