@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -40,6 +41,7 @@ class Mailbox:
 
     def __init__(self) -> None:
         self.received: list[tuple[list[str], EmailMessage]] = []
+        self.bad_subjects: list[str] = []
         self.refuse: set[str] = set()
         self.kill: int | None = None
 
@@ -52,12 +54,25 @@ class Mailbox:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.check_subject(envelope.original_content)
         msg = message_from_bytes(envelope.original_content, policy=policy.default)
         self.received.append((list(envelope.rcpt_tos), msg))  # type: ignore[arg-type]
         if self.kill:
             os.kill(self.kill, signal.SIGKILL)
             self.kill = None
         return "250 Message accepted for delivery"
+
+    def check_subject(self, raw: bytes) -> None:
+        """Every subject the suite receives is encoded words alone, folded only between
+        them: no space of the text can sit at a fold and be lost in decoding ("toyou")."""
+        head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii", "replace")
+        unfolded = re.sub(r"\r\n[ \t]", " ", head)
+        subject = next(
+            (line[9:] for line in unfolded.split("\r\n") if line.startswith("Subject: ")), ""
+        )
+        words = subject.split(" ")
+        if not all(re.fullmatch(r"=\?utf-8\?[bq]\?[^?\s]*\?=", w) for w in words):
+            self.bad_subjects.append(subject)
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for rcpt, m in self.received if address in rcpt]
@@ -90,6 +105,7 @@ def smtp() -> Iterator[SmtpServer]:
     server.start()
     yield server
     server.stop()
+    assert not server.box.bad_subjects, server.box.bad_subjects  # each subject folds safely
 
 
 # What each platform enforces, from its published contract (see casectl/notify/webhook.py):
