@@ -63,7 +63,7 @@ def run(root: str, now: datetime, wall: float) -> Report:
     cfg, findings = _config(root)
     if cfg is not None:
         findings += _holidays(root, cfg, now) + _idle_calendars(cfg, now)
-    findings += _git_locks(root, wall) + _merge_attribute(root)
+    findings += _git_locks(root, wall) + _merge_attribute(root) + _outbox(root)
     found, count = Cases(root, cfg, wall).check()
     return Report(sorted(findings + found, key=lambda f: (f.file, f.line or 0)), count)
 
@@ -134,6 +134,21 @@ def _idle_calendars(cfg: Config, now: datetime) -> list[Finding]:
 
 
 # --- git ---------------------------------------------------------------------------------
+
+
+def _outbox(root: str) -> list[Finding]:
+    """Files in this clone's outbox that delivery would quarantine (a FIFO, a link, an
+    item off its schema or not composed here); only with a configured channel."""
+    from casectl.notify import configured
+
+    if not configured(root):
+        return []
+    from casectl.notify.outbox import Outbox
+    from casectl.store import Store
+
+    outbox = Outbox(Store(root).state_dir)
+    return [Finding(os.path.relpath(path, root), None, problem)
+            for path, problem in outbox.findings()]  # fmt: skip
 
 
 def _git_locks(root: str, wall: float) -> list[Finding]:

@@ -193,3 +193,19 @@ def test_a_sweep_with_a_fifo_in_the_outbox_reassigns_and_tells(
     assert "Traceback" not in result.stderr and result.returncode == 0, result.stderr
     assert "quarantined: a FIFO" in result.stderr
     assert "liu.yang@example.com" in [a for rcpt, _ in smtp.box.received for a in rcpt]
+
+
+def test_check_names_what_delivery_would_quarantine_and_moves_nothing(
+    repo: Repo, smtp: SmtpServer
+) -> None:
+    items = two_pending(repo, smtp)
+    fifo = items[ZHANG].parent / ("f" * 32 + ".json")
+    os.mkfifo(fifo)
+    edited(items[ZHAO], BAD_ITEMS["part.lines: 5"])
+    result = cli(repo, "check")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    said = result.stdout + result.stderr
+    assert f"{fifo.name}: a FIFO" in said
+    assert f"{items[ZHAO].name}: field part.lines is not a list" in said
+    assert f"{items[ZHANG].name}:" not in said  # the good item is not named
+    assert fifo.exists() and items[ZHAO].exists()  # nothing moved

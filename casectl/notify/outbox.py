@@ -28,7 +28,7 @@ import os
 import re
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from os.path import join
@@ -258,11 +258,7 @@ class Outbox:
         os.unlink(tmp)
 
     def mac(self, item: dict[str, Any]) -> str:
-        import hmac
-
-        signed = json.dumps({k: item.get(k) for k in _SIGNED}, ensure_ascii=False,
-                            sort_keys=True, separators=(",", ":"))  # fmt: skip
-        return hmac.new(self.secret(), signed.encode(), hashlib.sha256).hexdigest()
+        return _mac(self.secret(), item)
 
     # --- items -------------------------------------------------------------------------
 
@@ -292,31 +288,57 @@ class Outbox:
         (unreadable, not a regular file, too large, not matching the schema or its MAC)
         is quarantined rather than stopping delivery."""
         items = []
+        for path, item, problem in self._judged(self.mac):
+            if problem:
+                self.quarantine(path, problem)
+            else:
+                items.append(item)
+        return sorted(items, key=lambda i: (i["created"], i["key"]))
+
+    def findings(self) -> list[tuple[str, str]]:
+        """(path, problem) for each file `pending` would quarantine, and for whatever is
+        not a folder where one goes; nothing is moved or made (`casectl check`)."""
+        found = []
+        for folder in (self.folder, self.pending_dir, self.sent_dir, self.last_dir):
+            with suppress(FileNotFoundError):
+                mode = os.lstat(folder).st_mode
+                if not stat.S_ISDIR(mode):
+                    found.append((folder, _("{kind}, not a folder").format(kind=_kind(mode))))
+        secret: bytes | None = None
+        with suppress(OSError, Unsafe):
+            text = read_capped(join(self.folder, "secret"), SMALL_CAP).decode("ascii").strip()
+            secret = text.encode() if re.fullmatch(r"[0-9a-f]{64}", text) else None
+
+        def mac(item: dict[str, Any]) -> str:
+            return _mac(secret, item) if secret else ""
+
+        found += [(path, problem) for path, _item, problem in self._judged(mac) if problem]
+        return found
+
+    def _judged(self, mac: Callable[[dict[str, Any]], str]) -> Iterator[tuple[str, Any, str]]:
+        """(path, item, problem or "") for each file in `pending/`."""
         try:
             mode = os.lstat(self.pending_dir).st_mode
             names = sorted(os.listdir(self.pending_dir)) if stat.S_ISDIR(mode) else []
         except (FileNotFoundError, NotADirectoryError):
-            return []  # none, or a file where the folder goes (moved aside when queueing)
+            return  # none, or a file where the folder goes (moved aside when queueing)
         for name in names:
             path = join(self.pending_dir, name)
             if re.fullmatch(r"[0-9a-f]{32}\.json\.\d+\.tmp", name):
                 continue  # being written by another process
+            item: Any = None
             try:
                 if not re.fullmatch(r"[0-9a-f]{32}\.json", name):
                     raise Unsafe(_("not the name of an outbox item"))
                 item = json.loads(read_capped(path, ITEM_CAP).decode("utf-8"))
                 problem = item_problem(item, name)
-                if problem is None and item.get("mac") != self.mac(item):
+                if problem is None and item.get("mac") != mac(item):
                     problem = _("not composed by casectl in this clone (no valid MAC)")
-                if problem:
-                    raise Unsafe(problem)
             except FileNotFoundError:
                 continue  # delivered by another process meanwhile
             except (Unsafe, ValueError, RecursionError) as err:
-                self.quarantine(path, str(err) or type(err).__name__)
-                continue
-            items.append(item)
-        return sorted(items, key=lambda i: (i["created"], i["key"]))
+                problem = str(err) or type(err).__name__
+            yield path, item, problem or ""
 
     def still_pending(self, key: str) -> bool:
         path = join(self.pending_dir, f"{key}.json")
@@ -411,6 +433,14 @@ class Outbox:
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
+
+
+def _mac(secret: bytes, item: dict[str, Any]) -> str:
+    import hmac
+
+    signed = json.dumps({k: item.get(k) for k in _SIGNED}, ensure_ascii=False,
+                        sort_keys=True, separators=(",", ":"))  # fmt: skip
+    return hmac.new(secret, signed.encode(), hashlib.sha256).hexdigest()
 
 
 # --- the schema of an item ------------------------------------------------------------
