@@ -210,8 +210,9 @@ class Robots:
 
 class Trickle:
     """A server that accepts and then answers one byte every `every` seconds, for ever:
-    `smtp` sends "220-slow\\r\\n" over and over; `http` reads a request and trickles an
-    HTTP answer's head."""
+    `smtp` sends "220-slow\\r\\n" over and over; `smtp-data` answers at once until the
+    message is sent, then trickles the answer to it; `http` reads a request and trickles
+    an HTTP answer's head."""
 
     def __init__(self, kind: str, every: float = 1.0) -> None:
         self.kind, self.every = kind, every
@@ -222,6 +223,7 @@ class Trickle:
         self.port = int(self.listener.getsockname()[1])
         self.stopped = threading.Event()
         self.connections = 0
+        self.messages = 0
         self.accepting = threading.Thread(target=self._accept, daemon=True)
         self.accepting.start()
 
@@ -238,20 +240,40 @@ class Trickle:
             threading.Thread(target=self._trickle, args=(conn,), daemon=True).start()
 
     def _trickle(self, conn: socket.socket) -> None:
+        conn.settimeout(5)
+        if self.kind == "smtp-data":  # a polite server until the message is sent
+            with suppress(OSError):
+                self._converse(conn)
         if self.kind == "http":
-            conn.settimeout(5)
             with suppress(OSError):
                 conn.recv(65536)
-        text = b"220-slow\r\n" if self.kind == "smtp" else b"HTTP/1.1 200 OK\r\nX-Slow: "
+        text = {"smtp": b"220-slow\r\n", "smtp-data": b"250-slow\r\n"}.get(self.kind, b"")
+        head = b"HTTP/1.1 200 OK\r\nX-Slow: "
         i = 0
         while not self.stopped.wait(self.every):
+            if text:
+                byte = text[i % len(text) : i % len(text) + 1]
+            else:
+                byte = head[i : i + 1] if i < len(head) else b"a"
             try:
-                conn.sendall(text[i % len(text) : i % len(text) + 1] if self.kind == "smtp"
-                             or i < len(text) else b"a")  # fmt: skip
+                conn.sendall(byte)
             except OSError:
                 break
             i += 1
         conn.close()
+
+    def _converse(self, conn: socket.socket) -> None:
+        """Greeting, EHLO, MAIL, RCPT and DATA answered at once; the message read."""
+        conn.sendall(b"220 polite ESMTP\r\n")
+        reader = conn.makefile("rb")
+        while line := reader.readline():
+            if line[:4].upper() == b"DATA":
+                conn.sendall(b"354 go ahead\r\n")
+                while (line := reader.readline()) and line != b".\r\n":
+                    pass
+                self.messages += 1
+                return  # and the answer to the message trickles
+            conn.sendall(b"250 ok\r\n")
 
     def stop(self) -> None:
         self.stopped.set()

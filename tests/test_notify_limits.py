@@ -226,6 +226,32 @@ def test_a_trickling_mail_server_ends_the_step_within_its_deadline(
     assert [p["person"] for p in pending] == ["zhao.lei"]  # kept for the next run
 
 
+def test_a_server_trickling_its_answer_to_the_message_ends_the_sweep_in_time(
+    repo: Repo,
+) -> None:
+    """Greeting, EHLO and DATA answered at once, then the answer to the message one byte
+    a second: the sweep ends within the deadline, the message kept (it may come twice)."""
+    server = Trickle("smtp-data")
+    try:
+        repo.open_case(now="2026-11-26 14:05")
+        git_config(
+            repo,
+            ("casectl.email.host", "127.0.0.1"),
+            ("casectl.email.port", str(server.port)),
+            ("casectl.email.security", "none"),
+            ("casectl.email.from", "casectl@support.example.com"),
+            ("casectl.notify-message-deadline", "3s"),
+        )
+        status, err, took = timed(cli(repo, "sweep", env={"CASECTL_NOW": "2026-11-26 14:20"}))
+        assert status == 3 and "Traceback" not in err, err
+        assert "email: no answer within 3 s" in err and took < 3 + 6
+        assert server.messages == 1
+        pending = json.loads(repo.ok("notify", "status", "--json"))["pending"]
+        assert [p["person"] for p in pending] == ["li.na"]
+    finally:
+        server.stop()
+
+
 def test_a_trickling_robot_ends_the_step_within_its_deadline(
     repo: Repo, robots: Robots, trickle_http: Trickle
 ) -> None:
