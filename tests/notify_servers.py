@@ -130,6 +130,7 @@ class Robots:
         self.posts: list[tuple[str, dict[str, list[str]], dict[str, Any]]] = []
         self.refused: list[tuple[str, int]] = []
         self.secrets: dict[str, str] = {}
+        self.fail_at: dict[str, int] = {}  # platform: refuse its Nth post from now (errcode 93000)
         self.times: dict[str, list[float]] = {}
         self.lock = threading.Lock()
         robots = self
@@ -172,6 +173,11 @@ class Robots:
         rules = PLATFORMS.get(platform)
         if rules is None:
             return 0
+        if platform in self.fail_at:
+            self.fail_at[platform] -= 1
+            if self.fail_at[platform] == 0:
+                del self.fail_at[platform]
+                return 93000  # WeCom: invalid webhook URL (a server's bad moment)
         secret = self.secrets.get(platform)
         if secret and platform == "dingtalk":
             stamp = (query.get("timestamp") or ["0"])[0]

@@ -92,6 +92,27 @@ def test_an_outage_digest_goes_out_in_parts_within_each_platforms_limit(
     assert len(robots.refused) == 0 and robots.posts == robots.posts[: len(robots.posts)]
 
 
+def test_each_part_of_a_split_message_is_posted_once(repo: Repo, robots: Robots) -> None:
+    """Part 2 of 3 refused: the retry posts parts 2 and 3, never part 1 again."""
+    env = use_robots(repo, robots)
+    fault = "\n".join(f"第{n}行：控制器日志显示链路抖动，需要更换光模块。" for n in range(70))
+    robots.fail_at["wecom"] = 2
+    result = repo.run("open", "--customer", "c", "--contact", "p", "--contract", "H",
+                      "--severity", "1", "--description", fault, "--assign", "zhang.wei",
+                      env=env)  # fmt: skip
+    assert result.exit_code == 3 and robots.refused == [("wecom", 93000)]
+    first = [content("wecom", d) for d in robots.of("wecom")]
+    assert len(first) == 1 and first[0].startswith("(1/")
+    repo.ok("notify", "flush", now="2026-11-26 14:07", env=env)
+    texts = [content("wecom", d) for d in robots.of("wecom")]
+    assert len(texts) >= 3 and texts[0] == first[0]
+    assert all(t.split(" ", 1)[1] not in first[0] for t in texts[1:])  # never again
+    lines = "\n".join(t.split(" ", 1)[1] for t in texts)
+    assert all(f"第{n}行" in lines for n in range(0, 70, 7))  # the whole text arrived
+    assert lines.count("第1行：") == 1
+    assert json.loads(repo.ok("notify", "status", "--json", env=env))["pending"] == []
+
+
 def test_robots_are_paced_under_their_rate_and_the_rest_waits(repo: Repo, robots: Robots) -> None:
     """WeCom: 20 messages a minute, then the rest for the next run; Feishu: 5 a second,
     spaced. The server never has to refuse one."""
