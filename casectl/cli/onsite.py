@@ -87,17 +87,20 @@ def onsite(
     planned = _planned(app, when)
     from casectl.cli.notify import Notices  # the manager asked, the engineer sent: told now
 
-    told = Notices(app)
+    told = Notices(app) if what in ("request", "approve") else None
 
     def step(case: Case, person: Person, at: datetime) -> dict[str, Any]:
         if what == "request":
             event = model.request_onsite(case, person, at, reason or "", planned)
-            told.tell(case, [event])
-            return event
-        if what == "approve":
+        elif what == "approve":
             event = model.approve_onsite(case, app.cfg, person, at, engineer, planned, reason)
+        else:
+            return _other(case, person, at)
+        if told is not None:
             told.tell(case, [event])
-            return event
+        return event
+
+    def _other(case: Case, person: Person, at: datetime) -> dict[str, Any]:
         if what == "deny":
             return model.deny_onsite(case, person, at, reason or "")
         if what == "cancel":
@@ -110,7 +113,8 @@ def onsite(
 
     case, event = taken(app, case_id, act, step, _said)
     click.echo(show_json(app, case) if json_out else f"{case.id} {_said(event, _)}")
-    told.finish()
+    if told is not None:
+        told.finish()
 
 
 def _check_options(

@@ -329,12 +329,12 @@ def log(
     step_kind = "callback" if callback else (kind or "note")
     from casectl.cli.notify import Notices
 
-    told = Notices(app)
+    told = Notices(app) if alert_manager else None  # only an alert may tell someone
     at_once = []
 
     def step(case: Case, person: Person, at: datetime) -> dict[str, Any]:
         event = model.log(case, person, at, text, step_kind, alert_manager)
-        if alert_manager and told.alert_now(case, event, at):
+        if told is not None and told.alert_now(case, event, at):
             at_once.append(True)
         return event
 
@@ -365,7 +365,8 @@ def log(
             escalation=s.escalation_engineer or _("none"),
         )
     click.echo(show_json(app, case) if json_out else said)
-    told.finish()
+    if told is not None:
+        told.finish()
 
 
 @click.command()
