@@ -268,7 +268,12 @@ class Outbox:
         added = []
         for item in items:
             key = item["key"]
-            if self.was_sent(key) or os.path.lexists(join(self.pending_dir, f"{key}.json")):
+            path = join(self.pending_dir, f"{key}.json")
+            with suppress(FileNotFoundError):
+                mode = os.lstat(path).st_mode
+                if not stat.S_ISREG(mode):  # no FIFO or link in its place holds it back
+                    self.quarantine(path, _kind(mode))
+            if self.was_sent(key) or os.path.lexists(path):
                 continue
             item["mac"] = self.mac(item)
             self.write(item)
