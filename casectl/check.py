@@ -3,8 +3,10 @@
 It reads roster.yaml and severity.yaml (and the calendars' holiday data), every
 file under `cases/` (the layout, symlinks, temporary files left by a killed
 command, conflict markers, the schema, the service rules replayed against today's
-roster) and `.git` (locks left by a dead git). Fast enough for a pre-commit hook:
-each case file's findings are kept in `.casectl/check`, keyed by the file's
+roster), `.git` (locks left by a dead git), tracked paths no push may bring (links,
+clone state), hand-edited openings, and the clone's own state folder and outbox.
+Fast enough for a pre-commit hook:
+each case file's findings are kept in the state folder's `check`, keyed by the file's
 (inode, size, mtime) and the rules' files, so only changed files are read again;
 every file is still stat-ed, so an edit made in place is never missed.
 """
@@ -71,7 +73,7 @@ def run(root: str, now: datetime, wall: float) -> Report:
 
         findings += [Finding(*f) for f in intake_findings(root, cfg)]
     findings += _git_locks(root, wall) + _merge_attribute(root) + _pushed_paths(root)
-    findings += _state_files(root) + _hand_edited_openings(root)
+    findings += _state_files(root) + _hand_edited_openings(root) + _outbox(root)
     found, count = Cases(root, cfg, wall).check()
     return Report(sorted(findings + found, key=lambda f: (f.file, f.line or 0)), count, warnings)
 
@@ -140,6 +142,21 @@ def _idle_calendars(cfg: Config, now: datetime) -> list[Finding]:
 
 
 # --- git ---------------------------------------------------------------------------------
+
+
+def _outbox(root: str) -> list[Finding]:
+    """Files in this clone's outbox that delivery would quarantine (a FIFO, a link, an
+    item off its schema or not composed here); only with a configured channel."""
+    from casectl.notify import configured
+
+    if not configured(root):
+        return []
+    from casectl.notify.outbox import Outbox
+    from casectl.store import Store
+
+    outbox = Outbox(Store(root).shared_state_dir)
+    return [Finding(os.path.relpath(path, root), None, problem)
+            for path, problem in outbox.findings()]  # fmt: skip
 
 
 def _git_locks(root: str, wall: float) -> list[Finding]:

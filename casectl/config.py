@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import marshal
 import os
+import re
 from datetime import date, timedelta
 from os.path import join
 from typing import Any, TypeGuard
@@ -506,6 +507,20 @@ def _people(r: _Reader, spec: Any, calendars: dict[str, Calendar]) -> tuple[Pers
         if not roles:
             raise r.fail(f"{where}.roles", _("expected at least one role"))
         phone, email = str(body.get("phone") or ""), str(body.get("email") or "")
+        if phone and not _PHONE.fullmatch(phone):
+            raise r.fail(
+                f"{where}.phone",
+                _("expected one phone number such as +86 138 0101 0004, got {phone!r}").format(
+                    phone=phone
+                ),
+            )
+        if email and not _EMAIL.fullmatch(email):
+            raise r.fail(
+                f"{where}.email",
+                _("expected one e-mail address such as name@example.com, got {email!r}").format(
+                    email=email
+                ),
+            )
         if not phone and not email:
             raise r.fail(
                 where, _("expected a phone or an e-mail: nobody could reach this engineer")
@@ -531,6 +546,15 @@ def _people(r: _Reader, spec: Any, calendars: dict[str, Calendar]) -> tuple[Pers
     if not any(p.has("manager") for p in people):
         raise r.fail("engineers", _("expected a manager: someone with the role manager"))
     return tuple(people)
+
+
+# one number: digits, spaces, dashes, parentheses, a leading +; one plain address (the
+# notifications mention and mail exactly these; a comma list or a line break is refused)
+_PHONE = re.compile(r"\+?[0-9](?:[0-9 ()-]{0,30}[0-9])?")
+_EMAIL = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?=.{1,253}\Z)(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
+    r"(?:\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*"
+)
 
 
 def _channel_names(r: _Reader, body: dict, where: str) -> tuple[str, ...] | None:

@@ -231,3 +231,26 @@ def test_a_mailbox_refused_for_good_is_not_retried_and_the_manager_is_told(
     assert ZHANG not in counts(smtp)  # never sent again
     log = (repo.state / "outbox" / "log").read_text(encoding="utf-8")
     assert "refused " in log and "zhang.wei email" in log
+
+
+def test_every_subject_decodes_to_the_text_composed(repo: Repo, smtp: SmtpServer) -> None:
+    """Issue 20.16: "assigned toyou". The subject is folded as encoded words; no space may
+    sit at a fold, wherever the customer's name moves the folds to."""
+    use_email(repo, smtp)
+    expected = []
+    for k in range(14):
+        customer = "招商银行" * (k // 2) + " Bank of A" * (k % 3) + f" 分行 {k}"
+        case_id = repo.ok(
+            "open", "--customer", customer, "--contact", "刘先生", "--contract", "H",
+            "--severity", "1", "--description", f"d{k}", "--assign", "zhang.wei",
+            now=f"2026-11-26 14:{10 + 2 * k}",
+        )  # fmt: skip
+        expected.append(
+            f"[casectl] {case_id} 分配给你 assigned to you: {' '.join(customer.split())}"
+        )
+    raw = [m.as_bytes() for m in smtp.box.to(ZHANG)]
+    assert [str(m["Subject"]) for m in smtp.box.to(ZHANG)] == expected
+    assert any(b"\n =?utf-8?" in r.split(b"\n\n")[0] for r in raw)  # folds were there
+    for r in raw:
+        head = r.split(b"\n\n")[0].split(b"\n")
+        assert all(len(line.rstrip(b"\r")) <= 78 for line in head)

@@ -27,7 +27,12 @@ def use_robots(repo: Repo, robots: Robots) -> dict[str, str]:
         ("casectl.feishu.secret-env", "CASECTL_FEISHU_SECRET"),
         ("casectl.relay.kind", "json"),
         ("casectl.relay.url-env", "CASECTL_RELAY_URL"),
+        *(
+            (f"casectl.{name}.allow-http", "true")
+            for name in ("wecom", "dingtalk", "feishu", "relay")
+        ),
     )
+    robots.secrets = {"dingtalk": SECRET_DING, "feishu": SECRET_FEISHU}
     roster = repo.root / "roster.yaml"
     text = roster.read_text(encoding="utf-8")
     text = text.replace(

@@ -105,7 +105,7 @@ def test_without_an_email_channel(day: Repo, refused: Callable) -> None:
         "(see the README's Notifications)"
     )
     git_config(day, ("casectl.wecom.kind", "wecom"), ("casectl.wecom.url-env", "ROBOT_URL"))
-    env = {"ROBOT_URL": "http://127.0.0.1:9/wecom/send"}
+    env = {"ROBOT_URL": "https://127.0.0.1:9/wecom/send"}
     assert refused("report", "--mail", by=None, now=MORNING, env=env) == message
 
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from casectl.notify.settings import Settings
 
 UNDELIVERED = 3  # recorded, not all delivered
+HOLD = 5  # seconds a command waits for another's delivery (deliver.HOLD_WAIT)
 
 
 class Notices:
@@ -40,16 +41,27 @@ class Notices:
         self.keys: list[str] = []
         self.sent = 0
         self.settings: Settings | None = None
+        self._outbox: Outbox | None = None
         if configured(app.root):
             from casectl.notify import settings
 
             self.settings = settings.load(app.root)
-            self.outbox().ready()  # refused here, before the command writes anything
+            self.outbox().ready()  # before the command writes anything
+            self.say_notes()
 
     def outbox(self) -> Outbox:
-        from casectl.notify.outbox import Outbox
+        if self._outbox is None:
+            from casectl.notify.outbox import Outbox
 
-        return Outbox(self.app.store.shared_folder())
+            self._outbox = Outbox(self.app.store.shared_folder())
+        return self._outbox
+
+    def say_notes(self) -> None:
+        """One line on stderr for each file the outbox moved aside (quarantined)."""
+        if self._outbox is not None:
+            for note in self._outbox.notes:
+                click.echo(f"casectl: {safe(note)}", err=True)
+            self._outbox.notes.clear()
 
     def tell(self, case: Case, events: list[dict[str, Any]]) -> None:
         """Queue the messages these events (not yet written) tell; call before saving.
@@ -70,6 +82,42 @@ class Notices:
 
         app = self.app
         self.keys += deliver.queue(self.outbox(), self.settings, app.cfg, case, events, app.now)
+
+    def reaches(self, person_id: str) -> bool:
+        """Whether a channel of this clone reaches the person (a step can tell them now)."""
+        person = self.app.cfg.person(person_id)
+        return bool(self.settings and person and self.settings.channels_of(person))
+
+    def alert_now(self, case: Case, note: dict[str, Any], at: datetime) -> bool:
+        """`log --alert-manager`: where this clone reaches the manager, record that the
+        manager is told (as the sweep would) and queue it, so the step tells them at once
+        and the sweep never again; False: the next sweep tells them."""
+        if not self.reaches(self.app.cfg.manager.id):
+            return False
+        from casectl import model
+        from casectl.sweep import _tell
+
+        key = f"alert@{note['id']}"
+        found = [n for n in model.notices(case, self.app.cfg) if n.key == key]
+        if not found:
+            return False
+        event = _tell(case, self.app.cfg, found[0], at)[1]
+        case.append(event)
+        self.tell(case, [event])
+        return True
+
+    def tell_notice(self, key: str, person_id: str, title: str, lines: list[str]) -> None:
+        """Queue a notice about the repository, of no case (holiday data running out)."""
+        person = self.app.cfg.person(person_id)
+        if self.settings is None or person is None:
+            return
+        from casectl.notify import compose
+        from casectl.notify.outbox import new_item
+
+        part = compose.notice(title, lines)
+        items = [new_item(key, None, person.id, channel.name, part, self.app.now, False)
+                 for channel in self.settings.channels_of(person)]  # fmt: skip
+        self.keys += self.outbox().enqueue(items)
 
     def watching(self, store: Store) -> Store:
         """The store the sweep writes through: each case it saves first queues what the
@@ -96,11 +144,22 @@ class Notices:
 
         app = self.app
         report = deliver.run(self.outbox(), self.settings, app.cfg, app.store, app.now)
+        self.say_notes()
         self.sent = len(report.sent)
         for line in problems(report, None if everything else set(self.keys)):
             click.echo(f"casectl: {line}", err=True)
-        lost = report.failed + report.refused
+        lost = report.failed + report.refused + report.paced
         mine = lost if everything else [f for f in lost if f[0]["key"] in self.keys]
+        if report.held:
+            outbox = self.outbox()
+            left = [k for k in self.keys if outbox.still_pending(k)]
+            if everything or left:
+                click.echo("casectl: " + _(
+                    "another casectl process is delivering and did not finish within {wait} s: "
+                    "{count} messages of this command stay in the outbox for it or the next "
+                    "sweep (`casectl notify flush`)").format(wait=int(HOLD), count=len(left)),
+                    err=True)  # fmt: skip
+                return UNDELIVERED
         return UNDELIVERED if mine else 0
 
     def finish(self) -> None:
@@ -131,10 +190,16 @@ def problems(report: Report, keys: set[str] | None) -> list[str]:
             _("recorded, but {count} messages refused for good ({reason}); they are not "
               "retried, and the manager is told").format(count=len(refused), reason=refused[0][1])
         )  # fmt: skip
+    paced = [(i, e) for i, e in report.paced if keys is None or i["key"] in keys]
+    if paced:
+        lines.append(
+            _("{count} messages wait for the robot's rate limit ({reason}); the next sweep or "
+              "`casectl notify flush` sends them").format(count=len(paced), reason=paced[0][1])
+        )  # fmt: skip
     if report.expired:
         lines.append(
             _("gave up on {count} messages undelivered too long; the manager is told, and "
-              ".casectl/outbox/log lists them").format(count=len(report.expired))
+              "the outbox's log lists them").format(count=len(report.expired))
         )  # fmt: skip
     if report.dropped and keys is None:
         lines.append(
@@ -193,7 +258,7 @@ def test(app: App, to: str, channel: str | None) -> None:
     for found in channels:
         assert found is not None
         try:
-            deliver.send_now(found, person, _test_part(app.now), app.now)
+            deliver.send_now(found, person, _test_part(app.now), app.now, settings.message_deadline)
             click.echo(
                 _("sent to {person} by {channel}").format(person=person.id, channel=found.name)
             )
@@ -227,6 +292,7 @@ def status(app: App, json_out: bool) -> None:
 
     notices, settings = _configured(app)
     items = notices.outbox().pending()
+    notices.say_notes()
     rows = [
         {
             "key": i["key"], "person": i["person"], "channel": i["channel"], "case": i.get("case"),

@@ -85,12 +85,22 @@ def onsite(
     what = chosen[0]
     _check_options(what, reason, when, engineer, parts, summary, solution, unresolved)
     planned = _planned(app, when)
+    from casectl.cli.notify import Notices  # the manager asked, the engineer sent: told now
+
+    told = Notices(app) if what in ("request", "approve") else None
 
     def step(case: Case, person: Person, at: datetime) -> dict[str, Any]:
         if what == "request":
-            return model.request_onsite(case, person, at, reason or "", planned)
-        if what == "approve":
-            return model.approve_onsite(case, app.cfg, person, at, engineer, planned, reason)
+            event = model.request_onsite(case, person, at, reason or "", planned)
+        elif what == "approve":
+            event = model.approve_onsite(case, app.cfg, person, at, engineer, planned, reason)
+        else:
+            return _other(case, person, at)
+        if told is not None:
+            told.tell(case, [event])
+        return event
+
+    def _other(case: Case, person: Person, at: datetime) -> dict[str, Any]:
         if what == "deny":
             return model.deny_onsite(case, person, at, reason or "")
         if what == "cancel":
@@ -103,6 +113,8 @@ def onsite(
 
     case, event = taken(app, case_id, act, step, _said)
     click.echo(show_json(app, case) if json_out else f"{case.id} {_said(event, _)}")
+    if told is not None:
+        told.finish()
 
 
 def _check_options(

@@ -218,6 +218,10 @@ def sweep(app: App, dry_run: bool, no_commit: bool, share: bool, json_out: bool)
     with app.store.lock():
         store = told.watching(app.store)  # queues what each saved case's new events tell
         outcome = sweeping.run(store, app.cfg, app.index(), app.now, dry_run)
+        for a in outcome.actions if not dry_run else []:
+            if a.kind == "holidays_missing":  # of no case: told through the channels too
+                title = _("节假日数据缺失 holiday data missing")
+                told.tell_notice(_notice_key(a.deadline), app.cfg.manager.id, title, [a.deadline])
         app.warn_orphans()
         if outcome.changed:
             cases = sorted({a.case for a in outcome.actions if a.case})
@@ -322,6 +326,13 @@ def _share_and_tell(app: App, told: Notices | None, start: str | None) -> str:
             told.queue(case, [e for e in events if share.worth_telling(case, e, oldest)])
     share.mark_told(app.store, head)
     return since
+
+
+def _notice_key(text: str) -> str:
+    """The same notice is queued once (its outbox key is made from this)."""
+    import hashlib
+
+    return "holidays-" + hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @click.command()

@@ -326,7 +326,9 @@ def assign(
     help="The kind of step (default: note).",
 )
 @click.option(
-    "--alert-manager", is_flag=True, help="A special situation: the manager is told at once."
+    "--alert-manager",
+    is_flag=True,
+    help="A special situation: the manager is told now, or by the next sweep.",
 )
 @acting
 @as_json
@@ -347,22 +349,36 @@ def log(
     reply deadlines; --type wait-customer / wait-parts pause the clocks the
     severity names until --type resume; --type onsite needs a visit the manager
     approved (casectl onsite). --alert-manager: a special situation, which the
-    next sweep tells the manager, once.
+    manager is told of at once where this clone has a channel reaching them (else by
+    the next sweep), once.
 
     Example: casectl log 261126-K7Q3M "已电话联系客户，收集日志" --callback
     """
     if callback and kind not in (None, "callback"):
         raise click.UsageError(_("--callback is a type of its own; drop --type"))
     step_kind = "callback" if callback else (kind or "note")
+    from casectl.cli.notify import Notices
+
+    told = Notices(app) if alert_manager else None  # only an alert may tell someone
+    at_once = []
+
+    def step(case: Case, person: Person, at: datetime) -> dict[str, Any]:
+        event = model.log(case, person, at, text, step_kind, alert_manager)
+        if told is not None and told.alert_now(case, event, at):
+            at_once.append(True)
+        return event
+
     case, event = taken(
         app,
         case_id,
         act,
-        lambda case, person, at: model.log(case, person, at, text, step_kind, alert_manager),
+        step,
         lambda e: f"{e['type']}{' (manager alerted)' if alert_manager else ''}: {first_line(text)}",
     )
     said = _(LOGGED[step_kind]).format(case=case.id)
-    if alert_manager:
+    if alert_manager and at_once:
+        said += _("; the manager ({manager}) is told now").format(manager=app.cfg.manager.id)
+    elif alert_manager:
         said += _("; the manager ({manager}) is told at the next sweep").format(
             manager=app.cfg.manager.id
         )
@@ -379,6 +395,8 @@ def log(
             escalation=model.escalated(s),
         )
     click.echo(show_json(app, case) if json_out else said)
+    if told is not None:
+        told.finish()
 
 
 @click.command()
@@ -446,17 +464,19 @@ def escalate(
 
     Example: casectl escalate 261126-K7Q3M --to zhou.qiang --reason "需要高级工程师分析"
     """
-    case, event = taken(
-        app,
-        case_id,
-        act,
-        lambda case, person, at: model.escalate(
-            case, app.cfg, person, at, to, reason, customer_request
-        ),
-        lambda e: f"escalated to {e['to']}" + _asked(e),
-    )
+    from casectl.cli.notify import Notices  # the escalation engineer is told at once
+
+    told = Notices(app)
+
+    def step(case: Case, person: Person, at: datetime) -> dict[str, Any]:
+        event = model.escalate(case, app.cfg, person, at, to, reason, customer_request)
+        told.tell(case, [event])
+        return event
+
+    case, event = taken(app, case_id, act, step, lambda e: f"escalated to {e['to']}" + _asked(e))
     said = _("{case} escalated to {engineer}").format(case=case.id, engineer=event["to"])
     click.echo(show_json(app, case) if json_out else said)
+    told.finish()
 
 
 @click.command()

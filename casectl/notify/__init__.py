@@ -17,9 +17,12 @@ class DeliveryError(Exception):
     """A message not delivered; `down`: the channel itself is unreachable (skip its others);
     `permanent`: the server refused this message for good (550 no such user): no retry."""
 
-    def __init__(self, message: str, down: bool = False, permanent: bool = False) -> None:
+    def __init__(
+        self, message: str, down: bool = False, permanent: bool = False, answered: bool = False
+    ) -> None:
         super().__init__(message)
         self.down, self.permanent = down, permanent
+        self.answered = answered  # the server answered (a robot counts it towards its rate)
 
 
 def git_config_file(root: str) -> str | None:

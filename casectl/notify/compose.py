@@ -21,16 +21,26 @@ from casectl.terminal import safe
 Part = dict[str, Any]  # {"case": id, "title": one line, "lines": [...]}
 
 
-def told(event: dict[str, Any]) -> list[str]:
-    """Who an event tells: the sweep's `notify`; an assignment's new engineer."""
-    if event["type"] == "assign":
+def told(event: dict[str, Any], cfg: Config) -> list[str]:
+    """Who an event tells: the sweep's `notify`; an assignment's new engineer; the
+    engineer an escalation names; the manager, of a request for on-site service; the
+    engineer a visit's approval sends. Never the person who took the step."""
+    kind = event["type"]
+    if kind == "assign":
         return [event["to"]]
+    named = {
+        "escalate": event.get("to"),
+        "onsite-request": cfg.manager.id,
+        "onsite-approve": event.get("engineer"),
+    }
+    if kind in named:
+        return [str(named[kind])] if named[kind] and named[kind] != event.get("by") else []
     return [str(p) for p in event.get("notify") or []]
 
 
 def parts(case: Case, event: dict[str, Any], cfg: Config) -> dict[str, Part]:
     """Each person the event tells, and the part of a message they get."""
-    return {person: _part(case, event, cfg, person) for person in told(event)}
+    return {person: _part(case, event, cfg, person) for person in told(event, cfg)}
 
 
 def _then(case: Case, event: dict[str, Any]) -> State:
@@ -42,6 +52,8 @@ def _then(case: Case, event: dict[str, Any]) -> State:
 def _part(case: Case, event: dict[str, Any], cfg: Config, person: str) -> Part:
     if event["type"] in ("assign", "reassign") and event.get("to") == person:
         return _assigned(case, event, cfg)
+    if event["type"] in ("escalate", "onsite-request", "onsite-approve"):
+        return _named(case, event, cfg, person)
     s = _then(case, event)
     what = str(event.get("text") or event["type"])
     lines = [_case_line(case.id, s, cfg), _("事件 what: {what}").format(what=what)]
@@ -76,12 +88,65 @@ def _assigned(case: Case, event: dict[str, Any], cfg: Config) -> Part:
     return _made(case, title, lines)
 
 
+TITLE_MAX = 200  # characters of a title (a mail subject)
+LINE_MAX = 2000  # characters of one line (the customer's text); then "…" and where the rest is
+
+
+def _named(case: Case, event: dict[str, Any], cfg: Config, person: str) -> Part:
+    """A step that names someone to act: the escalation engineer (who takes over and
+    contacts the customer), the manager asked for on-site service, the engineer sent."""
+    s = _then(case, event)
+    kind, by, reason = event["type"], event.get("by"), str(event.get("text") or "")
+    lines = [
+        _case_line(case.id, s, cfg),
+        _("联系人 contact: {contact}").format(contact=s.contact),
+        _("故障 fault: {fault}").format(fault=s.description),
+    ]
+    if kind == "escalate":
+        title = _("{case} 升级给你 escalated to you: {customer}")
+        lines.append(_("升级人 by: {person}  原因 reason: {reason}").format(
+            person=by, reason=reason or _("无 none")))  # fmt: skip
+        step = _("接手 CASE 并联系客户 take over and contact the customer; casectl show {case}")
+    elif kind == "onsite-request":
+        title = _("{case} 申请现场服务 on-site service requested: {customer}")
+        when = _clock(event["when"]) if event.get("when") else _("未定 not set")
+        lines.append(_("申请人 by: {person}  计划 planned: {when}  原因 reason: {reason}").format(
+            person=by, when=when, reason=reason))  # fmt: skip
+        step = f"casectl onsite {case.id} --approve --engineer ID --when HH:MM"
+    else:
+        title = _("{case} 现场服务已批准 on-site visit approved for you: {customer}")
+        when = _clock(event["when"]) if event.get("when") else _("未定 not set")
+        lines.append(_("批准人 by: {person}  时间 when: {when}").format(person=by, when=when))
+        step = f"casectl onsite {case.id} --arrive --by {person}"
+    lines.append(_("下一步 next: {step}").format(step=step.format(case=case.id)))
+    return _made(case, title.format(case=case.id, customer=s.customer), lines)
+
+
 def _made(case: Case, title: str, lines: list[str]) -> Part:
+    """Titles one line of at most TITLE_MAX characters, each line at most LINE_MAX: other
+    people's text is bounded in a message, and the message says where to read it all."""
+    title = " ".join(title.split())
+    if len(title) > TITLE_MAX:
+        title = title[: TITLE_MAX - 1] + "…"
     return {
         "case": case.id,
-        "title": safe(" ".join(title.split())),
-        "lines": [safe(line) for line in lines],
+        "title": safe(title),
+        "lines": [safe(_bounded(line, case.id)) for line in lines],
     }
+
+
+def notice(title: str, lines: list[str]) -> Part:
+    """A part about the repository, of no case (holiday data running out)."""
+    title = " ".join(title.split())
+    title = title if len(title) <= TITLE_MAX else title[: TITLE_MAX - 1] + "…"
+    return {"case": None, "title": safe(title), "lines": [safe(line[:LINE_MAX]) for line in lines]}
+
+
+def _bounded(line: str, case_id: str) -> str:
+    if len(line) <= LINE_MAX:
+        return line
+    more = _("…（全文 full text: casectl show {case}）").format(case=case_id)
+    return line[: LINE_MAX - len(more)] + more
 
 
 def _case_line(case_id: str, s: State, cfg: Config) -> str:

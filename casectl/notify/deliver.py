@@ -19,15 +19,17 @@ import hashlib
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from os.path import join
-from typing import Any, NamedTuple
+from typing import Any
 
 from casectl.config import Config, Person
 from casectl.deadlines import span
 from casectl.errors import BrokenCaseError
 from casectl.model import Case
 from casectl.notify import DeliveryError, compose
+from casectl.notify.deadline import Budget
 from casectl.notify.outbox import Outbox, new_item
 from casectl.notify.settings import Channel, Email, Robot, Settings
 from casectl.store import Store, read_case
@@ -35,17 +37,21 @@ from casectl.store import Store, read_case
 Item = dict[str, Any]
 
 
-class Report(NamedTuple):
-    sent: list[Item]
-    failed: list[tuple[Item, str]]
-    deferred: list[Item]  # waiting for the person's interval to pass
-    expired: list[Item]
-    dropped: list[tuple[Item, str]]
-    refused: list[tuple[Item, str]]  # refused by the server for good: the manager is told
+@dataclass
+class Report:
+    sent: list[Item] = field(default_factory=list)
+    failed: list[tuple[Item, str]] = field(default_factory=list)
+    deferred: list[Item] = field(default_factory=list)  # waiting for the person's interval
+    expired: list[Item] = field(default_factory=list)
+    dropped: list[tuple[Item, str]] = field(default_factory=list)
+    refused: list[tuple[Item, str]] = field(default_factory=list)  # for good: manager told
+    paced: list[tuple[Item, str]] = field(default_factory=list)  # a robot's rate: next run
+    held: bool = False  # another process held delivery for longer than we waited
+    down: dict[str, str] = field(default_factory=dict)  # channels found down in this run
 
     @staticmethod
     def empty() -> Report:
-        return Report([], [], [], [], [], [])
+        return Report()
 
 
 def queue(
@@ -66,24 +72,36 @@ def run(
     outbox: Outbox, settings: Settings, cfg: Config, store: Store, now: datetime,
     clock: Callable[[], float] = time.time,
 ) -> Report:  # fmt: skip
-    """Deliver every pending item that is due. If another process is delivering, leave
-    it to that one: it looks for new items again before it lets go."""
+    """Deliver every pending item that is due, within the run's deadline. If another
+    process is delivering, wait a little for it (it looks for new items again before it
+    lets go, so it delivers ours too); if it still holds on, `report.held` says so."""
+    from casectl.notify.deadline import Budget
+
     report = Report.empty()
+    budget = Budget(settings.message_deadline, settings.run_deadline)
+    waited_until = time.monotonic() + min(HOLD_WAIT, budget.remaining())
     attempted: set[str] = set()
     while True:
         with outbox.delivering() as held:
             if not held:
+                if time.monotonic() < waited_until:
+                    time.sleep(0.1)
+                    continue
+                report.held = True
                 return report
             while batch := [i for i in outbox.pending() if i["key"] not in attempted]:
                 attempted |= {i["key"] for i in batch}
-                _round(outbox, settings, cfg, store, now, clock, batch, report)
+                _round(outbox, settings, cfg, store, now, clock, batch, report, budget)
         if all(i["key"] in attempted for i in outbox.pending()):
             return report
 
 
+HOLD_WAIT = 5.0  # seconds a command waits for another process's delivery to end
+
+
 def _round(
     outbox: Outbox, settings: Settings, cfg: Config, store: Store, now: datetime,
-    clock: Callable[[], float], batch: list[Item], report: Report,
+    clock: Callable[[], float], batch: list[Item], report: Report, budget: Budget,
 ) -> None:  # fmt: skip
     groups: dict[tuple[str, str], list[Item]] = {}
     recorded = _Recorded(store)
@@ -110,7 +128,7 @@ def _round(
             for items in mine.values():
                 _failed(outbox, items, f"{channel_name}: not configured in this clone", now, report)
             continue
-        _send_channel(outbox, channel, settings, cfg, mine, now, clock, report)
+        _send_channel(outbox, channel, settings, cfg, mine, now, clock, report, budget)
 
 
 class _Recorded:
@@ -153,12 +171,18 @@ def _unsendable(outbox: Outbox, cfg: Config, recorded: _Recorded, item: Item) ->
 
 def _store_busy(store: Store) -> bool:
     """Whether some command holds the repository's lock (is writing a case) right now."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:  # never through a link, never blocking on a FIFO
+        fd = os.open(join(store.state_dir, "lock"), flags)
+    except OSError:
+        return False  # no lock file: nobody holds it
     try:
-        with open(join(store.state_dir, "lock"), "a") as f:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            fcntl.flock(f, fcntl.LOCK_UN)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_UN)
     except OSError as err:
         return err.errno in (errno.EAGAIN, errno.EWOULDBLOCK)
+    finally:
+        os.close(fd)
     return False
 
 
@@ -228,66 +252,175 @@ def _interval_passed(outbox: Outbox, settings: Settings, item: Item, now: dateti
 def _send_channel(
     outbox: Outbox, channel: Channel, settings: Settings, cfg: Config,
     groups: dict[tuple[str, str], list[Item]], now: datetime, clock: Callable[[], float],
-    report: Report,
+    report: Report, budget: Budget,
 ) -> None:  # fmt: skip
-    """Send each person's message on one channel (one SMTP session for all); once the
-    channel is unreachable, the rest fail with the same reason without trying."""
+    """Send each person's message on one channel (one SMTP session for all), each within
+    its deadline; once the channel is unreachable or the run's time is up, the rest fail
+    with that reason without trying; once a robot's rate is reached, the rest wait."""
     from casectl.notify import mail, webhook
+    from casectl.notify.deadline import TimeUp, within
 
     session = None
-    down: str | None = None
+    down: str | None = report.down.get(channel.name)  # not tried again in the same run
+    paced: str | None = None
+    pacer = webhook.Pacer(outbox, channel, budget.remaining) if isinstance(channel, Robot) else None
     try:
         for (person_id, _), items in sorted(groups.items()):
+            if paced is not None:
+                report.paced.extend((item, paced) for item in items)
+                continue
+            if down is None and budget.remaining() <= 0:
+                down = f"{channel.name}: not tried, the run's {budget.per_run:g} s were spent"
             if down is not None:
                 _failed(outbox, items, down, now, report)
                 continue
             person: Person = cfg.person(person_id)  # type: ignore[assignment]
-            msg = _message(person, items)
             try:
                 if isinstance(channel, Email):
                     if not person.email:
                         raise DeliveryError(f"{channel.name}: {person.id} has no e-mail address")
-                    session = session or mail.connect(channel)
-                    built = mail.message(channel, [(person.name, person.email)], msg.subject,
-                                         msg.text, now, _message_id(items), msg.cases)  # fmt: skip
-                    mail.send(session, channel, built, [person.email])
-                elif isinstance(channel, Robot):
-                    webhook.post(channel, msg, clock)
-            except DeliveryError as err:
-                if err.down:
-                    down = str(err)
-                if err.permanent:
-                    _refused(outbox, settings, cfg, items, str(err), now, report)
+                    msg = _message(person, items)
+                    with within(budget.message()):
+                        session = session or mail.connect(channel)
+                        to = [(person.name, person.email)]
+                        built = mail.message(channel, to, msg.subject, msg.text, now,
+                                             _message_id(items), msg.cases)  # fmt: skip
+                        mail.send(session, channel, built, [person.email])
+                    _delivered(outbox, channel, person_id, items, report)
                 else:
-                    _failed(outbox, items, str(err), now, report)
+                    assert pacer is not None
+                    _post_all(outbox, channel, pacer, person, items, clock, budget, report)
+            except webhook.RateHeld as held:
+                paced = f"{channel.name}: {held}"
+                left = [i for i in items if outbox.still_pending(i["key"])]
+                report.paced.extend((item, paced) for item in left)
                 continue
-            for item in items:
-                outbox.done(item)
-                outbox.log(f"sent {item['key']} {person_id} {channel.name} {item['event']}")
+            except (DeliveryError, TimeUp) as err:
+                if isinstance(err, TimeUp):
+                    session = None  # a server that does not answer in time is not asked again
+                    err = DeliveryError(
+                        f"{channel.name}: no answer within {budget.per_message:g} s", down=True
+                    )
+                left = [i for i in items if outbox.still_pending(i["key"])]
+                if err.down:
+                    down = report.down[channel.name] = str(err)
+                if err.permanent:
+                    _refused(outbox, settings, cfg, left, str(err), now, report)
+                else:
+                    _failed(outbox, left, str(err), now, report)
+                continue
             outbox.set_last_sent(person_id, channel.name, now)
-            report.sent.extend(items)
     finally:
         if session is not None:
-            mail.close(session)
+            try:
+                with within(min(2.0, max(budget.remaining(), 0.1))):
+                    mail.close(session)
+            except TimeUp:
+                session.close()
 
 
-def send_now(channel: Channel, person: Person, part: dict[str, Any], now: datetime) -> None:
-    """Send one part to a person at once, outside the outbox (`notify test`)."""
+def _delivered(
+    outbox: Outbox, channel: Channel, person_id: str, items: list[Item], report: Report
+) -> None:
+    for item in items:
+        outbox.done(item)
+        outbox.log(f"sent {item['key']} {person_id} {channel.name} {item['event']}")
+    report.sent.extend(items)
+
+
+def _post_all(
+    outbox: Outbox, robot: Robot, pacer: Any, person: Person, items: list[Item],
+    clock: Callable[[], float], budget: Budget, report: Report,
+) -> None:  # fmt: skip
+    """Post the person's messages within the platform's limits, paced under its rate:
+    several items packed while they fit, one too long split into "(1/3)" parts; each
+    item is marked delivered with its last part (a part once posted is never posted
+    again: the item remembers how many of its parts went)."""
+    from casectl.notify import webhook
+    from casectl.notify.deadline import within
+
+    plan = _plan(robot, person, items)
+    texts = webhook.labelled([text for text, _, _ in plan])
+    for text, (_, done, piece) in zip(texts, plan, strict=True):
+        pacer.wait()
+        basis = done if done else [piece] if piece is not None else items
+        msg = _message(person, basis)
+        try:
+            with within(budget.message()):
+                webhook.post(robot, msg._replace(text=text), clock)
+        except DeliveryError as err:
+            if err.answered:
+                pacer.posted()  # a post the robot refused counts towards its rate too
+            raise
+        pacer.posted()
+        if piece is not None:
+            piece["pieces_sent"] = int(piece.get("pieces_sent", 0)) + 1
+            if not done and outbox.still_pending(piece["key"]):
+                outbox.write(piece)
+        _delivered(outbox, robot, person.id, done, report)
+
+
+def _plan(
+    robot: Robot, person: Person, items: list[Item]
+) -> list[tuple[str, list[Item], Item | None]]:
+    """(text, items it completes, the item it is a part of) for each message to post."""
+    from casectl.notify import webhook
+
+    limit = webhook.LIMITS.get(robot.kind, webhook.LIMITS["json"]).content
+    text = compose.text(person.name, [i["part"] for i in items])
+    mention = webhook.mention_room(robot, _message(person, items[:1]))
+    if limit is None or webhook.cost(text) + mention <= limit:
+        return [(text, items, None)]
+    budget = limit - mention - webhook.LABEL_ROOM
+    plan: list[tuple[str, list[Item], Item | None]] = []
+    packed: list[Item] = []
+    for item in items:
+        with_it = compose.text(person.name, [i["part"] for i in [*packed, item]])
+        if webhook.cost(with_it) <= budget:
+            packed.append(item)
+            continue
+        if packed:
+            plan.append((compose.text(person.name, [i["part"] for i in packed]), packed, None))
+            packed = []
+        alone = compose.text(person.name, [item["part"]])
+        if webhook.cost(alone) <= budget:
+            packed = [item]
+            continue
+        pieces = webhook.split(alone, budget)
+        for n, piece in enumerate(pieces):
+            if n >= int(item.get("pieces_sent", 0)):
+                plan.append((piece, [item] if n == len(pieces) - 1 else [], item))
+    if packed:
+        plan.append((compose.text(person.name, [i["part"] for i in packed]), packed, None))
+    return plan
+
+
+def send_now(
+    channel: Channel, person: Person, part: dict[str, Any], now: datetime, deadline: float
+) -> None:
+    """Send one part to a person at once, outside the outbox (`notify test`), within
+    `deadline` seconds whatever the server does."""
     from casectl.notify import mail, webhook
+    from casectl.notify.deadline import TimeUp, within
 
     msg = _message(person, [{"part": part, "event": "test", "key": "test"}])
-    if isinstance(channel, Robot):
-        webhook.post(channel, msg)
-        return
-    if not person.email:
+    if not isinstance(channel, Robot) and not person.email:
         raise DeliveryError(f"{channel.name}: {person.id} has no e-mail address")
-    session = mail.connect(channel)
+    session = None
     try:
-        built = mail.message(channel, [(person.name, person.email)], msg.subject, msg.text, now,
-                             os.urandom(12).hex(), [])  # fmt: skip
-        mail.send(session, channel, built, [person.email])
-    finally:
-        mail.close(session)
+        with within(deadline):
+            if isinstance(channel, Robot):
+                webhook.post(channel, msg)
+                return
+            session = mail.connect(channel)
+            built = mail.message(channel, [(person.name, person.email)], msg.subject, msg.text,
+                                 now, os.urandom(12).hex(), [])  # fmt: skip
+            mail.send(session, channel, built, [person.email])
+            mail.close(session)
+    except TimeUp:
+        if session is not None:
+            session.close()
+        raise DeliveryError(f"{channel.name}: no answer within {deadline:g} s") from None
 
 
 def _message(person: Person, items: list[Item]) -> Any:

@@ -23,6 +23,7 @@ from casectl.notify.settings import Email, Settings
 
 CONNECT_TIMEOUT = 5.0  # seconds to reach the server
 ANSWER_TIMEOUT = 30.0  # seconds for each answer once connected
+SUBJECT_MAX = 200  # characters of a subject
 
 
 def connect(channel: Email) -> smtplib.SMTP:
@@ -60,7 +61,7 @@ def message(
     """`to`: (name, address) pairs. One root id per case ties the thread together."""
     domain = parseaddr(channel.sender)[1].rpartition("@")[2] or "casectl"
     msg = EmailMessage()
-    msg["Subject"] = " ".join(subject.split())
+    msg.set_raw("Subject", encoded_subject(subject))
     msg["From"] = channel.sender
     try:
         msg["To"] = [Address(display_name=name, addr_spec=address) for name, address in to]
@@ -76,6 +77,19 @@ def message(
     if html is not None:
         msg.add_alternative(html, subtype="html", charset="utf-8")
     return msg
+
+
+def encoded_subject(subject: str) -> str:
+    """The subject as RFC 2047 encoded words of UTF-8, folded between words of at most 76
+    characters, every space inside a word: unfolding never loses one. (The standard
+    library's own folding drops the space at a fold between two encoded words:
+    "assigned toyou".) One line of at most SUBJECT_MAX characters, with an ellipsis."""
+    from email.header import Header
+
+    text = " ".join(subject.split())
+    if len(text) > SUBJECT_MAX:
+        text = text[: SUBJECT_MAX - 1] + "…"
+    return Header(text, "utf-8", header_name="Subject").encode(linesep="\n", maxlinelen=76)
 
 
 def send(session: smtplib.SMTP, channel: Email, msg: EmailMessage, to: list[str]) -> None:
@@ -128,14 +142,21 @@ def send_report(
     msg = message(
         channel, [("", a) for a in to], subject, text, when, os.urandom(12).hex(), [], html
     )
+    from casectl.notify.deadline import TimeUp, within
+
     try:
-        session = connect(channel)
-        try:
-            send(session, channel, msg, to)
-        finally:
-            close(session)
+        with within(settings.run_deadline):  # whatever the server does
+            session = connect(channel)
+            try:
+                send(session, channel, msg, to)
+            finally:
+                close(session)
     except DeliveryError as err:
         raise CasectlError(f"report not mailed: {err}") from None
+    except TimeUp:
+        raise CasectlError(
+            f"report not mailed: {channel.name}: no answer within {settings.run_deadline:g} s"
+        ) from None
 
 
 def _reason(err: BaseException) -> str:
