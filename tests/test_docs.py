@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from markdown.extensions.toc import slugify_unicode
+from test_readme_day import shell
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = os.path.dirname(sys.executable)  # the venv's `casectl`, `mkdocs`
@@ -115,11 +116,7 @@ def test_there_are_blocks_that_run_as_written() -> None:
 def test_a_block_marked_runs_as_written_runs_in_an_empty_folder(
     where: str, script: str, tmp_path: Path
 ) -> None:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("CASECTL_")}
-    environ |= {"PATH": f"{BIN}:{os.environ['PATH']}", "HOME": str(tmp_path), "LANG": "C",
-                "CASECTL_NOW": "2026-11-26 14:05"}  # fmt: skip
-    done = subprocess.run(["bash", "-c", f"set -euo pipefail\n{script}"], capture_output=True,
-                          text=True, env=environ, cwd=tmp_path)  # fmt: skip
+    done = shell(script, tmp_path, CASECTL_NOW="2026-11-26 14:05", LANG="C")
     assert done.returncode == 0, f"{where}:\n{script}\n{done.stderr}"
 
 
