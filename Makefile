@@ -4,13 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo lint bench clean messages mo browser tools
+.PHONY: test demo lint docs bench clean messages mo browser tools
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	# compat: a plain .pth entry; the default editable finder costs 15 ms a command
-	$(BIN)/pip install -q -e '.[test,lint,cn]' --config-settings editable_mode=compat
+	$(BIN)/pip install -q -e '.[test,lint,cn,docs]' --config-settings editable_mode=compat
 	# the top level is an example case repository: its clone gets the merge driver too
 	-test -d .git && $(BIN)/casectl --repo . setup-git >/dev/null
 	-@$(MAKE) --no-print-directory tools
@@ -47,6 +47,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check casectl tests bench
 	$(BIN)/ruff format --check casectl tests bench
 	$(BIN)/mypy casectl
+
+# The manual (docs/): every command's --help regenerated into docs/commands.md by cog (in
+# English, whatever the shell speaks), then the site built by MkDocs into build/site;
+# --strict: a broken link or #anchor fails. `make test` fails while commands.md is stale.
+docs: $(STAMP)
+	LANG=C LC_ALL= LC_MESSAGES= LANGUAGE= $(BIN)/cog -r docs/commands.md
+	$(BIN)/mkdocs build --strict
 
 bench: $(STAMP)
 	# what a user's install has: compiled modules (an editable install writes none)

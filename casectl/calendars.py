@@ -11,7 +11,7 @@ Time two of a day's intervals cover after that is counted once (issue 9).
 
 Instants come back with a fixed UTC offset (see `fixed`).
 
-Conventions (see README, "Deadlines"): a duration that ends exactly at the end of
+Conventions (see docs/rules.md, "Deadlines"): a duration that ends exactly at the end of
 a working period ends there, not at the start of the next period; adding zero
 returns the start unchanged; working time between a later start and an earlier
 end is zero.

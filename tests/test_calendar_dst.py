@@ -43,7 +43,7 @@ def test_periods_of_the_spring_forward_day_are_merged() -> None:
     ]
 
 
-# The rule for an interval's edge at a wall time that is skipped or repeated (README,
+# The rule for an interval's edge at a wall time that is skipped or repeated (docs/rules.md,
 # "Deadlines"): a skipped one moves later by the shift, a repeated one is its first occurrence.
 
 

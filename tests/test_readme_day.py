@@ -1,5 +1,6 @@
 """The README's day at the support center runs in a shell as written, in both languages;
-its sample report is `make demo`'s day; its e-mail set-up works (issue 20.17)."""
+docs/report.md's sample report is `make demo`'s day; the e-mail set-up of
+docs/running-a-center.md works (issue 20.17)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = os.path.dirname(sys.executable)  # the venv's `casectl`
 
 
-def section(readme: str, title: str) -> str:
-    text = (ROOT / readme).read_text(encoding="utf-8")
+def section(page: str, title: str) -> str:
+    text = (ROOT / page).read_text(encoding="utf-8")
     return text.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
 
 
@@ -52,7 +53,7 @@ def test_a_day_at_the_support_center_runs_in_a_shell_as_written(
 
 
 def test_the_sample_report_is_make_demos_day(tmp_path: Path) -> None:
-    """Each piece of the README's report (between `...` lines) is in the report that
+    """Each piece of docs/report.md's sample (between `...` lines) is in the report that
     examples/demo.sh prints, in order; after a change to the report's numbers, paste the
     new tables (the assertion prints them)."""
     shutil.copytree(ROOT / "cases", tmp_path / "cases")
@@ -63,7 +64,7 @@ def test_the_sample_report_is_make_demos_day(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     printed = done.stdout.split("\n$ casectl report --date 2026-11-26\n", 1)[1]
     printed = printed.split("\n$ ", 1)[0]
-    sample = block(section("README.md", "The daily report"), "```\n$ casectl report --date "
+    sample = block(section("docs/report.md", "A sample"), "```\n$ casectl report --date "
                    "2026-11-26\n")  # fmt: skip
     pieces = [p.strip("\n") for p in re.split(r"^\.\.\.$", sample, flags=re.M)]
     assert len(pieces) >= 3
@@ -78,9 +79,9 @@ def test_the_email_set_up_works_against_a_local_server(
     repo: Repo,
     smtp: SmtpServer,  # noqa: F811
 ) -> None:
-    """The README's lines, with the host and port of a local relay, security none and no
+    """docs/running-a-center.md's lines, with the host and port of a local relay, security none and no
     login, as its comment says."""
-    notifications = section("README.md", "Notifications")
+    notifications = section("docs/running-a-center.md", "Notifications")
     lines = [line for line in block(notifications, "```sh\n").splitlines()
              if line.startswith("git config casectl.email.")]  # fmt: skip
     keys = [line.split()[2] for line in lines]

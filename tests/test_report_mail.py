@@ -102,7 +102,7 @@ def test_without_an_email_channel(day: Repo, refused: Callable) -> None:
     assert message == (
         "no e-mail channel is configured in this clone, so the report cannot be mailed: "
         "git config casectl.email.host HOST and casectl.email.from ADDRESS "
-        "(see the README's Notifications)"
+        "(see docs/running-a-center.md, Notifications)"
     )
     git_config(day, ("casectl.wecom.kind", "wecom"), ("casectl.wecom.url-env", "ROBOT_URL"))
     env = {"ROBOT_URL": "https://127.0.0.1:9/wecom/send"}

@@ -217,7 +217,7 @@ def notify() -> None:
     """Tell people by e-mail and group robot: test a channel, see or flush the outbox.
 
     Channels are this clone's git config (`git config casectl.NAME.KEY`), secrets
-    environment variables the settings name; see the README's Notifications.
+    environment variables the settings name; see docs/running-a-center.md, Notifications.
     """
 
 
@@ -226,7 +226,7 @@ def _configured(app: App) -> tuple[Notices, Settings]:
     if notices.settings is None:
         raise CasectlError(
             _("no notification channel is configured in this clone: "
-              "git config casectl.email.host HOST (see the README's Notifications)")
+              "git config casectl.email.host HOST (see docs/running-a-center.md, Notifications)")
         )  # fmt: skip
     return notices, notices.settings
 

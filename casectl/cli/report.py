@@ -55,8 +55,9 @@ def report(
 
     The period is yesterday in the repository's timezone unless given; the report is
     judged as of the period's end, so a past period's report never changes. --mail
-    sends it by the clone's e-mail channel (see the README's Notifications) and says
-    to whom; --json, --html or --csv still print or write their form.
+    sends it by the clone's e-mail channel (see docs/running-a-center.md,
+    Notifications) and says to whom; --json, --html or --csv still print or write
+    their form.
 
     Example: casectl report --week --html week.html
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 NO_CHANNEL = (
     "no e-mail channel is configured in this clone, so the report cannot be mailed: "
     "git config casectl.email.host HOST and casectl.email.from ADDRESS "
-    "(see the README's Notifications)"
+    "(see docs/running-a-center.md, Notifications)"
 )
 
 
