@@ -188,8 +188,9 @@ class App:
         no_commit: bool,
         new: bool = False,
         label: str | None = None,
+        by: str = BOT,
     ) -> None:
-        """Commit the step's files as the person who acted (the bot when None).
+        """Commit the step's files as the person who acted (when None: `by`, the sweep or intake).
 
         The subject is `<case>: <what> (<who>)`, or `<label>: ...` for several cases,
         with a `Case:` trailer for each case; `new`: some files git does not know yet;
@@ -201,7 +202,7 @@ class App:
         if no_commit or not self.cfg.commit or not gitrepo.is_repo(self.root):
             self.store.finish()
             return
-        who = person.id if person else BOT
+        who = person.id if person else by
         label = cases[0] if len(cases) == 1 else (label or f"{len(cases)} cases")
         text = body if isinstance(body, str) else body()
         message = gitrepo.message(f"{label}: {what} ({who})", text, cases)
@@ -213,7 +214,7 @@ class App:
             gitrepo.git(self.root, "reset", "-q", "--", *names, check=False)  # unstage
             raise CasectlError(f"{label}: not recorded, {err}; nothing was written") from None
         self.store.finish()
-        if person is not None:  # a person's step; the sweep shares with `sweep --sync`
+        if who != BOT:  # a person's step, or intake's; the sweep shares with `sweep --sync`
             from casectl import share
 
             share.after_step(self.root, self.store, say)

@@ -244,8 +244,6 @@ def _done(path: str, cur: str | None, name: str) -> None:
 
 def _write(app: App, desk: Any, told: Any) -> None:
     """Write and commit the cases this chunk changed, telling whom their events tell."""
-    from casectl import gitrepo
-    from casectl.errors import CasectlError
     from casectl.intake.desk import BY
 
     if not desk.changed:
@@ -264,16 +262,5 @@ def _write(app: App, desk: Any, told: Any) -> None:
     desk.changed.clear()
     desk.created.clear()
     desk.fresh.clear()
-    if not app.committing():
-        app.store.finish()
-        return
-    label = ids[0] if len(ids) == 1 else f"{len(ids)} cases"
-    message = gitrepo.message(f"{label}: alerts taken ({BY})", "\n".join(said), ids)
-    try:
-        gitrepo.commit(app.root, paths, app.author(BY), message, say, new)
-    except CasectlError as err:
-        app.store.roll_back()
-        names = [app.store.relative(p) for p in paths]
-        gitrepo.git(app.root, "reset", "-q", "--", *names, check=False)  # unstage
-        raise CasectlError(f"{label}: not recorded, {err}; nothing was written") from None
-    app.store.finish()
+    app.commit(paths, None, ids, "alerts taken", "\n".join(said), not app.committing(), new,
+               by=BY)  # fmt: skip
