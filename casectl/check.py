@@ -66,8 +66,23 @@ def run(root: str, now: datetime, wall: float) -> Report:
         findings += _holidays(root, cfg, now) + _idle_calendars(cfg, now)
     findings += _git_locks(root, wall) + _merge_attribute(root) + _pushed_paths(root)
     findings += _state_files(root)
+    if cfg is not None:
+        findings += _signatures(root, cfg)
     found, count = Cases(root, cfg, wall).check()
     return Report(sorted(findings + found, key=lambda f: (f.file, f.line or 0)), count)
+
+
+def _signatures(root: str, cfg: Config) -> list[Finding]:
+    """Steps `signed:` names without their taker's signature, and changes of the roster
+    or the rules no trusted key signed (casectl.signing); nothing when neither is on."""
+    from casectl import signing
+
+    if cfg.signed is None and not signing.trusted(root):
+        return []
+    from casectl.store import Store
+
+    return [Finding(file, None, problem) for file, problem in
+            signing.findings(root, Store(root), cfg)]  # fmt: skip
 
 
 # --- roster.yaml, severity.yaml and holiday data ---------------------------------------

@@ -33,6 +33,7 @@ class Person(Record):
     email: str
     duty_hours: Calendar | None  # None: always on duty
     notify: tuple[str, ...] | None = None  # channel names; None: e-mail when there is one
+    signing_key: str | None = None  # "ssh-ed25519 AAAA...": the key their signed steps carry
 
     def has(self, *roles: str) -> bool:
         return any(role in self.roles for role in roles)
@@ -68,6 +69,7 @@ class Config(Record):
     due_soon: timedelta
     managers: frozenset[str]  # ids of everyone with the role manager
     calendars: dict[str, Calendar] = {}  # by name, 24x7 included
+    signed: Any = None  # casectl.signing.Policy: the steps that must be signed; None: off
 
     @property
     def manager(self) -> Person:
@@ -155,7 +157,8 @@ def load(root: str) -> Config:
     language = severity.pop("language", "en") if isinstance(severity, dict) else "en"
     if language not in LANGUAGES:  # read by casectl.i18n (without parsing), checked here
         raise r.fail("language", _("expected one of {known}").format(known=", ".join(LANGUAGES)))
-    top = r.mapping(severity, "top level", ("timezone", "calendars", "levels", "git", "due_soon"))
+    known = ("timezone", "calendars", "levels", "git", "due_soon", "signed")
+    top = r.mapping(severity, "top level", known)
     zone = _zone(r, top.get("timezone", "UTC"), "timezone")
     calendars = _calendars(r, top.get("calendars", {}), zone, files)
     levels = _levels(r, top.get("levels"), calendars)
@@ -174,7 +177,18 @@ def load(root: str) -> Config:
         due_soon=r.duration(top.get("due_soon", "30m"), "due_soon"),
         managers=frozenset(p.id for p in people if p.has("manager")),
         calendars=calendars,
+        signed=_signed(r, top["signed"]) if top.get("signed") else None,
     )
+
+
+def _signed(r: _Reader, spec: Any) -> Any:
+    """`signed:` in severity.yaml (casectl.signing reads it, only when it is there)."""
+    from casectl import signing
+
+    try:
+        return signing.policy(spec)
+    except ValueError as err:
+        raise r.fail("signed", str(err)) from None
 
 
 def _read_all(root: str) -> tuple[Any, Any, dict[str, Any]]:
@@ -475,7 +489,7 @@ def _notify(r: _Reader, spec: Any, where: str) -> dict[str, tuple[str, ...]]:
 def _people(r: _Reader, spec: Any, calendars: dict[str, Calendar]) -> tuple[Person, ...]:
     top = r.mapping(spec, "top level", ("engineers",))
     people: list[Person] = []
-    keys = ("id", "name", "roles", "phone", "email", "duty_hours", "notify")
+    keys = ("id", "name", "roles", "phone", "email", "duty_hours", "notify", "signing_key")
     for i, body in enumerate(r.items(top.get("engineers"), "engineers")):
         where = f"engineers[{i}]"
         pid = r.text(r.mapping(body, where).get("id"), f"{where}.id")
@@ -515,11 +529,28 @@ def _people(r: _Reader, spec: Any, calendars: dict[str, Calendar]) -> tuple[Pers
                 email=email,
                 duty_hours=calendars[duty] if duty else None,
                 notify=_channel_names(r, body, where),
+                signing_key=_signing_key(r, body, where),
             )
         )
     if not any(p.has("manager") for p in people):
         raise r.fail("engineers", _("expected a manager: someone with the role manager"))
     return tuple(people)
+
+
+def _signing_key(r: _Reader, body: dict, where: str) -> str | None:
+    """`signing_key: ssh-ed25519 AAAA... comment`: one SSH public key, checked here."""
+    if body.get("signing_key") is None:
+        return None
+    from casectl import signing
+
+    key = signing.public_key(body["signing_key"])
+    if key is None:
+        raise r.fail(
+            f"{where}.signing_key",
+            _("expected one SSH public key on one line, such as ssh-ed25519 AAAA... (the "
+              "contents of a .pub file)"),
+        )  # fmt: skip
+    return key
 
 
 def _channel_names(r: _Reader, body: dict, where: str) -> tuple[str, ...] | None:

@@ -531,6 +531,7 @@ def _pull(root: str, remote: str, branch: str, env: dict[str, str], events: Even
               "nothing was changed").format(remote=remote, branch=branch, path=safe(path),
                                             commit=commit, why=why)
         )  # fmt: skip
+    trust = _guard_trust_root(root, remote, branch, ours, theirs)
     merged = run(root, "merge", "--no-edit", "-q", theirs, env=env)
     if merged.returncode != 0:
         if exists(join(root, ".git", "MERGE_HEAD")):
@@ -545,6 +546,35 @@ def _pull(root: str, remote: str, branch: str, env: dict[str, str], events: Even
         raise CasectlError(
             f"sync refused: merging {remote}/{branch} would lose {lost}; nothing was changed"
         )
+    if trust is not None:
+        from casectl import signing
+
+        signing.set_trusted(root, trust)  # an accepted change of the roster moves the trust
+
+
+def _guard_trust_root(root: str, remote: str, branch: str, ours: str, theirs: str) -> list | None:
+    """Refuse a pull that changes roster.yaml or severity.yaml in a commit no key this
+    clone trusts signed (casectl.signing); the trust after the pull when it changes it,
+    else None. A clone that pins no key checks nothing."""
+    from casectl import signing
+
+    if not signing.trusted(root):
+        return None
+    from casectl.store import Store
+
+    judged = signing.guard_pull(root, Store(root), ours, theirs)
+    if judged is None:
+        return None
+    commit, why, keys = judged
+    if commit:
+        said = (
+            _("sync refused: {remote}/{branch} changes roster.yaml or severity.yaml in commit "
+              "{commit}, which is not signed; nothing was changed") if why == "unsigned" else
+            _("sync refused: {remote}/{branch} changes roster.yaml or severity.yaml in commit "
+              "{commit}, which is not signed by a trusted manager's key; nothing was changed")
+        )  # fmt: skip
+        raise CasectlError(said.format(remote=remote, branch=branch, commit=commit[:12]))
+    return keys if keys != signing.trusted(root) else None
 
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"

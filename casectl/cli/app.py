@@ -274,10 +274,25 @@ def record_step(
             return case, done
         event = step(case, person, at)
         event["key"] = key
+        signed(app, case.id, [event], None)
         path = app.store.save(case)
         body = lambda: event_yaml(event)  # noqa: E731 - not dumped under --no-commit
         app.commit([path], person, [case.id], what(event), body, act.no_commit)
+        signed(app, case.id, [event], act.no_commit)
     return case, event
+
+
+def signed(app: App, case_id: str, events: list[dict[str, Any]], no_commit: bool | None) -> None:
+    """Before the write (`no_commit` None): refuse a step severity.yaml's `signed:` names
+    that this clone would not sign; after the commit: remember it as verified."""
+    if app.cfg.signed is None:
+        return
+    from casectl import signing
+
+    if no_commit is None:
+        signing.require(app.root, app.cfg, events)
+    elif not no_commit:
+        signing.committed(app.store, app.cfg, case_id, events)
 
 
 def step_key(person: Person, at: datetime | None, fixed: dict[str, Any]) -> str:

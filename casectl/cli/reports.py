@@ -35,13 +35,26 @@ def show(app: App, case_id: str, json_out: bool) -> None:
     from casectl.model import orphan_warnings
 
     case = app.store.load(case_id)
+    bad: dict = {}
+    if app.cfg.signed is not None:  # severity.yaml's `signed:`: unverified steps are not acted on
+        from casectl import signing
+
+        bad = signing.unverified_in(app.store, app.cfg, case)
+    full, case = case, signing.screened(case, bad) if bad else case
     found = deadlines.compute(case, app.cfg)
     for warning in orphan_warnings(case, app.cfg):
         click.echo(warning, err=True)
-    if json_out:
+    if json_out and bad:  # every event, the state as the rules see it, and what is not verified
+        document = render.case_document(case, found, app.cfg, app.now)
+        document["events"] = render.events(full)
+        document["unverified"] = signing.documents(bad)
+        click.echo(render.to_json(document))
+    elif json_out:
         click.echo(show_json(app, case))
     else:
         click.echo(safe(render.show(case, found, app.cfg, app.now)))
+        if bad:
+            click.echo(safe("\n".join(signing.shown(full, bad))))
 
 
 @click.command("list")
