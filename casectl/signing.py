@@ -179,6 +179,8 @@ class Verdict(Record):
         return self.verdict == "ok"
 
     def why(self) -> str:
+        if self.commit == "-":
+            return _("it is not committed")
         if self.verdict == "unsigned":
             return _("commit {commit} is not signed").format(commit=self.commit[:12])
         if self.verdict.startswith("signer:"):
@@ -257,7 +259,11 @@ def unverified(store: Any, cfg: Any) -> dict[str, dict[str, Verdict]]:
     root = store.root
     cache = Cache(store)
     head = gitrepo._head_commit(root)
-    if head and head != cache.head:
+    stamp = f"{head}:{_policy_stamp(cfg.signed)}" if head else ""
+    if stamp and stamp != cache.head:
+        if cache.head.partition(":")[2] != stamp.partition(":")[2]:
+            cache.head = ""  # another policy names other steps: every case is read again
+        cache.head = cache.head.partition(":")[0]
         since = cache.head if cache.head and _exists(root, cache.head) else gitrepo.EMPTY_TREE
         changed = gitrepo.git(root, "diff", "--name-only", "--no-renames", "-z", since, head,
                               "--", "cases", check=False)  # fmt: skip
@@ -269,12 +275,16 @@ def unverified(store: Any, cfg: Any) -> dict[str, dict[str, Verdict]]:
             except CasectlError:
                 continue  # check names it
             unverified_in(store, cfg, case, cache)
-        cache.save(head)
+        cache.save(stamp)
     found: dict[str, dict[str, Verdict]] = {}
     for event_id, verdict in cache.verdicts.items():
         if not verdict.ok:
             found.setdefault(verdict.case, {})[event_id] = verdict
     return found
+
+
+def _policy_stamp(rules: Policy) -> str:
+    return ",".join(sorted(rules.steps)) + "/" + ",".join(sorted(rules.roles))
 
 
 def _exists(root: str, commit: str) -> bool:
@@ -287,8 +297,11 @@ def _verify(root: str, cache: Cache, case_id: str, event_id: str, who: str) -> V
     from casectl.store import relative_path
 
     paths = [relative_path(case_id), f"cases/open/{case_id}.yaml", f"cases/closed/{case_id}.yaml"]
-    found = gitrepo.git(root, "log", "--no-merges", "--format=%H", "-S", event_id, "HEAD", "--",
-                        *paths, check=False).split()  # fmt: skip
+    search = ["log", "--format=%H", "-S", event_id, "HEAD", "--", *paths]
+    found = gitrepo.git(root, *search[:1], "--no-merges", *search[1:],
+                        check=False).split()  # fmt: skip
+    if not found:  # brought in by a merge's own change, or not committed at all
+        found = gitrepo.git(root, *search[:1], "-m", *search[1:], check=False).split()
     if not found:
         return None
     commit = found[-1]  # the oldest: the one that added it
@@ -483,8 +496,8 @@ def guard_pull(root: str, store: Any, ours: str, theirs: str) -> tuple[str, str,
             return commit, why, keys
         before = _managers(root, f"{commit}^") if _has_parent(root, commit) else []
         after = _managers(root, commit)
-        keys = [k for k in keys if k not in before or k in after] + after
-        keys = list(dict.fromkeys(keys))
+        if after:  # a roster without a manager's key carries no trust: the keys stay
+            keys = list(dict.fromkeys([k for k in keys if k not in before or k in after] + after))
     return "", "", keys
 
 

@@ -310,3 +310,31 @@ def count_gits(repo: Repo, monkeypatch: object, *args: str, now: str | None = No
     finally:
         monkeypatch.undo()  # type: ignore[attr-defined]
     return sum(1 for cmd in started if cmd and cmd[0] == "git")
+
+
+def test_a_policy_by_role_judges_steps_taken_before_it_was_set(center: tuple) -> None:
+    manager, engineer, cron = center
+    case_id = requested(manager, engineer)
+    # a note in the manager's name, which the policy of decisions does not name
+    engineer.ok("log", case_id, "客户同意更换", by=MANAGER, now="2026-11-26 14:10")
+    note = git(engineer.root, "rev-parse", "--short=12", "HEAD").strip()
+    engineer.ok("sync", by=None)
+    cron.ok("sync", by=None)
+    sweep(cron, "2026-11-26 14:12")
+    assert "unverified" not in cron.ok("show", case_id)
+    # the manager's signed change: everything the manager does is to be signed
+    manager.ok("sync", by=None)
+    text = (manager.root / "severity.yaml").read_text().replace(POLICY, "")
+    (manager.root / "severity.yaml").write_text(text + "signed: {roles: [manager]}\n")
+    git(manager.root, "commit", "-qam", "everything the manager does is signed")
+    manager.ok("sync", by=None)
+    cron.ok("sync", by=None)
+    actions = sweep(cron, "2026-11-26 14:13")
+    [told] = [a for a in actions if a["kind"] == "unverified_step"]
+    assert note in told["deadline"]
+    assert "unverified" in cron.ok("show", case_id)
+    # and the manager's clone, which signs, takes such a step; the cron host's refuses it
+    manager.ok("log", case_id, "已电话确认", by=MANAGER, now="2026-11-26 14:14")
+    assert signature(manager) == f"G {MANAGER}"
+    result = cron.run("log", case_id, "已电话确认", by=MANAGER, now="2026-11-26 14:14")
+    assert result.exit_code == 1 and "setup-git --sign" in result.stderr
