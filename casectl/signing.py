@@ -105,9 +105,18 @@ def public_key(text: Any) -> str | None:
 
 def decider(cfg: Any, event: dict[str, Any]) -> str | None:
     """Whose signature the event needs under the policy; None when it needs none."""
-    rules: Policy | None = cfg.signed
-    if rules is None:
+    if cfg.signed is None:
         return None
+
+    def roles(person_id: str) -> tuple[str, ...]:
+        person = cfg.person(person_id)
+        return person.roles if person is not None else ()
+
+    return _decider(cfg.signed, roles, event)
+
+
+def _decider(rules: Policy, roles: Any, event: dict[str, Any]) -> str | None:
+    """`decider` under `rules`, with `roles(person id)` the roles the roster gives."""
     kind, by = event.get("type"), str(event.get("by"))
     approved = kind == "open" and event.get("approved_by") and not event.get("contract")
     if approved and "noncontract-approve" in rules.steps:
@@ -116,8 +125,7 @@ def decider(cfg: Any, event: dict[str, Any]) -> str | None:
         return by
     if kind in rules.steps:
         return by
-    person = cfg.person(by) if rules.roles else None
-    return by if person is not None and person.has(*rules.roles) else None
+    return by if rules.roles and set(roles(by)) & rules.roles else None
 
 
 # --- this clone's own steps ---------------------------------------------------------
@@ -239,7 +247,7 @@ def unverified_in(
             continue
         found = cache.verdicts.get(event["id"])
         if found is None:
-            found = _verify(store.root, cache, case.id, event["id"], who)
+            found = _verify(store.root, cache, case.id, event, who)
         if found is not None and not found.ok:
             bad[event["id"]] = found
         elif found is None:  # not committed yet: written here, by hand or with --no-commit
@@ -291,9 +299,12 @@ def _exists(root: str, commit: str) -> bool:
     return gitrepo.run(root, "cat-file", "-e", f"{commit}^{{commit}}").returncode == 0
 
 
-def _verify(root: str, cache: Cache, case_id: str, event_id: str, who: str) -> Verdict | None:
-    """Find the commit that added the event and judge its signature against the roster
-    that commit has; None when no commit added it (not committed yet)."""
+def _verify(root: str, cache: Cache, case_id: str, event: dict[str, Any], who: str
+            ) -> Verdict | None:  # fmt: skip
+    """Find the commit that added the event and judge it by the policy and the roster that
+    commit has (a step taken before the policy named it stands); None when no commit
+    added it (not committed yet)."""
+    event_id = str(event["id"])
     from casectl.store import relative_path
 
     paths = [relative_path(case_id), f"cases/open/{case_id}.yaml", f"cases/closed/{case_id}.yaml"]
@@ -305,6 +316,10 @@ def _verify(root: str, cache: Cache, case_id: str, event_id: str, who: str) -> V
     if not found:
         return None
     commit = found[-1]  # the oldest: the one that added it
+    if not _named_then(root, commit, event):
+        result = Verdict(case=case_id, verdict="ok", commit=commit)  # taken before the policy
+        cache.add(event_id, result)
+        return result
     signers = _signers_file(root, cache.store, _roster_keys(root, commit))
     said = gitrepo.run(root, "-c", f"gpg.ssh.allowedSignersFile={signers}", "log", "-1",
                        "--format=%G?%x00%GS", commit).stdout.strip()  # fmt: skip
@@ -320,6 +335,30 @@ def _verify(root: str, cache: Cache, case_id: str, event_id: str, who: str) -> V
     result = Verdict(case=case_id, verdict=verdict, commit=commit)
     cache.add(event_id, result)
     return result
+
+
+def _named_then(root: str, commit: str, event: dict[str, Any]) -> bool:
+    """Whether severity.yaml as `commit` has it names the event (unreadable: it does)."""
+    try:
+        document = yamlio.load(gitrepo.committed_blob(root, "severity.yaml", commit) or b"{}")
+        spec = document.get("signed") if isinstance(document, dict) else None
+        if not spec:
+            return False
+        rules = policy(spec)
+    except ValueError:
+        return True
+    try:
+        roster = yamlio.load(gitrepo.committed_blob(root, "roster.yaml", commit) or b"{}")
+    except ValueError:
+        return True
+    people = roster.get("engineers") if isinstance(roster, dict) else None
+    held = {str(p.get("id")): p.get("roles") for p in people or [] if isinstance(p, dict)}
+
+    def roles(person_id: str) -> tuple[str, ...]:
+        found = held.get(person_id)
+        return tuple(map(str, found)) if isinstance(found, list) else ()
+
+    return _decider(rules, roles, event) is not None
 
 
 def _roster_keys(root: str, commit: str) -> list[tuple[str, str, tuple[str, ...]]]:

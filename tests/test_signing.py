@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Repo, clone, git, open_args
+from notify_servers import SmtpServer, smtp, use_email  # noqa: F401 (a fixture)
 
 MANAGER = "wang.jianguo"
 POLICY = "signed: [onsite-approve, onsite-deny, noncontract-approve, escalate, customer-request]\n"
@@ -312,12 +313,12 @@ def count_gits(repo: Repo, monkeypatch: object, *args: str, now: str | None = No
     return sum(1 for cmd in started if cmd and cmd[0] == "git")
 
 
-def test_a_policy_by_role_judges_steps_taken_before_it_was_set(center: tuple) -> None:
+def test_a_policy_by_role_judges_the_steps_taken_since_it_was_set(center: tuple) -> None:
     manager, engineer, cron = center
     case_id = requested(manager, engineer)
     # a note in the manager's name, which the policy of decisions does not name
+    git(engineer.root, "config", "casectl.signer", MANAGER)
     engineer.ok("log", case_id, "客户同意更换", by=MANAGER, now="2026-11-26 14:10")
-    note = git(engineer.root, "rev-parse", "--short=12", "HEAD").strip()
     engineer.ok("sync", by=None)
     cron.ok("sync", by=None)
     sweep(cron, "2026-11-26 14:12")
@@ -329,12 +330,56 @@ def test_a_policy_by_role_judges_steps_taken_before_it_was_set(center: tuple) ->
     git(manager.root, "commit", "-qam", "everything the manager does is signed")
     manager.ok("sync", by=None)
     cron.ok("sync", by=None)
-    actions = sweep(cron, "2026-11-26 14:13")
-    [told] = [a for a in actions if a["kind"] == "unverified_step"]
+    # every case is read again under the new policy; the note taken before it stands
+    assert not [a for a in sweep(cron, "2026-11-26 14:13") if a["kind"] == "unverified_step"]
+    assert "unverified" not in cron.ok("show", case_id)
+    # such a note written since is not believed
+    engineer.ok("sync", by=None)
+    engineer.ok("log", case_id, "客户再次同意更换", by=MANAGER, now="2026-11-26 14:14")
+    note = git(engineer.root, "rev-parse", "--short=12", "HEAD").strip()
+    engineer.ok("sync", by=None)
+    cron.ok("sync", by=None)
+    [told] = [a for a in sweep(cron, "2026-11-26 14:15") if a["kind"] == "unverified_step"]
     assert note in told["deadline"]
-    assert "unverified" in cron.ok("show", case_id)
+    assert note in cron.ok("show", case_id)
     # and the manager's clone, which signs, takes such a step; the cron host's refuses it
-    manager.ok("log", case_id, "已电话确认", by=MANAGER, now="2026-11-26 14:14")
+    manager.ok("log", case_id, "已电话确认", by=MANAGER, now="2026-11-26 14:16")
     assert signature(manager) == f"G {MANAGER}"
-    result = cron.run("log", case_id, "已电话确认", by=MANAGER, now="2026-11-26 14:14")
+    result = cron.run("log", case_id, "已电话确认", by=MANAGER, now="2026-11-26 14:16")
     assert result.exit_code == 1 and "setup-git --sign" in result.stderr
+
+
+@pytest.mark.parametrize("forged", [False, True], ids=["signed", "forged"])
+def test_the_cron_host_tells_a_signed_assignment_and_not_a_forged_one(
+    center: tuple,
+    smtp: SmtpServer,  # noqa: F811
+    forged: bool,
+) -> None:
+    manager, engineer, cron = center
+    use_email(cron, smtp)
+    case_id = manager.open_case(1, by="li.na")  # li.na's assignment, before the change
+    # assignments signed too: the manager's signed change of the policy
+    text = (
+        (manager.root / "severity.yaml")
+        .read_text()
+        .replace("customer-request]", "customer-request, assign]")
+    )
+    (manager.root / "severity.yaml").write_text(text)
+    git(manager.root, "commit", "-qam", "assignments are signed")
+    manager.ok("sync", by=None)
+    cron.ok("sweep", "--sync", by=None, now="2026-11-26 14:06")  # told so far
+    assigner = engineer if forged else manager
+    if forged:
+        git(engineer.root, "config", "casectl.signer", MANAGER)
+    assigner.ok("sync", by=None)
+    assigner.ok("assign", case_id, "liu.yang", by=MANAGER, now="2026-11-26 14:10")
+    assigner.ok("sync", by=None)
+    cron.ok("sweep", "--sync", by=None, now="2026-11-26 14:11")
+    assert len(mails(smtp, "liu.yang@example.com", case_id)) == (0 if forged else 1)
+    # a forged assignment changes nothing: the case is still zhang.wei's
+    assert cron.show(case_id)["assignee"] == ("zhang.wei" if forged else "liu.yang")
+
+
+def mails(server: SmtpServer, address: str, case_id: str) -> list[str]:
+    return [m.get_body(("plain",)).get_content() for m in server.box.to(address)
+            if case_id in str(m["Subject"])]  # fmt: skip

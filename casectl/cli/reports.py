@@ -332,7 +332,13 @@ def _share_and_tell(app: App, told: Notices | None, start: str | None) -> str:
     if told.settings is not None and since != head:
         oldest = app.now - told.settings.expiry
         for case, events in share.arrived(app.root, app.store, since, head):
-            told.queue(case, [e for e in events if share.worth_telling(case, e, oldest)])
+            events = [e for e in events if share.worth_telling(case, e, oldest)]
+            if events and app.cfg.signed is not None:  # a step not verified is not told
+                from casectl import signing
+
+                bad = signing.unverified_in(app.store, app.cfg, case)
+                events = [e for e in events if e["id"] not in bad]
+            told.queue(case, events)
     share.mark_told(app.store, head)
     return since
 

@@ -28,7 +28,7 @@ SECURITY = {"tls": 465, "starttls": 587, "none": 25}
 EMAIL_KEYS = ("kind", "host", "port", "security", "from", "user", "password-env")
 ROBOT_KEYS = ("kind", "url-env", "secret-env")
 TOP_KEYS = ("notify-interval", "notify-expiry")
-OTHER_KEYS = ("user", "board-html")  # casectl's other settings
+OTHER_KEYS = ("user", "board-html", "signer", "trust")  # casectl's other settings
 SECRETS = {"password": "password-env", "url": "url-env", "secret": "secret-env"}
 
 
