@@ -547,19 +547,38 @@ def _has_parent(root: str, commit: str) -> bool:
 def unsigned_root_changes(root: str, store: Any) -> list[tuple[str, str]]:
     """The commits in HEAD's history that change roster.yaml or severity.yaml, not signed
     by a manager of the roster before them nor by a key this clone pins; those made
-    while no manager had a key (the first, which sets the keys) are not judged."""
+    while no manager had a key (the first, which sets the keys) are not judged. Each
+    commit is judged once per set of pinned keys (kept in the state folder)."""
     pinned = trusted(root)
-    found = []
+    pins = hashlib.sha1("".join(sorted(pinned)).encode()).hexdigest()[:12]
+    path = join(store.state_dir, "trust-verdicts")
+    try:
+        lines = state.read(path, 4 << 20).decode("utf-8", "replace").splitlines()
+    except OSError:
+        lines = []
+    known = {f"{w[0]} {w[1]}": w[2] for w in (line.split(" ") for line in lines) if len(w) == 3}
+    found, new = [], []
     for commit in gitrepo.git(root, "rev-list", "HEAD", "--", *GUARDED, check=False).split():
-        if not _has_parent(root, commit):
-            continue
-        before = _managers(root, f"{commit}^")
-        if not before:
-            continue  # no manager had a key yet: the roster's trust starts after it
-        why = _judge(root, store, commit, pinned + before)
-        if why is not None:
+        why = known.get(f"{commit} {pins}")
+        if why is None:
+            why = _judge_change(root, store, commit, pinned)
+            new.append(f"{commit} {pins} {why}\n")
+        if why != "ok":
             found.append((commit, why))
+    if new:
+        with _quiet():
+            state.append(join(store.state_folder(), "trust-verdicts"), "".join(new))
     return found
+
+
+def _judge_change(root: str, store: Any, commit: str, pinned: list[str]) -> str:
+    """ok, unsigned or untrusted: `unsigned_root_changes`' verdict on one commit."""
+    if not _has_parent(root, commit):
+        return "ok"
+    before = _managers(root, f"{commit}^")
+    if not before:
+        return "ok"  # no manager had a key yet: the roster's trust starts after it
+    return _judge(root, store, commit, pinned + before) or "ok"
 
 
 # --- setup-git --sign and --trust ---------------------------------------------------

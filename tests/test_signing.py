@@ -383,3 +383,26 @@ def test_the_cron_host_tells_a_signed_assignment_and_not_a_forged_one(
 def mails(server: SmtpServer, address: str, case_id: str) -> list[str]:
     return [m.get_body(("plain",)).get_content() for m in server.box.to(address)
             if case_id in str(m["Subject"])]  # fmt: skip
+
+
+def test_setup_git_sign_refuses_a_key_that_is_not_the_rosters(
+    repo: Repo, keys: dict, refused: object
+) -> None:
+    set_key(repo.root, MANAGER, keys["manager"][1])
+    config = git(repo.root, "config", "--local", "--list")
+    for args, said in (
+        (["--key", str(keys["engineer"][0]), "--as", MANAGER], "is not the key roster.yaml gives"),
+        (["--key", str(keys["manager"][0]), "--as", "li.na"], "li.na has no signing_key"),
+        (["--key", str(keys["manager"][0]), "--as", "nobody"], "nobody is not in roster.yaml"),
+        (["--key", str(keys["manager"][0])], "give --as ID"),
+        (["--as", MANAGER], "give --key PATH"),
+    ):
+        result = repo.run("setup-git", "--sign", *args)
+        assert result.exit_code == 1 and said in result.stderr, result.stderr
+        assert git(repo.root, "config", "--local", "--list") == config
+    result = repo.run("setup-git", "--trust", str(keys["manager"][0]))  # a private key
+    assert result.exit_code == 1 and "not an SSH public key" in result.stderr
+    assert git(repo.root, "config", "--local", "--list") == config
+    git(repo.root, "config", "casectl.user", MANAGER)  # bound by `casectl whoami`
+    said = repo.ok("setup-git", "--sign", "--key", str(keys["manager"][0]))
+    assert f"signs its commits as {MANAGER}" in said

@@ -287,11 +287,11 @@ def signed(app: App, case_id: str, events: list[dict[str, Any]], no_commit: bool
     that this clone would not sign; after the commit: remember it as verified."""
     if app.cfg.signed is None:
         return
-    from casectl import signing
+    from casectl import gitrepo, signing
 
     if no_commit is None:
         signing.require(app.root, app.cfg, events)
-    elif not no_commit:
+    elif not no_commit and app.cfg.commit and gitrepo.is_repo(app.root):
         signing.committed(app.store, app.cfg, case_id, events)
 
 
