@@ -554,15 +554,16 @@ def _pull(root: str, remote: str, branch: str, env: dict[str, str], events: Even
 
 def _guard_trust_root(root: str, remote: str, branch: str, ours: str, theirs: str) -> list | None:
     """Refuse a pull that changes roster.yaml or severity.yaml in a commit no key this
-    clone trusts signed (casectl.signing); the trust after the pull when it changes it,
-    else None. A clone that pins no key checks nothing."""
+    clone trusts signed (casectl.signing); the pinned keys after the pull when it changes
+    them, else None. Without pinned keys and without `signed:`, nothing is checked."""
     from casectl import signing
 
-    if not signing.trusted(root):
+    pinned = signing.trusted(root)
+    if not pinned and not signing.policy_on(root):
         return None
     from casectl.store import Store
 
-    judged = signing.guard_pull(root, Store(root), ours, theirs)
+    judged = signing.guard_pull(root, Store(root), ours, theirs, pinned)
     if judged is None:
         return None
     commit, why, keys = judged
@@ -574,7 +575,7 @@ def _guard_trust_root(root: str, remote: str, branch: str, ours: str, theirs: st
               "{commit}, which is not signed by a trusted manager's key; nothing was changed")
         )  # fmt: skip
         raise CasectlError(said.format(remote=remote, branch=branch, commit=commit[:12]))
-    return keys if keys != signing.trusted(root) else None
+    return keys if pinned and keys != pinned else None
 
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"

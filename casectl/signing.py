@@ -519,12 +519,25 @@ def _managers(root: str, commit: str) -> list[str]:
     return [key for _pid, key, roles in _roster_keys(root, commit) if "manager" in roles]
 
 
-def guard_pull(root: str, store: Any, ours: str, theirs: str) -> tuple[str, str, list[str]] | None:
+def policy_on(root: str) -> bool:
+    """Whether the working tree's severity.yaml says `signed:` (read through the config's
+    cache; a file that does not load errs on the side of checking)."""
+    from casectl import config
+
+    try:
+        return config.load(root).signed is not None
+    except CasectlError:
+        return True
+
+
+def guard_pull(root: str, store: Any, ours: str, theirs: str, pinned: list[str]
+               ) -> tuple[str, str, list[str]] | None:  # fmt: skip
     """Judge the commits `theirs` brings that change roster.yaml or severity.yaml, oldest
-    first, against the keys this clone trusts, moving the trust with each accepted one.
-    (commit, why) of the first refused, with the trust so far; else ("", "", the trust
-    after them all). None when this clone trusts no key: nothing is checked."""
-    keys = trusted(root)
+    first, against the keys this clone trusts (those pinned, else the keys of the managers
+    in our roster), moving the trust with each accepted one. (commit, why) of the first
+    refused, with the trust so far; else ("", "", the trust after them all). None when
+    no key is trusted (no manager has a key yet): nothing is checked."""
+    keys = pinned or _managers(root, ours)
     if not keys:
         return None
     changes = gitrepo.git(root, "rev-list", "--reverse", "--topo-order", theirs, "--not", ours,

@@ -190,21 +190,22 @@ def test_a_roster_change_signed_by_an_engineer_is_refused_by_every_other_clone(
     center: tuple,
 ) -> None:
     manager, engineer, cron = center
+    plain = clone(manager.root.parent / "remote.git", manager.root.parent / "plain")  # no pins
     set_key(engineer.root, "zhang.wei", engineer_key(engineer), roles="manager")
     git(engineer.root, "commit", "-qam", "zhang.wei is a manager now")
     assert signature(engineer) == "G zhang.wei"
     git(engineer.root, "push", "-q", "origin", "HEAD")
     bad = git(engineer.root, "rev-parse", "--short=12", "HEAD").strip()
-    for clone_ in (cron, manager):
+    for clone_ in (cron, manager, plain):
         head = git(clone_.root, "rev-parse", "HEAD")
-        trust = git(clone_.root, "config", "--get-all", "casectl.trust")
+        trust = git(clone_.root, "config", "--list")
         result = clone_.run("sync", by=None)
         assert result.exit_code == 1
         [line] = result.stderr.strip().splitlines()
         assert bad in line and "roster.yaml" in line and "nothing was changed" in line
         assert git(clone_.root, "rev-parse", "HEAD") == head
         assert git(clone_.root, "status", "--porcelain") == ""
-        assert git(clone_.root, "config", "--get-all", "casectl.trust") == trust
+        assert git(clone_.root, "config", "--list") == trust
         assert "roles: [first-line]" in (clone_.root / "roster.yaml").read_text()
     # check reports such a commit where it got in by other means (a plain git pull)
     git(cron.root, "pull", "-q", "--no-rebase", "origin", "HEAD")
