@@ -168,7 +168,7 @@ def committed(store: Any, cfg: Any, case_id: str, events: list[dict[str, Any]]) 
     """Record as verified the policy's steps this clone has just committed, signed."""
     if cfg.signed is None:
         return
-    lines = [f"{e['id']} {case_id} ok -\n" for e in events if decider(cfg, e)]
+    lines = [f"{key(e)} {case_id} ok -\n" for e in events if decider(cfg, e)]
     if lines:
         with _quiet():
             state.append(join(store.state_folder(), CACHE), "".join(lines))
@@ -179,7 +179,7 @@ def committed(store: Any, cfg: Any, case_id: str, events: list[dict[str, Any]]) 
 
 class Verdict(Record):
     case: str
-    verdict: str  # ok, unsigned, signer:<who>, bad
+    verdict: str  # ok, unsigned, signer:<who>, bad, changed (since the commit that added it)
     commit: str
 
     @property
@@ -189,6 +189,9 @@ class Verdict(Record):
     def why(self) -> str:
         if self.commit == "-":
             return _("it is not committed")
+        if self.verdict == "changed":
+            return _("commit {commit} changed it after it was recorded").format(
+                commit=self.commit[:12])  # fmt: skip
         if self.verdict == "unsigned":
             return _("commit {commit} is not signed").format(commit=self.commit[:12])
         if self.verdict.startswith("signer:"):
@@ -245,7 +248,7 @@ def unverified_in(
         who = decider(cfg, event)
         if who is None:
             continue
-        found = cache.verdicts.get(event["id"])
+        found = cache.verdicts.get(key(event))
         if found is None:
             found = _verify(store.root, cache, case.id, event, who)
         if found is not None and not found.ok:
@@ -285,9 +288,9 @@ def unverified(store: Any, cfg: Any) -> dict[str, dict[str, Verdict]]:
             unverified_in(store, cfg, case, cache)
         cache.save(stamp)
     found: dict[str, dict[str, Verdict]] = {}
-    for event_id, verdict in cache.verdicts.items():
+    for held, verdict in cache.verdicts.items():
         if not verdict.ok:
-            found.setdefault(verdict.case, {})[event_id] = verdict
+            found.setdefault(verdict.case, {})[held.partition(":")[0]] = verdict
     return found
 
 
@@ -316,9 +319,19 @@ def _verify(root: str, cache: Cache, case_id: str, event: dict[str, Any], who: s
     if not found:
         return None
     commit = found[-1]  # the oldest: the one that added it
+    signed = _event_then(root, commit, paths, case_id, event_id)
+    if signed != digest(event):  # rewritten since: name the commit that did it
+        later = gitrepo.git(root, "log", "--reverse", "--format=%H", f"{commit}..HEAD", "--",
+                            *paths, check=False).split()  # fmt: skip
+        changer = next(
+            (c for c in later if _event_then(root, c, paths, case_id, event_id) != signed), commit
+        )
+        result = Verdict(case=case_id, verdict="changed", commit=changer)
+        cache.add(key(event), result)
+        return result
     if not _named_then(root, commit, event):
         result = Verdict(case=case_id, verdict="ok", commit=commit)  # taken before the policy
-        cache.add(event_id, result)
+        cache.add(key(event), result)
         return result
     signers = _signers_file(root, cache.store, _roster_keys(root, commit))
     said = gitrepo.run(root, "-c", f"gpg.ssh.allowedSignersFile={signers}", "log", "-1",
@@ -333,8 +346,37 @@ def _verify(root: str, cache: Cache, case_id: str, event: dict[str, Any], who: s
     else:
         verdict = "bad"
     result = Verdict(case=case_id, verdict=verdict, commit=commit)
-    cache.add(event_id, result)
+    cache.add(key(event), result)
     return result
+
+
+def digest(event: dict[str, Any]) -> str:
+    """A digest of the event's content: a verdict holds for the step as it was signed."""
+    fields = sorted((str(k), v.isoformat() if hasattr(v, "isoformat") else repr(v))
+                    for k, v in event.items() if v is not None)  # fmt: skip
+    return hashlib.sha1(repr(fields).encode()).hexdigest()[:16]
+
+
+def key(event: dict[str, Any]) -> str:
+    """What a verdict is kept under: the event's id and its content's digest."""
+    return f"{event['id']}:{digest(event)}"
+
+
+def _event_then(root: str, commit: str, paths: list[str], case_id: str, event_id: str
+                ) -> str | None:  # fmt: skip
+    """The digest of the event as `commit` recorded it (None: not found there)."""
+    from casectl.store import case_from_document
+
+    for path in paths:
+        data = gitrepo.committed_blob(root, path, commit)
+        if event_id.encode() not in data:
+            continue
+        try:
+            case = case_from_document(yamlio.load(data), path, case_id)
+        except (ValueError, CasectlError):
+            return None
+        return next((digest(e) for e in case.events if str(e["id"]) == event_id), None)
+    return None
 
 
 def _named_then(root: str, commit: str, event: dict[str, Any]) -> bool:

@@ -407,3 +407,27 @@ def test_setup_git_sign_refuses_a_key_that_is_not_the_rosters(
     git(repo.root, "config", "casectl.user", MANAGER)  # bound by `casectl whoami`
     said = repo.ok("setup-git", "--sign", "--key", str(keys["manager"][0]))
     assert f"signs its commits as {MANAGER}" in said
+
+
+def test_a_signed_approval_rewritten_later_is_not_believed(center: tuple) -> None:
+    manager, engineer, cron = center
+    case_id = requested(manager, engineer)
+    manager.ok("sync", by=None)
+    manager.ok("onsite", case_id, "--approve", "--when", "16:00", by=MANAGER,
+               now="2026-11-26 14:10")  # fmt: skip
+    manager.ok("sync", by=None)
+    cron.ok("sync", by=None)
+    assert not [a for a in sweep(cron, "2026-11-26 14:12") if a["kind"] == "unverified_step"]
+    # zhang.wei moves the approved visit in the file: the event keeps its id
+    engineer.ok("sync", by=None)
+    path = engineer.case_path(case_id)
+    text = path.read_text()
+    assert text.count("16:00:00") == 1
+    path.write_text(text.replace("16:00:00", "20:00:00"))
+    git(engineer.root, "commit", "-qam", "later")
+    rewritten = git(engineer.root, "rev-parse", "--short=12", "HEAD").strip()
+    engineer.ok("sync", by=None)
+    cron.ok("sync", by=None)
+    [told] = [a for a in sweep(cron, "2026-11-26 14:13") if a["kind"] == "unverified_step"]
+    assert case_id in told["deadline"] and f"commit {rewritten} changed it" in told["deadline"]
+    assert cron.show(case_id)["onsite"][0]["stage"] == "pending"
