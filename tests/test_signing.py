@@ -222,6 +222,9 @@ def test_rotating_the_managers_key_by_a_change_signed_by_the_old_key(
     center: tuple, keys: dict
 ) -> None:
     manager, engineer, cron = center
+    case_id = requested(manager, engineer)  # approved with the old key, before the rotation
+    manager.ok("sync", by=None)
+    manager.ok("onsite", case_id, "--approve", by=MANAGER, now="2026-11-26 14:10")
     set_key(manager.root, MANAGER, keys["manager-new"][1])
     git(manager.root, "commit", "-qam", "the manager's new key")  # signed by the old one
     git(manager.root, "push", "-q", "origin", "HEAD")
@@ -251,6 +254,11 @@ def test_rotating_the_managers_key_by_a_change_signed_by_the_old_key(
     result = cron.run("sync", by=None)
     assert result.exit_code == 1 and "not signed by a trusted" in result.stderr
     assert cron.run("check").exit_code == 0  # what cron took is all signed
+    # a fresh clone believes the approval signed with the old key: judged by its own roster
+    fresh = clone(manager.root.parent / "remote.git", manager.root.parent / "fresh")
+    git(fresh.root, "reset", "-q", "--hard", "HEAD~1")  # without the old key's last change
+    assert fresh.show(case_id)["onsite"][0]["stage"] == "approved"
+    assert "unverified" not in fresh.ok("show", case_id)
 
 
 def test_policy_off_nothing_changes_and_no_git_process(repo: Repo, monkeypatch: object) -> None:
