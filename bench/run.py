@@ -18,7 +18,8 @@ built on:
   step, a step's commit at most 1.1x a commit of one file in a small repository, and
   `.git` within 2x of its packed size with only cron's sweep doing housekeeping;
 - `history --diff` on a case with 50 commits, with a commit-graph, under 0.5 s;
-- a day's report with 10,000 open and 100,000 closed cases under 1 s warm.
+- a day's report with 10,000 open and 100,000 closed cases under 1 s warm;
+- a signed step's commit (issue 23) at most one `ssh-keygen -Y sign` slower than unsigned.
 
 BENCH_RUNS sets the runs per row (7), BENCH_STEPS the committed steps (1000), and
 BENCH_ONLY measures only the rows whose label holds it.
@@ -229,6 +230,8 @@ def main() -> None:
         committed_steps(bench, large, base_env)
     if ONLY in "a step with its push":
         step_with_push(bench, large, base_env)
+    if ONLY in "a signed step's commit":  # issue 23
+        signed_steps(bench, base_env)
     if ONLY in "catalog load, zh_CN":  # issue 15: the .mo's load alone, timed inside a process
         probe = "import time; from casectl import i18n; t = time.perf_counter(); "
         probe += "i18n._catalog('zh_CN'); print(time.perf_counter() - t)"
@@ -476,6 +479,51 @@ def step_with_push(bench: Bench, large: Path, base_env: dict[str, str]) -> None:
               f"{(total_s - step_s) / push_s:.2f}x of a plain push ({push_s * 1000:.0f} ms) over "
               f"the step alone ({step_s * 1000:.0f} ms); the prompt back after "
               f"{prompt_s * 1000:.0f} ms; target <= step + 1.5x push")  # fmt: skip
+
+
+def signed_steps(bench: Bench, base_env: dict[str, str], steps: int = 50) -> None:
+    """A `log` step committed with signing on (`setup-git --sign`: git commit, one
+    `ssh-keygen -Y sign`) against the same step unsigned, alternately, in two copies of
+    a small repository; and `ssh-keygen -Y sign` of a message alone, the target's unit."""
+    from casectl import gitrepo
+
+    plain, ids = small_repository(base_env)
+    signed = OUT / "steps-signed"
+    shutil.rmtree(signed, ignore_errors=True)
+    subprocess.run(["cp", "-a", str(plain), str(signed)], check=True)
+    key = OUT / "bench-signing-key"
+    key.unlink(missing_ok=True)
+    key.with_suffix(".pub").unlink(missing_ok=True)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    for name, value in (("gpg.format", "ssh"), ("user.signingKey", str(key)),
+                        ("commit.gpgSign", "true")):  # fmt: skip
+        git(signed, "config", name, value)
+    author = ("张伟", "zhang.wei@example.com")
+    timings: dict[Path, list[float]] = {plain: [], signed: []}
+    rng = random.Random(23)
+    for i in range(steps):
+        case_id = rng.choice(ids)
+        for root in (plain, signed):
+            env = {**base_env, "CASECTL_REPO": str(root)}
+            run([CASECTL, "log", case_id, f"第 {i} 次跟进", "--no-commit"], env)
+            message = gitrepo.message(f"{case_id}: note (zhang.wei)", "跟进", [case_id])
+            start = time.perf_counter()
+            gitrepo.commit(str(root), [str(root / relative(case_id))], author, message, print)
+            timings[root].append(time.perf_counter() - start)
+    if "\ngpgsig -----BEGIN SSH SIGNATURE" not in git(signed, "cat-file", "commit", "HEAD",
+                                                      capture=True):  # fmt: skip
+        raise SystemExit("bench: the signed repository's commits are not signed")
+    alone = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        subprocess.run(["ssh-keygen", "-q", "-Y", "sign", "-n", "git", "-f", str(key)],
+                       input=b"x" * 300, capture_output=True, check=True)  # fmt: skip
+        alone.append(time.perf_counter() - start)
+    one, other = statistics.median(timings[signed]), statistics.median(timings[plain])
+    once = statistics.median(alone)
+    bench.row("a signed step's commit (20 cases)", f"{one * 1000:.0f} ms", "",
+              f"unsigned {other * 1000:.0f} ms; +{(one - other) * 1000:.0f} ms, one ssh-keygen "
+              f"-Y sign alone {once * 1000:.0f} ms; target: + at most one sign")  # fmt: skip
 
 
 def relative(case_id: str) -> str:

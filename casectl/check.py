@@ -74,8 +74,23 @@ def run(root: str, now: datetime, wall: float) -> Report:
         findings += [Finding(*f) for f in intake_findings(root, cfg)]
     findings += _git_locks(root, wall) + _merge_attribute(root) + _pushed_paths(root)
     findings += _state_files(root) + _hand_edited_openings(root) + _outbox(root)
+    if cfg is not None:
+        findings += _signatures(root, cfg)
     found, count = Cases(root, cfg, wall).check()
     return Report(sorted(findings + found, key=lambda f: (f.file, f.line or 0)), count, warnings)
+
+
+def _signatures(root: str, cfg: Config) -> list[Finding]:
+    """Steps `signed:` names without their taker's signature, and changes of the roster
+    or the rules no trusted key signed (casectl.signing); nothing when neither is on."""
+    from casectl import signing
+
+    if cfg.signed is None and not signing.trusted(root):
+        return []
+    from casectl.store import Store
+
+    return [Finding(file, None, problem) for file, problem in
+            signing.findings(root, Store(root), cfg)]  # fmt: skip
 
 
 # --- roster.yaml, severity.yaml and holiday data ---------------------------------------

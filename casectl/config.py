@@ -34,6 +34,7 @@ class Person(Record):
     email: str
     duty_hours: Calendar | None  # None: always on duty
     notify: tuple[str, ...] | None = None  # channel names; None: e-mail when there is one
+    signing_key: str | None = None  # "ssh-ed25519 AAAA...": the key their signed steps carry
 
     def has(self, *roles: str) -> bool:
         return any(role in self.roles for role in roles)
@@ -71,6 +72,7 @@ class Config(Record):
     calendars: dict[str, Calendar] = {}  # by name, 24x7 included
     off_duty_open: str = "warn"  # a duty engineer off duty opening a case: warn or refuse
     alerts: Any = None  # the `alerts:` section as written: casectl.intake.rules checks it
+    signed: Any = None  # casectl.signing.Policy: the steps that must be signed; None: off
 
     @property
     def manager(self) -> Person:
@@ -151,7 +153,9 @@ def _shown(value: Any) -> str:
     return _("nothing") if value is None else f"{type(value).__name__} {value!r}"
 
 
-TOP_KEYS = ("timezone", "calendars", "levels", "git", "due_soon", "off_duty_open", "alerts")
+TOP_KEYS = (
+    "timezone", "calendars", "levels", "git", "due_soon", "off_duty_open", "alerts", "signed"
+)  # fmt: skip
 
 
 def load(root: str) -> Config:
@@ -186,7 +190,18 @@ def load(root: str) -> Config:
         calendars=calendars,
         off_duty_open=off_duty_open,
         alerts=top.get("alerts"),
+        signed=_signed(r, top["signed"]) if top.get("signed") else None,
     )
+
+
+def _signed(r: _Reader, spec: Any) -> Any:
+    """`signed:` in severity.yaml (casectl.signing reads it, only when it is there)."""
+    from casectl import signing
+
+    try:
+        return signing.policy(spec)
+    except ValueError as err:
+        raise r.fail("signed", str(err)) from None
 
 
 def _read_all(root: str) -> tuple[Any, Any, dict[str, Any]]:
@@ -487,7 +502,7 @@ def _notify(r: _Reader, spec: Any, where: str) -> dict[str, tuple[str, ...]]:
 def _people(r: _Reader, spec: Any, calendars: dict[str, Calendar]) -> tuple[Person, ...]:
     top = r.mapping(spec, "top level", ("engineers",))
     people: list[Person] = []
-    keys = ("id", "name", "roles", "phone", "email", "duty_hours", "notify")
+    keys = ("id", "name", "roles", "phone", "email", "duty_hours", "notify", "signing_key")
     for i, body in enumerate(r.items(top.get("engineers"), "engineers")):
         where = f"engineers[{i}]"
         pid = r.text(r.mapping(body, where).get("id"), f"{where}.id")
@@ -541,6 +556,7 @@ def _people(r: _Reader, spec: Any, calendars: dict[str, Calendar]) -> tuple[Pers
                 email=email,
                 duty_hours=calendars[duty] if duty else None,
                 notify=_channel_names(r, body, where),
+                signing_key=_signing_key(r, body, where),
             )
         )
     if not any(p.has("manager") for p in people):
@@ -555,6 +571,22 @@ _EMAIL = re.compile(
     r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?=.{1,253}\Z)(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
     r"(?:\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*"
 )
+
+
+def _signing_key(r: _Reader, body: dict, where: str) -> str | None:
+    """`signing_key: ssh-ed25519 AAAA... comment`: one SSH public key, checked here."""
+    if body.get("signing_key") is None:
+        return None
+    from casectl import signing
+
+    key = signing.public_key(body["signing_key"])
+    if key is None:
+        raise r.fail(
+            f"{where}.signing_key",
+            _("expected one SSH public key on one line, such as ssh-ed25519 AAAA... (the "
+              "contents of a .pub file)"),
+        )  # fmt: skip
+    return key
 
 
 def _channel_names(r: _Reader, body: dict, where: str) -> tuple[str, ...] | None:

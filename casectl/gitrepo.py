@@ -537,6 +537,7 @@ def _pull(root: str, remote: str, branch: str, env: dict[str, str], events: Even
               "nothing was changed").format(remote=remote, branch=branch, path=safe(path),
                                             commit=commit, why=why)
         )  # fmt: skip
+    trust = _guard_trust_root(root, remote, branch, ours, theirs)
     said = _merge_message(root, remote, ours, theirs)
     merged = run(root, "merge", "--no-edit", "-q", "-m", said, theirs, env=env)
     if merged.returncode != 0:
@@ -552,6 +553,36 @@ def _pull(root: str, remote: str, branch: str, env: dict[str, str], events: Even
         raise CasectlError(
             f"sync refused: merging {remote}/{branch} would lose {lost}; nothing was changed"
         )
+    if trust is not None:
+        from casectl import signing
+
+        signing.set_trusted(root, trust)  # an accepted change of the roster moves the trust
+
+
+def _guard_trust_root(root: str, remote: str, branch: str, ours: str, theirs: str) -> list | None:
+    """Refuse a pull that changes roster.yaml or severity.yaml in a commit no key this
+    clone trusts signed (casectl.signing); the pinned keys after the pull when it changes
+    them, else None. Without pinned keys and without `signed:`, nothing is checked."""
+    from casectl import signing
+
+    pinned = signing.trusted(root)
+    if not pinned and not signing.policy_on(root):
+        return None
+    from casectl.store import Store
+
+    judged = signing.guard_pull(root, Store(root), ours, theirs, pinned)
+    if judged is None:
+        return None
+    commit, why, keys = judged
+    if commit:
+        said = (
+            _("sync refused: {remote}/{branch} changes roster.yaml or severity.yaml in commit "
+              "{commit}, which is not signed; nothing was changed") if why == "unsigned" else
+            _("sync refused: {remote}/{branch} changes roster.yaml or severity.yaml in commit "
+              "{commit}, which is not signed by a trusted manager's key; nothing was changed")
+        )  # fmt: skip
+        raise CasectlError(said.format(remote=remote, branch=branch, commit=commit[:12]))
+    return keys if pinned and keys != pinned else None
 
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"

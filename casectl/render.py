@@ -111,7 +111,7 @@ STATES = (N_("pending"), N_("due soon"), N_("missed"), N_("met"), N_("met late")
 ACTIONS = (
     N_("check"), N_("reassign"), N_("callback_overdue"), N_("reply_overdue"),
     N_("update_overdue"), N_("escalation_due"), N_("met_late"), N_("onsite_pending"),
-    N_("manager_alert"), N_("holidays_missing"),
+    N_("manager_alert"), N_("holidays_missing"), N_("unverified_step"),
 )  # fmt: skip
 
 

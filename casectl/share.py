@@ -272,7 +272,11 @@ def status(root: str, store: Store) -> dict[str, Any]:
     from casectl import lease
 
     held = lease.local(root) if gitrepo.is_repo(root) else None
+    from casectl import signing
+
     return {
+        "signs_as": signing.signs_as(root) if gitrepo.is_repo(root) else None,
+        "trusted": signing.trusted(root) if gitrepo.is_repo(root) else [],
         "user": settings.get(("casectl", "user")),
         "lease": held.document() if held else None,
         "remote": settings.get(("remote", "any")) == "yes",
@@ -304,6 +308,12 @@ def status_lines(document: dict[str, Any]) -> list[str]:
         lines.append(_("not shared yet: {count} steps").format(count=len(unshared)))
         lines += [f"  {safe(c['commit'])} {safe(c.get('subject', ''))}" for c in unshared]
     lines.append(_("not told yet: {count} messages in the outbox").format(count=document["untold"]))
+    if document.get("signs_as"):
+        lines.append(_("signs its commits as: {person}").format(person=document["signs_as"]))
+    trusted = document.get("trusted") or []
+    lines.append(_("keys trusted to change roster.yaml and severity.yaml: {count}").format(
+        count=len(trusted)))  # fmt: skip
+    lines += [f"  {key.split()[0]} ...{key.split()[1][-16:]}" for key in trusted]
     held = document["lease"]
     if held:
         said = _("sweeper lease (as last fetched): {holder} until {until}")

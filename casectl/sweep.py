@@ -75,11 +75,13 @@ def run(store: Store, cfg: Config, index: Index, now: datetime, dry_run: bool) -
     due = index.due(now.timestamp())
     outcome.broken = index.broken
     outcome.unconfigured = index.unconfigured
+    unverified = _unverified(store, cfg)  # {} unless severity.yaml says `signed:`
+    due += [case_id for case_id in sorted(unverified) if case_id not in due]
     written = []
     with store.batch():  # the files are written together, after the last case
         for case_id in due:
             case = read_case(store.path(case_id))
-            actions = sweep_case(case, cfg, now)
+            actions = _sweep_screened(case, cfg, now, unverified.get(case_id))
             if actions and not dry_run:
                 outcome.changed.append(store.save(case))
                 written.append(case)
@@ -87,7 +89,36 @@ def run(store: Store, cfg: Config, index: Index, now: datetime, dry_run: bool) -
     if written:
         index.record(written)  # once for the whole sweep
     outcome.actions += holiday_notices(store, cfg, now, dry_run)
+    if unverified:
+        from casectl import signing
+
+        outcome.actions += signing.notices(store, cfg, unverified, now, dry_run)
     return outcome
+
+
+def _unverified(store: Store, cfg: Config) -> dict[str, dict[str, Any]]:
+    """The cases with a step `signed:` names that no good signature backs (casectl.signing)."""
+    if cfg.signed is None:
+        return {}
+    from casectl import signing
+
+    return signing.unverified(store, cfg)
+
+
+def _sweep_screened(case: Case, cfg: Config, now: datetime, bad: dict | None) -> list[Action]:
+    """`sweep_case` as if the unverified steps `bad` were not there; the events the sweep
+    records go into the case itself, which keeps them all."""
+    if not bad:
+        return sweep_case(case, cfg, now)
+    from casectl import signing
+
+    view = signing.screened(case, bad)
+    known = {e["id"] for e in case.events}
+    actions = sweep_case(view, cfg, now)
+    for event in view.events:
+        if event["id"] not in known:
+            case.append(event)
+    return actions
 
 
 def holiday_notices(store: Store, cfg: Config, now: datetime, dry_run: bool) -> list[Action]:

@@ -22,7 +22,7 @@ CASES = [
     (
         "severity.yaml",
         lambda d: d.update(colour="red"),
-        "severity.yaml: top level.colour: unknown key; expected one of timezone, calendars, levels, git, due_soon, off_duty_open, alerts",
+        "severity.yaml: top level.colour: unknown key; expected one of timezone, calendars, levels, git, due_soon, off_duty_open, alerts, signed",
     ),
     (
         "severity.yaml",
@@ -87,7 +87,7 @@ CASES = [
     (
         "roster.yaml",
         lambda d: person(3)(d).update(pager="123"),
-        "roster.yaml: engineers[3] (zhang.wei).pager: unknown key; expected one of id, name, roles, phone, email, duty_hours, notify",
+        "roster.yaml: engineers[3] (zhang.wei).pager: unknown key; expected one of id, name, roles, phone, email, duty_hours, notify, signing_key",
     ),
 ]
 

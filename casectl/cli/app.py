@@ -300,10 +300,25 @@ def record_step(
         event = step(case, person, at)
         event["key"] = key
         app.mark(event)
+        signed(app, case.id, [event], None)
         path = app.store.save(case)
         body = lambda: event_yaml(event)  # noqa: E731 - not dumped under --no-commit
         app.commit([path], person, [case.id], what(event), body, act.no_commit)
+        signed(app, case.id, [event], act.no_commit)
     return case, event
+
+
+def signed(app: App, case_id: str, events: list[dict[str, Any]], no_commit: bool | None) -> None:
+    """Before the write (`no_commit` None): refuse a step severity.yaml's `signed:` names
+    that this clone would not sign; after the commit: remember it as verified."""
+    if app.cfg.signed is None:
+        return
+    from casectl import gitrepo, signing
+
+    if no_commit is None:
+        signing.require(app.root, app.cfg, events)
+    elif not no_commit and app.cfg.commit and gitrepo.is_repo(app.root):
+        signing.committed(app.store, app.cfg, case_id, events)
 
 
 def step_key(person: Person, at: datetime | None, fixed: dict[str, Any]) -> str:

@@ -35,13 +35,26 @@ def show(app: App, case_id: str, json_out: bool) -> None:
     from casectl.model import orphan_warnings
 
     case = app.store.load(case_id)
+    bad: dict = {}
+    if app.cfg.signed is not None:  # severity.yaml's `signed:`: unverified steps are not acted on
+        from casectl import signing
+
+        bad = signing.unverified_in(app.store, app.cfg, case)
+    full, case = case, signing.screened(case, bad) if bad else case
     found = deadlines.shown(case, app.cfg)
     for warning in orphan_warnings(case, app.cfg):
         click.echo(warning, err=True)
-    if json_out:
+    if json_out and bad:  # every event, the state as the rules see it, and what is not verified
+        document = render.case_document(case, found, app.cfg, app.now)
+        document["events"] = render.events(full)
+        document["unverified"] = signing.documents(bad)
+        click.echo(render.to_json(document))
+    elif json_out:
         click.echo(show_json(app, case))
     else:
         click.echo(safe(render.show(case, found, app.cfg, app.now)))
+        if bad:
+            click.echo(safe("\n".join(signing.shown(full, bad))))
 
 
 @click.command("list")
@@ -323,7 +336,13 @@ def _share_and_tell(app: App, told: Notices | None, start: str | None) -> str:
     if told.settings is not None and since != head:
         oldest = app.now - told.settings.expiry
         for case, events in share.arrived(app.root, app.store, since, head):
-            told.queue(case, [e for e in events if share.worth_telling(case, e, oldest)])
+            events = [e for e in events if share.worth_telling(case, e, oldest)]
+            if events and app.cfg.signed is not None:  # a step not verified is not told
+                from casectl import signing
+
+                bad = signing.unverified_in(app.store, app.cfg, case)
+                events = [e for e in events if e["id"] not in bad]
+            told.queue(case, events)
     share.mark_told(app.store, head)
     return since
 

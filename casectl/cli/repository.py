@@ -156,8 +156,34 @@ def _migrate(app: App) -> list[str]:
 @click.option("--hook", is_flag=True, help="Also install `casectl check` as the pre-commit hook.")
 @click.option("--whoami", "whoami", metavar="ID",
               help="Bind this clone to a roster person (asked on a terminal).")  # fmt: skip
+@click.option("--sign", is_flag=True, help="Sign this clone's commits with --key (an SSH key).")
+@click.option(
+    "--as", "as_id", metavar="ID", help="Whose key --sign uses (default: git config casectl.user)."
+)
+@click.option(
+    "--key",
+    "key_path",
+    metavar="PATH",
+    type=click.Path(dir_okay=False),
+    help="The private SSH key --sign signs with; its public key is the roster's.",
+)
+@click.option(
+    "--trust",
+    "trust_file",
+    metavar="KEYFILE",
+    type=click.Path(dir_okay=False),
+    help="Trust this public key to change roster.yaml and severity.yaml.",
+)
+@click.option(
+    "--trust-roster",
+    is_flag=True,
+    help="Trust the keys of the managers in roster.yaml now (replacing the trusted).",
+)
 @pass_app
-def setup_git(app: App, hook: bool, whoami: str | None) -> None:
+def setup_git(
+    app: App, hook: bool, whoami: str | None, sign: bool, as_id: str | None,
+    key_path: str | None, trust_file: str | None, trust_roster: bool,
+) -> None:  # fmt: skip
     """Register the case merge driver in this clone (sync does it too).
 
     Git keeps the driver in each clone's own config, which a clone does not copy;
@@ -166,14 +192,33 @@ def setup_git(app: App, hook: bool, whoami: str | None) -> None:
     binds the clone to a roster person (casectl whoami); on a terminal, setup-git
     asks for it while the clone is bound to nobody.
 
+    --sign --key PATH [--as ID]: sign this clone's commits with the person's SSH
+    key (its public key must be their signing_key in roster.yaml), as the steps
+    severity.yaml's `signed:` names must be. --trust KEYFILE, --trust-roster: the
+    keys whose signature a change of roster.yaml or severity.yaml needs to be
+    taken by sync.
+
     Example: casectl setup-git --hook --whoami liu.yang
+    Example: casectl setup-git --sign --key ~/.ssh/id_ed25519 --as wang.jianguo
     """
     from casectl import gitrepo
 
     if not gitrepo.is_repo(app.root):
         raise CasectlError(_("{folder} is not a git repository").format(folder=app.root))
+    if (as_id or key_path) and not sign:
+        raise click.UsageError(_("--as and --key go with --sign"))
+    said = []
+    if sign or trust_file or trust_roster:
+        from casectl import signing
+
+        if sign:  # each checked before anything is changed
+            said.append(signing.setup_sign(app.root, app.cfg, as_id, key_path))
+        if trust_file or trust_roster:
+            said.append(signing.setup_trust(app.root, app.cfg, trust_file, trust_roster))
     gitrepo.install_driver(app.root)
     click.echo(_("merge driver registered"))
+    for line in said:
+        click.echo(line)
     if hook:
         from casectl import initrepo
 

@@ -25,6 +25,7 @@ from casectl.cli.app import (
     retried,
     say,
     show_json,
+    signed,
     step_key,
 )
 from casectl.config import Config, Person
@@ -187,11 +188,13 @@ def open_(
         if service:  # the contract's service level: its clocks' calendar
             case.events[0]["calendar"] = service
         app.mark(case.events[0])
+        signed(app, case.id, case.events, None)
         if auto_assign:
             app.warn_orphans()
             assign_to = model.pick_next(app.cfg, app.index().loads(), at, None).id
         if assign_to:
             assign_to = app.mark(model.assign(case, app.cfg, person, at, assign_to))["to"]
+            signed(app, case.id, case.events[-1:], None)
             told.tell(case, [case.events[-1]])  # queued before the write: never lost
         path = app.store.create(case)
         # the id before the commit: whatever happens next, the duty engineer has the id
@@ -202,6 +205,7 @@ def open_(
         )
         body = partial(event_yaml, case.events[0])  # not dumped under --no-commit
         app.commit([path], person, [case.id], what, body, act.no_commit, True)
+        signed(app, case.id, case.events, act.no_commit)
     if assign_to:  # stdout stays the id alone, for scripts; the person is for the duty engineer
         click.echo(assigned(app.cfg, case.id, assign_to), err=True)
     if off_duty:
@@ -224,10 +228,12 @@ def _open_price_inquiry(
         )  # fmt: skip
         for event in case.events:
             app.mark(event)
+        signed(app, case.id, case.events, None)
         path = app.store.create(case)
         what = f"price inquiry, {customer}, routed to {to.id}"
         body = partial(event_yaml, case.events[0])  # not dumped under --no-commit
         app.commit([path], person, [case.id], what, body, act.no_commit, True)
+        signed(app, case.id, case.events, act.no_commit)
     click.echo(show_json(app, case) if json_out else case.id)
     reach = f" {to.name} {to.phone or to.email}"
     said = _("{case} price inquiry routed to sales: {person}{reach}")

@@ -29,7 +29,7 @@ SECURITY = {"tls": 465, "starttls": 587, "none": 25}
 EMAIL_KEYS = ("kind", "host", "port", "security", "from", "user", "password-env")
 ROBOT_KEYS = ("kind", "url-env", "secret-env", "allow-http")
 TOP_KEYS = ("notify-interval", "notify-expiry", "notify-message-deadline", "notify-run-deadline")
-OTHER_KEYS = ("user", "board-html", "push", "lease")  # casectl's other settings
+OTHER_KEYS = ("user", "board-html", "push", "lease", "signer", "trust")  # casectl's other settings
 SECRETS = {"password": "password-env", "url": "url-env", "secret": "secret-env"}
 
 
