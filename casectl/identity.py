@@ -218,9 +218,36 @@ def _values(files: list[str], keys: tuple[str, ...]) -> dict[str, str] | None:
 def _ask_git(root: str, key: str, local: bool = False) -> str | None:
     from casectl import gitrepo
 
-    scope = ["--local"] if local else []
+    scope = ["--local", "--includes"] if local else []  # --local alone skips includes
     said = gitrepo.run(root, "config", *scope, "--get", key)
     return said.stdout.rstrip("\n") if said.returncode == 0 else None
+
+
+def local(root: str, key: str) -> str | None:
+    """One setting of this clone's own git config (`casectl.board-html`, `commit.gpgsign`),
+    read from the file; git is asked only where the file includes others or does not
+    parse as git would. None when unset."""
+    own = clone_config(root)
+    if own is None:
+        return None
+    values = _values([own], (key.lower(),))
+    if values is None:
+        return _ask_git(root, key, local=True)
+    return values.get(key.lower())
+
+
+def local_settings(root: str) -> list[tuple[str, str]]:
+    """Every (key, value) of this clone's own git config, in order (git asked only where
+    the file includes others or does not parse as git would)."""
+    own = clone_config(root)
+    text = _read(own) if own else None
+    pairs = parse(text) if text is not None else []
+    if pairs is None or any(k.startswith(("include.", "includeif.")) for k, _v in pairs):
+        from casectl import gitrepo
+
+        said = gitrepo.run(root, "config", "--local", "--includes", "--list", "-z").stdout
+        return [tuple(item.split("\n", 1)) for item in said.split("\0") if "\n" in item]  # type: ignore[misc]
+    return pairs
 
 
 def bound(root: str) -> str | None:

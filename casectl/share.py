@@ -48,30 +48,19 @@ def enabled(root: str) -> bool:
 
 
 def _config(root: str) -> dict[tuple[str, str], str]:
-    """What sharing needs of the clone's git config, without a git process: whether any
-    remote is set, and `casectl.push`."""
-    from casectl.notify import git_config_file
+    """What sharing needs of the clone's git config (casectl.identity reads it without a
+    git process): whether any remote is set, `casectl.*`, each branch's remote."""
+    from casectl import identity
 
-    path = git_config_file(root)
-    try:
-        text = state.read(path, 1 << 20).decode("utf-8", "replace") if path else ""
-    except OSError:
-        return {}
     found: dict[tuple[str, str], str] = {}
-    section = ""
-    for line in text.splitlines():
-        line = line.strip()
-        if line.startswith("["):
-            section = line[1:].split("]")[0].strip()
-            if section.lower().startswith("remote "):
-                found[("remote", "any")] = "yes"
-        elif "=" in line and (section == "casectl" or section.startswith("branch ")):
-            key, _sep, value = line.partition("=")
-            value = value.strip().strip('"')
-            if section == "casectl":
-                found[("casectl", key.strip().lower())] = value
-            elif key.strip().lower() == "remote":  # [branch "main"] remote = origin
-                found[("branch", f"{section[7:].strip().strip(chr(34))}.remote")] = value
+    for key, value in identity.local_settings(root):
+        section, _dot, rest = key.partition(".")
+        if section == "remote":
+            found[("remote", "any")] = "yes"
+        elif section == "casectl":
+            found[("casectl", rest)] = value
+        elif section == "branch" and rest.endswith(".remote"):
+            found[("branch", rest)] = value
     return found
 
 

@@ -25,7 +25,7 @@ import os
 from os.path import join
 from typing import Any
 
-from casectl import gitrepo, state, yamlio
+from casectl import gitrepo, identity, state, yamlio
 from casectl.errors import CasectlError, RefusedError
 from casectl.i18n import _
 from casectl.records import Record
@@ -133,10 +133,10 @@ def _decider(rules: Policy, roles: Any, event: dict[str, Any]) -> str | None:
 def signs_as(root: str) -> str | None:
     """Whom this clone signs its commits as (`setup-git --sign`), read from its config
     file; None when it does not sign."""
-    on = (gitrepo.local_config(root, "commit.gpgsign") or "").lower() in ("true", "yes", "on", "1")
-    if not on or not gitrepo.local_config(root, "user.signingkey"):
+    on = (identity.local(root, "commit.gpgsign") or "").lower() in ("true", "yes", "on", "1")
+    if not on or not identity.local(root, "user.signingkey"):
         return None
-    return gitrepo.local_config(root, SIGNER)
+    return identity.local(root, SIGNER)
 
 
 def require(root: str, cfg: Any, events: list[dict[str, Any]]) -> None:
@@ -649,7 +649,7 @@ def _judge_change(root: str, store: Any, commit: str, pinned: list[str]) -> str:
 
 def setup_sign(root: str, cfg: Any, person_id: str | None, key_path: str | None) -> str:
     """Configure this clone to sign its commits with `person_id`'s key; what was done."""
-    who = person_id or gitrepo.local_config(root, "casectl.user")
+    who = person_id or identity.local(root, "casectl.user")
     if not who:
         raise CasectlError(
             _("setup-git --sign: whose key? give --as ID, or bind this clone with casectl "

@@ -12,7 +12,7 @@ from conftest import Repo, git
 from pty_terminal import AMBER, CASECTL, DIM, RED, environment, plain, run, width
 
 from casectl import terminal
-from casectl.gitrepo import local_config
+from casectl.identity import local as local_config
 
 NOW = "2026-11-26 14:40"
 LONG = "国家电网 信息中心 华东分中心 数据中心机房 二号楼"  # 48 columns wide

@@ -157,9 +157,9 @@ def rewrite_page(app: App) -> str | None:
     """The sweep's part: rewrite the page `git config casectl.board-html` names (relative
     to the repository), if any; why it could not be written, or None. Unset, this costs
     one read of the clone's git config file."""
-    from casectl import gitrepo
+    from casectl import identity
 
-    path = gitrepo.local_config(app.root, SETTING)
+    path = identity.local(app.root, SETTING)
     if not path:
         return None
     try:

@@ -175,9 +175,9 @@ def list_(
 
 def _me(app: App, by: str | None) -> str:
     """The person this clone is bound to (git config casectl.user), else --by."""
-    from casectl import gitrepo, listing
+    from casectl import identity, listing
 
-    who = gitrepo.local_config(app.root, "casectl.user") or by
+    who = identity.bound(app.root) or by
     if not who:
         raise CasectlError(
             _("list --mine: nobody is known here: bind this clone with `casectl whoami ID`, "
