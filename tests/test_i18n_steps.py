@@ -13,7 +13,7 @@ C = {"LANG": "C"}
 def test_step_confirmations_in_chinese(repo: Repo) -> None:
     case_id = repo.open_case()
     said = repo.run("log", case_id, "已电话联系客户", "--callback", by="zhang.wei", env=ZH)
-    assert said.stdout.strip() == f"{case_id} 已记录回电"
+    assert said.stdout.strip() == f"{case_id} 已记录回呼"
     said = repo.run("log", case_id, "等客户日志", "--type", "wait-customer", "--alert-manager",
                     by="zhang.wei", env=ZH)  # fmt: skip
     assert (
@@ -57,7 +57,7 @@ def test_onsite_in_chinese_keeps_the_commit_subject_english(repo: Repo, refused)
     case_id = repo.open_case()
     said = refused("onsite", case_id, "--request", "--reason", "换控制器", by="liu.yang", env=ZH)
     assert said == (
-        f"错误：liu.yang 无权为案件 {case_id} 申请现场服务：只有指定工程师（zhang.wei）"
+        f"错误：liu.yang 无权为 CASE {case_id} 申请现场服务：只有指定工程师（zhang.wei）"
         "或升级工程师（无）可以"
     )
     said = repo.run("onsite", case_id, "--request", "--reason", "需要现场更换控制器",
@@ -65,7 +65,7 @@ def test_onsite_in_chinese_keeps_the_commit_subject_english(repo: Repo, refused)
     assert said.exit_code == 0 and "已申请现场服务（OS-" in said.stdout
     assert "on-site service requested (OS-" in git(repo.root, "log", "--format=%s", "-1")
     said = refused("onsite", case_id, "--arrive", by="zhang.wei", env=ZH)
-    assert said.startswith("错误：无法 record an arrival on site：案件") and "pending" in said
+    assert said.startswith("错误：无法 record an arrival on site：CASE") and "pending" in said
     english = refused("onsite", case_id, "--arrive", by="zhang.wei", env=C)
     assert english.startswith("cannot record an arrival on site: OS-") and english.endswith(
         f"of case {case_id} is pending"
@@ -90,7 +90,7 @@ def test_a_price_inquiry_refuses_engineering_in_chinese(repo: Repo, refused) -> 
     case_id = repo.ok("open", "--no-contract", "--inquiry", "price", "--customer", "某公司",
                       "--contact", "赵女士")  # fmt: skip
     said = refused("rma", case_id, "--part", "X1", by="wang.jianguo", env=ZH)
-    assert said.startswith(f"错误：案件 {case_id} 是交给销售的价格咨询，不能 given an RMA")
+    assert said.startswith(f"错误：CASE {case_id} 是交给销售的价格咨询，不能 given an RMA")
 
 
 def test_check_lines_in_chinese_and_its_json_in_every_language(repo: Repo) -> None:
@@ -99,7 +99,7 @@ def test_check_lines_in_chinese_and_its_json_in_every_language(repo: Repo) -> No
     stray.write_text("x\n", encoding="utf-8")
     zh = repo.run("check", env=ZH)
     assert zh.exit_code == 1
-    assert "cases/notes.txt: 不在目录结构内：案件文件应在" in zh.stdout
+    assert "cases/notes.txt: 不在目录结构内：CASE 文件应在" in zh.stdout
     assert zh.stderr.strip() == "casectl check：1 个问题"
     en = repo.run("check", env=C)
     assert "cases/notes.txt: outside the layout" in en.stdout
