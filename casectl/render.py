@@ -12,6 +12,7 @@ from casectl.config import Config
 from casectl.deadlines import Deadline, span
 from casectl.i18n import N_, Nc_, _, pgettext
 from casectl.model import EVENT_KEYS, Amendment, Case, State, Visit
+from casectl.names import role
 from casectl.terminal import columns, pad
 
 
@@ -477,7 +478,7 @@ def roster(cfg: Config, now: datetime, hotline: bool = False) -> tuple[list[dict
         [
             p["id"],
             p["name"],
-            ", ".join(p["roles"]),
+            ", ".join(role(r) for r in p["roles"]),
             p["phone"],
             p["email"],
             _("yes") if p["on_duty"] else _("no"),

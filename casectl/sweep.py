@@ -24,6 +24,7 @@ from casectl import deadlines, state
 from casectl.config import Config, Person
 from casectl.deadlines import Deadline, span
 from casectl.errors import CasectlError
+from casectl.i18n import _
 from casectl.ids import ALPHABET
 from casectl.index import Index
 from casectl.model import Case, Notice, State, notices
@@ -104,7 +105,9 @@ def holiday_notices(store: Store, cfg: Config, now: datetime, dry_run: bool) -> 
     except FileNotFoundError:
         told = set()
     except OSError as err:
-        raise CasectlError(f"{path}: {err.strerror}: move it away") from None
+        raise CasectlError(
+            _("{path}: {reason}: move it away").format(path=path, reason=err.strerror)
+        ) from None
     new = [gap for gap in holiday_gaps(cfg, now) if gap not in told]
     if new and not dry_run:
         state.append(path, "".join(f"{gap}\n" for gap in new))

@@ -16,6 +16,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 
 from casectl.errors import CasectlError
+from casectl.i18n import _
 
 try:
     from yaml import CSafeDumper, CSafeLoader
@@ -99,7 +100,9 @@ def dump(document: Any) -> bytes:
             encoding="utf-8",
         )
     except RecursionError:  # a pushed file may nest lists 999 deep; PyYAML's writer recurses
-        raise CasectlError("a value nested too deep to write back (hundreds of levels)") from None
+        raise CasectlError(
+            _("a value nested too deep to write back (hundreds of levels)")
+        ) from None
 
 
 if CSafeLoader is not None:

@@ -140,7 +140,7 @@ def test_a_refusal_in_chinese_and_in_english(busy: tuple[Repo, str], refused) ->
     repo, case_id = busy
     said = refused("close", case_id, "--resolution", "好了", by="li.na", env=ZH)
     assert said == (
-        f"错误：li.na 无权对 CASE {case_id} 执行 close：只有指定工程师（zhang.wei）、"
+        f"错误：li.na 无权关闭 CASE {case_id}：只有指定工程师（zhang.wei）、"
         "升级工程师（none）或中心经理可以"
     ).replace("（none）", "（无）")
     said = refused("close", case_id, "--resolution", "done", by="li.na", env=C)

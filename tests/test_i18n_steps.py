@@ -64,8 +64,9 @@ def test_onsite_in_chinese_keeps_the_commit_subject_english(repo: Repo, refused)
                     by="zhang.wei", env=ZH)  # fmt: skip
     assert said.exit_code == 0 and "已申请现场服务（OS-" in said.stdout
     assert "on-site service requested (OS-" in git(repo.root, "log", "--format=%s", "-1")
+    visit = said.stdout.split("（")[1].split("）")[0]
     said = refused("onsite", case_id, "--arrive", by="zhang.wei", env=ZH)
-    assert said.startswith("错误：无法 record an arrival on site：CASE") and "pending" in said
+    assert said == f"错误：无法记录到场：CASE {case_id} 的 {visit} 状态为待批准"
     english = refused("onsite", case_id, "--arrive", by="zhang.wei", env=C)
     assert english.startswith("cannot record an arrival on site: OS-") and english.endswith(
         f"of case {case_id} is pending"
@@ -77,7 +78,7 @@ def test_close_with_an_open_rma_refused_in_chinese(repo: Repo, refused) -> None:
     rma = repo.ok("rma", case_id, "--part", "DKC-CTL-F", by="zhang.wei")
     said = refused("close", case_id, "--resolution", "好了", by="zhang.wei", env=ZH)
     assert said == (
-        f"错误：{rma}（DKC-CTL-F）处于 requested，尚未安装或退回；如要关闭请用 --force --reason TEXT"
+        f"错误：{rma}（DKC-CTL-F）状态为已申请，尚未安装或退回；如要关闭请用 --force --reason TEXT"
     )
     said = refused("close", case_id, "--resolution", "done", by="zhang.wei", env=C)
     assert said == (
@@ -90,7 +91,7 @@ def test_a_price_inquiry_refuses_engineering_in_chinese(repo: Repo, refused) -> 
     case_id = repo.ok("open", "--no-contract", "--inquiry", "price", "--customer", "某公司",
                       "--contact", "赵女士")  # fmt: skip
     said = refused("rma", case_id, "--part", "X1", by="wang.jianguo", env=ZH)
-    assert said.startswith(f"错误：CASE {case_id} 是交给销售的价格咨询，不能 given an RMA")
+    assert said.startswith(f"错误：CASE {case_id} 是交给销售的价格咨询，不能登记 RMA；")
 
 
 def test_check_lines_in_chinese_and_its_json_in_every_language(repo: Repo) -> None:

@@ -275,5 +275,8 @@ def _write(app: App, desk: Any, told: Any) -> None:
         app.store.roll_back()
         names = [app.store.relative(p) for p in paths]
         gitrepo.git(app.root, "reset", "-q", "--", *names, check=False)  # unstage
-        raise CasectlError(f"{label}: not recorded, {err}; nothing was written") from None
+        raise CasectlError(
+            _("{label}: not recorded, {reason}; nothing was written").format(
+                label=label, reason=err)
+        ) from None  # fmt: skip
     app.store.finish()

@@ -120,7 +120,9 @@ def list_(
     if severity is not None and severity not in app.cfg.levels:
         configured = ", ".join(str(n) for n in sorted(app.cfg.levels))
         raise click.BadParameter(
-            f"severity {severity} is not configured; configured: {configured}",
+            _("severity {severity} is not configured; configured: {known}").format(
+                severity=severity, known=configured
+            ),
             param_hint="'--severity'",
         )
     if assignee:
@@ -366,7 +368,9 @@ def history(app: App, case_id: str, diff: bool, json_out: bool) -> None:
     case = app.store.load(case_id)
     if diff:
         if not gitrepo.is_repo(app.root):
-            raise CasectlError(f"{app.root} is not a git repository: no commits to show")
+            raise CasectlError(
+                _("{folder} is not a git repository: no commits to show").format(folder=app.root)
+            )
         commits = render.git_commits(
             gitrepo.log_case(app.root, [app.store.relative(app.store.path(case.id))]), app.cfg.zone
         )

@@ -87,8 +87,8 @@ def _made(case: Case, title: str, lines: list[str]) -> Part:
 def _case_line(case_id: str, s: State, cfg: Config) -> str:
     level = cfg.levels.get(s.severity)
     name = f" {level.name}" if level else ""
-    return _("CASE编号 case: {case}  客户 customer: {customer}  故障级别 severity: {severity}").format(
-        case=case_id, customer=s.customer, severity=s.severity) + name  # fmt: skip
+    return _("CASE编号 case: {case}  客户 customer: {customer}  故障级别 severity: {severity}"
+             ).format(case=case_id, customer=s.customer, severity=s.severity) + name  # fmt: skip
 
 
 def _next_step(case_id: str, s: State, event: dict[str, Any], cfg: Config, person: str) -> str:
