@@ -8,11 +8,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from casectl import said
 from casectl.config import Config
-from casectl.deadlines import Deadline, span
+from casectl.deadlines import Deadline
 from casectl.i18n import N_, Nc_, _, pgettext
 from casectl.model import EVENT_KEYS, Amendment, Case, State, Visit
-from casectl.names import role
+from casectl.names import rma_status, role
 from casectl.terminal import columns, pad
 
 
@@ -91,7 +92,7 @@ def _seconds(amount: timedelta | None) -> int | None:
 def deadline_state(d: Deadline, now: datetime, soon: timedelta) -> str:
     """The state as `show` prints it: a late step says how late."""
     if d.late:
-        return _("met late ({late})").format(late=span(d.late_by(now)))  # type: ignore[arg-type]
+        return _("met late ({late})").format(late=said.spoken(d.late_by(now)))  # type: ignore[arg-type]
     return _(d.state(now, soon))
 
 
@@ -120,7 +121,7 @@ def label(d: Deadline) -> str:
     """A deadline's name for people (deadlines.py makes the English one, which JSON keeps)."""
     words = d.label.split(" ")
     if d.kind == "check":
-        return _("check {after}").format(after=words[-1])
+        return said.check_name(words[-1])
     if d.kind == "callback":
         return _("callback by {engineer}").format(engineer=words[-1])
     names = {"first reply": N_("first reply"), "customer update": N_("customer update"),
@@ -317,9 +318,10 @@ def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> s
             )
     out += ["", _("Process record:")]
     for e in case.events:
-        detail = _event_detail(e)
+        detail = _event_detail(e, case.events)
         out.append(
-            f"  {when(e['at'])}  {e['by']:<12} {e['type']:<14} {_indent(detail, 44)}".rstrip()
+            f"  {when(e['at'])}  {pad(e['by'], 12)} {pad(event_type(e['type']), 14)} "
+            f"{_indent(detail, 44)}".rstrip()
         )
     return "\n".join(out)
 
@@ -434,17 +436,69 @@ _DETAIL_KEYS = [
 ]
 
 
-def _event_detail(e: dict[str, Any]) -> str:
+# the names of the fields the process record shows, and of the event types (the step)
+FIELD_NAMES = (
+    Nc_("event field", "customer"), Nc_("event field", "contact"), Nc_("event field", "contract"),
+    Nc_("event field", "description"), Nc_("event field", "inquiry"),
+    Nc_("event field", "approved_by"), Nc_("event field", "source"),
+    Nc_("event field", "severity"), Nc_("event field", "from"), Nc_("event field", "to"),
+    Nc_("event field", "onsite"), Nc_("event field", "engineer"), Nc_("event field", "when"),
+    Nc_("event field", "rma"), Nc_("event field", "part"), Nc_("event field", "parts"),
+    Nc_("event field", "qty"), Nc_("event field", "serial"), Nc_("event field", "new_serial"),
+    Nc_("event field", "owner"), Nc_("event field", "status"), Nc_("event field", "withdraws"),
+    Nc_("event field", "notify"), Nc_("event field", "customer_request"),
+    Nc_("event field", "alert"), Nc_("event field", "reason"), Nc_("event field", "solution"),
+    Nc_("event field", "unresolved"), Nc_("event field", "teller"),
+)  # fmt: skip
+EVENT_TYPES = (
+    Nc_("event type", "open"), Nc_("event type", "assign"), Nc_("event type", "reassign"),
+    Nc_("event type", "severity"), Nc_("event type", "escalate"), Nc_("event type", "rma"),
+    Nc_("event type", "rma-status"), Nc_("event type", "close"), Nc_("event type", "reopen"),
+    Nc_("event type", "check"), Nc_("event type", "overdue"), Nc_("event type", "met-late"),
+    Nc_("event type", "open-contact"), Nc_("event type", "alert"),
+    Nc_("event type", "alarm-cleared"), Nc_("event type", "approve"), Nc_("event type", "amend"),
+    Nc_("event type", "onsite-pending"), Nc_("event type", "manager-alert"),
+    Nc_("event type", "withdraw"), Nc_("event type", "onsite-request"),
+    Nc_("event type", "onsite-approve"), Nc_("event type", "onsite-deny"),
+    Nc_("event type", "onsite-cancel"), Nc_("event type", "onsite-arrive"),
+    Nc_("event type", "onsite-work"), Nc_("event type", "onsite-depart"),
+    Nc_("event type", "note"), Nc_("event type", "contact"), Nc_("event type", "callback"),
+    Nc_("event type", "onsite"), Nc_("event type", "wait-customer"),
+    Nc_("event type", "wait-parts"), Nc_("event type", "resume"),
+)  # fmt: skip
+
+
+def event_type(kind: str) -> str:
+    """An event's type as the process record names the step (files keep the English)."""
+    return pgettext("event type", kind) if kind in EVENT_TYPES else kind
+
+
+def _field(key: str, value: Any) -> str:
+    name = pgettext("event field", key) if key in FIELD_NAMES else key
+    if key == "status" and isinstance(value, str):
+        value = rma_status(value)
+    elif key == "source" and isinstance(value, str):
+        value = pgettext("case source", value)
+    return f"{name}={value}"
+
+
+def _event_detail(e: dict[str, Any], events: list[dict[str, Any]] | None = None) -> str:
+    swept = said.line(e, events) if events is not None else None
+    if swept is not None:  # the sweep's line, in the reader's language, and who was told
+        told = e.get("notify")
+        if isinstance(told, list) and told:
+            return _("{line} (told {people})").format(line=swept, people=", ".join(told))
+        return swept
     parts = []
     if e["type"] != "open":  # the intake is shown in the record above
         for key in _DETAIL_KEYS:
             value = e.get(key)
             if key == "parts" and isinstance(value, list):
-                parts.append(f"parts={','.join(_part(p) for p in value if isinstance(p, dict))}")
+                parts.append(_field(key, ",".join(_part(p) for p in value if isinstance(p, dict))))
             elif isinstance(value, datetime):
-                parts.append(f"{key}={when(value)}")
+                parts.append(_field(key, when(value)))
             elif value is not None:
-                parts.append(f"{key}={','.join(value) if isinstance(value, list) else value}")
+                parts.append(_field(key, ",".join(value) if isinstance(value, list) else value))
     text = e.get("text", "")
     entered = entered_by(e)
     if entered:
@@ -509,7 +563,9 @@ def sweep(actions: list[Any], cfg: Config) -> str:
 
 def _sweep_detail(action: Any) -> str:
     """What happened, and how late: the sweep's lateness, or a late step's."""
-    late = _(" (sweep {late} late)").format(late=span(action.late_by)) if action.late_by else ""
+    late = ""
+    if action.late_by:
+        late = _(" (sweep {late} late)").format(late=said.spoken(action.late_by))
     deadline = deadline_label(action.deadline)
     if action.kind == "reassign":
         return _("{engineer} missed the callback; now {to}").format(
@@ -518,8 +574,10 @@ def _sweep_detail(action: Any) -> str:
         return _("{deadline}: {engineer} has not called back").format(
             deadline=deadline, engineer=action.to) + late  # fmt: skip
     if action.kind == "met_late":
-        return _("{deadline} met {late} late").format(deadline=deadline, late=span(action.late_by))
-    return deadline + late
+        return _("{deadline} met {late} late").format(
+            deadline=deadline, late=said.spoken(action.late_by)
+        )
+    return (getattr(action, "shown", None) or deadline) + late
 
 
 def deadline_label(text: str) -> str:
@@ -577,5 +635,6 @@ def git_log(commits: list[dict[str, str]]) -> str:
 
 def history(case: Case) -> str:
     """The steps in a table; one typed by someone else says `recorded by X for Y`."""
-    rows = [[when(e["at"]), e["by"], e["type"], _event_detail(e)] for e in case.events]
+    rows = [[when(e["at"]), e["by"], event_type(e["type"]), _event_detail(e, case.events)]
+            for e in case.events]  # fmt: skip
     return table(rows, [_("when"), _("who"), _("step"), _("what")])

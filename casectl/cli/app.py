@@ -344,8 +344,8 @@ def retried(
 
 def already(case_id: str, event: dict[str, Any]) -> str:
     return (
-        _("{case}: this step ({type}) was already recorded at {at} (event {event}); not "
-          "recorded again").format(case=case_id, type=event["type"],
+        _("{case}: this {type} was already recorded at {at} (event {event}); not recorded "
+          "again").format(case=case_id, type=event["type"],
                                    at=f"{event['at']:%Y-%m-%d %H:%M}", event=event["id"])
     )  # fmt: skip
 

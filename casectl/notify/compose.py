@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from casectl import said
 from casectl.config import Config
 from casectl.deadlines import span
 from casectl.i18n import _
@@ -43,7 +44,7 @@ def _part(case: Case, event: dict[str, Any], cfg: Config, person: str) -> Part:
     if event["type"] in ("assign", "reassign") and event.get("to") == person:
         return _assigned(case, event, cfg)
     s = _then(case, event)
-    what = str(event.get("text") or event["type"])
+    what = said.line(event, case.events) or str(event.get("text") or event["type"])
     lines = [_case_line(case.id, s, cfg), _("事件 what: {what}").format(what=what)]
     if event.get("due") is not None:
         lines.append(_("到期 due: {due}, 已晚 late by {late}").format(
