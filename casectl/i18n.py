@@ -172,12 +172,34 @@ def bind_click(language: str | None = None) -> None:
     else:
         catalog = _catalog(language)
         functions = {"_": catalog.gettext, "ngettext": catalog.ngettext}
+        _stop_click_sentences()
     for name, module in list(sys.modules.items()):
         if name == "click" or name.startswith("click."):
             for attribute, function in functions.items():
                 if attribute in vars(module):
                     setattr(module, attribute, function)
     _click_bound = language
+
+
+def _stop_click_sentences() -> None:
+    """click ends `Missing option '--customer'.` with a full stop of its own, outside any
+    message: in Chinese it is the full-width 。 (English keeps click's own method)."""
+    from click.exceptions import MissingParameter
+
+    original = MissingParameter.format_message
+    if getattr(original, "_casectl", False):
+        return
+
+    def format_message(self: Any) -> str:
+        text = original(self)
+        if _click_bound in (None, "en"):
+            return text
+        import re
+
+        return re.sub(r"\.(?: |$)", "。", text, count=1)
+
+    format_message._casectl = True  # type: ignore[attr-defined]
+    MissingParameter.format_message = format_message  # type: ignore[method-assign]
 
 
 def _source(message: str) -> str:
@@ -197,16 +219,36 @@ def localize(command: Any) -> Any:
     if not source:
         source["help"] = inspect.cleandoc(command.help) if command.help else None
         source["short_help"] = command.short_help
-    command.help = _(source["help"]) if source["help"] else None
+    command.help = _help(source["help"]) if source["help"] else None
     command.short_help = _(source["short_help"]) if source["short_help"] else None
     for param in command.params:  # keyed by the object: one added later is kept too
         text = source.setdefault(param, getattr(param, "help", None))
         if text:
-            param.help = _(text)
+            param.help = _help(text)
     command._help_option = None  # click makes it once, in the language of that moment
     for sub in getattr(command, "commands", {}).values():
         localize(sub)
     return command
+
+
+_WIDE = "\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef"  # CJK and its punctuation
+
+
+def _help(text: str) -> str:
+    """A help text in the language chosen. click rewraps a paragraph, joining its lines
+    with spaces and counting characters, not columns: right for English, while Chinese
+    gets a space wherever the catalog broke a line, and lines twice too wide. So a
+    Chinese paragraph keeps the catalog's lines (click's `\\b` marker), and the first
+    one (the summary click also shortens) is joined without a space between CJK."""
+    said = _(text)
+    if current() == "en" or said == text:
+        return said
+    import re
+
+    first, *rest = said.split("\n\n")
+    first = re.sub(f"(?<=[{_WIDE}])\n(?=[{_WIDE}])", "", first).replace("\n", " ")
+    kept = [p if "\n" not in p or p.startswith("\b") else "\b\n" + p for p in rest]
+    return "\n\n".join([first, *kept])
 
 
 # click's messages a user meets, for the catalog (click marks them with its own `_`)
@@ -225,6 +267,7 @@ CLICK_MESSAGES = (
     N_("Missing argument"),
     N_("Missing option"),
     N_("Missing parameter"),
+    N_("Choose from:\n\t{choices}"),
     N_("Invalid value for {param_hint}: {message}"),
     N_("Invalid value: {message}"),
     N_("Option {name!r} does not take a value."),

@@ -236,7 +236,9 @@ def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> s
 
     def who(person_id: str | None) -> str:
         person = cfg.person(person_id) if person_id else None
-        return f"{person_id} ({person.name})" if person else (person_id or "-")
+        if person is None:
+            return person_id or "-"
+        return _("{id} ({name})").format(id=person_id, name=person.name)
 
     def line(e: dict[str, Any]) -> str:
         return _("{at} {old} -> {new} by {by}: {text}").format(
@@ -246,9 +248,9 @@ def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> s
     level = cfg.levels.get(s.severity)
     changes = [line(e) for e in s.severity_changes]
     status = _(s.status) + (_(", {kind} inquiry").format(kind=_(s.inquiry)) if s.inquiry else "")
-    waiting = _(", waiting: {what}").format(what=s.waiting) if s.waiting else ""
+    waiting = _(", waiting: {what}").format(what=event_type(s.waiting)) if s.waiting else ""
     fields = [
-        (_("Case"), f"{case.id} ({status}{waiting})"),
+        (_("Case"), _("{case} ({status})").format(case=case.id, status=status + waiting)),
         (_("Severity"), _severity(s, level.name if level else None)),
         (_("Duty engineer"), who(s.duty)),
         (_("Assigned engineer"), who(s.assignee)),
@@ -262,7 +264,12 @@ def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> s
             _("Contract"),
             _awaiting(case.id, s.contract)
             if s.approval
-            else s.contract or _("none (approved by {who})").format(who=who(s.approved_by)),
+            else s.contract
+            or (
+                _("none (approved by {who})").format(who=who(s.approved_by))
+                if s.approved_by
+                else _("none")
+            ),
         ),
         (_("Customer"), s.customer),
         (_("Contact"), s.contact),
@@ -376,7 +383,9 @@ def _alerts(case: Case) -> list[str]:
 def _severity(s: State, name: str | None) -> str:
     if s.inquiry == "price":
         return _("none (a price inquiry, for sales)")
-    return f"{s.severity}, {name}" if name else str(s.severity)
+    return (
+        _("{severity}, {name}").format(severity=s.severity, name=name) if name else str(s.severity)
+    )
 
 
 def _asked(e: dict[str, Any]) -> str:
