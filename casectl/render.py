@@ -486,6 +486,8 @@ def _field(key: str, value: Any) -> str:
     name = pgettext("event field", key) if key in FIELD_NAMES else key
     if key == "status" and isinstance(value, str):
         value = rma_status(value)
+    elif key == "alert" and isinstance(value, str):  # whom the step alerts: a role
+        value = role(value)
     elif key == "source" and isinstance(value, str):
         value = pgettext("case source", value)
     return f"{name}={value}"

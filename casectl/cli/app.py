@@ -343,9 +343,11 @@ def retried(
 
 
 def already(case_id: str, event: dict[str, Any]) -> str:
+    from casectl.render import event_type
+
     return (
         _("{case}: this {type} was already recorded at {at} (event {event}); not recorded "
-          "again").format(case=case_id, type=event["type"],
+          "again").format(case=case_id, type=event_type(event["type"]),
                                    at=f"{event['at']:%Y-%m-%d %H:%M}", event=event["id"])
     )  # fmt: skip
 
