@@ -116,8 +116,10 @@ class Store:
                 mode = stat.S_IFDIR  # missing: made when written; a file above: named there
             if stat.S_ISLNK(mode):
                 raise CasectlError(
-                    f"{self.relative(part)} is a symbolic link; casectl never follows "
-                    "links inside the repository: replace it with a folder or file"
+                    _(
+                        "{path} is a symbolic link; casectl never follows links inside the "
+                        "repository: replace it with a folder or file"
+                    ).format(path=self.relative(part))
                 )
             if part != path and not stat.S_ISDIR(mode):  # a pushed file where a folder goes
                 raise CasectlError(
@@ -426,10 +428,10 @@ def read_case(path: str) -> Case:
         data = yamlio.read(path)
         document = yamlio.load(data)
     except (OSError, ValueError) as err:
-        reason = "a symbolic link" if getattr(err, "errno", None) == errno.ELOOP else err
+        reason = _("a symbolic link") if getattr(err, "errno", None) == errno.ELOOP else err
         marker = casefile.conflict_line(data) if isinstance(err, ValueError) else None
         if marker:  # git's markers make the YAML invalid: say what really happened
-            reason = f"conflict markers at line {marker}: resolve the merge"
+            reason = _("conflict markers at line {line}: resolve the merge").format(line=marker)
         raise BrokenCaseError(
             _("{path}: cannot read case: {reason}").format(path=path, reason=reason)
         ) from None

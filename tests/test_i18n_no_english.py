@@ -6,15 +6,20 @@ names and what the user typed."""
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
 import pytest
-from conftest import Repo, git
+from click.testing import CliRunner
+from conftest import T0, Repo, git
+from test_bad_input import CLOSED, OPEN, ROWS, pristine  # noqa: F401 (a fixture)
 
-from casectl.cli import COMMANDS, HIDDEN
+from casectl.cli import COMMANDS, HIDDEN, cli
 
 ZH = {"LANG": "zh_CN.UTF-8"}
 # what stays as it is in Chinese: ids, options, files, commands, codes, the tool's words
 KEPT = re.compile(
+    r"(?<=\.yaml: )[^：:]+(?=[:：])|YAML 语法错误（[^）]*）|"  # a key's path; libyaml's words
     r"--[\w-]+|-h\b|\$\w+|`[^`]*`|'[^']*'|\"[^\"]*\"|\S+\.(?:yaml|html|txt|py|mo|po|md|conf)\b"
     r"|\b\d{6}-[0-9A-Z]{5}\b|\b(?:RMA|OS)-[0-9A-Z]{4}\b|\b[a-z]+\.[a-z]+\b|\bcasectl(?: \w+)?"
     r"|cases/\S*|<[^>]*>|\w+://\S+|\S+@\S+|[\w./-]*/[\w./-]+|\b[A-Z][A-Z0-9_-]+\b"
@@ -52,13 +57,24 @@ def _command_words() -> set[str]:
     return {w.lower() for name in found for w in [name, *re.split(r"[-_]", name)] if w}
 
 
-COMMAND_WORDS = _command_words()
+def _file_words() -> set[str]:
+    """The keys and values people write in roster.yaml and severity.yaml, and the YAML
+    types a schema message names (`实际为 str 'x'`): the files' own words."""
+    from casectl import config, model
+
+    words = {*config.ROLES, *config.WEEKDAYS, *config.DEADLINE_KINDS, *config.RECIPIENTS,
+             *config.TOP_KEYS, *config._LEVEL_KEYS, "engineers", "name", "roles", "phone",
+             "duty_hours", *model.EVENT_KEYS, "mib", "str", "int", "bool", "float", "list", "true", "false", "business"}  # fmt: skip
+    return {w.lower() for name in words for w in [name, *re.split(r"[-_]", name)] if w}
+
+
+COMMAND_WORDS = _command_words() | _file_words()
 
 
 def english(line: str, typed: set[str]) -> list[str]:
     """The English words of `line` that are none of those kept."""
-    for text in sorted(typed, key=len, reverse=True):
-        line = line.replace(text, " ")
+    for text in sorted((t for t in typed if len(t) > 2), key=len, reverse=True):
+        line = re.sub(rf"(?<!\w){re.escape(text)}(?!\w)", " ", line)
     line = KEPT.sub(" ", re.sub(r"示例[^：]*：.*", " ", line))  # an example is a command line
     return [w for w in re.findall(r"[A-Za-z]{2,}", line)
             if w.lower() not in WORDS and w.lower() not in COMMAND_WORDS]  # fmt: skip
@@ -138,3 +154,25 @@ def test_the_check_catches_english() -> None:
     assert english("错误：no case 261126-K7Q3M", set()) == ["no", "case"]
     assert english("错误：zhang.wei 无权批准现场服务：只有中心经理可以", set()) == []
     assert english("  --severity N  只看这一故障级别的 CASE。", set()) == []
+
+
+def test_no_refusal_the_suite_drives_is_left_in_english(
+    pristine: tuple[Path, dict[str, str]],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Each row of tests/test_bad_input.py's catalogue of refusals, said in Chinese."""
+    source, ids = pristine
+    left = []
+    for number, row in enumerate(ROWS):
+        root = tmp_path / str(number)
+        shutil.copytree(source, root, symlinks=True)
+        if row.setup:
+            row.setup(root, ids)
+        args = [a.replace(OPEN, ids[OPEN]).replace(CLOSED, ids[CLOSED]) for a in row.args]
+        env = {"CASECTL_NOW": T0, "CASECTL_USER": row.by} | row.env | ZH
+        result = CliRunner().invoke(cli, ["--repo", str(root), *args], env=env)
+        typed = TYPED | {a for a in args if not a.startswith("-")}
+        left += [f"{row.name}: {line}  <- {words}" for line in result.stderr.splitlines()
+                 if (words := english(line, typed))]  # fmt: skip
+        shutil.rmtree(root)
+    assert not left, f"{len(left)} lines carry English:\n" + "\n".join(left)

@@ -157,7 +157,9 @@ def list_(
             err=True,
         )  # fmt: skip
     for problem in broken:
-        click.echo(safe(f"casectl list: skipped {problem}"), err=True)
+        click.echo(
+            safe(_("casectl list: skipped {problem}").format(problem=_reread(problem))), err=True
+        )
     if broken:
         raise SystemExit(1)
 
@@ -252,7 +254,9 @@ def sweep(app: App, dry_run: bool, no_commit: bool, share: bool, json_out: bool)
 
             click.echo(safe(render.sweep(shown, app.cfg)))
     for problem in outcome.broken:
-        click.echo(safe(f"casectl sweep: skipped {problem}"), err=True)
+        click.echo(
+            safe(_("casectl sweep: skipped {problem}").format(problem=_reread(problem))), err=True
+        )
     for case_id, level in outcome.unconfigured:
         click.echo(
             _(
@@ -380,3 +384,21 @@ def history(app: App, case_id: str, diff: bool, json_out: bool) -> None:
         click.echo(render.to_json(render.events(case)))
     else:
         click.echo(safe(render.history(case)))
+
+
+def _reread(problem: str) -> str:
+    """A broken case's problem as the index keeps it (`path:line: reason`, in English for
+    --json), said again in the reader's language by reading the file (a rare path)."""
+    from casectl import i18n
+
+    if i18n.current() == "en":
+        return problem
+    from casectl.store import read_case
+
+    try:
+        read_case(problem.split(":", 1)[0])
+    except CasectlError as err:
+        return str(err)
+    except OSError:
+        pass
+    return problem
