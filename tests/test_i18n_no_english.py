@@ -20,7 +20,7 @@ ZH = {"LANG": "zh_CN.UTF-8"}
 # what stays as it is in Chinese: ids, options, files, commands, codes, the tool's words
 KEPT = re.compile(
     r"(?<=\.yaml: )[^：:]+(?=[:：])|YAML 语法错误（[^）]*）|"  # a key's path; libyaml's words
-    r"--[\w-]+|-h\b|\$\w+|`[^`]*`|'[^']*'|\"[^\"]*\"|\S+\.(?:yaml|html|txt|py|mo|po|md|conf)\b"
+    r"CASE(?![A-Z_])|\bgit [a-z-]+(?: [\w.-]+)?|--[\w-]+|-h\b|\$\w+|`[^`]*`|'[^']*'|\"[^\"]*\"|\S+\.(?:yaml|html|txt|py|mo|po|md|conf)\b"
     r"|\b\d{6}-[0-9A-Z]{5}\b|\b(?:RMA|OS)-[0-9A-Z]{4}\b|\b[a-z]+\.[a-z]+\b|\bcasectl(?: \w+)?"
     r"|cases/\S*|<[^>]*>|\w+://\S+|\S+@\S+|[\w./-]*/[\w./-]+|\b[A-Z][A-Z0-9_-]+\b"
     r"|\bISO 8601\b|\bPT\d+M\b|\b\d+[dhms]\b|\b\d+h\d+m\b|“[^”]*”|\b\w+_\w+\b|\bpre-commit\b"
@@ -133,6 +133,14 @@ def lines(repo: Repo) -> list[tuple[str, str]]:
     for args in (["list"], ["list", "--status", "all"], ["show", case], ["history", case],
                  ["show", quiet], ["history", quiet], ["roster"], ["check"]):  # fmt: skip
         run(*args, now="2026-11-26 18:05")
+    run("amend", case, "--contact", "赵女士", "--reason", "客户同意", by="zhou.qiang")
+    run("rma", case, rma, "--status", "installed", by="zhang.wei", now="2026-11-26 18:10")
+    run("close", case, "--resolution", "更换", by="zhou.qiang", now="2026-11-26 18:15")
+    run("reopen", case, "--reason", "故障复现", by="li.na", now="2026-11-26 18:20")
+    for args in (["show", case], ["report", "--date", "2026-11-26"], ["board", "--once"],
+                 ["roster", "--on-duty"], ["status"], ["notify", "status"], ["whoami"],
+                 ["intake", "log"], ["calendar", "show"], ["list", "--overdue"]):  # fmt: skip
+        run(*args, now="2026-11-26 18:25")
     roster = repo.root / "roster.yaml"  # sun.li leaves with a case of theirs
     git(repo.root, "config", "user.name", "t")
     repo.ok("assign", quiet, "sun.li", by="wang.jianguo")
