@@ -200,6 +200,77 @@ def _stop_click_sentences() -> None:
 
     format_message._casectl = True  # type: ignore[attr-defined]
     MissingParameter.format_message = format_message  # type: ignore[method-assign]
+    _wrap_by_columns()
+
+
+def _wrap_by_columns() -> None:
+    """click fills a paragraph (an option's help) by counting characters: a Chinese line
+    comes out twice as wide as the terminal. While Chinese is chosen, a paragraph with CJK
+    in it is filled by display columns instead, breaking between CJK characters (and
+    never before a closing punctuation mark); English keeps click's own wrapping."""
+    import click.formatting
+
+    original = click.formatting.wrap_text
+    if getattr(original, "_casectl", False):
+        return
+
+    def wrap_text(
+        text: str,
+        width: int = 78,
+        initial_indent: str = "",
+        subsequent_indent: str = "",
+        preserve_paragraphs: bool = False,
+    ) -> str:
+        import re
+
+        if _click_bound in (None, "en") or not re.search(f"[{_WIDE}]", text):
+            return original(text, width, initial_indent, subsequent_indent, preserve_paragraphs)
+        paragraphs = text.split("\n\n") if preserve_paragraphs else [text]
+        return "\n\n".join(
+            _kept(p, initial_indent, subsequent_indent)
+            if p.startswith("\b")
+            else _fill(p, width, initial_indent, subsequent_indent)
+            for p in paragraphs
+        )
+
+    wrap_text._casectl = True  # type: ignore[attr-defined]
+    click.formatting.wrap_text = wrap_text
+
+
+def _kept(paragraph: str, initial: str, subsequent: str) -> str:
+    """A paragraph marked `\\b`: its lines as written, indented."""
+    lines = paragraph.split("\n")[1:]
+    return "\n".join((subsequent if i else initial) + line for i, line in enumerate(lines))
+
+
+_CLOSING = "，。、；：？！）」』》〉】"
+_OPENING = "（「『《〈【"
+
+
+def _fill(text: str, width: int, initial: str, subsequent: str) -> str:
+    """`text` in lines of at most `width` display columns (a closing mark may hang over)."""
+    import re
+
+    from casectl.terminal import columns
+
+    lines: list[str] = []
+    line = indent = initial
+    text = re.sub(f"(?<=[{_WIDE}])\n(?=[{_WIDE}])", "", text.strip("\n"))
+    for token in re.findall(rf"[{_WIDE}]|[^\s{_WIDE}]+|\s+", text):
+        if token.isspace():
+            if line == indent:
+                continue
+            token = " "
+        overflows = columns(line + token.rstrip()) > width and line.strip()
+        if overflows and token not in _CLOSING:
+            carried = line[-1] if line[-1] in _OPENING else ""  # never ends a line
+            lines.append(line[: len(line) - len(carried)].rstrip())
+            line = indent = subsequent + carried
+            token = token.lstrip()
+        line += token
+    if line.strip():
+        lines.append(line.rstrip())
+    return "\n".join(lines)
 
 
 def _source(message: str) -> str:
@@ -236,19 +307,14 @@ _WIDE = "\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef"  # CJK and its pu
 
 def _help(text: str) -> str:
     """A help text in the language chosen. click rewraps a paragraph, joining its lines
-    with spaces and counting characters, not columns: right for English, while Chinese
-    gets a space wherever the catalog broke a line, and lines twice too wide. So a
-    Chinese paragraph keeps the catalog's lines (click's `\\b` marker), and the first
-    one (the summary click also shortens) is joined without a space between CJK."""
+    with spaces: a Chinese paragraph's lines are joined without one between CJK (click's
+    wrapping, bound below, then fills it by display columns)."""
     said = _(text)
     if current() == "en" or said == text:
         return said
     import re
 
-    first, *rest = said.split("\n\n")
-    first = re.sub(f"(?<=[{_WIDE}])\n(?=[{_WIDE}])", "", first).replace("\n", " ")
-    kept = [p if "\n" not in p or p.startswith("\b") else "\b\n" + p for p in rest]
-    return "\n\n".join([first, *kept])
+    return re.sub(f"(?<=[{_WIDE}])\n(?=[{_WIDE}])", "", said)
 
 
 # click's messages a user meets, for the catalog (click marks them with its own `_`)

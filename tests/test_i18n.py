@@ -249,3 +249,14 @@ def test_english_loads_no_catalog_and_chinese_loads_it_fast(busy: tuple[Repo, st
         for _ in range(5)
     )
     assert best < 5, f"loading the catalog took {best:.2f} ms"  # about 1 ms; the machine is shared
+
+
+def test_chinese_help_has_no_stray_space_and_fits_the_terminal(repo: Repo) -> None:
+    """click joins a paragraph's lines with spaces and fills it by characters: Chinese
+    keeps the catalog's lines and fills an option's help by display columns (issue 28.5)."""
+    stray = re.compile("[\u4e00-\u9fff，。、；：）] [\u4e00-\u9fff（]")
+    for name in sorted(set(COMMANDS) - HIDDEN):
+        said = repo.run(name, "--help", env=ZH | {"COLUMNS": "80"}).stdout
+        assert not stray.findall(said), (name, stray.findall(said))
+        wide = [line for line in said.splitlines() if wcswidth(line) > 84 and "示例" not in line]
+        assert not wide, (name, wide)
