@@ -235,6 +235,23 @@ def _wrap_by_columns() -> None:
 
     wrap_text._casectl = True  # type: ignore[attr-defined]
     click.formatting.wrap_text = wrap_text
+    formatter = click.formatting.HelpFormatter
+    usage, heading = formatter.write_usage, formatter.write_heading
+
+    def write_usage(self: Any, prog: str, args: str = "", prefix: str | None = None) -> None:
+        """`用法：casectl list`: a full-width colon needs no space after it."""
+        if prefix is None and _click_bound not in (None, "en"):
+            prefix = _catalog(_click_bound).gettext("Usage:")
+        usage(self, prog, args, prefix)
+
+    def write_heading(self: Any, heading_text: str) -> None:
+        """`选项：`, with the full-width colon."""
+        if _click_bound in (None, "en"):
+            return heading(self, heading_text)
+        self.write(f"{'':>{self.current_indent}}{heading_text}：\n")
+
+    formatter.write_usage = write_usage  # type: ignore[method-assign,assignment]
+    formatter.write_heading = write_heading  # type: ignore[method-assign,assignment]
 
 
 def _kept(paragraph: str, initial: str, subsequent: str) -> str:
