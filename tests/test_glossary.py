@@ -76,3 +76,23 @@ def test_the_checks_catch_a_wrong_translation(tmp_path: Path) -> None:
     assert "案件" in terms["case"]["forbidden"]  # type: ignore[operator]
     assert re.search(str(terms["case"]["en"]), "no such case", re.I)
     assert str(terms["case"]["zh"]) not in "没有这个案件"
+
+
+def test_the_chinese_readme_and_the_demos_narration_use_the_rules_words() -> None:
+    root = Path(__file__).resolve().parent.parent
+    texts = {
+        "README.zh-CN.md": (root / "README.zh-CN.md").read_text(encoding="utf-8"),
+        "examples/demo.sh": "\n".join(
+            line
+            for line in (root / "examples" / "demo.sh").read_text(encoding="utf-8").splitlines()
+            if line.lstrip().startswith(("say ", "echo; say "))
+        ),
+    }
+    wrong = [
+        (name, variant)
+        for name, text in texts.items()
+        for term in glossary().values()
+        for variant in term["forbidden"]  # type: ignore[attr-defined]
+        if variant in text
+    ]
+    assert not wrong, wrong
