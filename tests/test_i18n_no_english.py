@@ -20,7 +20,7 @@ ZH = {"LANG": "zh_CN.UTF-8"}
 # what stays as it is in Chinese: ids, options, files, commands, codes, the tool's words
 KEPT = re.compile(
     r"(?<=\.yaml: )[^：:]+(?=[:：])|YAML 语法错误（[^）]*）|"  # a key's path; libyaml's words
-    r"CASE(?![A-Z_])|\b(?=\w*\d)[0-9A-Z]{6,}\b|\bgit [a-z-]+(?: [\w.-]+)?|--[\w-]+|-h\b|\$\w+|`[^`]*`|'[^']*'|\"[^\"]*\"|\S+\.(?:yaml|html|txt|py|mo|po|md|conf)\b"
+    r"CASE(?![A-Z_])|\b(?=\w*\d)(?=\w*[A-Z])[0-9A-Z]{6,}\b|\bgit [a-z-]+(?: [\w.-]+)?|--[\w-]+|-h\b|\$\w+|`[^`]*`|'[^']*'|\"[^\"]*\"|\S+\.(?:yaml|html|txt|py|mo|po|md|conf)\b"
     r"|\b\d{6}-[0-9A-Z]{5}\b|\b(?:RMA|OS)-[0-9A-Z]{4}\b|\b[a-z]+\.[a-z]+\b|\bcasectl(?: \w+)?"
     r"|cases/\S*|<[^>]*>|\w+://\S+|\S+@\S+|[\w./-]*/[\w./-]+|\b[A-Z][A-Z0-9_-]+\b"
     r"|\bISO 8601\b|\bPT\d+M\b|\b\d+[dhms]\b|\b\d+h\d+m\b|“[^”]*”|\b\w+_\w+\b|\bpre-commit\b"
