@@ -563,7 +563,11 @@ def sweep(actions: list[Any], cfg: Config) -> str:
     blocks = []
     for person_id, todo in by_person.items():
         person = cfg.person(person_id)
-        contact = f" ({person.name}, {person.phone or person.email})" if person else ""
+        contact = (
+            _(" ({name}, {phone})").format(name=person.name, phone=person.phone or person.email)
+            if person
+            else ""
+        )
         todo.sort(key=lambda a: (a.due, a.case))
         rows = [[a.case or "-", _(a.kind), when(a.due), _sweep_detail(a)]
                 for a in todo]  # fmt: skip
