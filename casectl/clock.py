@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 
 from casectl.calendars import fixed
 from casectl.errors import CasectlError
+from casectl.i18n import _
 
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 1, 1)  # times accepted: [first, last)
 SKEW = timedelta(minutes=2)  # how far a step's --at may run ahead of now: clocks differ
@@ -42,9 +43,10 @@ def step_time(text: str, zone: tzinfo, now: datetime) -> datetime:
         at = _parse(text, zone, now - timedelta(days=1), "--at")[0]
     if at > now + SKEW:
         raise CasectlError(
-            f"--at: {_shown(at)} is in the future (now is {_shown(now)}); a step is "
-            f"recorded when it happened, give or take {SKEW.seconds // 60} minutes of clock skew"
-        )
+            _("--at: {at} is in the future (now is {now}); a step is recorded when it happened, "
+              "give or take {minutes} minutes of clock skew").format(
+                at=_shown(at), now=_shown(now), minutes=SKEW.seconds // 60)
+        )  # fmt: skip
     return at
 
 
@@ -76,15 +78,16 @@ def _check_range(parsed: datetime, text: str, what: str) -> None:
         unheard_of = True
     if unheard_of:
         raise CasectlError(
-            f"{what}: {text!r} has a UTC offset no timezone uses; expected -12:00 to +14:00"
-        )
+            _("{what}: {text!r} has a UTC offset no timezone uses; expected -12:00 to "
+              "+14:00").format(what=what, text=text)
+        )  # fmt: skip
 
 
 def _outside(text: str, what: str) -> CasectlError:
     return CasectlError(
-        f"{what}: {text!r} is outside the times casectl accepts "
-        f"({FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()})"
-    )
+        _("{what}: {text!r} is outside the times casectl accepts ({first} to {last})").format(
+            what=what, text=text, first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat())
+    )  # fmt: skip
 
 
 def _in_zone(parsed: datetime, zone: tzinfo, text: str, what: str) -> datetime:
@@ -100,20 +103,22 @@ def _in_zone(parsed: datetime, zone: tzinfo, text: str, what: str) -> datetime:
     if before < after:  # fold=0 reads a skipped time with the offset before the change
         start, end = _gap(parsed, zone, before, after)
         raise CasectlError(
-            f"{what}: {shown} does not exist in {name}: the clocks skip from {start} "
-            f"to {end} on {parsed.date().isoformat()}"
-        )
+            _("{what}: {time} does not exist in {zone}: the clocks skip from {start} to {end} "
+              "on {day}").format(what=what, time=shown, zone=name, start=start, end=end,
+                                 day=parsed.date().isoformat())
+        )  # fmt: skip
     raise CasectlError(
-        f"{what}: {shown} happens twice in {name}; give its offset: "
-        f"{first.isoformat(timespec='minutes')} (the first) or "
-        f"{second.astimezone(timezone(after)).isoformat(timespec='minutes')} (the second)"
-    )
+        _("{what}: {time} happens twice in {zone}; give its offset: {first} (the first) or "
+          "{second} (the second)").format(
+            what=what, time=shown, zone=name, first=first.isoformat(timespec="minutes"),
+            second=second.astimezone(timezone(after)).isoformat(timespec="minutes"))
+    )  # fmt: skip
 
 
 def _gap(wall: datetime, zone: tzinfo, before: timedelta, after: timedelta) -> tuple[str, str]:
     """The wall times the clocks skip around `wall`, as `HH:MM` from and to."""
     instant = (wall - after).replace(tzinfo=timezone.utc)  # at or before the change
-    for _ in range(int((after - before).total_seconds() // 60)):  # changes fall on minutes
+    for _minute in range(int((after - before).total_seconds() // 60)):  # changes fall on minutes
         if instant.astimezone(zone).utcoffset() == after:
             break
         instant += timedelta(minutes=1)
@@ -130,6 +135,7 @@ def _dateutil(text: str, today: datetime | None, what: str) -> tuple[datetime, b
         other = parser.parse(text, default=default + timedelta(days=1))
     except (ValueError, OverflowError):
         raise CasectlError(
-            f"{what}: cannot read {text!r} as a time (try 2026-11-26 14:05)"
-        ) from None
+            _("{what}: cannot read {text!r} as a time (try 2026-11-26 14:05)").format(
+                what=what, text=text)
+        ) from None  # fmt: skip
     return parsed, parsed.date() == other.date()

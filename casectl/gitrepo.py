@@ -67,7 +67,10 @@ def _finish(process: Any, input: str) -> str:
     out, err = process.communicate(input)
     if process.returncode != 0:
         done = subprocess.CompletedProcess(process.args, process.returncode, out, err)
-        raise CasectlError(f"git {_command(tuple(process.args[1:]))} failed: {_why(done)}")
+        raise CasectlError(
+            _("git {command} failed: {reason}").format(
+                command=_command(tuple(process.args[1:])), reason=_why(done))
+        )  # fmt: skip
     return str(out)
 
 
@@ -82,7 +85,9 @@ def git(
     """Run git; its output, or a CasectlError with git's last line when it fails."""
     result = run(root, *args, env=env, input=input, timeout=timeout)
     if check and result.returncode != 0:
-        raise CasectlError(f"git {_command(args)} failed: {_why(result)}")
+        raise CasectlError(
+            _("git {command} failed: {reason}").format(command=_command(args), reason=_why(result))
+        )
     return str(result.stdout)
 
 
@@ -499,30 +504,42 @@ def sync(
                 maintain(root)
             return f"synced with {remote}/{branch}"
         if "rejected" not in pushed.stderr and "fetch first" not in pushed.stderr:
-            raise CasectlError(f"push to {remote} failed: {_why(pushed)}")
-    raise CasectlError(f"push to {remote} was rejected five times; try again")
+            raise CasectlError(
+                _("push to {remote} failed: {reason}").format(remote=remote, reason=_why(pushed))
+            )
+    raise CasectlError(
+        _("push to {remote} was rejected five times; try again").format(remote=remote)
+    )
 
 
 def _network(root: str, timeout: float, *args: str) -> str:
     """A git command that talks to the remote: its output, or one line saying why not."""
     done = run(root, *args, timeout=timeout)
     if done.returncode != 0:
-        raise CasectlError(f"git {args[0]} failed: {_why(done)}")
+        raise CasectlError(
+            _("git {command} failed: {reason}").format(command=args[0], reason=_why(done))
+        )
     return str(done.stdout)
 
 
 def _mergeable(root: str) -> None:
     """Refuse while a merge is in progress, conflicts are unresolved or markers are left."""
     if exists(join(git_dir(root), "MERGE_HEAD")):
-        raise CasectlError("a merge is in progress; finish it (git commit) or git merge --abort")
+        raise CasectlError(_("a merge is in progress; finish it (git commit) or git merge --abort"))
     unmerged = git(root, "diff", "--name-only", "--diff-filter=U").split()
     if unmerged:
         raise CasectlError(
-            f"unresolved merge conflicts in {', '.join(unmerged)}; resolve them first"
+            _("unresolved merge conflicts in {paths}; resolve them first").format(
+                paths=", ".join(unmerged)
+            )
         )
     marked = git(root, "grep", "-l", "-E", "^(<<<<<<<|>>>>>>>)( |$)", "--", "cases", check=False)
     if marked.strip():
-        raise CasectlError(f"conflict markers in {', '.join(marked.split())}; resolve them first")
+        raise CasectlError(
+            _("conflict markers in {paths}; resolve them first").format(
+                paths=", ".join(marked.split())
+            )
+        )
 
 
 def _pull(root: str, remote: str, branch: str, env: dict[str, str], events: EventIds) -> None:
@@ -546,12 +563,18 @@ def _pull(root: str, remote: str, branch: str, env: dict[str, str], events: Even
         said = (merged.stderr or merged.stdout).strip().splitlines()
         # the driver's own words say more than git's last line
         lines = [line for line in said if "casectl merge-file:" in line] or said[-1:]
-        raise CasectlError(f"pull from {remote} failed, nothing was changed: {'; '.join(lines)}")
+        raise CasectlError(
+            _("pull from {remote} failed, nothing was changed: {reason}").format(
+                remote=remote, reason="; ".join(lines)
+            )
+        )
     lost = _lost(root, ours, "HEAD", events) or _lost(root, theirs, "HEAD", events)
     if lost:
         git(root, "reset", "-q", "--merge", ours)
         raise CasectlError(
-            f"sync refused: merging {remote}/{branch} would lose {lost}; nothing was changed"
+            _(
+                "sync refused: merging {remote}/{branch} would lose {lost}; nothing was changed"
+            ).format(remote=remote, branch=branch, lost=lost)
         )
     if trust is not None:
         from casectl import signing

@@ -173,7 +173,9 @@ def _read(path: str) -> str:
     except FileNotFoundError:
         return ""
     except (OSError, UnicodeDecodeError) as err:
-        raise CasectlError(f"{os.path.basename(path)}: cannot read: {err}") from None
+        raise CasectlError(
+            _("{name}: cannot read: {reason}").format(name=os.path.basename(path), reason=err)
+        ) from None
 
 
 def _write(path: str, text: str) -> None:

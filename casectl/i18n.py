@@ -172,12 +172,122 @@ def bind_click(language: str | None = None) -> None:
     else:
         catalog = _catalog(language)
         functions = {"_": catalog.gettext, "ngettext": catalog.ngettext}
+        _stop_click_sentences()
     for name, module in list(sys.modules.items()):
         if name == "click" or name.startswith("click."):
             for attribute, function in functions.items():
                 if attribute in vars(module):
                     setattr(module, attribute, function)
     _click_bound = language
+
+
+def _stop_click_sentences() -> None:
+    """click ends `Missing option '--customer'.` with a full stop of its own, outside any
+    message: in Chinese it is the full-width 。 (English keeps click's own method)."""
+    from click.exceptions import MissingParameter
+
+    original = MissingParameter.format_message
+    if getattr(original, "_casectl", False):
+        return
+
+    def format_message(self: Any) -> str:
+        text = original(self)
+        if _click_bound in (None, "en"):
+            return text
+        import re
+
+        return re.sub(r"\.(?: |$)", "。", text, count=1)
+
+    format_message._casectl = True  # type: ignore[attr-defined]
+    MissingParameter.format_message = format_message  # type: ignore[method-assign]
+    _wrap_by_columns()
+
+
+def _wrap_by_columns() -> None:
+    """click fills a paragraph (an option's help) by counting characters: a Chinese line
+    comes out twice as wide as the terminal. While Chinese is chosen, a paragraph with CJK
+    in it is filled by display columns instead, breaking between CJK characters (and
+    never before a closing punctuation mark); English keeps click's own wrapping."""
+    import click.formatting
+
+    original = click.formatting.wrap_text
+    if getattr(original, "_casectl", False):
+        return
+
+    def wrap_text(
+        text: str,
+        width: int = 78,
+        initial_indent: str = "",
+        subsequent_indent: str = "",
+        preserve_paragraphs: bool = False,
+    ) -> str:
+        import re
+
+        if _click_bound in (None, "en") or not re.search(f"[{_WIDE}]", text):
+            return original(text, width, initial_indent, subsequent_indent, preserve_paragraphs)
+        paragraphs = text.split("\n\n") if preserve_paragraphs else [text]
+        return "\n\n".join(
+            _kept(p, initial_indent, subsequent_indent)
+            if p.startswith("\b")
+            else _fill(p, width, initial_indent, subsequent_indent)
+            for p in paragraphs
+        )
+
+    wrap_text._casectl = True  # type: ignore[attr-defined]
+    click.formatting.wrap_text = wrap_text
+    formatter = click.formatting.HelpFormatter
+    usage, heading = formatter.write_usage, formatter.write_heading
+
+    def write_usage(self: Any, prog: str, args: str = "", prefix: str | None = None) -> None:
+        """`用法：casectl list`: a full-width colon needs no space after it."""
+        if prefix is None and _click_bound not in (None, "en"):
+            prefix = _catalog(_click_bound).gettext("Usage:")
+        usage(self, prog, args, prefix)
+
+    def write_heading(self: Any, heading_text: str) -> None:
+        """`选项：`, with the full-width colon."""
+        if _click_bound in (None, "en"):
+            return heading(self, heading_text)
+        self.write(f"{'':>{self.current_indent}}{heading_text}：\n")
+
+    formatter.write_usage = write_usage  # type: ignore[method-assign,assignment]
+    formatter.write_heading = write_heading  # type: ignore[method-assign,assignment]
+
+
+def _kept(paragraph: str, initial: str, subsequent: str) -> str:
+    """A paragraph marked `\\b`: its lines as written, indented."""
+    lines = paragraph.split("\n")[1:]
+    return "\n".join((subsequent if i else initial) + line for i, line in enumerate(lines))
+
+
+_CLOSING = "，。、；：？！）」』》〉】"
+_OPENING = "（「『《〈【"
+
+
+def _fill(text: str, width: int, initial: str, subsequent: str) -> str:
+    """`text` in lines of at most `width` display columns (a closing mark may hang over)."""
+    import re
+
+    from casectl.terminal import columns
+
+    lines: list[str] = []
+    line = indent = initial
+    text = re.sub(f"(?<=[{_WIDE}])\n(?=[{_WIDE}])", "", text.strip("\n"))
+    for token in re.findall(rf"[{_WIDE}]|[^\s{_WIDE}]+|\s+", text):
+        if token.isspace():
+            if line == indent:
+                continue
+            token = " "
+        overflows = columns(line + token.rstrip()) > width and line.strip()
+        if overflows and token not in _CLOSING:
+            carried = line[-1] if line[-1] in _OPENING else ""  # never ends a line
+            lines.append(line[: len(line) - len(carried)].rstrip())
+            line = indent = subsequent + carried
+            token = token.lstrip()
+        line += token
+    if line.strip():
+        lines.append(line.rstrip())
+    return "\n".join(lines)
 
 
 def _source(message: str) -> str:
@@ -197,16 +307,31 @@ def localize(command: Any) -> Any:
     if not source:
         source["help"] = inspect.cleandoc(command.help) if command.help else None
         source["short_help"] = command.short_help
-    command.help = _(source["help"]) if source["help"] else None
+    command.help = _help(source["help"]) if source["help"] else None
     command.short_help = _(source["short_help"]) if source["short_help"] else None
     for param in command.params:  # keyed by the object: one added later is kept too
         text = source.setdefault(param, getattr(param, "help", None))
         if text:
-            param.help = _(text)
+            param.help = _help(text)
     command._help_option = None  # click makes it once, in the language of that moment
     for sub in getattr(command, "commands", {}).values():
         localize(sub)
     return command
+
+
+_WIDE = "\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef"  # CJK and its punctuation
+
+
+def _help(text: str) -> str:
+    """A help text in the language chosen. click rewraps a paragraph, joining its lines
+    with spaces: a Chinese paragraph's lines are joined without one between CJK (click's
+    wrapping, bound below, then fills it by display columns)."""
+    said = _(text)
+    if current() == "en" or said == text:
+        return said
+    import re
+
+    return re.sub(f"(?<=[{_WIDE}])\n(?=[{_WIDE}])", "", said)
 
 
 # click's messages a user meets, for the catalog (click marks them with its own `_`)
@@ -225,6 +350,7 @@ CLICK_MESSAGES = (
     N_("Missing argument"),
     N_("Missing option"),
     N_("Missing parameter"),
+    N_("Choose from:\n\t{choices}"),
     N_("Invalid value for {param_hint}: {message}"),
     N_("Invalid value: {message}"),
     N_("Option {name!r} does not take a value."),

@@ -15,6 +15,7 @@ import re
 from datetime import datetime
 
 from casectl.errors import CasectlError
+from casectl.i18n import _
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CASE_ID = re.compile(rf"\d{{6}}-[{ALPHABET}]{{5}}")
@@ -34,5 +35,7 @@ def normalize_case_id(text: str) -> str:
     """The canonical form of a case id as typed or read out; refuses anything else."""
     case_id = text.strip().upper().translate(_SPOKEN)
     if not CASE_ID.fullmatch(case_id):
-        raise CasectlError(f"{text!r} is not a case id (they look like 261126-K7Q3M)")
+        raise CasectlError(
+            _("{text!r} is not a case id (they look like 261126-K7Q3M)").format(text=text)
+        )
     return case_id

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from casectl import gitrepo
 from casectl.errors import CasectlError
+from casectl.i18n import _
 
 EXAMPLE = Path(__file__).parent / "example"
 GITIGNORE = "# derived by casectl, never committed: lock, index, caches\n.casectl/\n"
@@ -27,12 +28,12 @@ def init(directory: str | None) -> str:
     """
     root = Path(directory or ".")
     if (root / "severity.yaml").exists():
-        raise CasectlError(f"{root.resolve()} is a case repository already")
+        raise CasectlError(_("{folder} is a case repository already").format(folder=root.resolve()))
     if directory is None and _occupied(root):
         raise CasectlError(
-            f"{root.resolve()} is not empty and not a case repository; "
-            "name the folder to create: casectl init DIR"
-        )
+            _("{folder} is not empty and not a case repository; name the folder to create: "
+              "casectl init DIR").format(folder=root.resolve())
+        )  # fmt: skip
     root.mkdir(parents=True, exist_ok=True)
     for name in ("roster.yaml", "severity.yaml", "holidays-cn.yaml"):
         if not (root / name).exists():
@@ -69,15 +70,17 @@ def install_hook(root: str) -> str:
     import shlex
 
     if not gitrepo.is_repo(root):
-        raise CasectlError(f"{root} is not a git repository: no hook to install")
+        raise CasectlError(
+            _("{folder} is not a git repository: no hook to install").format(folder=root)
+        )
     path = os.path.join(
         root, gitrepo.git(root, "rev-parse", "--git-path", "hooks/pre-commit").strip()
     )
     if os.path.lexists(path) and HOOK_MARK not in _text(path):
         raise CasectlError(
-            f"{os.path.relpath(path, root)} exists and is not casectl's: add "
-            "`casectl check || exit 1` to it yourself"
-        )
+            _("{path} exists and is not casectl's: add `casectl check || exit 1` to it "
+              "yourself").format(path=os.path.relpath(path, root))
+        )  # fmt: skip
     os.makedirs(os.path.dirname(path), exist_ok=True)
     script = (
         f"#!/bin/sh\n{HOOK_MARK}: check the case repository before each commit\n"

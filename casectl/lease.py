@@ -30,6 +30,7 @@ from typing import Any, NamedTuple
 
 from casectl import gitrepo, state
 from casectl.errors import CasectlError
+from casectl.i18n import _
 
 REF = "refs/casectl/sweeper"
 LOCAL = "refs/casectl/remote-sweeper"  # this clone's copy of the remote's lease
@@ -73,7 +74,7 @@ def fetch(root: str, remote: str, timeout: float) -> Lease | None:
     if not oid:
         return None
     if not _COMMIT.fullmatch(oid):
-        raise CasectlError(f"{REF} on {remote} is not a commit")
+        raise CasectlError(_("{ref} on {remote} is not a commit").format(ref=REF, remote=remote))
     gitrepo.git(root, "fetch", "-q", remote, f"+{REF}:{LOCAL}", timeout=timeout)
     return read(root, oid)
 
@@ -120,7 +121,11 @@ def take(
     if pushed.returncode != 0:
         if "stale info" in pushed.stderr or "rejected" in pushed.stderr:
             return None
-        raise CasectlError(f"git push of {REF} failed: {pushed.stderr.strip()[-300:]}")
+        raise CasectlError(
+            _("git push of {ref} failed: {reason}").format(
+                ref=REF, reason=pushed.stderr.strip()[-300:]
+            )
+        )
     gitrepo.git(root, "update-ref", LOCAL, oid, check=False)
     return Lease(oid, holder, until, told_through, sent)
 
@@ -246,5 +251,7 @@ def length(root: str) -> timedelta:
     except ValueError:
         amount = None
     if not amount:
-        raise CasectlError(f"casectl.lease: expected a duration such as 3m, not {said!r}")
+        raise CasectlError(
+            _("casectl.lease: expected a duration such as 3m, not {said!r}").format(said=said)
+        )
     return amount

@@ -12,8 +12,9 @@ from typing import Any
 
 from casectl.config import Config, Person
 from casectl.errors import RefusedError
-from casectl.i18n import N_, _, pgettext
+from casectl.i18n import N_, _
 from casectl.ids import random_code
+from casectl.names import rma_status, roles_or, stage
 from casectl.records import Record
 
 # Keys of an event, in the order a file shows them; unknown keys follow in their own order.
@@ -69,7 +70,7 @@ RMA_NEXT = {
     "returned": (),
     "cancelled": (),
 }
-RMA_ORDER = "requested -> shipped -> delivered -> installed, or returned / cancelled"
+RMA_ORDER = N_("requested -> shipped -> delivered -> installed, or returned / cancelled")
 MAX_QTY = 10_000
 INQUIRIES = ("price", "technical")  # what a caller without a contract asks about
 NO_SEVERITY = 0  # a price inquiry's: severity.yaml numbers its levels from 1
@@ -338,19 +339,31 @@ def _require_role(person: Person, step: str, *roles: str) -> None:
     if not person.has(*roles):
         raise RefusedError(
             _("{person} may not {step}: only {roles} may").format(
-                person=person.id, step=step, roles=_(" or ").join(roles))
+                person=person.id, step=_(step), roles=roles_or(roles))
         )  # fmt: skip
 
 
-def _require_owner(case: Case, person: Person, step: str, also: str = "") -> None:
-    """The case's engineers and the manager; `also`: who else may, said first."""
+def _require_owner(case: Case, person: Person, step: str, rma: Any = None) -> None:
+    """The case's engineers and the manager (and `rma`'s owner): `step`, marked with N_(),
+    names the case as {case} (and the RMA as {rma}) and is translated here."""
     s = case.state
     if person.id not in s.engineers and not person.has("manager"):
+        said = (
+            _(
+                "{person} may not {step}: only the RMA's owner ({owner}), the assigned engineer "
+                "({assignee}), the escalation engineer ({escalation}) or the manager may"
+            )
+            if rma is not None
+            else _(
+                "{person} may not {step}: only the assigned engineer ({assignee}), the "
+                "escalation engineer ({escalation}) or the manager may"
+            )
+        )
         raise RefusedError(
-            _("{person} may not {step} case {case}: only {also}the assigned engineer "
-              "({assignee}), the escalation engineer ({escalation}) or the manager may").format(
-                person=person.id, step=step, case=case.id, also=also,
-                assignee=s.assignee or _("none"), escalation=escalated(s))
+            said.format(
+                person=person.id, step=_(step).format(case=case.id, rma=rma and rma.id),
+                owner=rma and rma.owner, assignee=s.assignee or _("none"),
+                escalation=escalated(s))
         )  # fmt: skip
 
 
@@ -361,12 +374,12 @@ def escalated(s: State) -> str:
 
 def _filled(value: str, name: str) -> str:
     if not value.strip():
-        raise RefusedError(_("the {name} is empty").format(name=name))
+        raise RefusedError(_("the {name} is empty").format(name=_(name)))
     return value
 
 
 def _ids(cfg: Config, role: str) -> str:
-    return ", ".join(p.id for p in cfg.with_role(role)) or "none in roster.yaml"
+    return ", ".join(p.id for p in cfg.with_role(role)) or _("none in roster.yaml")
 
 
 def _require_open(case: Case) -> State:
@@ -421,15 +434,27 @@ def orphan_warnings(case: Case, cfg: Config) -> list[str]:
     """A warning for each of the case's engineers no longer in the roster (a roster change)."""
     s = case.state
     found = []
-    for person_id, role, step in (
-        (s.assignee, "assigned", "assign"),
-        *((p, "escalated", "escalate") for p in s.escalation_engineers),
+    for person_id, said in (
+        (
+            s.assignee,
+            _(
+                "warning: case {case} is assigned to {person}, who is no longer in "
+                "roster.yaml; assign it to someone"
+            ),
+        ),
+        *(
+            (
+                p,
+                _(
+                    "warning: case {case} is escalated to {person}, who is no longer in "
+                    "roster.yaml; escalate it to someone"
+                ),
+            )
+            for p in s.escalation_engineers
+        ),
     ):
         if s.status == "open" and person_id and cfg.person(person_id) is None:
-            found.append(
-                f"warning: case {case.id} is {role} to {person_id}, who is no longer in "
-                f"roster.yaml; {step} it to someone"
-            )
+            found.append(said.format(case=case.id, person=person_id))
     return found
 
 
@@ -453,9 +478,13 @@ def open_case(
 ) -> Case:
     """Open a case; `inquiry`: technical, a caller without a contract asking an engineer
     (approved like any such customer), which then runs as a normal case."""
-    _require_role(by, "open a case", "duty", "manager")
+    _require_role(by, N_("open a case"), "duty", "manager")
     _level(cfg, severity)
-    for name, value in (("customer", customer), ("contact", contact), ("description", description)):
+    for name, value in (
+        (N_("customer"), customer),
+        (N_("contact"), contact),
+        (N_("description"), description),
+    ):
         _filled(value, name)
     if contract is None:
         approver = _engineer(cfg, approved_by) if approved_by else None
@@ -515,8 +544,8 @@ def checker(cfg: Config, duty: str, at: datetime) -> str:
 
 def assign(case: Case, cfg: Config, by: Person, at: datetime, to: str) -> dict[str, Any]:
     s = _require_open(case)
-    _require_engineering(case, "assigned to an engineer")
-    _require_role(by, "assign a case", "duty", "manager")
+    _require_engineering(case, N_("assigned to an engineer"))
+    _require_role(by, N_("assign a case"), "duty", "manager")
     engineer = _engineer(cfg, to)
     if not engineer.has("first-line", "senior", "manager"):
         raise RefusedError(
@@ -591,16 +620,16 @@ def change_severity(
 ) -> dict[str, Any]:
     """`customer_request`: the customer asked the manager directly; only the manager says so."""
     s = _require_open(case)
-    _require_engineering(case, "given a severity")
+    _require_engineering(case, N_("given a severity"))
     if customer_request:
-        _require_role(by, "record a customer's request", "manager")
-    _require_owner(case, by, "change the severity of")
+        _require_role(by, N_("record a customer's request"), "manager")
+    _require_owner(case, by, N_("change the severity of case {case}"))
     _level(cfg, severity)
     if severity == s.severity:
         raise RefusedError(
             _("case {case} already has severity {severity}").format(case=case.id, severity=severity)
         )
-    _filled(reason, "reason")
+    _filled(reason, N_("reason"))
     asked = True if customer_request else None
     return case.append(
         _event(by, at, "severity", **{"from": s.severity}, severity=severity,
@@ -619,8 +648,8 @@ def escalate(
 ) -> dict[str, Any]:
     """`customer_request`: the customer asked the manager directly (the manager acts anyway)."""
     s = _require_open(case)
-    _require_engineering(case, "escalated")
-    _require_role(by, "designate the escalation engineer", "manager")
+    _require_engineering(case, N_("escalated"))
+    _require_role(by, N_("designate the escalation engineer"), "manager")
     engineer = _engineer(cfg, to)
     who = _(
         "escalate --to names a senior engineer ({senior}), or the manager ({manager}) for "
@@ -642,7 +671,7 @@ def escalate(
                 case=case.id, engineer=engineer.id)
         )  # fmt: skip
     if reason is not None:
-        _filled(reason, "reason")
+        _filled(reason, N_("reason"))
     asked = True if customer_request else None
     return case.append(
         _event(by, at, "escalate", to=engineer.id, customer_request=asked, text=reason)
@@ -661,9 +690,9 @@ def rma_request(
     owner: str | None,
 ) -> dict[str, Any]:
     s = _require_open(case)
-    _require_engineering(case, "given an RMA")
-    _require_owner(case, by, "record an RMA for")
-    _filled(part, "part number")
+    _require_engineering(case, N_("given an RMA"))
+    _require_owner(case, by, N_("record an RMA for case {case}"))
+    _filled(part, N_("part number"))
     if not 1 <= qty <= MAX_QTY:
         raise RefusedError(
             _("the quantity must be from 1 to {most}, got {qty}").format(
@@ -695,7 +724,7 @@ def rma_progress(
     on a closed case (the defective part comes back days after the close), which stays
     closed with no clock restarted."""
     s = case.state
-    _require_engineering(case, "given an RMA")
+    _require_engineering(case, N_("given an RMA"))
     rma = s.rmas.get(rma_id.upper())
     if rma is None:
         known = ", ".join(s.rmas) or _("none")
@@ -704,20 +733,23 @@ def rma_progress(
                 case=case.id, rma=rma_id, known=known)
         )  # fmt: skip
     if by.id != rma.owner:
-        _require_owner(case, by, f"update {rma.id} of", f"the RMA's owner ({rma.owner}), ")
+        _require_owner(case, by, N_("update {rma} of case {case}"), rma)
     if status not in RMA_STATES:
         raise RefusedError(
             _("unknown RMA status {status!r}; expected one of {known}").format(
                 status=status, known=", ".join(RMA_STATES))
         )  # fmt: skip
     if new_serial is not None:
-        _filled(new_serial, "new serial")
+        _filled(new_serial, N_("new serial"))
     if status == rma.status and new_serial in (None, rma.new_serial):
-        raise RefusedError(_("{rma} is already {status}").format(rma=rma.id, status=status))
+        raise RefusedError(
+            _("{rma} is already {status}").format(rma=rma.id, status=rma_status(status))
+        )
     if status != rma.status and status not in RMA_NEXT[rma.status]:
         raise RefusedError(
             _("{rma} is {status} and cannot go back to {wanted} ({order})").format(
-                rma=rma.id, status=rma.status, wanted=status, order=RMA_ORDER)
+                rma=rma.id, status=rma_status(rma.status), wanted=rma_status(status),
+                order=_(RMA_ORDER))
         )  # fmt: skip
     return case.append(
         _event(by, at, "rma-status", rma=rma.id, new_serial=new_serial, status=status)
@@ -728,15 +760,17 @@ def close(
     case: Case, by: Person, at: datetime, resolution: str, force_reason: str | None
 ) -> dict[str, Any]:
     s = _require_open(case)
-    _require_owner(case, by, "close")
-    _filled(resolution, "resolution")
+    _require_owner(case, by, N_("close case {case}"))
+    _filled(resolution, N_("resolution"))
     if force_reason is not None:
-        _filled(force_reason, "reason")
+        _filled(force_reason, N_("reason"))
     _no_visit_under_way(case)
     pending = [r for r in s.rmas.values() if r.status not in RMA_DONE]
     if pending and force_reason is None:
         which = ", ".join(
-            _("{rma} ({part}) is {status}").format(rma=r.id, part=r.part, status=r.status)
+            _("{rma} ({part}) is {status}").format(
+                rma=r.id, part=r.part, status=rma_status(r.status)
+            )
             for r in pending
         )
         said = (
@@ -756,7 +790,7 @@ def _no_visit_under_way(case: Case) -> None:
         raise RefusedError(
             _("case {case} has on-site request {visit}, {stage}: cancel it first (casectl "
               "onsite {case} --cancel --reason TEXT), then close").format(
-                case=case.id, visit=busy[0].id, stage=pgettext("on-site stage", busy[0].stage))
+                case=case.id, visit=busy[0].id, stage=stage(busy[0].stage))
         )  # fmt: skip
     there = [v for v in case.state.visits.values() if v.stage == "on site"]
     if there:
@@ -778,8 +812,12 @@ def reopen(case: Case, by: Person, at: datetime, reason: str) -> dict[str, Any]:
               "case's own engineers ({own}) may").format(
                 person=by.id, case=case.id, own=", ".join(own))
         )  # fmt: skip
-    _filled(reason, "reason")
+    _filled(reason, N_("reason"))
     return case.append(_event(by, at, "reopen", text=reason))
+
+
+AMENDED = {"customer": N_("customer"), "contact": N_("contact"), "contract": N_("contract"),
+           "description": N_("description")}  # fmt: skip
 
 
 def amend(
@@ -804,8 +842,8 @@ def amend(
             _("nothing to amend: give --customer, --contact, --contract or --description")
         )
     for key, value in given.items():
-        _filled(value or "", key)
-    _filled(reason, "reason")
+        _filled(value or "", AMENDED[key])
+    _filled(reason, N_("reason"))
     changed = {k: v for k, v in given.items() if v != getattr(s, k)}
     if not changed:
         raise RefusedError(
@@ -823,7 +861,7 @@ def _require_engineering(case: Case, step: str) -> None:
         raise RefusedError(
             _("case {case} is a price inquiry for sales and cannot be {step}; a caller with a "
               "technical question needs open --inquiry technical --approved-by ID").format(
-                case=case.id, step=step)
+                case=case.id, step=_(step))
         )  # fmt: skip
 
 
@@ -849,11 +887,11 @@ def open_price_inquiry(
     """A caller without a contract asking about prices: recorded and routed to sales `to`,
     with no severity and no engineer's clock (`to` None: the opening alone, as `check`
     judges the routing as a step of its own)."""
-    _require_role(by, "take a call", "duty", "manager")
-    for name, value in (("customer", customer), ("contact", contact)):
+    _require_role(by, N_("take a call"), "duty", "manager")
+    for name, value in ((N_("customer"), customer), (N_("contact"), contact)):
         _filled(value, name)
     if description is not None:
-        _filled(description, "description")
+        _filled(description, N_("description"))
     case = Case(case_id, [])
     opening = dict(customer=customer, contact=contact, inquiry="price", text=description)
     case.append(_event(by, at, "open", **opening))
@@ -864,7 +902,7 @@ def open_price_inquiry(
 
 def route_price_inquiry(case: Case, by: Person, at: datetime, to: Person) -> dict[str, Any]:
     """The assignment that hands a new price inquiry to a sales person (once, on opening)."""
-    _require_role(by, "take a call", "duty", "manager")
+    _require_role(by, N_("take a call"), "duty", "manager")
     if case.state.assignee is not None:
         raise RefusedError(
             _("price inquiry {case} is routed to sales already ({person})").format(
@@ -889,21 +927,23 @@ def _visit(case: Case, *stages: str, doing: str) -> Visit:
     if latest is None:
         raise RefusedError(
             _("cannot {doing}: case {case} has no on-site request").format(
-                doing=doing, case=case.id)
+                doing=_(doing), case=case.id)
         )  # fmt: skip
     if latest.stage not in stages:
         raise RefusedError(
             _("cannot {doing}: {visit} of case {case} is {stage}").format(
-                doing=doing, visit=latest.id, case=case.id, stage=latest.stage)
+                doing=_(doing), visit=latest.id, case=case.id, stage=stage(latest.stage))
         )  # fmt: skip
     return latest
 
 
-def _after(at: datetime, since: datetime | None, what: str) -> None:
+def _after(at: datetime, since: datetime | None, what: str, visit: str) -> None:
+    """`what`, marked with N_(), names the visit as {visit}."""
     if since is not None and at < since:
         raise RefusedError(
             _("{at} is before {what} ({since})").format(
-                at=f"{at:%Y-%m-%d %H:%M}", what=what, since=f"{since:%Y-%m-%d %H:%M}")
+                at=f"{at:%Y-%m-%d %H:%M}", what=_(what).format(visit=visit),
+                since=f"{since:%Y-%m-%d %H:%M}")
         )  # fmt: skip
 
 
@@ -912,7 +952,7 @@ def request_onsite(
 ) -> dict[str, Any]:
     """The case's engineer asks the manager for on-site service (one request at a time)."""
     s = _require_open(case)
-    _require_engineering(case, "served on site")
+    _require_engineering(case, N_("served on site"))
     if by.id not in s.engineers:
         raise RefusedError(
             _("{person} may not request on-site service for case {case}: only the assigned "
@@ -924,9 +964,9 @@ def request_onsite(
     if busy:
         raise RefusedError(
             _("case {case} already has on-site request {visit}, {stage}").format(
-                case=case.id, visit=busy[0].id, stage=busy[0].stage)
+                case=case.id, visit=busy[0].id, stage=stage(busy[0].stage))
         )  # fmt: skip
-    _filled(reason, "reason")
+    _filled(reason, N_("reason"))
     visit_id = "OS-" + random_code(4)
     while visit_id in s.visits:
         visit_id = "OS-" + random_code(4)
@@ -944,9 +984,9 @@ def approve_onsite(
 ) -> dict[str, Any]:
     """The manager approves the pending request, naming who goes (a field engineer, or
     the requester, the default)."""
-    _require_role(by, "approve on-site service", "manager")
-    visit = _visit(case, "pending", doing="approve on-site service")
-    _after(at, visit.requested_at, f"the request {visit.id}")
+    _require_role(by, N_("approve on-site service"), "manager")
+    visit = _visit(case, "pending", doing=N_("approve on-site service"))
+    _after(at, visit.requested_at, N_("the request {visit}"), visit.id)
     who = _engineer(cfg, engineer) if engineer else _engineer(cfg, visit.requested_by)
     if who.id != visit.requested_by and not who.has("field"):
         raise RefusedError(
@@ -955,16 +995,16 @@ def approve_onsite(
                 person=who.id, field=_ids(cfg, "field"), requester=visit.requested_by)
         )  # fmt: skip
     if note is not None:
-        _filled(note, "reason")
+        _filled(note, N_("reason"))
     fields = dict(onsite=visit.id, engineer=who.id, when=when, text=note)
     return case.append(_event(by, at, "onsite-approve", **fields))
 
 
 def deny_onsite(case: Case, by: Person, at: datetime, reason: str) -> dict[str, Any]:
-    _require_role(by, "deny on-site service", "manager")
-    visit = _visit(case, "pending", doing="deny on-site service")
-    _after(at, visit.requested_at, f"the request {visit.id}")
-    _filled(reason, "reason")
+    _require_role(by, N_("deny on-site service"), "manager")
+    visit = _visit(case, "pending", doing=N_("deny on-site service"))
+    _after(at, visit.requested_at, N_("the request {visit}"), visit.id)
+    _filled(reason, N_("reason"))
     return case.append(_event(by, at, "onsite-deny", onsite=visit.id, text=reason))
 
 
@@ -972,17 +1012,17 @@ def cancel_onsite(case: Case, cfg: Config, by: Person, at: datetime, reason: str
     """Call off a pending request or an approved visit before anyone arrived (the customer
     fixed it, the window moved): by the manager, the requester or the engineer approved.
     The case may then ask again."""
-    doing = "cancel on-site service"
+    doing = N_("cancel on-site service")
     visit = _visit(case, "pending", "approved", doing=doing)
     allowed = {visit.requested_by, visit.engineer, *cfg.managers} - {None}
     if by.id not in allowed:
         raise RefusedError(
             _("{person} may not {doing} {visit}: the manager, {requester} or {engineer} may")
-            .format(person=by.id, doing=doing, visit=visit.id, requester=visit.requested_by,
+            .format(person=by.id, doing=_(doing), visit=visit.id, requester=visit.requested_by,
                     engineer=visit.engineer or visit.requested_by)
         )  # fmt: skip
-    _after(at, visit.decided_at or visit.requested_at, f"the last step of {visit.id}")
-    _filled(reason, "reason")
+    _after(at, visit.decided_at or visit.requested_at, N_("the last step of {visit}"), visit.id)
+    _filled(reason, N_("reason"))
     return case.append(_event(by, at, "onsite-cancel", onsite=visit.id, text=reason))
 
 
@@ -991,14 +1031,14 @@ def _visiting(case: Case, by: Person, doing: str, *stages: str) -> Visit:
     if by.id != visit.engineer:
         raise RefusedError(
             _("{person} may not {doing}: the manager approved {engineer} for {visit}").format(
-                person=by.id, doing=doing, engineer=visit.engineer, visit=visit.id)
+                person=by.id, doing=_(doing), engineer=visit.engineer, visit=visit.id)
         )  # fmt: skip
     return visit
 
 
 def arrive_onsite(case: Case, by: Person, at: datetime) -> dict[str, Any]:
-    visit = _visiting(case, by, "record an arrival on site", "approved")
-    _after(at, visit.decided_at, f"the approval of {visit.id}")
+    visit = _visiting(case, by, N_("record an arrival on site"), "approved")
+    _after(at, visit.decided_at, N_("the approval of {visit}"), visit.id)
     return case.append(_event(by, at, "onsite-arrive", onsite=visit.id))
 
 
@@ -1007,10 +1047,10 @@ def work_onsite(
 ) -> dict[str, Any]:
     """What was done on site; each part used is one of the case's RMAs (by RMA id or
     part number) or else a spare taken from stock."""
-    visit = _visiting(case, by, "record work on site", "on site")
-    _after(at, visit.arrived_at, f"the arrival for {visit.id}")
-    _filled(text, "text of the work")
-    used = [_part_used(case, _filled(part, "part number")) for part in parts]
+    visit = _visiting(case, by, N_("record work on site"), "on site")
+    _after(at, visit.arrived_at, N_("the arrival for {visit}"), visit.id)
+    _filled(text, N_("text of the work"))
+    used = [_part_used(case, _filled(part, N_("part number"))) for part in parts]
     return case.append(_event(by, at, "onsite-work", onsite=visit.id, parts=used or None,
                               text=text))  # fmt: skip
 
@@ -1052,13 +1092,13 @@ def depart_onsite(
     unresolved: str | None,
 ) -> dict[str, Any]:
     """The field rules' report on leaving: what was solved, how, and what is still open."""
-    visit = _visiting(case, by, "record a departure from site", "on site")
+    visit = _visiting(case, by, N_("record a departure from site"), "on site")
     last = max([visit.arrived_at, *(w["at"] for w in visit.work)])  # type: ignore[type-var]
-    _after(at, last, f"the latest step of {visit.id}")
-    _filled(summary, "summary")
-    _filled(solution, "solution")
+    _after(at, last, N_("the latest step of {visit}"), visit.id)
+    _filled(summary, N_("summary"))
+    _filled(solution, N_("solution"))
     if unresolved is not None:
-        _filled(unresolved, "list of what is still open")
+        _filled(unresolved, N_("list of what is still open"))
     fields = dict(onsite=visit.id, text=summary, solution=solution, unresolved=unresolved)
     return case.append(_event(by, at, "onsite-depart", **fields))
 

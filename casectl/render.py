@@ -8,10 +8,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from casectl import said
 from casectl.config import Config
-from casectl.deadlines import Deadline, span
+from casectl.deadlines import Deadline
 from casectl.i18n import N_, Nc_, _, pgettext
 from casectl.model import EVENT_KEYS, Amendment, Case, State, Visit
+from casectl.names import rma_status, role
 from casectl.terminal import columns, pad
 
 
@@ -90,7 +92,7 @@ def _seconds(amount: timedelta | None) -> int | None:
 def deadline_state(d: Deadline, now: datetime, soon: timedelta) -> str:
     """The state as `show` prints it: a late step says how late."""
     if d.late:
-        return _("met late ({late})").format(late=span(d.late_by(now)))  # type: ignore[arg-type]
+        return _("met late ({late})").format(late=said.spoken(d.late_by(now)))  # type: ignore[arg-type]
     return _(d.state(now, soon))
 
 
@@ -119,7 +121,7 @@ def label(d: Deadline) -> str:
     """A deadline's name for people (deadlines.py makes the English one, which JSON keeps)."""
     words = d.label.split(" ")
     if d.kind == "check":
-        return _("check {after}").format(after=words[-1])
+        return said.check_name(words[-1])
     if d.kind == "callback":
         return _("callback by {engineer}").format(engineer=words[-1])
     names = {"first reply": N_("first reply"), "customer update": N_("customer update"),
@@ -234,7 +236,9 @@ def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> s
 
     def who(person_id: str | None) -> str:
         person = cfg.person(person_id) if person_id else None
-        return f"{person_id} ({person.name})" if person else (person_id or "-")
+        if person is None:
+            return person_id or "-"
+        return _("{id} ({name})").format(id=person_id, name=person.name)
 
     def line(e: dict[str, Any]) -> str:
         return _("{at} {old} -> {new} by {by}: {text}").format(
@@ -244,9 +248,9 @@ def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> s
     level = cfg.levels.get(s.severity)
     changes = [line(e) for e in s.severity_changes]
     status = _(s.status) + (_(", {kind} inquiry").format(kind=_(s.inquiry)) if s.inquiry else "")
-    waiting = _(", waiting: {what}").format(what=s.waiting) if s.waiting else ""
+    waiting = _(", waiting: {what}").format(what=event_type(s.waiting)) if s.waiting else ""
     fields = [
-        (_("Case"), f"{case.id} ({status}{waiting})"),
+        (_("Case"), _("{case} ({status})").format(case=case.id, status=status + waiting)),
         (_("Severity"), _severity(s, level.name if level else None)),
         (_("Duty engineer"), who(s.duty)),
         (_("Assigned engineer"), who(s.assignee)),
@@ -260,7 +264,12 @@ def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> s
             _("Contract"),
             _awaiting(case.id, s.contract)
             if s.approval
-            else s.contract or _("none (approved by {who})").format(who=who(s.approved_by)),
+            else s.contract
+            or (
+                _("none (approved by {who})").format(who=who(s.approved_by))
+                if s.approved_by
+                else _("none")
+            ),
         ),
         (_("Customer"), s.customer),
         (_("Contact"), s.contact),
@@ -316,9 +325,10 @@ def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> s
             )
     out += ["", _("Process record:")]
     for e in case.events:
-        detail = _event_detail(e)
+        detail = _event_detail(e, case.events)
         out.append(
-            f"  {when(e['at'])}  {e['by']:<12} {e['type']:<14} {_indent(detail, 44)}".rstrip()
+            f"  {when(e['at'])}  {pad(e['by'], 12)} {pad(event_type(e['type']), 14)} "
+            f"{_indent(detail, 44)}".rstrip()
         )
     return "\n".join(out)
 
@@ -373,7 +383,9 @@ def _alerts(case: Case) -> list[str]:
 def _severity(s: State, name: str | None) -> str:
     if s.inquiry == "price":
         return _("none (a price inquiry, for sales)")
-    return f"{s.severity}, {name}" if name else str(s.severity)
+    return (
+        _("{severity}, {name}").format(severity=s.severity, name=name) if name else str(s.severity)
+    )
 
 
 def _asked(e: dict[str, Any]) -> str:
@@ -433,17 +445,71 @@ _DETAIL_KEYS = [
 ]
 
 
-def _event_detail(e: dict[str, Any]) -> str:
+# the names of the fields the process record shows, and of the event types (the step)
+FIELD_NAMES = (
+    Nc_("event field", "customer"), Nc_("event field", "contact"), Nc_("event field", "contract"),
+    Nc_("event field", "description"), Nc_("event field", "inquiry"),
+    Nc_("event field", "approved_by"), Nc_("event field", "source"),
+    Nc_("event field", "severity"), Nc_("event field", "from"), Nc_("event field", "to"),
+    Nc_("event field", "onsite"), Nc_("event field", "engineer"), Nc_("event field", "when"),
+    Nc_("event field", "rma"), Nc_("event field", "part"), Nc_("event field", "parts"),
+    Nc_("event field", "qty"), Nc_("event field", "serial"), Nc_("event field", "new_serial"),
+    Nc_("event field", "owner"), Nc_("event field", "status"), Nc_("event field", "withdraws"),
+    Nc_("event field", "notify"), Nc_("event field", "customer_request"),
+    Nc_("event field", "alert"), Nc_("event field", "reason"), Nc_("event field", "solution"),
+    Nc_("event field", "unresolved"), Nc_("event field", "teller"),
+)  # fmt: skip
+EVENT_TYPES = (
+    Nc_("event type", "open"), Nc_("event type", "assign"), Nc_("event type", "reassign"),
+    Nc_("event type", "severity"), Nc_("event type", "escalate"), Nc_("event type", "rma"),
+    Nc_("event type", "rma-status"), Nc_("event type", "close"), Nc_("event type", "reopen"),
+    Nc_("event type", "check"), Nc_("event type", "overdue"), Nc_("event type", "met-late"),
+    Nc_("event type", "open-contact"), Nc_("event type", "alert"),
+    Nc_("event type", "alarm-cleared"), Nc_("event type", "approve"), Nc_("event type", "amend"),
+    Nc_("event type", "onsite-pending"), Nc_("event type", "manager-alert"),
+    Nc_("event type", "withdraw"), Nc_("event type", "onsite-request"),
+    Nc_("event type", "onsite-approve"), Nc_("event type", "onsite-deny"),
+    Nc_("event type", "onsite-cancel"), Nc_("event type", "onsite-arrive"),
+    Nc_("event type", "onsite-work"), Nc_("event type", "onsite-depart"),
+    Nc_("event type", "note"), Nc_("event type", "contact"), Nc_("event type", "callback"),
+    Nc_("event type", "onsite"), Nc_("event type", "wait-customer"),
+    Nc_("event type", "wait-parts"), Nc_("event type", "resume"),
+)  # fmt: skip
+
+
+def event_type(kind: str) -> str:
+    """An event's type as the process record names the step (files keep the English)."""
+    return pgettext("event type", kind) if kind in EVENT_TYPES else kind
+
+
+def _field(key: str, value: Any) -> str:
+    name = pgettext("event field", key) if key in FIELD_NAMES else key
+    if key == "status" and isinstance(value, str):
+        value = rma_status(value)
+    elif key == "alert" and isinstance(value, str):  # whom the step alerts: a role
+        value = role(value)
+    elif key == "source" and isinstance(value, str):
+        value = pgettext("case source", value)
+    return f"{name}={value}"
+
+
+def _event_detail(e: dict[str, Any], events: list[dict[str, Any]] | None = None) -> str:
+    swept = said.line(e, events) if events is not None else None
+    if swept is not None:  # the sweep's line, in the reader's language, and who was told
+        told = e.get("notify")
+        if isinstance(told, list) and told:
+            return _("{line} (told {people})").format(line=swept, people=", ".join(told))
+        return swept
     parts = []
     if e["type"] != "open":  # the intake is shown in the record above
         for key in _DETAIL_KEYS:
             value = e.get(key)
             if key == "parts" and isinstance(value, list):
-                parts.append(f"parts={','.join(_part(p) for p in value if isinstance(p, dict))}")
+                parts.append(_field(key, ",".join(_part(p) for p in value if isinstance(p, dict))))
             elif isinstance(value, datetime):
-                parts.append(f"{key}={when(value)}")
+                parts.append(_field(key, when(value)))
             elif value is not None:
-                parts.append(f"{key}={','.join(value) if isinstance(value, list) else value}")
+                parts.append(_field(key, ",".join(value) if isinstance(value, list) else value))
     text = e.get("text", "")
     entered = entered_by(e)
     if entered:
@@ -477,7 +543,7 @@ def roster(cfg: Config, now: datetime, hotline: bool = False) -> tuple[list[dict
         [
             p["id"],
             p["name"],
-            ", ".join(p["roles"]),
+            ", ".join(role(r) for r in p["roles"]),
             p["phone"],
             p["email"],
             _("yes") if p["on_duty"] else _("no"),
@@ -497,7 +563,11 @@ def sweep(actions: list[Any], cfg: Config) -> str:
     blocks = []
     for person_id, todo in by_person.items():
         person = cfg.person(person_id)
-        contact = f" ({person.name}, {person.phone or person.email})" if person else ""
+        contact = (
+            _(" ({name}, {phone})").format(name=person.name, phone=person.phone or person.email)
+            if person
+            else ""
+        )
         todo.sort(key=lambda a: (a.due, a.case))
         rows = [[a.case or "-", _(a.kind), when(a.due), _sweep_detail(a)]
                 for a in todo]  # fmt: skip
@@ -508,7 +578,9 @@ def sweep(actions: list[Any], cfg: Config) -> str:
 
 def _sweep_detail(action: Any) -> str:
     """What happened, and how late: the sweep's lateness, or a late step's."""
-    late = _(" (sweep {late} late)").format(late=span(action.late_by)) if action.late_by else ""
+    late = ""
+    if action.late_by:
+        late = _(" (sweep {late} late)").format(late=said.spoken(action.late_by))
     deadline = deadline_label(action.deadline)
     if action.kind == "reassign":
         return _("{engineer} missed the callback; now {to}").format(
@@ -517,8 +589,10 @@ def _sweep_detail(action: Any) -> str:
         return _("{deadline}: {engineer} has not called back").format(
             deadline=deadline, engineer=action.to) + late  # fmt: skip
     if action.kind == "met_late":
-        return _("{deadline} met {late} late").format(deadline=deadline, late=span(action.late_by))
-    return deadline + late
+        return _("{deadline} met {late} late").format(
+            deadline=deadline, late=said.spoken(action.late_by)
+        )
+    return (getattr(action, "shown", None) or deadline) + late
 
 
 def deadline_label(text: str) -> str:
@@ -576,5 +650,6 @@ def git_log(commits: list[dict[str, str]]) -> str:
 
 def history(case: Case) -> str:
     """The steps in a table; one typed by someone else says `recorded by X for Y`."""
-    rows = [[when(e["at"]), e["by"], e["type"], _event_detail(e)] for e in case.events]
+    rows = [[when(e["at"]), e["by"], event_type(e["type"]), _event_detail(e, case.events)]
+            for e in case.events]  # fmt: skip
     return table(rows, [_("when"), _("who"), _("step"), _("what")])

@@ -25,6 +25,7 @@ from os.path import join
 from typing import BinaryIO
 
 from casectl.errors import CasectlError
+from casectl.i18n import _
 
 OLD = ".casectl"  # where an older casectl kept it, inside the working tree
 NAME = "casectl"  # the folder's name inside the git folder
@@ -72,8 +73,10 @@ def folders(root: str) -> tuple[str, str]:
         inside = os.path.commonpath([chosen, root]) == root
         if inside and not (gitdir and os.path.commonpath([chosen, gitdir]) == gitdir):
             raise CasectlError(
-                f"CASECTL_STATE={chosen} is inside the working tree, where a push could "
-                "reach it: choose a folder outside it, or unset it"
+                _(
+                    "CASECTL_STATE={folder} is inside the working tree, where a push could reach "
+                    "it: choose a folder outside it, or unset it"
+                ).format(folder=chosen)
             )
         return chosen, chosen
     gitdir = git_dir(root)
@@ -136,7 +139,11 @@ def make(root: str, own: str, shared: str) -> str:
         os.makedirs(shared, exist_ok=True)
         return own
     if not stat.S_ISDIR(mode):
-        raise CasectlError(f"{own} is not a folder: move it away (casectl keeps its state there)")
+        raise CasectlError(
+            _("{path} is not a folder: move it away (casectl keeps its state there)").format(
+                path=own
+            )
+        )
     return own
 
 

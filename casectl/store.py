@@ -45,7 +45,9 @@ def find_root(given: str | None, cwd: str | None = None) -> str:
     """--repo, else CASECTL_REPO, else the nearest folder at or above cwd with severity.yaml."""
     if given:
         if not isfile(join(given, "severity.yaml")):
-            raise CasectlError(f"{given} is not a case repository: it has no severity.yaml")
+            raise CasectlError(
+                _("{folder} is not a case repository: it has no severity.yaml").format(folder=given)
+            )
         return os.path.realpath(given)
     here = folder = os.path.realpath(cwd or os.getcwd())
     while True:
@@ -54,8 +56,10 @@ def find_root(given: str | None, cwd: str | None = None) -> str:
         parent = os.path.dirname(folder)
         if parent == folder:
             raise CasectlError(
-                f"no case repository at or above {here}: no severity.yaml found; "
-                "use --repo DIR, set CASECTL_REPO, or create one with casectl init"
+                _(
+                    "no case repository at or above {folder}: no severity.yaml found; use --repo "
+                    "DIR, set CASECTL_REPO, or create one with casectl init"
+                ).format(folder=here)
             )
         folder = parent
 
@@ -93,7 +97,12 @@ class Store:
         path = self.path(case_id)
         self.refuse_links(path)
         if not isfile(path):
-            raise NotFoundError(f"no case {case_id}{self._suggest(case_id)}")
+            close = self._suggest(case_id)
+            raise NotFoundError(
+                _("no case {case}; did you mean {cases}?").format(case=case_id, cases=close)
+                if close
+                else _("no case {case}").format(case=case_id)
+            )
         return path
 
     def refuse_links(self, path: str) -> None:
@@ -107,11 +116,15 @@ class Store:
                 mode = stat.S_IFDIR  # missing: made when written; a file above: named there
             if stat.S_ISLNK(mode):
                 raise CasectlError(
-                    f"{self.relative(part)} is a symbolic link; casectl never follows "
-                    "links inside the repository: replace it with a folder or file"
+                    _(
+                        "{path} is a symbolic link; casectl never follows links inside the "
+                        "repository: replace it with a folder or file"
+                    ).format(path=self.relative(part))
                 )
             if part != path and not stat.S_ISDIR(mode):  # a pushed file where a folder goes
-                raise CasectlError(f"{self.relative(part)} is not a folder: move it away")
+                raise CasectlError(
+                    _("{path} is not a folder: move it away").format(path=self.relative(part))
+                )
             part = os.path.dirname(part)
 
     def _suggest(self, case_id: str) -> str:
@@ -119,7 +132,7 @@ class Store:
 
         stems = [n[:-5] for n in names(os.path.dirname(self.path(case_id))) if id_of(n)]
         close = difflib.get_close_matches(case_id, stems, n=3, cutoff=0.6)
-        return f"; did you mean {', '.join(close)}?" if close else ""
+        return ", ".join(close)
 
     def load(self, case_id: str) -> Case:
         return read_case(self.locate(case_id))
@@ -140,7 +153,7 @@ class Store:
             os.link(tmp, path)
         except FileExistsError:
             del self._before[path]  # not ours: a roll-back must leave it
-            raise RefusedError(f"case {case.id} exists") from None
+            raise RefusedError(_("case {case} exists").format(case=case.id)) from None
         finally:
             os.unlink(tmp)
         return path
@@ -230,7 +243,9 @@ class Store:
         except FileNotFoundError:
             return []
         except OSError as err:  # not a regular file, or huge: no step of ours wrote that
-            raise CasectlError(f"{err.filename}: {err.strerror}: move it away") from None
+            raise CasectlError(
+                _("{path}: {reason}: move it away").format(path=err.filename, reason=err.strerror)
+            ) from None
         lines = data.decode("utf-8", "replace").splitlines()
         found: dict[str, bool] = {}
         for line in lines:
@@ -299,7 +314,9 @@ class Store:
             fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o644)
         except OSError as err:
             why = "a symbolic link: remove it" if err.errno == errno.ELOOP else err.strerror
-            raise CasectlError(f"{name} cannot be locked: {why}") from None
+            raise CasectlError(
+                _("{name} cannot be locked: {why}").format(name=name, why=why)
+            ) from None
         with open(fd, "a") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
             if self.on_lock:
@@ -411,10 +428,10 @@ def read_case(path: str) -> Case:
         data = yamlio.read(path)
         document = yamlio.load(data)
     except (OSError, ValueError) as err:
-        reason = "a symbolic link" if getattr(err, "errno", None) == errno.ELOOP else err
+        reason = _("a symbolic link") if getattr(err, "errno", None) == errno.ELOOP else err
         marker = casefile.conflict_line(data) if isinstance(err, ValueError) else None
         if marker:  # git's markers make the YAML invalid: say what really happened
-            reason = f"conflict markers at line {marker}: resolve the merge"
+            reason = _("conflict markers at line {line}: resolve the merge").format(line=marker)
         raise BrokenCaseError(
             _("{path}: cannot read case: {reason}").format(path=path, reason=reason)
         ) from None

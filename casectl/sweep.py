@@ -20,10 +20,11 @@ import os
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from casectl import deadlines, state
+from casectl import deadlines, said, state
 from casectl.config import Config, Person
 from casectl.deadlines import Deadline, span
 from casectl.errors import CasectlError
+from casectl.i18n import _
 from casectl.ids import ALPHABET
 from casectl.index import Index
 from casectl.model import Case, Notice, State, notices
@@ -47,6 +48,7 @@ class Action(NamedTuple):
     from_: str | None = None
     to: str | None = None
     late_by: timedelta = timedelta(0)  # how late the sweep acted; for met_late, the step
+    shown: str | None = None  # a notice's line in the reader's language (never in --json)
 
     def document(self) -> dict[str, Any]:
         return {
@@ -135,12 +137,15 @@ def holiday_notices(store: Store, cfg: Config, now: datetime, dry_run: bool) -> 
     except FileNotFoundError:
         told = set()
     except OSError as err:
-        raise CasectlError(f"{path}: {err.strerror}: move it away") from None
+        raise CasectlError(
+            _("{path}: {reason}: move it away").format(path=path, reason=err.strerror)
+        ) from None
     new = [gap for gap in holiday_gaps(cfg, now) if gap not in told]
     if new and not dry_run:
         state.append(path, "".join(f"{gap}\n" for gap in new))
     due = local.replace(day=1, hour=0, minute=0, second=0)
-    return [Action("", "holidays_missing", due, gap, (cfg.manager.id,)) for gap in new]
+    return [Action("", "holidays_missing", due, gap, (cfg.manager.id,), shown=said.holiday_gap(gap))
+            for gap in new]  # fmt: skip
 
 
 def sweep_case(case: Case, cfg: Config, now: datetime) -> list[Action]:
@@ -173,7 +178,9 @@ def _tell(case: Case, cfg: Config, notice: Notice, now: datetime) -> tuple[Actio
         event |= {"withdraws": action_id, **({"to": notice.to} if notice.to else {})}
     event |= {"deadline": notice.key, "due": notice.due, "notify": list(told)}
     event["text"] = notice.label
-    return Action(case.id, notice.kind, notice.due, notice.label, told, late_by=late), event
+    shown = said.line(event, case.events)
+    return Action(case.id, notice.kind, notice.due, notice.label, told, late_by=late,
+                  shown=shown), event  # fmt: skip
 
 
 def _sweep_deadlines(case: Case, cfg: Config, now: datetime) -> list[Action]:

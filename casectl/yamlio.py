@@ -16,6 +16,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 
 from casectl.errors import CasectlError
+from casectl.i18n import _
 
 try:
     from yaml import CSafeDumper, CSafeLoader
@@ -45,7 +46,9 @@ def load(data: bytes | str) -> Any:
     if CSafeLoader is None:
         raise CasectlError(_NO_LIBYAML)
     if len(data) > MAX_BYTES:
-        raise ValueError(f"larger than {MAX_BYTES >> 20} MiB, the most casectl reads")
+        raise ValueError(
+            _("larger than {size} MiB, the most casectl reads").format(size=MAX_BYTES >> 20)
+        )
     try:
         # anchors need `&` and aliases `*`: only a file holding either pays for the scan
         if ("&" in data or "*" in data) if isinstance(data, str) else _has_marks(data):
@@ -54,7 +57,7 @@ def load(data: bytes | str) -> Any:
     except yaml.constructor.ConstructorError as err:
         raise ValueError(_constructor_problem(err)) from None
     except yaml.YAMLError as err:
-        raise ValueError(" ".join(str(err).split())) from None
+        raise ValueError(_syntax_problem(err)) from None
 
 
 def _has_marks(data: bytes) -> bool:
@@ -69,9 +72,9 @@ def _refuse_anchors(data: bytes | str) -> None:
             mark = "*" if isinstance(event, yaml.AliasEvent) else "&"
             line = event.start_mark.line + 1 if event.start_mark else "?"
             raise ValueError(
-                f"line {line}: YAML anchors and aliases ({mark}{name}) "
-                "are not allowed: casectl files never need them"
-            )
+                _("line {line}: YAML anchors and aliases ({mark}) are not allowed: casectl "
+                  "files never need them").format(line=line, mark=f"{mark}{name}")
+            )  # fmt: skip
 
 
 def _constructor_problem(err: yaml.constructor.ConstructorError) -> str:
@@ -81,8 +84,30 @@ def _constructor_problem(err: yaml.constructor.ConstructorError) -> str:
     if "constructor for the tag" in problem:
         tag = problem.split("'")[1] if "'" in problem else problem
         tag = tag.replace("tag:yaml.org,2002:", "!!")
-        return f"{line}the tag {tag} is not allowed: casectl files hold plain data"
+        if err.problem_mark is None:
+            return _("the tag {tag} is not allowed: casectl files hold plain data").format(tag=tag)
+        return _("line {line}: the tag {tag} is not allowed: casectl files hold plain data").format(
+            line=err.problem_mark.line + 1, tag=tag)  # fmt: skip
     return line + " ".join(problem.split())
+
+
+def _syntax_problem(err: yaml.YAMLError) -> str:
+    """libyaml's words (`while parsing a flow node ... line 2, column 1`); in Chinese,
+    where it is, with libyaml's own words in brackets."""
+    from casectl import i18n
+
+    said = " ".join(str(err).split())
+    mark = getattr(err, "problem_mark", None)
+    if i18n.current() == "en":
+        return said
+    if isinstance(err, yaml.reader.ReaderError):
+        return _("byte {position} is not UTF-8 text").format(position=err.position)
+    if mark is None:
+        return said
+    problem = " ".join(str(getattr(err, "problem", "") or "").split())
+    return _("YAML syntax error at line {line}, column {column} ({problem})").format(
+        line=mark.line + 1, column=mark.column + 1, problem=problem or said
+    )
 
 
 def dump(document: Any) -> bytes:
@@ -99,7 +124,9 @@ def dump(document: Any) -> bytes:
             encoding="utf-8",
         )
     except RecursionError:  # a pushed file may nest lists 999 deep; PyYAML's writer recurses
-        raise CasectlError("a value nested too deep to write back (hundreds of levels)") from None
+        raise CasectlError(
+            _("a value nested too deep to write back (hundreds of levels)")
+        ) from None
 
 
 if CSafeLoader is not None:

@@ -39,7 +39,7 @@ at 14:05
 id=$(CASECTL_USER=li.na casectl open --customer "招商银行 数据中心" \
       --contact "刘先生 13800000000" --contract HT-2026-031 --severity 1 \
       --description "阵列控制器 CTL1 离线，业务切换到 CTL0" --assign zhang.wei)
-say "值班工程师 li.na 开立案件 $id，指定工程师为 zhang.wei。" \
+say "值班工程师 li.na 开立 CASE $id，指定工程师为 zhang.wei。" \
     "Duty engineer li.na opened case $id and assigned it to zhang.wei."
 
 at 14:20; step casectl sweep
@@ -68,7 +68,7 @@ UDP: [192.0.2.10]:161->[192.0.2.1]:162
 .1.3.6.1.4.1.116.5.11.4.2.6 \"17:04:31\"
 .1.3.6.1.4.1.116.5.11.4.2.7 \"DKC processor blocked (CTL1)\""
 
-echo; say "同时，16:00 的第二个来电一直没有回电：" "Meanwhile a second call at 16:00 is never called back:"
+echo; say "同时，16:00 的第二个来电一直没有回呼：" "Meanwhile a second call at 16:00 is never called back:"
 at 16:00
 late=$(CASECTL_USER=li.na casectl open --customer "某省医保中心" --contact "王工 wang@example.cn" \
         --contract HT-2025-112 --severity 2 --description "存储复制链路告警" --source alarm --assign liu.yang)

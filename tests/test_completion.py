@@ -81,7 +81,7 @@ def test_severity_levels_with_their_names(repo: Repo) -> None:
     assert complete(f"casectl --repo {repo.root} open --severity ") == ["1", "2", "3", "4"]
     assert complete(f"casectl --repo {repo.root} list --severity 3") == ["3"]
     offered = complete(f"casectl --repo {repo.root} severity {case_id} ", shell="zsh")
-    assert offered[0] == "1: 严重 (system down)" and len(offered) == 4
+    assert offered[0] == "1: 严重（系统宕机）" and len(offered) == 4
 
 
 def test_repo_after_the_command_and_from_the_environment(repo: Repo, tmp_path: Path) -> None:

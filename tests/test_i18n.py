@@ -126,7 +126,7 @@ def test_each_commands_help_in_chinese_and_in_english(repo: Repo) -> None:
         assert "Usage:" in en.stdout and "Show this message and exit." in en.stdout
         assert not chinese(en.stdout.split("\n\n")[1]), name
     top = repo.run("--help", env=ZH).stdout
-    assert "技术支持中心的案件跟踪工具" in top and "命令" in top
+    assert "技术支持中心的 CASE 跟踪工具" in top and "命令" in top
 
 
 def test_click_usage_errors_follow_the_language(repo: Repo) -> None:
@@ -140,7 +140,7 @@ def test_a_refusal_in_chinese_and_in_english(busy: tuple[Repo, str], refused) ->
     repo, case_id = busy
     said = refused("close", case_id, "--resolution", "好了", by="li.na", env=ZH)
     assert said == (
-        f"错误：li.na 无权对案件 {case_id} 执行 close：只有指定工程师（zhang.wei）、"
+        f"错误：li.na 无权关闭 CASE {case_id}：只有指定工程师（zhang.wei）、"
         "升级工程师（none）或中心经理可以"
     ).replace("（none）", "（无）")
     said = refused("close", case_id, "--resolution", "done", by="li.na", env=C)
@@ -150,13 +150,13 @@ def test_a_refusal_in_chinese_and_in_english(busy: tuple[Repo, str], refused) ->
 def test_list_show_and_sweep_in_chinese_then_english(busy: tuple[Repo, str]) -> None:
     repo, case_id = busy
     listed = repo.ok("list", env=ZH)
-    assert listed.splitlines()[0].split()[:3] == ["案件", "状态", "级别"]
+    assert listed.splitlines()[0].split()[:3] == ["CASE", "状态", "级别"]
     assert "已逾期" in listed and "检查" in listed
     shown = repo.ok("show", case_id, env=ZH)
     for words in ("值班工程师：", "指定工程师：", "故障级别：", "时限：", "过程记录：", "首次答复"):
         assert words in shown
     swept = repo.ok("sweep", env=ZH)
-    assert "改派" in swept and "回电超时；改派给" in swept
+    assert "改派" in swept and "回呼超时；改派给" in swept
     assert "Deadlines:" in repo.ok("show", case_id, env=C)
     assert "no longer" not in repo.ok("list", env=C) and "next deadline" in repo.ok("list", env=C)
 
@@ -249,3 +249,14 @@ def test_english_loads_no_catalog_and_chinese_loads_it_fast(busy: tuple[Repo, st
         for _ in range(5)
     )
     assert best < 5, f"loading the catalog took {best:.2f} ms"  # about 1 ms; the machine is shared
+
+
+def test_chinese_help_has_no_stray_space_and_fits_the_terminal(repo: Repo) -> None:
+    """click joins a paragraph's lines with spaces and fills it by characters: Chinese
+    keeps the catalog's lines and fills an option's help by display columns (issue 28.5)."""
+    stray = re.compile("[\u4e00-\u9fff，。、；：）] [\u4e00-\u9fff（]")
+    for name in sorted(set(COMMANDS) - HIDDEN):
+        said = repo.run(name, "--help", env=ZH | {"COLUMNS": "80"}).stdout
+        assert not stray.findall(said), (name, stray.findall(said))
+        wide = [line for line in said.splitlines() if wcswidth(line) > 84 and "示例" not in line]
+        assert not wide, (name, wide)

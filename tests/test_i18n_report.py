@@ -29,13 +29,13 @@ def test_the_report_table_in_chinese_lines_up(day: Repo) -> None:
     assert shown.exit_code == 0, shown.stderr
     text = shown.stdout
     assert text.startswith("CASE执行情况报告 2026-11-26：2026-11-26 00:00 至 2026-11-27 00:00")
-    for words in ("按时限类别统计的按时率", "按故障级别统计的案件量", "期末未结", "客户等待首次回呼",
+    for words in ("按时限类别统计的按时率", "按故障级别统计的 CASE 量", "期末未结", "客户等待首次回呼",
                   "首次答复", "< 1 天", "升级至高级工程师", "张伟"):  # fmt: skip
         assert words in text, words
-    block = text.split("\n\n按故障级别统计的案件量\n")[1].split("\n\n")[0]  # volume by severity
-    block = "按故障级别统计的案件量\n" + block
+    block = text.split("\n\n按故障级别统计的 CASE 量\n")[1].split("\n\n")[0]  # volume by severity
+    block = "按故障级别统计的 CASE 量\n" + block
     lines = block.splitlines()
-    assert lines[0] == "按故障级别统计的案件量"
+    assert lines[0] == "按故障级别统计的 CASE 量"
     rule = lines[2]
     starts = [i for i, ch in enumerate(rule) if ch == "-" and (i == 0 or rule[i - 1] == " ")]
     for line in (lines[1], lines[3]):  # the header and a row start where the rule's dashes do
@@ -62,8 +62,8 @@ def test_the_html_page_in_chinese(day: Repo, tmp_path: Path) -> None:
     said = day.run("report", "--html", str(out), by=None, now=MORNING, env=ZH)
     assert said.stdout.strip() == f"已写入 {out}"
     html = out.read_text(encoding="utf-8")
-    for words in ("<h2>按时限类别与故障级别统计的时限达成</h2>", "<h2>未结案件的时长分布</h2>",
-                  "<th>期末未结</th>", "逾期完成<span", "已逾期</div>", 'aria-label="未结案件的时长分布"',
+    for words in ("<h2>按时限类别与故障级别统计的时限达成</h2>", "<h2>未结 CASE 的时长分布</h2>",
+                  "<th>期末未结</th>", "逾期完成<span", "已逾期</div>", 'aria-label="未结 CASE 的时长分布"',
                   '<html lang="zh-CN">', ">1级 回呼</text>", "升级至高级工程师", "张伟"):  # fmt: skip
         assert words in html, words
     day.ok("report", "--html", str(out), by=None, now=MORNING, env=C)

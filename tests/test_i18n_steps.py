@@ -13,7 +13,7 @@ C = {"LANG": "C"}
 def test_step_confirmations_in_chinese(repo: Repo) -> None:
     case_id = repo.open_case()
     said = repo.run("log", case_id, "已电话联系客户", "--callback", by="zhang.wei", env=ZH)
-    assert said.stdout.strip() == f"{case_id} 已记录回电"
+    assert said.stdout.strip() == f"{case_id} 已记录回呼"
     said = repo.run("log", case_id, "等客户日志", "--type", "wait-customer", "--alert-manager",
                     by="zhang.wei", env=ZH)  # fmt: skip
     assert (
@@ -57,15 +57,16 @@ def test_onsite_in_chinese_keeps_the_commit_subject_english(repo: Repo, refused)
     case_id = repo.open_case()
     said = refused("onsite", case_id, "--request", "--reason", "换控制器", by="liu.yang", env=ZH)
     assert said == (
-        f"错误：liu.yang 无权为案件 {case_id} 申请现场服务：只有指定工程师（zhang.wei）"
+        f"错误：liu.yang 无权为 CASE {case_id} 申请现场服务：只有指定工程师（zhang.wei）"
         "或升级工程师（无）可以"
     )
     said = repo.run("onsite", case_id, "--request", "--reason", "需要现场更换控制器",
                     by="zhang.wei", env=ZH)  # fmt: skip
     assert said.exit_code == 0 and "已申请现场服务（OS-" in said.stdout
     assert "on-site service requested (OS-" in git(repo.root, "log", "--format=%s", "-1")
+    visit = said.stdout.split("（")[1].split("）")[0]
     said = refused("onsite", case_id, "--arrive", by="zhang.wei", env=ZH)
-    assert said.startswith("错误：无法 record an arrival on site：案件") and "pending" in said
+    assert said == f"错误：无法记录到场：CASE {case_id} 的 {visit} 状态为待批准"
     english = refused("onsite", case_id, "--arrive", by="zhang.wei", env=C)
     assert english.startswith("cannot record an arrival on site: OS-") and english.endswith(
         f"of case {case_id} is pending"
@@ -77,7 +78,7 @@ def test_close_with_an_open_rma_refused_in_chinese(repo: Repo, refused) -> None:
     rma = repo.ok("rma", case_id, "--part", "DKC-CTL-F", by="zhang.wei")
     said = refused("close", case_id, "--resolution", "好了", by="zhang.wei", env=ZH)
     assert said == (
-        f"错误：{rma}（DKC-CTL-F）处于 requested，尚未安装或退回；如要关闭请用 --force --reason TEXT"
+        f"错误：{rma}（DKC-CTL-F）状态为已申请，尚未安装或退回；如要关闭请用 --force --reason TEXT"
     )
     said = refused("close", case_id, "--resolution", "done", by="zhang.wei", env=C)
     assert said == (
@@ -90,7 +91,7 @@ def test_a_price_inquiry_refuses_engineering_in_chinese(repo: Repo, refused) -> 
     case_id = repo.ok("open", "--no-contract", "--inquiry", "price", "--customer", "某公司",
                       "--contact", "赵女士")  # fmt: skip
     said = refused("rma", case_id, "--part", "X1", by="wang.jianguo", env=ZH)
-    assert said.startswith(f"错误：案件 {case_id} 是交给销售的价格咨询，不能 given an RMA")
+    assert said.startswith(f"错误：CASE {case_id} 是交给销售的价格咨询，不能登记 RMA；")
 
 
 def test_check_lines_in_chinese_and_its_json_in_every_language(repo: Repo) -> None:
@@ -99,7 +100,7 @@ def test_check_lines_in_chinese_and_its_json_in_every_language(repo: Repo) -> No
     stray.write_text("x\n", encoding="utf-8")
     zh = repo.run("check", env=ZH)
     assert zh.exit_code == 1
-    assert "cases/notes.txt: 不在目录结构内：案件文件应在" in zh.stdout
+    assert "cases/notes.txt: 不在目录结构内：CASE 文件应在" in zh.stdout
     assert zh.stderr.strip() == "casectl check：1 个问题"
     en = repo.run("check", env=C)
     assert "cases/notes.txt: outside the layout" in en.stdout

@@ -206,6 +206,6 @@ def test_check_names_what_delivery_would_quarantine_and_moves_nothing(
     assert result.returncode == 1 and "Traceback" not in result.stderr
     said = result.stdout + result.stderr
     assert f"{fifo.name}: a FIFO" in said
-    assert f"{items[ZHAO].name}: field part.lines is not a list" in said
+    assert f"{items[ZHAO].name}: field `part.lines` is not a list" in said
     assert f"{items[ZHANG].name}:" not in said  # the good item is not named
     assert fifo.exists() and items[ZHAO].exists()  # nothing moved

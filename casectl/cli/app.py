@@ -20,6 +20,7 @@ import click
 from casectl import clock, i18n, model, yamlio
 from casectl.config import Config, Person
 from casectl.errors import CasectlError
+from casectl.i18n import _
 from casectl.model import Case
 from casectl.records import Record
 from casectl.store import Store, find_root, read_case
@@ -111,7 +112,7 @@ class App:
             try:
                 killed = gitrepo.settle_locks(self.root, say)
             except CasectlError as err:
-                raise CasectlError(f"{err}; nothing was written") from None
+                raise CasectlError(_("{reason}; nothing was written").format(reason=err)) from None
         if (killed or to_commit) and gitrepo.is_repo(self.root):
             gitrepo.remove_temporary(self.root)
         self.store.remove_dead_temporary()
@@ -152,8 +153,10 @@ class App:
             gitrepo.commit(self.root, paths, self.author(by), message, say, bool(new))
         except CasectlError as err:
             raise CasectlError(
-                f"{label}: a step interrupted earlier is written but could not be committed "
-                f"({err}); nothing was written now"
+                _(
+                    "{label}: a step interrupted earlier is written but could not be committed "
+                    "({reason}); nothing was written now"
+                ).format(label=label, reason=err)
             ) from None
 
     def actor(self, act: Acting) -> Person:
@@ -212,7 +215,10 @@ class App:
             self.store.roll_back()
             names = [self.store.relative(p) for p in paths]
             gitrepo.git(self.root, "reset", "-q", "--", *names, check=False)  # unstage
-            raise CasectlError(f"{label}: not recorded, {err}; nothing was written") from None
+            raise CasectlError(
+                _("{label}: not recorded, {reason}; nothing was written").format(
+                    label=label, reason=err)
+            ) from None  # fmt: skip
         self.store.finish()
         if who != BOT:  # a person's step, or intake's; the sweep shares with `sweep --sync`
             from casectl import share
@@ -353,10 +359,13 @@ def retried(
 
 
 def already(case_id: str, event: dict[str, Any]) -> str:
+    from casectl.render import event_type
+
     return (
-        f"{case_id}: this {event['type']} was already recorded at {event['at']:%Y-%m-%d %H:%M} "
-        f"(event {event['id']}); not recorded again"
-    )
+        _("{case}: this {type} was already recorded at {at} (event {event}); not recorded "
+          "again").format(case=case_id, type=event_type(event["type"]),
+                                   at=f"{event['at']:%Y-%m-%d %H:%M}", event=event["id"])
+    )  # fmt: skip
 
 
 def show_progress(done: int, total: int) -> None:

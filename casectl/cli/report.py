@@ -124,18 +124,23 @@ def _split_to(values: tuple[str, ...], mail: bool) -> tuple[date | None, list[st
     ids = [v for v in values if not DAY_SHAPE.fullmatch(v)]
     if len(days) > 1:
         raise click.BadParameter(
-            f"one day ends the period, got {', '.join(days)}", param_hint="'--to'"
+            _("one day ends the period, got {days}").format(days=", ".join(days)),
+            param_hint="'--to'",
         )
     if ids and not mail:
         raise click.BadParameter(
-            f"{ids[0]!r} is not a day (YYYY-MM-DD); a roster id names who gets the report "
-            "with --mail",
+            _(
+                "{text!r} is not a day (YYYY-MM-DD); a roster id names who gets the report "
+                "with --mail"
+            ).format(text=ids[0]),
             param_hint="'--to'",
         )
     try:
         return (date.fromisoformat(days[0]) if days else None), ids
     except ValueError:
-        raise click.BadParameter(f"{days[0]!r} is not a day", param_hint="'--to'") from None
+        raise click.BadParameter(
+            _("{text!r} is not a day").format(text=days[0]), param_hint="'--to'"
+        ) from None
 
 
 def _mailing(app: App, ids: list[str]) -> tuple[Any, list[Any]]:

@@ -133,7 +133,9 @@ def list_(
     if severity is not None and severity not in app.cfg.levels:
         configured = ", ".join(str(n) for n in sorted(app.cfg.levels))
         raise click.BadParameter(
-            f"severity {severity} is not configured; configured: {configured}",
+            _("severity {severity} is not configured; configured: {known}").format(
+                severity=severity, known=configured
+            ),
             param_hint="'--severity'",
         )
     if assignee:
@@ -168,7 +170,9 @@ def list_(
             err=True,
         )  # fmt: skip
     for problem in broken:
-        click.echo(safe(f"casectl list: skipped {problem}"), err=True)
+        click.echo(
+            safe(_("casectl list: skipped {problem}").format(problem=_reread(problem))), err=True
+        )
     if broken:
         raise SystemExit(1)
 
@@ -267,7 +271,9 @@ def sweep(app: App, dry_run: bool, no_commit: bool, share: bool, json_out: bool)
 
             click.echo(safe(render.sweep(shown, app.cfg)))
     for problem in outcome.broken:
-        click.echo(safe(f"casectl sweep: skipped {problem}"), err=True)
+        click.echo(
+            safe(_("casectl sweep: skipped {problem}").format(problem=_reread(problem))), err=True
+        )
     for case_id, level in outcome.unconfigured:
         click.echo(
             _(
@@ -396,7 +402,9 @@ def history(app: App, case_id: str, diff: bool, json_out: bool) -> None:
     case = app.store.load(case_id)
     if diff:
         if not gitrepo.is_repo(app.root):
-            raise CasectlError(f"{app.root} is not a git repository: no commits to show")
+            raise CasectlError(
+                _("{folder} is not a git repository: no commits to show").format(folder=app.root)
+            )
         commits = render.git_commits(
             gitrepo.log_case(app.root, [app.store.relative(app.store.path(case.id))]), app.cfg.zone
         )
@@ -406,3 +414,21 @@ def history(app: App, case_id: str, diff: bool, json_out: bool) -> None:
         click.echo(render.to_json(render.events(case)))
     else:
         click.echo(safe(render.history(case)))
+
+
+def _reread(problem: str) -> str:
+    """A broken case's problem as the index keeps it (`path:line: reason`, in English for
+    --json), said again in the reader's language by reading the file (a rare path)."""
+    from casectl import i18n
+
+    if i18n.current() == "en":
+        return problem
+    from casectl.store import read_case
+
+    try:
+        read_case(problem.split(":", 1)[0])
+    except CasectlError as err:
+        return str(err)
+    except OSError:
+        pass
+    return problem

@@ -287,15 +287,15 @@ def merge_file(base: str, ours: str, theirs: str, path: str) -> None:
         try:
             document = yamlio.load(data)
         except ValueError as err:
-            raise CasectlError(f"not a case file: {err}") from None
+            raise CasectlError(_("not a case file: {reason}").format(reason=err)) from None
         return case_from_document(document, path, str(case_id)).to_document()
 
     try:
         if case_id is None:
-            raise CasectlError("not a case file name")
+            raise CasectlError(_("not a case file name"))
         sides = read(ours), read(theirs)
         if sides[0] is None or sides[1] is None:
-            raise CasectlError(f"{path}: one side is empty")
+            raise CasectlError(_("{path}: one side is empty").format(path=path))
         merged = merge.merge(read(base), sides[0], sides[1])
     except merge.HandEdited as err:
         click.echo(f"casectl merge-file: {path}: {hand_edited(err, path)}", err=True)

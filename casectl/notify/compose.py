@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from casectl import said
 from casectl.config import Config
 from casectl.deadlines import span
 from casectl.i18n import _
@@ -55,7 +56,7 @@ def _part(case: Case, event: dict[str, Any], cfg: Config, person: str) -> Part:
     if event["type"] in ("escalate", "onsite-request", "onsite-approve"):
         return _named(case, event, cfg, person)
     s = _then(case, event)
-    what = str(event.get("text") or event["type"])
+    what = said.line(event, case.events) or str(event.get("text") or event["type"])
     lines = [_case_line(case.id, s, cfg), _("事件 what: {what}").format(what=what)]
     if event.get("due") is not None:
         lines.append(_("到期 due: {due}, 已晚 late by {late}").format(
@@ -152,8 +153,8 @@ def _bounded(line: str, case_id: str) -> str:
 def _case_line(case_id: str, s: State, cfg: Config) -> str:
     level = cfg.levels.get(s.severity)
     name = f" {level.name}" if level else ""
-    return _("案件 case: {case}  客户 customer: {customer}  严重程度 severity: {severity}").format(
-        case=case_id, customer=s.customer, severity=s.severity) + name  # fmt: skip
+    return _("CASE编号 case: {case}  客户 customer: {customer}  故障级别 severity: {severity}"
+             ).format(case=case_id, customer=s.customer, severity=s.severity) + name  # fmt: skip
 
 
 def _next_step(case_id: str, s: State, event: dict[str, Any], cfg: Config, person: str) -> str:

@@ -493,16 +493,16 @@ def item_problem(item: Any, name: str) -> str | None:
 
 def _part_problem(part: Any, case: Any) -> str | None:
     if not isinstance(part, dict) or set(part) != {"case", "title", "lines"}:
-        return _("field part is not as casectl writes it (case, title, lines)")
+        return _("field `part` is not as casectl writes it (`case`, `title`, `lines`)")
     if part["case"] != case:
-        return _("field part.case is not the item's case")
+        return _("field `part.case` is not the item's case")
     if not _text(part["title"], TITLE_MAX) or "\n" in part["title"]:
-        return _("field part.title is not one line of text")
+        return _("field `part.title` is not one line of text")
     lines = part["lines"]
     if not isinstance(lines, list) or len(lines) > LINES_MAX:
-        return _("field part.lines is not a list of at most {count} lines").format(count=LINES_MAX)
+        return _("field `part.lines` is not a list of at most {count} lines").format(count=LINES_MAX)
     if not all(_text(line, LINE_MAX) for line in lines):
-        return _("field part.lines holds something that is not a bounded text")
+        return _("field `part.lines` holds something that is not a bounded text")
     return None
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from casectl.config import Config, Person
 from casectl.errors import CasectlError, RefusedError
+from casectl.i18n import _
 
 if TYPE_CHECKING:
     from casectl.notify.settings import Settings
@@ -49,8 +50,9 @@ def recipients(cfg: Config, ids: list[str]) -> list[Person]:
     lacking = [p.id for p in people if not p.email]
     if lacking:
         raise RefusedError(
-            f"no e-mail address in roster.yaml for {', '.join(lacking)}: the report cannot "
-            "reach them"
+            _("no e-mail address in roster.yaml for {people}: the report cannot reach them").format(
+                people=", ".join(lacking)
+            )
         )
     return people
 

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import NamedTuple
 
 from casectl.errors import CasectlError
+from casectl.i18n import _
 
 
 class Period(NamedTuple):
@@ -27,19 +28,21 @@ def choose(
     """By default yesterday; `day` that day; `first`..`last` those days; `week` or `month`
     the ISO week or the month holding `day` (default yesterday)."""
     if (first is None) != (last is None):
-        raise CasectlError("give --from and --to together")
+        raise CasectlError(_("give --from and --to together"))
     if first is not None and last is not None:
         if day is not None or week or month:
-            raise CasectlError("--from/--to cannot be combined with --date, --week or --month")
+            raise CasectlError(_("--from/--to cannot be combined with --date, --week or --month"))
         if last < first:
-            raise CasectlError(f"--to {last} is before --from {first}")
+            raise CasectlError(
+                _("--to {last} is before --from {first}").format(last=last, first=first)
+            )
         return _days(f"{first}..{last}" if last != first else str(first), first, last, zone)
     if week and month:
-        raise CasectlError("give --week or --month, not both")
+        raise CasectlError(_("give --week or --month, not both"))
     pivot = day or (now.astimezone(zone).date() - timedelta(days=1))
     if week:
         monday = pivot - timedelta(days=pivot.weekday())
-        year, number, _ = monday.isocalendar()
+        year, number, _day = monday.isocalendar()
         return _days(f"{year}-W{number:02d}", monday, monday + timedelta(days=6), zone)
     if month:
         after = (pivot.replace(day=28) + timedelta(days=4)).replace(day=1)

@@ -13,7 +13,6 @@ import os
 from datetime import datetime, timedelta
 from typing import Any
 
-from casectl.deadlines import span
 from casectl.i18n import N_, Nc_, _, pgettext
 from casectl.report.numbers import COLUMNS, TABLES
 
@@ -123,6 +122,12 @@ _WORDS_MARKED = (
     Nc_("report value", "request"),
     Nc_("report value", "approve"),
     Nc_("report value", "deny"),
+    Nc_("report value", "requested"),
+    Nc_("report value", "shipped"),
+    Nc_("report value", "delivered"),
+    Nc_("report value", "installed"),
+    Nc_("report value", "returned"),
+    Nc_("report value", "cancelled"),
     Nc_("report value", "cancel"),
     Nc_("report value", "arrive"),
     Nc_("report value", "depart"),
@@ -201,7 +206,9 @@ def shown(column: str, value: Any, people: dict[str, str] | None = None) -> str:
     if isinstance(value, bool):  # customer_request: a marker, shown only where it is so
         return _("yes") if value else ""
     if column.endswith("_s"):
-        return span(timedelta(seconds=value))
+        from casectl.said import spoken
+
+        return spoken(timedelta(seconds=value))
     if column == "on_time_share":
         return f"{value:.0%}"
     if isinstance(value, str) and len(value) >= 19 and value[10:11] == "T" and value[4] == "-":
