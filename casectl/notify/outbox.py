@@ -500,7 +500,8 @@ def _part_problem(part: Any, case: Any) -> str | None:
         return _("field `part.title` is not one line of text")
     lines = part["lines"]
     if not isinstance(lines, list) or len(lines) > LINES_MAX:
-        return _("field `part.lines` is not a list of at most {count} lines").format(count=LINES_MAX)
+        said = _("field `part.lines` is not a list of at most {count} lines")
+        return said.format(count=LINES_MAX)
     if not all(_text(line, LINE_MAX) for line in lines):
         return _("field `part.lines` holds something that is not a bounded text")
     return None
