@@ -223,22 +223,22 @@ def _pushed_paths(root: str) -> list[Finding]:
     are found once per tree and kept in the state folder."""
     if not os.path.lexists(os.path.join(root, ".git")):
         return []
-    from casectl import gitrepo
+    from casectl import gitrepo, remote
 
     tree = gitrepo.run(root, "rev-parse", "-q", "--verify", "HEAD^{tree}").stdout.strip()
     found = _tip_paths(root, tree) if tree else []
     staged = gitrepo.run(root, "diff", "--cached", "--raw", "--no-renames", "-z",
-                         tree or gitrepo.EMPTY_TREE).stdout  # fmt: skip
+                         tree or remote.EMPTY_TREE).stdout  # fmt: skip
     found += [
         Finding(path, None, _("staged to be committed: {why}; unstage it with "
                               "git rm --cached").format(why=why))
-        for path, why in gitrepo.refused_paths(staged)
+        for path, why in remote.refused_paths(staged)
     ]  # fmt: skip
     return found
 
 
 def _tip_paths(root: str, tree: str) -> list[Finding]:
-    from casectl import gitrepo
+    from casectl import gitrepo, remote
 
     cache = os.path.join(state.folders(root)[0], "check-tree")
     key = (tree, i18n.current())
@@ -248,11 +248,11 @@ def _tip_paths(root: str, tree: str) -> list[Finding]:
             return [Finding(*f) for f in found]
     except (OSError, EOFError, ValueError, TypeError):
         pass
-    raw = gitrepo.git(root, "diff", "--raw", "--no-renames", "-z", gitrepo.EMPTY_TREE, tree)
+    raw = gitrepo.git(root, "diff", "--raw", "--no-renames", "-z", remote.EMPTY_TREE, tree)
     said = _("{why}, committed in {commit}: remove it (git rm --cached) and commit")
     found = [
-        Finding(path, None, said.format(why=why, commit=gitrepo.brought_by(root, path, "HEAD")))
-        for path, why in gitrepo.refused_paths(raw)
+        Finding(path, None, said.format(why=why, commit=remote.brought_by(root, path, "HEAD")))
+        for path, why in remote.refused_paths(raw)
     ]
     with contextlib.suppress(OSError, CasectlError):
         from casectl.store import Store

@@ -4,7 +4,7 @@ A clone with a remote shares each step's commit at once: the step starts `casect
 share` detached and returns, so the person's prompt never waits on the network.
 That child takes the share lock (pushes never overlap; a step made meanwhile asks
 the holder to go round once more), then syncs: fetch, merge through the driver when
-someone pushed first, push, each network call bounded (`gitrepo.NETWORK_WAIT`).
+someone pushed first, push, each network call bounded (`remote.NETWORK_WAIT`).
 How it went is kept in the state folder: after a failed share, the next step says
 "not shared yet" in one line and `casectl status` lists the commits that wait.
 Offline, steps stay recorded; the next step, `sync` or sweep shares them.

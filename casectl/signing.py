@@ -25,7 +25,7 @@ import os
 from os.path import join
 from typing import Any
 
-from casectl import gitrepo, identity, state, yamlio
+from casectl import fastimport, gitrepo, identity, remote, state, yamlio
 from casectl.errors import CasectlError, RefusedError
 from casectl.i18n import _
 from casectl.records import Record
@@ -268,13 +268,13 @@ def unverified(store: Any, cfg: Any) -> dict[str, dict[str, Verdict]]:
 
     root = store.root
     cache = Cache(store)
-    head = gitrepo._head_commit(root)
+    head = fastimport.head_commit(root)
     stamp = f"{head}:{_policy_stamp(cfg.signed)}" if head else ""
     if stamp and stamp != cache.head:
         if cache.head.partition(":")[2] != stamp.partition(":")[2]:
             cache.head = ""  # another policy names other steps: every case is read again
         cache.head = cache.head.partition(":")[0]
-        since = cache.head if cache.head and _exists(root, cache.head) else gitrepo.EMPTY_TREE
+        since = cache.head if cache.head and _exists(root, cache.head) else remote.EMPTY_TREE
         changed = gitrepo.git(root, "diff", "--name-only", "--no-renames", "-z", since, head,
                               "--", "cases", check=False)  # fmt: skip
         for path in changed.split("\0"):

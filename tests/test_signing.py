@@ -102,9 +102,9 @@ def test_setup_sign_signs_the_steps_and_the_fast_path_does_not_skip_it(center: t
     assert signers.is_relative_to(Path(Store(str(manager.root)).state_dir))
     assert f"{MANAGER} ssh-ed25519 " in signers.read_text()
     # the fast commit path (git fast-import) never signs: with signing asked, git commit does
-    from casectl import gitrepo
+    from casectl import fastimport
 
-    assert gitrepo._may_sign(str(manager.root))
+    assert fastimport.may_sign(str(manager.root))
 
 
 def test_an_approval_signed_by_the_manager_is_acted_on(center: tuple) -> None:

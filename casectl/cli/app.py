@@ -1,18 +1,15 @@
 """What every command shares: the run's repository, config and clock, and recording a step.
 
 A step is written and committed as one unit: a commit that fails rolls the case
-file back (exit 1, nothing written); a step killed between its write and its
-commit is committed by the next command, under the step's own author. Each event
-carries `key`, a hash of what was typed, so a step retried within RETRY_WINDOW
-(or with the same --at) is recognised and not recorded twice.
+file back (exit 1, nothing written); what a killed step left, and a step typed
+again, are casectl.cli.recovery's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cached_property, wraps
-from os.path import join
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -29,7 +26,6 @@ if TYPE_CHECKING:
     from casectl.index import Index
 
 Step = Callable[[Case, Person, datetime], dict[str, Any]]
-RETRY_WINDOW = timedelta(minutes=10)  # the same step typed again this soon is a retry
 BOT = "sweep"  # the `by` of the sweep's events (casectl.sweep.BOT), committed as the bot
 
 
@@ -99,65 +95,10 @@ class App:
         return not no_commit and self.cfg.commit and gitrepo.is_repo(self.root)
 
     def settle(self) -> None:
-        """As a writer takes the lock, before it writes: commit what a killed step left,
-        remove its temporary files and the lock files a killed git left; wait briefly
-        for a running git's. Refuses (nothing written) when a git keeps a lock."""
-        from casectl import gitrepo
+        """As a writer takes the lock: repair what a killed step or git left (recovery)."""
+        from casectl.cli import recovery
 
-        self.store.commit_writes = self.committing()
-        left = self.store.pending()
-        to_commit = [name for commit, name in left if commit]
-        killed = False
-        if self.store.commit_writes or (to_commit and gitrepo.is_repo(self.root)):
-            try:
-                killed = gitrepo.settle_locks(self.root, say)
-            except CasectlError as err:
-                raise CasectlError(_("{reason}; nothing was written").format(reason=err)) from None
-        if (killed or to_commit) and gitrepo.is_repo(self.root):
-            gitrepo.remove_temporary(self.root)
-        self.store.remove_dead_temporary()
-        if left:
-            self.store.remove_temporary([name for _, name in left])
-            if to_commit and self.cfg.commit and gitrepo.is_repo(self.root):
-                self.commit_left(to_commit)
-            self.store.finish()
-
-    def commit_left(self, names: list[str]) -> None:
-        """Commit the files a killed step wrote, under the author of the events it added
-        (the event's `by`), not under the name of whoever runs this command."""
-        from casectl import gitrepo
-
-        changed, new = gitrepo.uncommitted(self.root, names)
-        added: list[dict[str, Any]] = []
-        cases = []
-        for name in list(changed):
-            try:
-                case = read_case(join(self.root, name))
-            except CasectlError as err:  # not casectl's writing: a hand edit since
-                say(f"casectl: not committing {name}, which an interrupted step wrote: {err}")
-                changed.remove(name)
-                continue
-            known = event_ids(gitrepo.committed_blob(self.root, name))
-            added += [e for e in case.events if str(e["id"]) not in known]
-            cases.append(case.id)
-        if not changed:
-            return
-        by = str(added[-1]["by"]) if added else BOT
-        label = cases[0] if len(cases) == 1 else f"{len(cases)} cases"
-        kinds = ", ".join(dict.fromkeys(str(e["type"]) for e in added)) or "changes"
-        what = f"{kinds}, committed after the step was interrupted"
-        body = "".join(event_yaml(e) for e in added)
-        message = gitrepo.message(f"{label}: {what} ({by})", body, cases)
-        paths = [join(self.root, name) for name in changed]
-        try:
-            gitrepo.commit(self.root, paths, self.author(by), message, say, bool(new))
-        except CasectlError as err:
-            raise CasectlError(
-                _(
-                    "{label}: a step interrupted earlier is written but could not be committed "
-                    "({reason}); nothing was written now"
-                ).format(label=label, reason=err)
-            ) from None
+        recovery.settle(self)
 
     def actor(self, act: Acting) -> Person:
         """The person a step is recorded as (its `by`): in a clone bound to someone
@@ -294,6 +235,8 @@ def record_step(
 ) -> tuple[Case, dict[str, Any]]:
     """`record`: the case after the step, and the step's event; a retry of a step
     already recorded (same key, within the window) gives that event, adding nothing."""
+    from casectl.cli.recovery import already, retried, step_key
+
     person = app.actor(act)
     at = app.at(act.at)
     with app.store.lock():
@@ -325,47 +268,6 @@ def signed(app: App, case_id: str, events: list[dict[str, Any]], no_commit: bool
         signing.require(app.root, app.cfg, events)
     elif not no_commit and app.cfg.commit and gitrepo.is_repo(app.root):
         signing.committed(app.store, app.cfg, case_id, events)
-
-
-def step_key(person: Person, at: datetime | None, fixed: dict[str, Any]) -> str:
-    """The idempotency key of the step being run: a hash of the command, who acts, the
-    time when --at gave it, and every option as typed (`fixed` replaces some, such as
-    the case id in its canonical form)."""
-    try:
-        from _blake2 import blake2b  # hashlib's own, without OpenSSL's 4 ms of import
-    except ImportError:  # pragma: no cover - another Python
-        from hashlib import blake2b
-
-    ctx = click.get_current_context()
-    typed = {k: v for k, v in ctx.params.items() if k not in NOT_TYPED} | fixed
-    what = repr((ctx.info_name, person.id, at.isoformat() if at else None, sorted(typed.items())))
-    return blake2b(what.encode(), digest_size=8).hexdigest()
-
-
-NOT_TYPED = frozenset({"by", "for_", "at", "no_commit", "json_out"})  # the key holds them otherwise
-
-
-def retried(
-    events: list[dict[str, Any]], key: str, by: str, now: datetime | None
-) -> dict[str, Any] | None:
-    """The event a retry of the step `key` would repeat: `by`'s latest event in the
-    case, if it has that key and was recorded within RETRY_WINDOW of `now` (None for
-    `now` when --at was given: the key holds the time). A step `by` took since makes
-    the same typing a new step (an RMA installed, returned, then installed again)."""
-    latest = next((e for e in reversed(events) if e["by"] == by), None)
-    if latest is None or latest.get("key") != key:
-        return None
-    return latest if now is None or abs(now - latest["at"]) <= RETRY_WINDOW else None
-
-
-def already(case_id: str, event: dict[str, Any]) -> str:
-    from casectl.render import event_type
-
-    return (
-        _("{case}: this {type} was already recorded at {at} (event {event}); not recorded "
-          "again").format(case=case_id, type=event_type(event["type"]),
-                                   at=f"{event['at']:%Y-%m-%d %H:%M}", event=event["id"])
-    )  # fmt: skip
 
 
 def show_progress(done: int, total: int) -> None:

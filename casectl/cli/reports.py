@@ -217,7 +217,7 @@ def sweep(app: App, dry_run: bool, no_commit: bool, share: bool, json_out: bool)
 
     Example (crontab): * * * * * casectl --repo /srv/cases sweep --sync
     """
-    from casectl import gitrepo
+    from casectl import gitrepo, remote
     from casectl import sweep as sweeping
     from casectl.cli.notify import Notices
 
@@ -228,7 +228,7 @@ def sweep(app: App, dry_run: bool, no_commit: bool, share: bool, json_out: bool)
         from casectl import lease
 
         turn = lease.begin(app.root, app.store.shared_folder(), _sent_dir(app), app.now,
-                           lease.length(app.root), gitrepo.NETWORK_WAIT)  # fmt: skip
+                           lease.length(app.root), remote.NETWORK_WAIT)  # fmt: skip
         if not turn.sweep:
             return  # another sweeper holds the lease: it sweeps and tells; cron stays silent
         since = _share_and_tell(app, told, turn.told_through)
@@ -293,7 +293,7 @@ def sweep(app: App, dry_run: bool, no_commit: bool, share: bool, json_out: bool)
         # next holder starts telling from where this run started
         through = since if undelivered else sharing_.told_through(app.store)
         lease.end(app.root, turn, _sent_dir(app), app.now, lease.length(app.root), through,
-                  gitrepo.NETWORK_WAIT)  # fmt: skip
+                  remote.NETWORK_WAIT)  # fmt: skip
     unwritten = None if dry_run else _board_page(app)
     if unwritten:
         click.echo(safe(f"casectl sweep: {unwritten}"), err=True)

@@ -73,12 +73,12 @@ def sync(app: App) -> None:
 
 
 def synced(app: App, housekeeping: bool = True) -> str:
-    """Pull, merge through the driver, push (casectl.gitrepo.sync), the repository's lock
+    """Pull, merge through the driver, push (casectl.remote.sync), the repository's lock
     held only while the working tree changes."""
-    from casectl import gitrepo
+    from casectl import remote
 
     identity = (app.cfg.bot_name, app.cfg.bot_email)
-    return gitrepo.sync(app.root, identity, event_ids, lambda: _migrate(app), app.store.lock,
+    return remote.sync(app.root, identity, event_ids, lambda: _migrate(app), app.store.lock,
                         housekeeping=housekeeping)  # fmt: skip
 
 

@@ -15,19 +15,17 @@ from casectl.cli.app import (
     App,
     Step,
     acting,
-    already,
     as_json,
     event_yaml,
     first_line,
     pass_app,
     record,
     record_step,
-    retried,
     say,
     show_json,
     signed,
-    step_key,
 )
+from casectl.cli.recovery import already, retried, step_key
 from casectl.config import Config, Person
 from casectl.i18n import N_, _
 from casectl.model import Case
@@ -250,7 +248,7 @@ def opened_again(app: App, key: str, at: datetime | None) -> Case | None:
     import time
 
     from casectl import yamlio
-    from casectl.cli.app import RETRY_WINDOW
+    from casectl.cli.recovery import RETRY_WINDOW
     from casectl.errors import CasectlError
     from casectl.store import id_of, read_case
 
