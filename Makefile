@@ -59,6 +59,9 @@ bench: $(STAMP)
 	# what a user's install has: compiled modules (an editable install writes none)
 	$(BIN)/python -m compileall -q casectl
 	$(BIN)/python bench/run.py
+	# issue 26: the board against a warm list; issue 25: intake of 1,000 alerts
+	cd bench && ../$(BIN)/python board.py
+	$(BIN)/python bench/intake.py
 
 # Translations (Babel, a development tool; casectl reads the .mo with the stdlib's gettext).
 # `make messages` extracts every marked string and click help text into build/casectl.pot
