@@ -231,3 +231,29 @@ def test_share_child_is_detached(center: Team, daemon: GitDaemon, tmp_path: Path
     a.open_case(now=OPENED, env=SHARING)
     assert time.monotonic() - started < 5
     silent.close()
+
+
+def test_a_callback_typed_late_withdraws_and_the_report_counts_it_apart(repo: Repo) -> None:
+    """In one clone, with the documented --at: the callback at 09:40 typed at 09:50,
+    after the 09:45 sweep's reassignment, meets the callback; the next sweep withdraws
+    the reassignment, and the day's report counts the callback met and the withdrawal
+    apart (the checker's health)."""
+    import json
+
+    case_id = repo.open_case(now="2026-11-26 09:00")
+    repo.ok("sweep", now="2026-11-26 09:46", by=None)
+    assert repo.show(case_id, now="2026-11-26 09:46")["assignee"] == "liu.yang"
+    repo.ok("log", case_id, "已回呼", "--callback", "--at", "09:40", by="zhang.wei",
+            now="2026-11-26 09:50")  # fmt: skip
+    said = repo.ok("sweep", "--json", now="2026-11-26 09:51", by=None)
+    [action] = json.loads(said)["actions"]
+    assert action["kind"] == "withdraw" and set(action["notify"]) == {"liu.yang", "wang.jianguo"}
+    case = repo.show(case_id, now="2026-11-26 10:30")
+    assert case["assignee"] == "zhang.wei"
+    assert [d["state"] for d in case["deadlines"] if d["kind"] == "callback"] == ["met"]
+    assert repo.ok("sweep", "--json", now="2026-11-26 10:30", by=None).count('"kind"') == 0
+    report = json.loads(repo.ok("report", "--date", "2026-11-26", "--json", now="2026-11-27 08:00"))
+    [withdrawn] = report["checker"]["withdrawn"]
+    assert withdrawn["case"] == case_id and withdrawn["kind"] == "reassign"
+    callback = next(k for k in report["compliance"]["by_kind"] if k["kind"] == "callback")
+    assert callback["met"] == 1 and callback["missed"] == 0

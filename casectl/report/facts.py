@@ -18,7 +18,7 @@ from casectl import deadlines
 from casectl.config import Config
 from casectl.model import Case
 
-FORMAT = 3  # of the tuples below: a change makes the index compute them again
+FORMAT = 4  # of the tuples below: a change makes the index compute them again
 BOUNDARIES = frozenset({"assign", "reassign", "severity", "close", "reopen"})
 FIELDS = {
     "open": ("customer", "contract", "source", "severity", "inquiry"),
@@ -37,6 +37,7 @@ FIELDS = {
     "check": ("due",),
     "overdue": ("due",),
     "met-late": ("due",),
+    "withdraw": ("withdraws", "to", "text"),  # a sweep's action a step shared late undid
     "onsite-request": ("onsite", "when", "text"),
     "onsite-approve": ("onsite", "engineer", "when", "text"),
     "onsite-deny": ("onsite", "text"),

@@ -79,6 +79,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "attention.waiting": ("case", "customer", "on", "since", "for_s"),
     "attention.no_update": ("case", "customer", "assignee", "due", "late_s"),
     "checker.late_sweeps": ("at", "late_by_s", "actions"),
+    "checker.withdrawn": ("case", "at", "kind", "text"),
 }
 # (section, table, title): the order every rendering follows
 TABLES = (  # titles in English; the renderings translate them
@@ -92,6 +93,7 @@ TABLES = (  # titles in English; the renderings translate them
     ("lists", "reopens", N_("Reopened, and why")),
     ("lists", "sales", N_("Price inquiries routed to sales")),
     ("checker", "late_sweeps", N_("Sweeps that ran late")),
+    ("checker", "withdrawn", N_("Sweep actions withdrawn: a step shared or typed late")),
     ("trend", "by_day", N_("Per day")),
     ("volume", "totals", N_("Volume")),
     ("volume", "by_severity", N_("Volume by severity")),
@@ -266,6 +268,9 @@ class Builder:
             asked = bool(f.get("customer_request"))
             self._row("events.severity_changes", case, when, by, f.get("from"),
                       f.get("severity"), f.get("text"), asked)  # fmt: skip
+        elif kind == "withdraw":  # the checker's health: what late sharing made needless
+            undone = "reassign" if f.get("to") else "overdue"
+            self._row("checker.withdrawn", case, when, undone, f.get("text"))
         elif kind == "close" and f.get("reason"):
             self._row("events.forced_closes", case, when, by, f["reason"], f.get("text"))
         elif kind == "reopen":
@@ -419,7 +424,8 @@ class Builder:
                 "reopens": _by_time(self.rows["reopens"]),
                 "sales": _by_time(self.rows["sales"]),
             },
-            "checker": {"late_sweeps": self._late_sweeps()},
+            "checker": {"late_sweeps": self._late_sweeps(),
+                        "withdrawn": _by_time(self.rows["withdrawn"])},  # fmt: skip
             "trend": {"by_day": self._trend_rows()},
             "volume": self._volume(),
             "compliance": compliance,
