@@ -35,16 +35,19 @@ TOLD = "told-through"  # the commit up to which arrived events were considered
 ROUNDS = 5  # a busy clone's share goes round at most this often before it lets go
 
 
-def enabled(root: str) -> bool:
+OFF = ("0", "false", "no", "off", "")  # how git and the environment say no
+
+
+def enabled(root: str, settings: dict[tuple[str, str], str] | None = None) -> bool:
     """Whether steps here are shared as they are made: the clone has a remote, and neither
-    its git config (`casectl.push false`) nor CASECTL_PUSH=0 turns it off. One file read."""
+    its git config (`casectl.push false`) nor CASECTL_PUSH=0 turns it off. `settings`:
+    `_config(root)`, when the caller read it already (one file read in all)."""
     said = os.environ.get("CASECTL_PUSH")
     if said is not None:
-        return said.strip().lower() not in ("0", "false", "no", "off", "")
-    settings = _config(root)
-    return settings.get(("remote", "any")) == "yes" and settings.get(
-        ("casectl", "push"), "true"
-    ).lower() not in ("0", "false", "no", "off")
+        return said.strip().lower() not in OFF
+    settings = _config(root) if settings is None else settings
+    push = settings.get(("casectl", "push"), "true")
+    return settings.get(("remote", "any")) == "yes" and push.strip().lower() not in OFF
 
 
 def _config(root: str) -> dict[tuple[str, str], str]:
@@ -66,7 +69,8 @@ def _config(root: str) -> dict[tuple[str, str], str]:
 
 def after_step(root: str, store: Store, say: Callable[[str], None]) -> None:
     """A step was committed: share it in the background; say so if the last share failed."""
-    if not enabled(root):
+    settings = _config(root)
+    if not enabled(root, settings):
         return
     failed = last_failure(store)
     if failed:
@@ -79,7 +83,7 @@ def after_step(root: str, store: Store, say: Callable[[str], None]) -> None:
     import sys
 
     share = [sys.executable, "-m", "casectl", "--repo", root, "share"]
-    target = _push_target(root)
+    target = _push_target(root, settings)
     if target and not failed:  # the usual case: a plain push; a merge only when refused
         status = join(store.state_folder(), STATUS)
         share = ["sh", "-c", PUSH_FIRST, "sh", root, *target, status, *share]
@@ -104,7 +108,7 @@ PUSH_FIRST = (
 )
 
 
-def _push_target(root: str) -> tuple[str, str] | None:
+def _push_target(root: str, settings: dict[tuple[str, str], str]) -> tuple[str, str] | None:
     """(remote, branch) the current branch pushes to, from git's own files; None when
     HEAD is detached or the branch has no remote (the full share decides then)."""
     gitdir = state.git_dir(root)
@@ -115,7 +119,7 @@ def _push_target(root: str) -> tuple[str, str] | None:
     if not head.startswith("ref: refs/heads/"):
         return None
     branch = head.removeprefix("ref: refs/heads/")
-    remote = _config(root).get(("branch", f"{branch}.remote"))
+    remote = settings.get(("branch", f"{branch}.remote"))
     return (remote, branch) if remote else None
 
 
@@ -269,7 +273,7 @@ def status(root: str, store: Store) -> dict[str, Any]:
         "user": settings.get(("casectl", "user")),
         "lease": held.document() if held else None,
         "remote": settings.get(("remote", "any")) == "yes",
-        "sharing": enabled(root),
+        "sharing": enabled(root, settings),
         "last_share_failed": last_failure(store),
         "unshared": unshared,
         "untold": untold,
