@@ -15,7 +15,7 @@ from test_wheel import Built, built, clean_env, installed  # noqa: F401
 
 pytestmark = pytest.mark.wheel
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_wheel_ships_the_templates_and_the_examples(built: Built) -> None:

@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 
 from casectl.calendars import Calendar, parse_hours
 
-VECTORS = json.loads((Path(__file__).parent / "data" / "business_time_vectors.json").read_text())
+VECTORS = json.loads(
+    (Path(__file__).parents[1] / "data" / "business_time_vectors.json").read_text()
+)
 # The conventions casectl chose (docs/rules.md, "Deadlines"); vectors tagged otherwise are skipped.
 CHOSEN = {"any", "end_of_period", "reversed_interval_is_zero", "dst_gap_interval_is_empty"}
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]

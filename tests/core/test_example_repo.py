@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import Repo
 
-TOP = Path(__file__).parents[1]
+TOP = Path(__file__).parents[2]
 RULES = ("roster.yaml", "severity.yaml", "holidays-cn.yaml")
 NOW = "2026-11-26 12:00"
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from casectl import yamlio
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 
 
 class PyYAMLLoader(yaml.CSafeLoader):  # type: ignore[misc,name-defined]

@@ -15,7 +15,7 @@ import pytest
 from markdown.extensions.toc import slugify_unicode
 from test_readme_day import shell
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BIN = os.path.dirname(sys.executable)  # the venv's `casectl`, `mkdocs`
 PAGES = [ROOT / "README.md", ROOT / "README.zh-CN.md", *sorted((ROOT / "docs").rglob("*.md"))]
 FENCE = re.compile(r"^```.*?^```[ \t]*$", re.M | re.S)

@@ -11,7 +11,7 @@ from test_calendars import CHOSEN
 
 from casectl import model
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def section(page: str, title: str) -> str:

@@ -15,7 +15,7 @@ import pytest
 from conftest import Repo
 from notify_servers import SmtpServer, smtp  # noqa: F401
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BIN = os.path.dirname(sys.executable)  # the venv's `casectl`
 
 

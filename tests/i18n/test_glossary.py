@@ -79,7 +79,7 @@ def test_the_checks_catch_a_wrong_translation(tmp_path: Path) -> None:
 
 
 def test_the_chinese_readme_and_the_demos_narration_use_the_rules_words() -> None:
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     texts = {
         "README.zh-CN.md": (root / "README.zh-CN.md").read_text(encoding="utf-8"),
         "examples/demo.sh": "\n".join(

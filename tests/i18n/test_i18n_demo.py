@@ -11,7 +11,7 @@ import pytest
 
 from casectl import i18n
 
-DEMO = Path(__file__).parent.parent / "examples" / "demo.sh"
+DEMO = Path(__file__).parents[2] / "examples" / "demo.sh"
 
 
 def demo_language(environ: dict[str, str]) -> str:

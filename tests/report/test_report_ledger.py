@@ -124,8 +124,6 @@ def test_an_update_made_while_waiting_is_judged_as_it_stood(repo: Repo) -> None:
 def test_the_report_page_says_who_is_charged() -> None:
     from pathlib import Path
 
-    readme = " ".join(
-        (Path(__file__).parent.parent / "docs" / "report.md").read_text("utf-8").split()
-    )
+    readme = " ".join((Path(__file__).parents[2] / "docs" / "report.md").read_text("utf-8").split())
     assert "charged to whoever owed it when it fell due" in readme
     assert "customer's wait" in readme

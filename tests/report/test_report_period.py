@@ -131,6 +131,6 @@ def test_the_report_page_lists_every_table_and_key() -> None:
 
     from casectl.report.numbers import COLUMNS
 
-    readme = (Path(__file__).parent.parent / "docs" / "report.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).parents[2] / "docs" / "report.md").read_text(encoding="utf-8")
     for table, keys in COLUMNS.items():
         assert f"| `{table}` | {', '.join(keys)} |" in readme

@@ -122,7 +122,7 @@ def test_a_folder_that_is_not_a_git_repository_works(tmp_path: Path) -> None:
     root.mkdir()
     for name in ("roster.yaml", "severity.yaml", "holidays-cn.yaml"):
         (root / name).write_bytes(
-            (Path(__file__).parents[1] / "casectl" / "example" / name).read_bytes()
+            (Path(__file__).parents[2] / "casectl" / "example" / name).read_bytes()
         )
     plain = Repo(root)
     case_id = plain.open_case()
