@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import Repo, state_dir
 
+pytestmark = pytest.mark.slow
+
 Breaker = Callable[[Path, str], None]
 
 

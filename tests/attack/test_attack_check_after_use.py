@@ -3,7 +3,10 @@ and the CI job it must find nothing in what the commands and the sweep record.""
 
 from __future__ import annotations
 
+import pytest
 from conftest import Repo
+
+pytestmark = pytest.mark.slow
 
 
 def test_check_accepts_what_the_sweep_records(repo: Repo) -> None:

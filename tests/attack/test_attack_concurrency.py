@@ -11,9 +11,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from conftest import Repo, git
 from notify_servers import SmtpServer, smtp, use_email  # noqa: F401
+
+pytestmark = pytest.mark.slow
 
 CASECTL = str(Path(sys.executable).with_name("casectl"))
 

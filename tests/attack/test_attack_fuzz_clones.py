@@ -18,6 +18,8 @@ from datetime import datetime, timedelta
 import pytest
 from conftest import Repo, assert_converged, events_of
 
+pytestmark = pytest.mark.slow
+
 STEPS = 160
 ENGINEERS = ["zhang.wei", "liu.yang", "zhao.lei"]
 MANAGER = "wang.jianguo"

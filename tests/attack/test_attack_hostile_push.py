@@ -19,6 +19,8 @@ import pytest
 from click.testing import Result
 from conftest import Repo, git
 
+pytestmark = pytest.mark.slow
+
 Team = tuple[Repo, Repo, Repo]
 
 

@@ -45,6 +45,7 @@ FILTERS = [[], ["--assignee", "zhang.wei"], ["--severity", "2"], ["--overdue"],
            ["--customer", "招商"], ["--due-within", "2h"]]  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("status", ["open", "closed", "all"])
 def test_a_limit_is_the_head_of_the_whole_list(busy: tuple[Repo, str], status: str) -> None:
     repo, now = busy
@@ -55,6 +56,7 @@ def test_a_limit_is_the_head_of_the_whole_list(busy: tuple[Repo, str], status: s
             assert head == whole[:limit], (status, chosen, limit)
 
 
+@pytest.mark.slow
 def test_the_list_after_deleting_the_index_is_the_same(busy: tuple[Repo, str]) -> None:
     import shutil
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from test_wheel import Built, built, clean_env, installed  # noqa: F401
 
-pytestmark = pytest.mark.wheel
+pytestmark = [pytest.mark.wheel, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 

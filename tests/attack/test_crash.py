@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 from conftest import Repo
 
-pytestmark = pytest.mark.crash
+pytestmark = [pytest.mark.crash, pytest.mark.slow]
 
 CASECTL = str(Path(sys.executable).with_name("casectl"))
 SEED = 20261126

@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 import pytest
 from conftest import Repo, assert_converged, events_of
 
+pytestmark = pytest.mark.slow
+
 STEPS = 150
 
 

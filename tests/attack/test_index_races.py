@@ -14,7 +14,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from conftest import Repo
+
+pytestmark = pytest.mark.slow
 
 CASECTL = str(Path(sys.executable).with_name("casectl"))
 NOW = "2026-11-26 16:00"

@@ -21,6 +21,8 @@ from notify_servers import SmtpServer, smtp, use_email  # noqa: F401
 
 from casectl.store import Store
 
+pytestmark = pytest.mark.slow
+
 ZHANG, ZHAO = "zhang.wei@example.com", "zhao.lei@example.com"
 LATER = "2026-11-26 14:07"
 

@@ -9,10 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from conftest import Repo, case_file, git
 
 from casectl import yamlio
+
+pytestmark = pytest.mark.slow
 
 Team = tuple[Repo, Repo, Repo]
 

@@ -23,6 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from notify_servers import SmtpServer, smtp, use_email  # noqa: F401 (a fixture)
 
+pytestmark = pytest.mark.slow
+
 Team = tuple[Repo, Repo, Repo]
 OPENED, SWEPT = "2026-11-26 14:05", "2026-11-26 14:51"  # the callback missed at 14:50
 EVIL = "URGENT: your VPN password expires, log in at http://evil.example/login"

@@ -39,6 +39,7 @@ def one_line_refusal(done: subprocess.CompletedProcess[str]) -> str:
     return lines[0].removeprefix("Error: ")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["roster.yaml", "severity.yaml"])
 def test_an_alias_bomb_in_a_config_file_is_refused_at_once(repo: Repo, name: str) -> None:
     (repo.root / name).write_text(BOMB)
@@ -103,6 +104,7 @@ def test_a_file_over_the_size_cap_is_refused(repo: Repo) -> None:
     )
 
 
+@pytest.mark.slow
 def test_tags_that_build_python_objects_are_refused(repo: Repo, tmp_path) -> None:  # type: ignore[no-untyped-def]
     marker = tmp_path / "pwned"
     (repo.root / "severity.yaml").write_text(

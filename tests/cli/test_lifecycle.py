@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from conftest import Repo, open_args
 
 
@@ -23,6 +24,7 @@ def test_open_prints_a_phone_friendly_id_and_records_the_intake(repo: Repo) -> N
     assert repo.case_path(case_id).is_file()
 
 
+@pytest.mark.slow
 def test_assign_log_severity_escalate_rma_close_reopen(repo: Repo) -> None:
     case_id = repo.open_case(assign=None)
     repo.ok("assign", case_id, "zhang.wei")
@@ -98,6 +100,7 @@ def test_no_contract_customer_approved_by_sales_manager(repo: Repo) -> None:
     assert case["contract"] is None and case["approved_by"] == "feng.xue"
 
 
+@pytest.mark.slow
 def test_auto_assign_and_next_pick_the_least_loaded_on_duty(repo: Repo) -> None:
     first = repo.open_case(assign=None, now="2026-11-28 10:00")  # a Saturday: sun.li off duty
     repo.ok("assign", first, "--next", now="2026-11-28 10:00")
@@ -141,6 +144,7 @@ def test_show_prints_the_record_in_the_order_of_the_rules(repo: Repo) -> None:
     assert "Process record:" in out and "Deadlines:" in out
 
 
+@pytest.mark.slow
 def test_list_filters_and_newest_first(repo: Repo) -> None:
     a = repo.open_case(severity=1, now="2026-11-26 09:00")
     b = repo.open_case(severity=3, assign="liu.yang", now="2026-11-26 10:00")
@@ -169,6 +173,7 @@ def test_roster_json_in_roster_order_with_duty(repo: Repo) -> None:
     assert "王建国" in repo.ok("roster")
 
 
+@pytest.mark.slow
 def test_case_ids_are_accepted_as_read_out(repo: Repo) -> None:
     case_id = repo.open_case()
     spoken = case_id.lower().replace("0", "o").replace("1", "l")

@@ -44,6 +44,7 @@ def row_of(lines: list[str], case_id: str) -> str:
     return line
 
 
+@pytest.mark.slow
 def test_rows_are_coloured_by_state_and_fit_80_columns(repo: Repo, three: dict[str, str]) -> None:
     text = run(["list"], environment(repo.root, NOW), 80, 24)
     lines = text.rstrip("\n").split("\n")
@@ -58,6 +59,7 @@ def test_rows_are_coloured_by_state_and_fit_80_columns(repo: Repo, three: dict[s
     assert "missed" in plain(row_of(lines, three["missed"]))  # the state in words too
 
 
+@pytest.mark.slow
 def test_a_wide_terminal_shows_every_column_and_wide_shows_them_anywhere(
     repo: Repo, three: dict[str, str]
 ) -> None:
@@ -69,12 +71,14 @@ def test_a_wide_terminal_shows_every_column_and_wide_shows_them_anywhere(
     assert wide == text  # every column, whole: as on the wide terminal
 
 
+@pytest.mark.slow
 def test_no_color_turns_colour_off(repo: Repo, three: dict[str, str]) -> None:
     coloured = run(["list"], environment(repo.root, NOW), 80, 24)
     bare = run(["list"], environment(repo.root, NOW, NO_COLOR="1"), 80, 24)
     assert "\x1b[" not in bare and bare == plain(coloured) and RED in coloured
 
 
+@pytest.mark.slow
 def test_into_a_pipe_and_as_json_list_is_unchanged(repo: Repo, three: dict[str, str]) -> None:
     env = environment(repo.root, NOW)
     piped = subprocess.run([CASECTL, "list"], env=env, capture_output=True, text=True,
@@ -146,6 +150,7 @@ def test_the_clone_setting_is_read_from_git_config_without_git(repo: Repo) -> No
     assert local_config(root, "casectl.user") == "liu.yang"
 
 
+@pytest.mark.slow
 def test_control_characters_stay_escaped_on_a_terminal(repo: Repo) -> None:
     """Colour is the only escape sequence list and board write: a customer's are shown."""
     from test_terminal_safety import SHOWN, evil_case

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import Repo
 
 
+@pytest.mark.slow
 def test_show_of_a_closed_case_gives_its_resolution_and_deadlines(repo: Repo) -> None:
     case_id = repo.open_case(now="2026-11-26 14:05")  # callback 14:50, reply 15:05
     repo.run("sweep", by=None, now="2026-11-26 14:50")  # zhang.wei missed: liu.yang

@@ -17,6 +17,8 @@ import pytest
 from conftest import Repo, open_args
 from notify_servers import smtp  # noqa: F401 - a fixture
 
+pytestmark = pytest.mark.slow
+
 CASECTL = str(Path(sys.executable).with_name("casectl"))
 KILL = "CASECTL_TEST_KILL"  # only the subprocesses these tests start set it
 FAIL = "CASECTL_TEST_FAIL"

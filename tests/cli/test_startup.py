@@ -13,6 +13,7 @@ import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
+import pytest
 from conftest import Repo, git
 
 # Runs the installed entry point in a fresh interpreter, as the `casectl` script does,
@@ -64,6 +65,7 @@ def test_the_casectl_script_starts_through_the_collector_free_entry_point() -> N
     assert script.value == "casectl.__main__:main"
 
 
+@pytest.mark.slow
 def test_no_collection_runs_while_the_modules_load_and_the_command_collects_as_usual(
     repo: Repo,
 ) -> None:
@@ -88,6 +90,7 @@ def test_python_dash_m_casectl_runs_the_same_entry(repo: Repo) -> None:
     assert "li.na" in done.stdout
 
 
+@pytest.mark.slow
 def test_a_step_in_english_never_searches_gettext_catalogs(repo: Repo) -> None:
     """The stdlib's gettext imports `locale` on its first lookup and stats a catalog per
     language on each: English answers click's messages with their own text."""
@@ -157,6 +160,7 @@ def test_a_record_is_the_named_tuple_its_class_body_says() -> None:
         raise AssertionError("a record must be immutable")
 
 
+@pytest.mark.slow
 def test_a_step_under_no_commit_loads_no_module_it_does_not_use(repo: Repo) -> None:
     case_id = repo.open_case()
     found, said = probe(repo, "log", case_id, "收集日志 2", "--no-commit")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import Repo, open_args
+
+pytestmark = pytest.mark.slow
 
 ZHANG = "zhang.wei 张伟 +86 138 0101 0004"
 

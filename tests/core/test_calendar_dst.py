@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -119,6 +120,7 @@ which_change = st.integers(0, 1)
 minutes_around = st.integers(-1440, 2 * 1440)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @example(SPRING, 0, 90, 180).via("the issue's Berlin night")
 @example(HOWE_SPRING, 1, 60, 210).via("Lord Howe's 30-minute shift")
@@ -130,6 +132,7 @@ def test_between_never_exceeds_real_elapsed_time(
     assert calendar.between(a, b) <= b - a
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @example(SPRING, 0).via("the issue's Berlin night")
 @example(HOWE_SPRING, 1).via("Lord Howe's 30-minute shift")
@@ -142,6 +145,7 @@ def test_periods_of_one_day_never_overlap(calendar: Calendar, which: int) -> Non
         assert end <= begin
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @example(SPRING, 0, 90, 90).via("the issue's Berlin night")
 @example(HOWE_SPRING, 1, 60, 120).via("Lord Howe's 30-minute shift")

@@ -123,6 +123,7 @@ instants = st.datetimes(
 amounts = st.integers(min_value=1, max_value=60 * 24 * 20).map(lambda m: timedelta(minutes=m))
 
 
+@pytest.mark.slow
 @given(instants, amounts)
 def test_add_then_measure_gives_the_duration_back(start: datetime, amount: timedelta) -> None:
     assert BUSINESS.between(start, BUSINESS.add(start, amount)) == amount

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from conftest import Repo
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -77,6 +78,7 @@ def case_with(texts: list[str]) -> Case:
     return Case("261126-K7Q3M", events)
 
 
+@pytest.mark.slow
 @settings(max_examples=300)
 @given(st.lists(TEXT, min_size=1, max_size=4))
 def test_round_trip_is_byte_identical(texts: list[str]) -> None:
@@ -103,6 +105,7 @@ def test_file_reads_well_in_a_diff(repo: Repo) -> None:
     assert path.read_bytes() == before
 
 
+@pytest.mark.slow
 def test_eight_processes_logging_at_once_keep_every_event(repo: Repo) -> None:
     case_id = repo.open_case()
     env = {"CASECTL_NOW": "2026-11-26 14:10", "CASECTL_USER": "zhang.wei", "PATH": "/usr/bin:/bin"}

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from conftest import Repo
 
 from casectl.store import relative_path
@@ -33,6 +34,7 @@ def test_a_sound_repository_passes(repo: Repo) -> None:
     assert check(repo) == (0, [], "casectl check: 2 case files, no problems\n")
 
 
+@pytest.mark.slow
 def test_every_kind_of_problem_is_named_with_file_and_line(repo: Repo) -> None:
     schema, ghost, closed, dup, markers, orphan, unconfigured = (
         repo.open_case(now=f"2026-11-26 14:0{i}") for i in range(7)
@@ -183,6 +185,7 @@ def test_only_changed_files_are_read_again_and_edits_in_place_are_seen(repo: Rep
     assert check(repo)[0] == 0
 
 
+@pytest.mark.slow
 def test_the_pre_commit_hook_refuses_a_broken_case_file(tmp_path: Path) -> None:
     env = os.environ | {"CASECTL_NOW": "2026-11-26 14:05", "CASECTL_USER": "li.na"}
     casectl = [os.path.join(os.path.dirname(sys.executable), "casectl")]

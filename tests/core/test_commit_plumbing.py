@@ -168,6 +168,7 @@ def test_a_detached_head_moves_and_the_branch_stays(large: Repo) -> None:
     assert subprocess.run(["git", "symbolic-ref", "-q", "HEAD"], cwd=large.root).returncode == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lock", ["index.lock", "HEAD.lock", "branch"])
 def test_a_lock_a_killed_git_left_mid_commit_is_settled_and_committed_once(
     large: Repo, monkeypatch: pytest.MonkeyPatch, lock: str
@@ -194,6 +195,7 @@ def test_a_lock_a_killed_git_left_mid_commit_is_settled_and_committed_once(
     assert not list((large.root / ".git").rglob("*.lock"))
 
 
+@pytest.mark.slow
 def test_thousands_of_paths_and_a_removal_in_one_commit(repo: Repo) -> None:
     """More than 100 paths take this path in any repository: paths and files go on
     git's standard input, whatever their number."""
@@ -239,6 +241,7 @@ def test_an_identity_git_would_trim_falls_back_to_git_commit(large: Repo) -> Non
     assert git(large.root, "status", "--porcelain") == ""
 
 
+@pytest.mark.slow
 def test_cron_splits_an_index_whose_own_part_holds_every_entry(
     repo: Repo, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -134,6 +134,7 @@ def test_a_new_severity_yaml_rebuilds_the_index(repo: Repo) -> None:
     assert (row["next"], row["due"]) == ("first reply", "2026-11-26T16:05:00+08:00")
 
 
+@pytest.mark.slow
 def test_closed_listing_follows_a_reopen_in_a_trusted_folder(repo: Repo) -> None:
     case_id = repo.open_case()
     repo.ok("close", case_id, "--resolution", "ok", by="zhang.wei", now="2026-11-26 14:30")
@@ -193,6 +194,7 @@ def test_two_runs_saving_at_once_cannot_leave_a_stale_summary(repo: Repo) -> Non
     assert row["assignee"] == "liu.yang"
 
 
+@pytest.mark.slow
 def test_open_chooses_by_load_from_the_small_index_alone(repo: Repo, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from casectl.index import Index
 

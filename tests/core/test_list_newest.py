@@ -10,6 +10,8 @@ import time
 import pytest
 from conftest import Repo
 
+pytestmark = pytest.mark.slow
+
 
 def settle(repo: Repo) -> None:
     """Age every folder under cases/ as if its last change were an hour ago."""

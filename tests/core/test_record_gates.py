@@ -8,9 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import Repo
 
 from casectl.store import relative_path
+
+pytestmark = pytest.mark.slow
 
 PRICE = ["open", "--no-contract", "--inquiry", "price", "--customer", "某公司", "--contact",
          "赵女士", "--description", "问阵列报价"]  # fmt: skip

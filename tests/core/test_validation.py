@@ -11,6 +11,7 @@ from casectl import casefile, model, yamlio
 from casectl.store import read_case
 
 
+@pytest.mark.slow
 def test_every_event_type_casectl_writes_is_in_the_schema(repo: Repo) -> None:
     """A whole life, with every step and every sweep action: each file is valid, and every
     type it holds is one the schema knows."""

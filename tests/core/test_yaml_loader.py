@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -80,6 +81,7 @@ def block(depth: int) -> st.SearchStrategy[str]:
     return st.one_of(mapping, sequence)
 
 
+@pytest.mark.slow
 @settings(max_examples=600, deadline=None)
 @given(block(3))
 def test_any_document_loads_as_pyyaml_loads_it(text: str) -> None:

@@ -42,6 +42,7 @@ def anchors(page: Path) -> set[str]:
     return {github_slug(title) for title in headings(page)}
 
 
+@pytest.mark.slow
 def test_commands_md_is_what_make_docs_generates() -> None:
     """cog --check regenerates every `--help` block in memory and compares (exit 5: stale)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CASECTL_", "LC_"))}
@@ -85,6 +86,7 @@ def test_anchors_are_the_same_on_github_and_the_site(page: Path) -> None:
     assert len(set(titles)) == len(titles), "two headings share an anchor"
 
 
+@pytest.mark.slow
 def test_the_site_builds_strictly(tmp_path: Path) -> None:
     """mkdocs --strict: nav, every page, every link and anchor between pages."""
     done = subprocess.run([f"{BIN}/mkdocs", "build", "--strict", "--site-dir", str(tmp_path)],
@@ -112,6 +114,7 @@ def test_there_are_blocks_that_run_as_written() -> None:
     assert len(BLOCKS) >= 2  # the operator's guide's, in English and in Chinese
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("where", "script"), BLOCKS, ids=[w for w, _ in BLOCKS])
 def test_a_block_marked_runs_as_written_runs_in_an_empty_folder(
     where: str, script: str, tmp_path: Path

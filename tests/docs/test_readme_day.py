@@ -35,6 +35,7 @@ def shell(script: str, tmp_path: Path, **env: str) -> subprocess.CompletedProces
                           text=True, env=environ, cwd=tmp_path)  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("readme", "title"),
     [("README.md", "A day at the support center"), ("README.zh-CN.md", "支持中心的一天")],
@@ -52,6 +53,7 @@ def test_a_day_at_the_support_center_runs_in_a_shell_as_written(
     assert '"status": "closed"' in shown and '"status": "installed"' in shown
 
 
+@pytest.mark.slow
 def test_the_sample_report_is_make_demos_day(tmp_path: Path) -> None:
     """Each piece of docs/report.md's sample (between `...` lines) is in the report that
     examples/demo.sh prints, in order; after a change to the report's numbers, paste the

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 from casectl import i18n
@@ -46,6 +47,7 @@ def test_the_glossary_names_the_rules_terms() -> None:
         re.compile(str(term["en"]))
 
 
+@pytest.mark.slow
 def test_no_translation_uses_a_forbidden_variant() -> None:
     wrong = [
         (variant, source, text)
@@ -57,6 +59,7 @@ def test_no_translation_uses_a_forbidden_variant() -> None:
     assert not wrong, "\n".join(f"{v}: {s!r} -> {t!r}" for v, s, t in wrong[:20])
 
 
+@pytest.mark.slow
 def test_every_translation_of_a_term_uses_the_rules_word() -> None:
     wrong = []
     for source, text in entries():

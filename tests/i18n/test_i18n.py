@@ -47,6 +47,7 @@ def catalog() -> dict[str | tuple[str, str], object]:
         return {((m.context, m.id) if m.context else m.id): m for m in read_po(f) if m.id}
 
 
+@pytest.mark.slow
 def test_every_marked_message_has_a_chinese_translation_and_none_is_stale() -> None:
     marked, po = extracted(), catalog()
     missing = sorted(map(str, marked - set(po)))
@@ -116,6 +117,7 @@ def busy(repo: Repo) -> tuple[Repo, str]:
     return repo, case_id
 
 
+@pytest.mark.slow
 def test_each_commands_help_in_chinese_and_in_english(repo: Repo) -> None:
     for name in sorted(set(COMMANDS) - HIDDEN):
         zh = repo.run(name, "--help", env=ZH)
@@ -224,6 +226,7 @@ def _spaces(line: str) -> int:
     return len(rest) - len(rest.lstrip(" "))
 
 
+@pytest.mark.slow
 def test_english_loads_no_catalog_and_chinese_loads_it_fast(busy: tuple[Repo, str]) -> None:
     repo, _case = busy
     probe = (

@@ -151,6 +151,7 @@ def lines(repo: Repo) -> list[tuple[str, str]]:
     return out
 
 
+@pytest.mark.slow
 def test_nothing_is_left_in_english(lines: list[tuple[str, str]]) -> None:
     assert len(lines) > 500  # the scenario ran
     left = [f"{command}: {line.strip()}  <- {words}" for command, line in lines
@@ -164,6 +165,7 @@ def test_the_check_catches_english() -> None:
     assert english("  --severity N  只看这一故障级别的 CASE。", set()) == []
 
 
+@pytest.mark.slow
 def test_no_refusal_the_suite_drives_is_left_in_english(
     pristine: tuple[Path, dict[str, str]],  # noqa: F811
     tmp_path: Path,

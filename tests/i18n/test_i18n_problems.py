@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import Repo
 
 ZH = {"LANG": "zh_CN.UTF-8"}
@@ -44,6 +45,7 @@ def _break(repo: Repo, case_id: str) -> None:
     path.write_text(text.replace("severity: 1\n", "severity: 12\n", 1), encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_a_broken_case_file_in_chinese_and_checks_json_in_english(repo: Repo) -> None:
     case_id = repo.open_case()
     _break(repo, case_id)

@@ -14,6 +14,8 @@ from test_report_day import MORNING, scripted_day
 from test_report_mail import parts
 from wcwidth import wcswidth
 
+pytestmark = pytest.mark.slow
+
 ZH = {"LANG": "zh_CN.UTF-8"}
 C = {"LANG": "C"}
 

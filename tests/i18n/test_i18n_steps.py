@@ -4,7 +4,10 @@ commit subject and --json stay the same whatever the language."""
 
 from __future__ import annotations
 
+import pytest
 from conftest import Repo, git
+
+pytestmark = pytest.mark.slow
 
 ZH = {"LANG": "zh_CN.UTF-8"}
 C = {"LANG": "C"}

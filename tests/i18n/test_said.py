@@ -5,11 +5,14 @@ matches word for word."""
 
 from __future__ import annotations
 
+import pytest
 import yaml
 from conftest import Repo
 
 from casectl import i18n, said
 from casectl.store import read_case
+
+pytestmark = pytest.mark.slow
 
 ZH = {"LANG": "zh_CN.UTF-8"}
 C = {"LANG": "C"}

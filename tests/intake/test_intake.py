@@ -37,6 +37,7 @@ def alarm_cases(repo: Repo) -> dict[str, dict]:
     return {k: v for k, v in cases(repo).items() if v["events"][0].get("source") == "alarm"}
 
 
+@pytest.mark.slow
 def test_an_acute_sim_through_snmptrapd_opens_a_severity_1_case_assigned_and_told(
     repo: Repo, trapd: Snmptrapd, smtp: SmtpServer
 ) -> None:
@@ -64,6 +65,7 @@ def test_an_acute_sim_through_snmptrapd_opens_a_severity_1_case_assigned_and_tol
     assert wait_for(lambda: git(repo.root, "status", "--porcelain") == "")  # its commit too
 
 
+@pytest.mark.slow
 def test_fifty_repeats_append_and_an_exact_repeat_is_recorded_once(repo: Repo) -> None:
     with_register(repo)
     assert intake(repo, data=trap_text(clock="14:00:00")).exit_code == 0
@@ -253,6 +255,7 @@ def test_dry_run_says_what_would_happen_and_writes_nothing(repo: Repo) -> None:
     assert intake(repo, "log").stdout == ""
 
 
+@pytest.mark.slow
 def test_a_sigkill_during_intake_loses_and_doubles_nothing(repo: Repo, tmp_path: Path) -> None:
     with_register(repo)
     box = maildir(tmp_path / "Maildir")
@@ -284,6 +287,7 @@ def test_a_sigkill_during_intake_loses_and_doubles_nothing(repo: Repo, tmp_path:
     assert repo.ok("check", by=None) == ""
 
 
+@pytest.mark.slow
 def test_a_thousand_traps_in_a_minute_open_ten_cases_one_line_each(
     repo: Repo, tmp_path: Path
 ) -> None:
@@ -301,6 +305,7 @@ def test_a_thousand_traps_in_a_minute_open_ten_cases_one_line_each(
     assert git(repo.root, "status", "--porcelain") == ""
 
 
+@pytest.mark.slow
 def test_traps_handled_at_once_are_each_taken_once(repo: Repo) -> None:
     with_register(repo)
     env = os.environ | {"CASECTL_NOW": repo.now, "CASECTL_REPO": str(repo.root)}

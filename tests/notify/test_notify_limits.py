@@ -31,6 +31,8 @@ from notify_servers import (  # noqa: F401
 )
 from test_notify_robots import use_robots
 
+pytestmark = pytest.mark.slow
+
 DEAD = "http://127.0.0.1:9/{platform}/send"
 
 

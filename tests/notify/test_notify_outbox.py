@@ -9,8 +9,11 @@ import os
 import subprocess
 import sys
 
+import pytest
 from conftest import Repo
 from notify_servers import SmtpServer, smtp, use_email  # noqa: F401
+
+pytestmark = pytest.mark.slow
 
 
 def casectl(repo: Repo, *args: str, now: str) -> subprocess.Popen[str]:

@@ -6,8 +6,11 @@ step itself, and the manager of holiday data running out."""
 
 from __future__ import annotations
 
+import pytest
 from conftest import Repo
 from notify_servers import SmtpServer, smtp, use_email  # noqa: F401
+
+pytestmark = pytest.mark.slow
 
 MANAGER = "wang.jianguo@example.com"
 

@@ -10,8 +10,11 @@ import json
 import subprocess
 from collections.abc import Callable
 
+import pytest
 from conftest import Repo
 from notify_servers import Robots, git_config, robots  # noqa: F401
+
+pytestmark = pytest.mark.slow
 
 SECRET_DING, SECRET_FEISHU = "SEC-ding-0123456789", "feishu-secret-42"
 

@@ -39,6 +39,7 @@ def data_rows(frame: list[str]) -> list[str]:
     return [line for line in frame[3:] if re.search(r"\d{6}-\w{5}", line)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", [(80, 24), (200, 50)])
 def test_the_live_board_fits_the_terminal_and_follows_a_step_made_elsewhere(
     repo: Repo, busy: dict[str, str], size: tuple[int, int]
@@ -80,6 +81,7 @@ def test_the_live_board_fits_the_terminal_and_follows_a_step_made_elsewhere(
         board.close()
 
 
+@pytest.mark.slow
 def test_once_prints_one_frame(repo: Repo, busy: dict[str, str]) -> None:
     text = run(["board", "--once"], environment(repo.root, NOW), 80, 24)
     lines = plain(text).rstrip("\n").split("\n")
@@ -155,6 +157,7 @@ def test_a_case_file_that_cannot_be_read_is_counted_on_the_board(
     assert '<p class="warning">1 case file could not be read' in page.read_text()
 
 
+@pytest.mark.slow
 def test_json_gives_the_counts_and_every_case_in_order(repo: Repo, busy: dict[str, str]) -> None:
     document = json.loads(repo.ok("board", "--json", now=NOW))
     assert (document["open"], document["missed"], document["due_soon"]) == (25, 1, 24)
@@ -176,6 +179,7 @@ def test_a_quiet_sweep_without_the_setting_loads_nothing_of_the_board(repo: Repo
     assert not {"casectl.board", "jinja2"} & set(found["modules"]), said
 
 
+@pytest.mark.slow
 def test_a_resized_window_is_filled_at_once(repo: Repo, busy: dict[str, str]) -> None:
     board = Terminal(["board", "--interval", "600"], environment(repo.root, NOW), 80, 12)
     try:

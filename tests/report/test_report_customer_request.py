@@ -11,6 +11,8 @@ import pytest
 from conftest import Repo
 from test_report_html import Page
 
+pytestmark = pytest.mark.slow
+
 MANAGER = "wang.jianguo"
 MORNING = "2026-11-27 08:00"
 

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import Repo
 
+pytestmark = pytest.mark.slow
+
 DAY = "2026-11-26"  # a Thursday
 MORNING = "2026-11-27 08:00"  # when the manager reads yesterday's report
 

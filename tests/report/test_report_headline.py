@@ -12,6 +12,8 @@ from conftest import Repo
 from test_report_day import MORNING, scripted_day
 from test_report_inquiries import PRICE
 
+pytestmark = pytest.mark.slow
+
 # The scripted day (test_report_day) plus a manager alert, an on-site visit and a price
 # inquiry; what was missed or met late, by whom, by how much, in seconds to midnight:
 BREACHES = [  # (case, kind, owed by, state, late by, the case's state at the end)

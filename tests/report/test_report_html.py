@@ -14,6 +14,8 @@ import pytest
 from conftest import Repo
 from test_report_day import MORNING, scripted_day
 
+pytestmark = pytest.mark.slow
+
 HOSTILE = "<img src=x onerror=alert(1)>"
 
 

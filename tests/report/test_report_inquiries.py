@@ -13,6 +13,8 @@ from conftest import Repo
 from test_report_day import MORNING, counts, scripted_day, share
 from test_report_html import Page
 
+pytestmark = pytest.mark.slow
+
 PRICE = ["open", "--no-contract", "--inquiry", "price", "--customer", "某贸易公司",
          "--contact", "赵女士 13900000000", "--description", "询问扩容报价"]  # fmt: skip
 TECHNICAL = ["open", "--no-contract", "--inquiry", "technical", "--approved-by", "feng.xue",

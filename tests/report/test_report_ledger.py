@@ -20,6 +20,8 @@ from collections import Counter
 import pytest
 from conftest import Repo
 
+pytestmark = pytest.mark.slow
+
 DAY = "2026-11-26"  # a Thursday
 MORNING = "2026-11-27 08:00"
 

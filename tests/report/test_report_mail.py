@@ -15,6 +15,8 @@ from notify_servers import SmtpServer, free_port, git_config, smtp, use_email  #
 from test_report_day import MORNING, scripted_day
 from test_report_html import Page, holds
 
+pytestmark = pytest.mark.slow
+
 MANAGER, SENIOR = "wang.jianguo@example.com", "zhou.qiang@example.com"
 SUBJECT = (
     "[casectl] CASE执行情况报告 report 2026-11-26: "

@@ -15,6 +15,8 @@ from test_report_day import MORNING
 from test_report_headline import day  # noqa: F401 - the scripted day, with alerts and visits
 from test_report_html import png_colours
 
+pytestmark = pytest.mark.slow
+
 LANGUAGES = {"en": {"LANG": "C"}, "zh-CN": {"LANG": "zh_CN.UTF-8"}}
 # every SVG text's font size as drawn: its computed size times the SVG's scale on screen
 LABELS = """[...document.querySelectorAll('svg text')].map(t => {

@@ -8,6 +8,8 @@ from collections.abc import Callable
 import pytest
 from conftest import Repo
 
+pytestmark = pytest.mark.slow
+
 MANAGER = "wang.jianguo"
 
 

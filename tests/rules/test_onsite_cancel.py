@@ -3,7 +3,10 @@ and the case may ask again (an approved visit that never happens no longer block
 
 from __future__ import annotations
 
+import pytest
 from conftest import Repo
+
+pytestmark = pytest.mark.slow
 
 MANAGER = "wang.jianguo"
 

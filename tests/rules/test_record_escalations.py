@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+import pytest
 from conftest import Repo
+
+pytestmark = pytest.mark.slow
 
 
 def sweep(repo: Repo, now: str) -> list[dict]:

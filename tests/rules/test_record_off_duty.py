@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+import pytest
 from conftest import Repo
 
 SATURDAY = "2026-11-28 10:00"  # chen.jing's duty_hours are business hours
 
 
+@pytest.mark.slow
 def test_an_off_duty_duty_engineer_is_warned_and_the_checks_go_to_who_is_on_duty(
     repo: Repo,
 ) -> None:

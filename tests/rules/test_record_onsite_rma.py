@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+import pytest
 from conftest import Repo
+
+pytestmark = pytest.mark.slow
 
 MANAGER = "wang.jianguo"
 T = "2026-11-26 14:10"

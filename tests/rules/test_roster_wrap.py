@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import Repo
+
+pytestmark = pytest.mark.slow
 
 
 def moves(repo: Repo, now: str) -> list[tuple[str, str | None, str | None]]:

@@ -7,6 +7,8 @@ from collections.abc import Callable
 import pytest
 from conftest import Repo, open_args
 
+pytestmark = pytest.mark.slow
+
 Refused = Callable[..., str]
 
 

@@ -6,8 +6,11 @@ import json
 import subprocess
 import sys
 
+import pytest
 import yaml
 from conftest import Repo
+
+pytestmark = pytest.mark.slow
 
 
 def sweep(repo: Repo, now: str, *args: str) -> list[dict]:

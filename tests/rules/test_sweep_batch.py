@@ -7,11 +7,14 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
 from conftest import Repo, git
 
 from casectl import yamlio
 from casectl.ids import random_code
 from casectl.store import dump_case, read_case, relative_path
+
+pytestmark = pytest.mark.slow
 
 LATER = "2026-11-26 20:05"  # six actions on a case opened and assigned at 14:05
 

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import Repo, git
+
+pytestmark = pytest.mark.slow
 
 QUIET = "2026-11-26 14:06"  # a minute after the case opened: nothing due
 

@@ -7,8 +7,11 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 from conftest import Repo
+
+pytestmark = pytest.mark.slow
 
 
 def swept(repo: Repo, now: str, *args: str) -> list[dict]:

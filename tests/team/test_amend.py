@@ -7,8 +7,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+import pytest
 import yaml
 from conftest import Repo, assert_converged, case_file, git
+
+pytestmark = pytest.mark.slow
 
 Team = tuple[Repo, Repo, Repo]
 

@@ -14,6 +14,7 @@ from conftest import Repo, case_file, git, open_args
 from casectl.cli import cli
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
 def test_concurrent_steps_merge_in_every_order(team: tuple[Repo, Repo, Repo], order) -> None:  # type: ignore[no-untyped-def]
     a, b, cron = team
@@ -131,6 +132,7 @@ def test_a_folder_that_is_not_a_git_repository_works(tmp_path: Path) -> None:
     assert not (root / ".git").exists()
 
 
+@pytest.mark.slow
 def test_a_clone_without_the_driver_is_warned(
     team: tuple[Repo, Repo, Repo], tmp_path: Path
 ) -> None:
@@ -146,6 +148,7 @@ def test_a_clone_without_the_driver_is_warned(
     assert "merge driver" not in fresh.run("list").stderr
 
 
+@pytest.mark.slow
 def test_two_different_cases_under_one_id_is_a_reported_conflict(
     team: tuple[Repo, Repo, Repo],
 ) -> None:
@@ -267,6 +270,7 @@ def test_a_sweep_commit_names_each_case_in_a_trailer(repo: Repo) -> None:
     assert trailers == [f"Case: {c}" for c in sorted([first, second])]
 
 
+@pytest.mark.slow
 def test_sync_pulls_again_when_someone_pushed_first(team: tuple[Repo, Repo, Repo]) -> None:
     a, b, _ = team
     case_id = a.open_case(now="2026-11-26 14:05")

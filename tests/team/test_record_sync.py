@@ -5,7 +5,10 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
 from conftest import Repo, git
+
+pytestmark = pytest.mark.slow
 
 
 def test_a_sync_merge_is_titled_with_its_steps_and_cases(

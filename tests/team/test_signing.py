@@ -14,6 +14,8 @@ import pytest
 from conftest import Repo, clone, git, open_args
 from notify_servers import SmtpServer, smtp, use_email  # noqa: F401 (a fixture)
 
+pytestmark = pytest.mark.slow
+
 MANAGER = "wang.jianguo"
 POLICY = "signed: [onsite-approve, onsite-deny, noncontract-approve, escalate, customer-request]\n"
 

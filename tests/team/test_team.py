@@ -18,6 +18,8 @@ import pytest
 from conftest import GitDaemon, Repo, git
 from notify_servers import SmtpServer, smtp, use_email  # noqa: F401 (a fixture)
 
+pytestmark = pytest.mark.slow
+
 Team = tuple[Repo, Repo, Repo]
 SHARING = {"CASECTL_PUSH": "1"}
 OPENED = "2026-11-26 12:05"  # a Thursday: the callback falls due at 12:50

@@ -20,6 +20,8 @@ import pytest
 from conftest import GitDaemon, Repo, clone_url
 from notify_servers import SmtpServer, smtp, use_email  # noqa: F401 (a fixture)
 
+pytestmark = pytest.mark.slow
+
 DAY = datetime.fromisoformat("2026-11-26 12:00")  # a Thursday
 LEASE = timedelta(minutes=3)
 
