@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo lint docs bench clean messages mo browser tools
+.PHONY: test quick demo lint docs bench clean messages mo browser tools
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ tools:
 test: $(STAMP) browser tools
 	LANG=C LC_ALL= LC_MESSAGES= LANGUAGE= $(BIN)/pytest
 
+# While iterating: every test not marked slow, in under a minute (`make test` runs them all)
+quick: $(STAMP)
+	LANG=C LC_ALL= LC_MESSAGES= LANGUAGE= $(BIN)/pytest -m "not slow"
+
 demo: $(STAMP)
 	PATH=$(CURDIR)/$(BIN):$$PATH bash examples/demo.sh
 
@@ -66,7 +70,7 @@ bench: $(STAMP)
 # Translations (Babel, a development tool; casectl reads the .mo with the stdlib's gettext).
 # `make messages` extracts every marked string and click help text into build/casectl.pot
 # and merges it into the zh_CN .po (new entries empty, gone ones dropped): translate
-# them, then `make mo` compiles the .mo that is committed beside it (tests/test_i18n.py
+# them, then `make mo` compiles the .mo that is committed beside it (tests/i18n/test_i18n.py
 # fails while any entry is untranslated, stale, or the .mo differs from the .po).
 LOCALE := casectl/locale
 EXTRACT := -F $(LOCALE)/babel.cfg -k N_ -k Np_:1,2 -k Nc_:1c,2 --no-location --sort-output

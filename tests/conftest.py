@@ -19,12 +19,12 @@ from casectl.cli import cli
 T0 = "2026-11-26 14:05"  # a Thursday
 
 # The tests assert English messages: a shell that speaks Chinese must not change them
-# (tests/test_i18n.py sets the language where it means to).
+# (tests/i18n/test_i18n.py sets the language where it means to).
 os.environ["LANG"] = "C"
 for _name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
     os.environ.pop(_name, None)
 # Steps share with the remote in the background as they are made; the tests of that
-# (tests/test_team.py) turn it on, the others sync when they mean to.
+# (tests/team/test_team.py) turn it on, the others sync when they mean to.
 os.environ["CASECTL_PUSH"] = "0"
 
 

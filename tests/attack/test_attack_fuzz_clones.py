@@ -1,6 +1,6 @@
 """Three clones, every kind of step, sweeps at random moments, random syncs.
 
-tests/test_fuzz_clones.py covers open, log, assign, close, reopen, escalate and sweep;
+tests/attack/test_fuzz_clones.py covers open, log, assign, close, reopen, escalate and sweep;
 this one adds severity changes, RMAs and their progress, on-site service (request,
 approval, arrival, work, departure), forced closes, and sweeps run at random times in
 any clone (the cron host is not special). After everyone syncs twice: every clone

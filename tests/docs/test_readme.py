@@ -41,7 +41,7 @@ def test_log_types_are_all_listed() -> None:
 
 
 def test_the_peer_vector_count_and_the_ones_left_out() -> None:
-    """`(N of M)` and the ids docs/rules.md names are what tests/test_calendars.py runs."""
+    """`(N of M)` and the ids docs/rules.md names are what tests/core/test_calendars.py runs."""
     vectors = json.loads((ROOT / "tests" / "data" / "business_time_vectors.json").read_text())
     every = [v for kind in ("due", "between", "due_subminute", "between_subminute")
              for v in vectors[kind]]  # fmt: skip

@@ -1,5 +1,5 @@
 """Under LANG=zh_CN.UTF-8 nothing casectl says is left in English (issue 28): the steps,
-refusals, sweeps, tables and help pages the i18n tests drive (tests/test_i18n*.py),
+refusals, sweeps, tables and help pages the i18n tests drive (tests/i18n/),
 each line checked for an English word outside ids, names, commands, options, file
 names and what the user typed."""
 
@@ -170,7 +170,7 @@ def test_no_refusal_the_suite_drives_is_left_in_english(
     pristine: tuple[Path, dict[str, str]],  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    """Each row of tests/test_bad_input.py's catalogue of refusals, said in Chinese."""
+    """Each row of tests/cli/test_bad_input.py's catalogue of refusals, said in Chinese."""
     source, ids = pristine
     left = []
     for number, row in enumerate(ROWS):
