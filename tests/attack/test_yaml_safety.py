@@ -10,6 +10,8 @@ import time
 import pytest
 from conftest import Repo
 
+pytestmark = pytest.mark.slow
+
 # "billion laughs": nine levels of nine aliases each, 9**9 strings once expanded
 BOMB = "lol: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
     f"l{n}: &{b} [*{a}, *{a}, *{a}, *{a}, *{a}, *{a}, *{a}, *{a}, *{a}]\n"
@@ -39,7 +41,6 @@ def one_line_refusal(done: subprocess.CompletedProcess[str]) -> str:
     return lines[0].removeprefix("Error: ")
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("name", ["roster.yaml", "severity.yaml"])
 def test_an_alias_bomb_in_a_config_file_is_refused_at_once(repo: Repo, name: str) -> None:
     (repo.root / name).write_text(BOMB)
@@ -104,7 +105,6 @@ def test_a_file_over_the_size_cap_is_refused(repo: Repo) -> None:
     )
 
 
-@pytest.mark.slow
 def test_tags_that_build_python_objects_are_refused(repo: Repo, tmp_path) -> None:  # type: ignore[no-untyped-def]
     marker = tmp_path / "pwned"
     (repo.root / "severity.yaml").write_text(

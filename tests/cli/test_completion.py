@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from conftest import Repo
 
@@ -102,6 +103,7 @@ def test_commands_complete_without_the_internal_merge_driver() -> None:
     assert complete("casectl me") == []
 
 
+@pytest.mark.slow
 def test_installed_entry_point_completes_from_inside_the_repository(repo: Repo) -> None:
     case_id = repo.open_case()
     entry_point = Path(sys.executable).parent / "casectl"

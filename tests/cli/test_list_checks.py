@@ -86,6 +86,7 @@ def remove_from_roster(repo: Repo, person: str, next_person: str) -> None:
     )
 
 
+@pytest.mark.slow
 def test_cases_of_a_removed_engineer_are_named(repo: Repo) -> None:
     orphan = repo.open_case(assign="zhao.lei")
     kept = repo.open_case(assign="zhang.wei")

@@ -78,6 +78,7 @@ def test_no_collection_runs_while_the_modules_load_and_the_command_collects_as_u
     assert found["enabled"]  # and the command's own garbage is collected
 
 
+@pytest.mark.slow
 def test_python_dash_m_casectl_runs_the_same_entry(repo: Repo) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "casectl", "--repo", str(repo.root), "roster"],

@@ -43,6 +43,7 @@ def test_a_step_is_seen_after_the_folder_was_trusted(repo: Repo) -> None:
     assert row["assignee"] == "liu.yang"
 
 
+@pytest.mark.slow
 def test_a_warm_run_parses_only_what_changed(repo: Repo, parsed: list[str]) -> None:
     first = repo.open_case(now="2026-11-25 10:00")
     second = repo.open_case()
@@ -104,6 +105,7 @@ def test_a_file_in_the_wrong_folder_is_broken_not_moved(repo: Repo) -> None:
     assert wrong.exists() and repo.case_path(case_id).exists()
 
 
+@pytest.mark.slow
 def test_a_symlinked_folder_is_reported_and_never_followed(repo: Repo, tmp_path) -> None:  # type: ignore[no-untyped-def]
     case_id = repo.open_case()
     elsewhere = tmp_path / "elsewhere"
@@ -175,6 +177,7 @@ def test_a_sweep_with_nothing_due_reads_no_summaries(repo: Repo, monkeypatch) ->
     assert reads  # something fell due: the summaries are read
 
 
+@pytest.mark.slow
 def test_two_runs_saving_at_once_cannot_leave_a_stale_summary(repo: Repo) -> None:
     """The small index names each day file by a token: a day file saved by another run is
     not trusted, its day is read again."""

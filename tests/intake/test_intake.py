@@ -194,6 +194,7 @@ def test_a_clear_appends_alarm_cleared_and_closes_nothing(repo: Repo) -> None:
     assert cases(repo)[case_id]["events"][-1]["type"] == "alarm-cleared"
 
 
+@pytest.mark.slow
 def test_a_serial_under_maintenance_appends_instead_of_opening(repo: Repo) -> None:
     with_register(repo)
     intake(repo, data=trap_text(code="3E1234"))

@@ -12,6 +12,8 @@ import pytest
 from conftest import Repo
 from notify_servers import SmtpServer, git_config, smtp, tracked_files, use_email  # noqa: F401
 
+pytestmark = pytest.mark.slow
+
 MANAGER, DUTY = "wang.jianguo@example.com", "li.na@example.com"
 ZHANG, LIU = "zhang.wei@example.com", "liu.yang@example.com"
 
@@ -24,7 +26,6 @@ def counts(server: SmtpServer) -> dict[str, int]:
     return found
 
 
-@pytest.mark.slow
 def test_the_service_rules_timeline_tells_each_person_once(repo: Repo, smtp: SmtpServer) -> None:
     """Open and assign (the engineer), checks at 15 and 30 (the duty engineer), the
     reassignment at 45 (new engineer, old one, duty engineer, manager): each once."""
@@ -57,7 +58,6 @@ def test_the_service_rules_timeline_tells_each_person_once(repo: Repo, smtp: Smt
     assert json.loads(repo.ok("notify", "status", "--json"))["pending"] == []
 
 
-@pytest.mark.slow
 def test_mail_is_utf8_dated_and_threaded_per_case(repo: Repo, smtp: SmtpServer) -> None:
     use_email(repo, smtp)
     case_id = repo.open_case(now="2026-11-26 14:05")
@@ -86,7 +86,6 @@ def test_assign_tells_the_new_engineer_with_the_contact(repo: Repo, smtp: SmtpSe
     assert "刘先生 13800000000" in smtp.box.body(msg)
 
 
-@pytest.mark.slow
 def test_server_down_records_exits_3_and_the_next_sweep_delivers_once(
     repo: Repo,
     smtp: SmtpServer,
@@ -119,7 +118,6 @@ def test_server_down_records_exits_3_and_the_next_sweep_delivers_once(
     assert counts(smtp) == {ZHANG: 1, DUTY: 1}
 
 
-@pytest.mark.slow
 def test_a_refused_recipient_does_not_hold_back_the_others(repo: Repo, smtp: SmtpServer) -> None:
     use_email(repo, smtp)
     smtp.box.refuse.add(DUTY)
@@ -130,7 +128,6 @@ def test_a_refused_recipient_does_not_hold_back_the_others(repo: Repo, smtp: Smt
     assert counts(smtp) == {ZHANG: 2, LIU: 1, MANAGER: 1}
 
 
-@pytest.mark.slow
 def test_a_backlog_goes_out_as_one_digest_per_person(repo: Repo, smtp: SmtpServer) -> None:
     """Four hours with the server down: every sweep's news waits; then one message each."""
     use_email(repo, smtp)
@@ -239,7 +236,6 @@ def test_a_mailbox_refused_for_good_is_not_retried_and_the_manager_is_told(
     assert "refused " in log and "zhang.wei email" in log
 
 
-@pytest.mark.slow
 def test_every_subject_decodes_to_the_text_composed(repo: Repo, smtp: SmtpServer) -> None:
     """Issue 20.16: "assigned toyou". The subject is folded as encoded words; no space may
     sit at a fold, wherever the customer's name moves the folds to."""

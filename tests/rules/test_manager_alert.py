@@ -8,6 +8,8 @@ from collections.abc import Callable
 import pytest
 from conftest import Repo
 
+pytestmark = pytest.mark.slow
+
 MANAGER = "wang.jianguo"
 
 
@@ -16,7 +18,6 @@ def alerts(repo: Repo, now: str) -> list[dict]:
     return [a for a in actions if a["kind"] == "manager_alert"]
 
 
-@pytest.mark.slow
 def test_an_alert_is_reported_once_and_never_again(repo: Repo) -> None:
     case_id = repo.open_case()
     said = repo.ok("log", case_id, "机房漏水，阵列有断电风险", "--alert-manager", by="zhang.wei",

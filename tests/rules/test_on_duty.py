@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+import pytest
 from conftest import Repo, open_args
 
 
@@ -44,6 +45,7 @@ def test_a_bad_time_is_refused(repo: Repo, refused: Callable) -> None:
     assert refused("roster", "--on-duty", "--at", "someday").startswith("--at: cannot read")
 
 
+@pytest.mark.slow
 def test_open_records_the_duty_engineer_and_refuses_others(repo: Repo, refused: Callable) -> None:
     case_id = repo.ok(*open_args(), by="chen.jing")
     assert repo.show(case_id)["duty"] == "chen.jing"

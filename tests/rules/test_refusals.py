@@ -7,6 +7,8 @@ from collections.abc import Callable
 import pytest
 from conftest import Repo, open_args
 
+pytestmark = pytest.mark.slow
+
 Refused = Callable[..., str]
 
 
@@ -28,7 +30,6 @@ def test_non_contract_customer_needs_approval(repo: Repo, refused: Refused) -> N
     assert refused(*args, "--approved-by", "zhang.wei") == expected
 
 
-@pytest.mark.slow
 def test_only_the_manager_escalates(repo: Repo, refused: Refused) -> None:
     case_id = repo.open_case()
     assert refused("escalate", case_id, "--to", "zhou.qiang", by="zhang.wei") == (
@@ -49,7 +50,6 @@ def test_only_owners_change_severity_or_close(repo: Repo, refused: Refused) -> N
     )
 
 
-@pytest.mark.slow
 def test_open_rma_blocks_close_unless_forced(repo: Repo, refused: Refused) -> None:
     case_id = repo.open_case()
     rma_id = repo.ok("rma", case_id, "--part", "HDD-600G", by="zhang.wei")
@@ -63,7 +63,6 @@ def test_open_rma_blocks_close_unless_forced(repo: Repo, refused: Refused) -> No
     assert repo.show(case_id)["events"][-1]["reason"] == "客户自行安装"
 
 
-@pytest.mark.slow
 def test_no_step_on_a_closed_case_but_reopen(repo: Repo, refused: Refused) -> None:
     case_id = repo.open_case()
     repo.ok("close", case_id, "--resolution", "r", by="zhang.wei")
@@ -134,7 +133,6 @@ def test_no_repository(tmp_path, monkeypatch) -> None:  # type: ignore[no-untype
     assert "no case repository at or above" in result.stderr
 
 
-@pytest.mark.slow
 def test_steps_before_the_opening_are_refused(repo: Repo, refused: Refused) -> None:
     case_id = repo.open_case(now="2026-11-26 14:05")
     assert refused("log", case_id, "x", "--at", "13:00", by="zhang.wei") == (

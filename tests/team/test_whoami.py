@@ -15,6 +15,8 @@ from conftest import Repo, case_file, git
 
 from casectl.cli import cli
 
+pytestmark = pytest.mark.slow
+
 NO_IDENTITY = {"GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1"}
 
 
@@ -44,7 +46,6 @@ def test_a_bound_clone_refuses_a_step_by_someone_else(
     assert len(events(repo, case_id)) == 2  # the opening and its assignment
 
 
-@pytest.mark.slow
 def test_for_records_what_someone_else_did_with_both_people(repo: Repo) -> None:
     laptop(repo)
     case_id = repo.open_case(by=None)
@@ -122,7 +123,6 @@ def test_a_clone_bound_to_someone_gone_from_the_roster_refuses_steps(
     assert said.startswith("this clone is bound to left.company, who is not in roster.yaml")
 
 
-@pytest.mark.slow
 def test_init_and_setup_git_bind_with_whoami(tmp_path: Path) -> None:
     runner = CliRunner()
     done = runner.invoke(cli, ["init", str(tmp_path / "r"), "--whoami", "chen.jing"])
@@ -135,7 +135,6 @@ def test_init_and_setup_git_bind_with_whoami(tmp_path: Path) -> None:
     assert refused.exit_code == 1 and "'no.one' is not in roster.yaml" in refused.output
 
 
-@pytest.mark.slow
 def test_the_binding_never_crosses_the_remote(team: tuple[Repo, Repo, Repo]) -> None:
     a, b, _ = team
     a.ok("whoami", "li.na", by=None)
@@ -146,7 +145,6 @@ def test_the_binding_never_crosses_the_remote(team: tuple[Repo, Repo, Repo]) -> 
     b.ok("log", case_id, "b 记录", by="zhang.wei")  # b is unbound: --by as ever
 
 
-@pytest.mark.slow
 def test_init_asks_who_uses_the_clone_on_a_terminal(tmp_path: Path) -> None:
     """On a terminal (stdin and stdout), init asks; the answer binds the clone."""
     import os
@@ -170,7 +168,6 @@ def test_init_asks_who_uses_the_clone_on_a_terminal(tmp_path: Path) -> None:
     assert git(tmp_path / "r", "config", "casectl.user") == "zhang.wei\n"
 
 
-@pytest.mark.slow
 def test_entered_by_survives_merges_over_a_real_remote(
     served_team: tuple[Repo, Repo, Repo],
 ) -> None:
@@ -205,7 +202,6 @@ def test_for_without_anyone_recording_in_an_unbound_clone_is_refused(
     assert (callback["by"], callback["entered_by"]) == ("zhang.wei", "li.na")
 
 
-@pytest.mark.slow
 def test_the_committer_is_read_as_git_reads_its_config(repo: Repo, tmp_path: Path) -> None:
     """casectl reads the identity from git's files without starting git: quotes, escapes,
     comments, continued lines, a section spelt in capitals, and an included file all
