@@ -40,6 +40,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from casectl.store import Store
+
 HERE = Path(__file__).parent
 OUT = HERE / "out"
 NOW = "2026-11-26T14:05:00+08:00"
@@ -250,7 +252,7 @@ def main() -> None:
 def cold_and_warm(
     bench: Bench, root: Path, tag: str, env: dict[str, str], sweep: str, listing: str
 ) -> None:
-    state = root / ".casectl"
+    state = Path(Store(str(root)).state_dir)  # the clone's index, in its git directory
     bench.add(
         f"sweep, first run after a clone: no index ({tag})",
         [CASECTL, "sweep", "--dry-run"],
