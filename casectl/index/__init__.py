@@ -125,15 +125,30 @@ class Index:
         self._save_if_changed()
         return found
 
-    def newest(self, status: str, limit: int) -> tuple[list[tuple[str, Summary]], int]:
+    def notes(self) -> dict[str, DayNote]:
+        """The note of each day with open cases, by day."""
+        self._refresh()
+        return self.open.notes
+
+    def newest(
+        self,
+        status: str,
+        limit: int,
+        keeps: Callable[[Summary], bool] | None = None,
+        counts: dict[str, int] | None = None,
+    ) -> tuple[list[tuple[str, Summary]], int]:
         """The `limit` newest cases of `status` (open, closed or all), newest first, and how
         many there are. Each day says how many open cases (in its note) and closed ones (in
-        its head) it holds and its newest; only the days that hold the newest are read."""
+        its head) it holds and its newest; only the days that hold the newest are read.
+        With `keeps`, the open cases it keeps, `counts` saying how many each day holds."""
         assert limit > 0
         self._refresh()
         sources: list[tuple[tuple[str, str], int, str, str]] = []
         if status in ("open", "all"):
-            sources += [(n.newest, n.cases, "open", day) for day, n in self.open.notes.items()]
+            for day, note in self.open.notes.items():
+                count = note.cases if counts is None else counts.get(day, 0)
+                if count:
+                    sources.append((note.newest, count, "open", day))
         if status in ("closed", "all"):
             heads = self.files.heads.items()
             sources += [(h[3], h[2], "closed", day) for day, h in heads if h[2]]
@@ -143,7 +158,8 @@ class Index:
             if len(found) >= limit and newest < newest_key(found[limit - 1][1]):
                 break  # every case left is older than the last one kept
             if kind == "open":
-                found += [("open", Summary._make(e[1])) for e in self._day(day).values()]
+                made = (Summary._make(e[1]) for e in self._day(day).values())
+                found += [("open", s) for s in made if keeps is None or keeps(s)]
             else:
                 found += [("closed", Summary._make(s)) for s in self._files(day, closed=True)]
             found.sort(key=lambda pair: newest_key(pair[1]), reverse=True)

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from casectl.config import Config
 from casectl.index.disk import Signature, file_name, load, write
-from casectl.index.summary import SWEEP_AT, newest_key
+from casectl.index.summary import INQUIRY, SWEEP_AT, UNMET, newest_key
 from casectl.model import NO_SEVERITY
 
 OpenEntry = tuple[Signature, tuple]  # an open case's file signature and summary
@@ -27,6 +27,11 @@ class DayNote(NamedTuple):
     unconfigured: list[tuple[str, int]]  # (case id, severity) the rules have no level for
     orphans: list[tuple[str, str]]  # (engineer, case id) of engineers not in the roster
     loads: dict[str, int]  # open cases per assignee
+    # what `list` counts its filters by, without reading the day's summaries:
+    severities: dict[int, int]  # open cases per severity
+    involved: dict[str, int]  # open cases per person who holds them or owes their next step
+    inquiries: int  # open calls from callers without a contract
+    firsts: bytes  # the first unmet deadline of each case that has one, sorted (array 'd')
 
 
 class OpenDays:
@@ -78,16 +83,28 @@ class OpenDays:
 
 def note(token: bytes, entries: dict[str, OpenEntry], cfg: Config) -> DayNote:
     """What the small index file keeps of a day's open cases."""
+    from array import array
+
     known = {p.id for p in cfg.people}
     wakes = [s[SWEEP_AT] for _, s in entries.values() if s[SWEEP_AT] is not None]
     loads: dict[str, int] = {}
-    odd, orphans = [], []
+    severities: dict[int, int] = {}
+    involved: dict[str, int] = {}
+    odd, orphans, firsts, inquiries = [], [], [], 0
     for _, s in entries.values():
         if s[1] not in cfg.levels and s[1] != NO_SEVERITY:  # a price inquiry has none
             odd.append((s[0], s[1]))
+        severities[s[1]] = severities.get(s[1], 0) + 1
         if s[3]:
             loads[s[3]] = loads.get(s[3], 0) + 1
             if s[3] not in known:
                 orphans.append((s[3], s[0]))
+        for person in {s[3], s[7]} - {None}:
+            involved[person] = involved.get(person, 0) + 1
+        if s[UNMET]:
+            firsts.append(s[UNMET][0])
+        inquiries += bool(s[INQUIRY])
     newest = max(newest_key(s) for _, s in entries.values())
-    return DayNote(token, len(entries), min(wakes, default=None), newest, odd, orphans, loads)
+    firsts.sort()
+    return DayNote(token, len(entries), min(wakes, default=None), newest, odd, orphans, loads,
+                   severities, involved, inquiries, array("d", firsts).tobytes())  # fmt: skip

@@ -31,6 +31,8 @@ class Summary(NamedTuple):
 
 SWEEP_AT = Summary._fields.index("sweep_at")
 STATUS = Summary._fields.index("status")
+UNMET = Summary._fields.index("unmet")
+INQUIRY = Summary._fields.index("inquiry")
 
 
 def summarize(case: Case, cfg: Config) -> Summary:
