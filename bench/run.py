@@ -40,6 +40,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from casectl.store import Store
+
 HERE = Path(__file__).parent
 OUT = HERE / "out"
 NOW = "2026-11-26T14:05:00+08:00"
@@ -109,8 +111,9 @@ def git(root: Path, *args: str, capture: bool = False) -> str:
     return done.stdout.decode() if capture else ""
 
 
-def repository(name: str, n_open: int, n_closed: int) -> Path:
-    """The generated repository, committed in one commit and packed (made once)."""
+def repository(name: str, n_open: int, n_closed: int, commit: bool = True) -> Path:
+    """The generated repository, committed in one commit and packed (made once); without
+    `commit`, its cases are left uncommitted (what is timed in it runs no git)."""
     root = OUT / name
     if not (root / "severity.yaml").exists():
         print(f"generating {name}: {n_open} open, {n_closed} closed ...", file=sys.stderr)
@@ -119,7 +122,7 @@ def repository(name: str, n_open: int, n_closed: int) -> Path:
         generate = [sys.executable, str(HERE / "generate.py"), str(root)]
         options = ["--open", str(n_open), "--closed", str(n_closed), "--now", NOW]
         subprocess.run([*generate, *options], check=True)
-    if not (root / ".bench-committed").exists():
+    if commit and not (root / ".bench-committed").exists():
         print(f"committing and packing {name} ...", file=sys.stderr)
         git(root, "config", "gc.auto", "0")  # the repositories measured stay as made
         commit_cases(root)
@@ -224,6 +227,8 @@ def main() -> None:
     bench.add("sweep, warm (50k open)", [CASECTL, "sweep", "--no-commit"], env,
               "target <= 1.5x, 64 MiB")  # fmt: skip
     bench.add("list, warm (50k open)", [CASECTL, "list"], env, "target <= 3.5x")
+    if not ONLY or "100k open" in ONLY:  # issue 29: where a busy center lives
+        at_100k(bench, base_env)
     if ONLY in "sweep, catch-up":
         catch_up(bench, small, base_env)
     if ONLY in "committed steps, history --diff":
@@ -250,7 +255,7 @@ def main() -> None:
 def cold_and_warm(
     bench: Bench, root: Path, tag: str, env: dict[str, str], sweep: str, listing: str
 ) -> None:
-    state = root / ".casectl"
+    state = Path(Store(str(root)).state_dir)  # the clone's index, in its git directory
     bench.add(
         f"sweep, first run after a clone: no index ({tag})",
         [CASECTL, "sweep", "--dry-run"],
@@ -315,6 +320,35 @@ def steps_without_commit(bench: Bench, root: Path, tag: str, env: dict[str, str]
     for made in (root / "cases").glob(f"{NOW[2:4]}/{NOW[5:7]}/{NOW[8:10]}/*.yaml"):
         if made.stem not in names and not git(root, "ls-files", str(made), capture=True):
             made.unlink()  # the cases `open` made: the next run starts as generated
+
+
+def at_100k(bench: Bench, base_env: dict[str, str]) -> None:
+    """100,000 open cases and 1,000,000 closed ones (uncommitted: nothing timed here runs
+    git): the first sweep and list after a step, list's filters, the day's report."""
+    huge = repository("open-100k-closed-1m", 100_000, 1_000_000, commit=False)
+    tag = "100k open + 1M closed"
+    env = {**base_env, "CASECTL_REPO": str(huge)}
+    run([CASECTL, "sweep", "--no-commit"], env)  # what was due at NOW, acted on
+    settle(huge)
+    ids, steps = sorted(open_ids(huge)), iter(range(10**6))
+    rng = random.Random(29)
+
+    def step() -> None:  # each a distinct note on a random open case, as engineers make
+        run([CASECTL, "log", rng.choice(ids), f"基准 {next(steps)}", "--no-commit"], env)
+
+    bench.add(f"sweep, first after a step ({tag})", [CASECTL, "sweep", "--no-commit"], env,
+              "target <= 1.5x", before=step)  # fmt: skip
+    bench.add(f"list, first after a step ({tag})", [CASECTL, "list"], env, "target <= 1.5x",
+              before=step)  # fmt: skip
+    bench.add(f"sweep, warm ({tag})", [CASECTL, "sweep", "--no-commit"], env, "")
+    bench.add(f"list, warm ({tag})", [CASECTL, "list"], env, "")
+    for wanted in (["--assignee", "zhang.wei"], ["--severity", "2"], ["--overdue"],
+                   ["--mine"], ["--customer", "招商"], ["--due-within", "1h"]):  # fmt: skip
+        bench.add(f"list {' '.join(wanted)} ({tag})", [CASECTL, "list", *wanted], env,
+                  "target <= 2x")  # fmt: skip
+    day_report = [CASECTL, "report", "--json"]
+    bench.add(f"report, a day, first run ({tag})", day_report, env, "builds its facts", runs=1)
+    bench.add(f"report, a day, warm ({tag})", day_report, env, "target < 1 s, 200 MiB")
 
 
 def catch_up(bench: Bench, small: Path, base_env: dict[str, str]) -> None:

@@ -10,6 +10,7 @@ from casectl.config import Config
 from casectl.deadlines import state_of
 from casectl.i18n import Nc_, _, pgettext
 from casectl.index import Index, Summary
+from casectl.index.opendays import DayNote
 from casectl.model import suggest
 
 STATE = Nc_("list column", "state")  # the next deadline's, beside the case's status
@@ -54,18 +55,46 @@ def select(cfg: Config, index: Index, wanted: Filter, now: datetime, limit: int 
     months holding the newest cases are read."""
     warning = orphans(index) if wanted.status in ("open", "all") else None
     broken = index.broken  # every unreadable file under cases/, open or closed
+    moment = now.timestamp()
     if limit and wanted == Filter(wanted.status):
         found, total = index.newest(wanted.status, limit)
+        return Selection(found, total, broken, warning)
+    counts = _counts(wanted, index.notes(), moment) if limit and wanted.status == "open" else None
+    if counts is not None:
+        found, total = index.newest("open", limit, lambda s: wanted.keeps(s, moment), counts)
         return Selection(found, total, broken, warning)
     every: list[tuple[str, Summary]] = []
     if wanted.status in ("open", "all"):
         every += [("open", s) for s in index.summaries().values()]
     if wanted.status in ("closed", "all"):
         every += [("closed", s) for s in index.closed()]
-    moment = now.timestamp()
     kept = [(status, s) for status, s in every if wanted.keeps(s, moment)]
     kept.sort(key=lambda pair: (pair[1].opened_at, pair[1].id), reverse=True)
     return Selection(kept[:limit] if limit else kept, len(kept), broken, warning)
+
+
+def _counts(wanted: Filter, notes: dict[str, DayNote], now: float) -> dict[str, int] | None:
+    """How many open cases of each day `wanted` keeps, from the days' notes alone: when it
+    filters by one of assignee, severity, mine, inquiries or overdue (else None: the
+    summaries are read)."""
+    given = [f for f, v in wanted._asdict().items() if f != "status" and v not in (None, False)]
+    if len(given) != 1:
+        return None
+    field = given[0]
+    if field == "assignee":
+        return {d: n.loads.get(wanted.assignee, 0) for d, n in notes.items()}  # type: ignore[arg-type]
+    if field == "severity":
+        return {d: n.severities.get(wanted.severity, 0) for d, n in notes.items()}  # type: ignore[arg-type]
+    if field == "mine":
+        return {d: n.involved.get(wanted.mine, 0) for d, n in notes.items()}  # type: ignore[arg-type]
+    if field == "inquiries":
+        return {d: n.inquiries for d, n in notes.items()}
+    if field == "overdue":
+        from array import array
+        from bisect import bisect_right
+
+        return {d: bisect_right(array("d", n.firsts), now) for d, n in notes.items()}
+    return None
 
 
 def assignee_id(cfg: Config, index: Index, typed: str) -> str:

@@ -37,6 +37,8 @@ from casectl.model import Case, ordered
 # Paths are plain strings: pathlib costs 4 ms of start-up, a twentieth of a command.
 
 PENDING = "pending"  # in the state folder: the files a step wrote and has not committed yet
+CHANGES = "index-changes"  # in the state folder: what steps wrote, for the index to read
+CHANGES_CAP = 1 << 20  # a clone where no index runs: started again past this
 WRITERS = 16  # threads writing a batch: concurrent fsyncs share the journal's commits
 _READ: WeakKeyDictionary[Case, tuple[bytes, tuple[dict[str, Any], ...]]] = WeakKeyDictionary()
 
@@ -148,6 +150,7 @@ class Store:
         """Write a new case; refuses if its id exists (`link` fails on an existing name)."""
         path = self.path(case.id)
         self._note(path, None)
+        stamp = _stamp(os.path.dirname(path))
         tmp = self._write_temp(path, dump_case(case))
         try:
             os.link(tmp, path)
@@ -156,6 +159,7 @@ class Store:
             raise RefusedError(_("case {case} exists").format(case=case.id)) from None
         finally:
             os.unlink(tmp)
+        self._changed(path, stamp)
         return path
 
     def save(self, case: Case) -> str:
@@ -169,8 +173,29 @@ class Store:
         if self._batch is not None:
             self._batch[path] = _appended(case, before) or dump_case(case)
             return path
+        stamp = _stamp(os.path.dirname(path))
         os.replace(self._write_temp(path, dump_case(case)), path)
+        self._changed(path, stamp)
         return path
+
+    def _changed(self, path: str, before: tuple[int, int] | None) -> None:
+        """Tell the index which file a step wrote, with its folder's stamp before and after
+        (one line appended to `index-changes`): the next run reads that file, not every file
+        of the day (casectl/index/changes.py). Best effort: a line missing costs a rescan."""
+        after = _stamp(os.path.dirname(path))
+        if before is None or after is None:
+            return
+        folder, name = os.path.split(self.relative(path))
+        line = f"{folder} {before[0]} {before[1]} {after[0]} {after[1]} {name}\n"
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
+        with suppress(OSError):
+            fd = os.open(join(self.state_dir, CHANGES), flags, 0o644)
+            try:
+                if os.fstat(fd).st_size > CHANGES_CAP:
+                    os.ftruncate(fd, 0)
+                os.write(fd, line.encode())
+            finally:
+                os.close(fd)
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -351,6 +376,15 @@ class Store:
                 if not os.listdir(folder):
                     os.rmdir(folder)
         return changed
+
+
+def _stamp(folder: str) -> tuple[int, int] | None:
+    """A folder's (inode, mtime), as the index stamps it."""
+    try:
+        st = os.lstat(folder)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns
 
 
 def names(folder: str) -> list[str]:

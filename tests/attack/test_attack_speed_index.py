@@ -91,9 +91,9 @@ def test_a_garbled_small_index_file_is_rebuilt_not_a_traceback(repo: Repo, notes
     case_id = repo.open_case()
     repo.ok("list")
     path = repo.state / "index"
-    header, dirs, broken, saved = marshal.loads(path.read_bytes())
+    header, dirs, broken, saved, heads = marshal.loads(path.read_bytes())
     garbled = {d: n[:3] for d, n in saved.items()} if notes == "short" else [1, 2]
-    path.write_bytes(marshal.dumps((header, dirs, broken, garbled)))
+    path.write_bytes(marshal.dumps((header, dirs, broken, garbled, heads)))
     result = repo.run("list")
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert case_id in result.stdout

@@ -165,7 +165,7 @@ def test_a_pushed_item_whose_key_is_a_path_touches_nothing_outside(
 
 
 @pytest.mark.parametrize("name", ["outbox/sent", "outbox/last", "outbox/pending", "index-days",
-                                  "index-months", "index-facts", "lock", "index"])  # fmt: skip
+                                  "index-files", "index-facts", "lock", "index"])  # fmt: skip
 def test_pushed_state_links_are_never_written_through(
     served_team: Team,
     smtp: SmtpServer,  # noqa: F811

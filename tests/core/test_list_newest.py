@@ -62,8 +62,14 @@ def test_list_reads_only_the_newest_days(spread: Repo, monkeypatch: pytest.Monke
     assert read == ["2026/11/26", "2026/11/24"]  # 11/26 has one open case, 11/24 two
     read.clear()
     filtered = ids(spread, "--assignee", "zhang.wei")
-    assert sorted(read) == [f"2026/11/{d}" for d in (20, 22, 24, 26)]  # a filter reads all
+    assert sorted(read) == [f"2026/11/{d}" for d in (20, 22, 24, 26)]  # all fit the limit
     assert filtered == ids(spread, "--limit", "0")
+    read.clear()
+    assert ids(spread, "--assignee", "zhang.wei", "--limit", "1") == [newest]
+    assert read == ["2026/11/26"]  # the notes count each engineer's cases per day
+    read.clear()
+    ids(spread, "--customer", "招商", "--limit", "1")
+    assert len(read) == 4  # a customer is not counted in the notes: every day is read
 
 
 def test_a_case_opened_later_than_its_folder_says_is_still_ordered_by_opening(

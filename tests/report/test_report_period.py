@@ -102,7 +102,7 @@ def test_closed_cases_of_other_months_are_never_parsed(repo: Repo) -> None:
     assert result.exit_code == 1 and quiet in result.stderr
 
 
-def test_quiet_months_are_not_loaded(repo: Repo) -> None:
+def test_quiet_days_are_not_loaded(repo: Repo) -> None:
     quiet = repo.open_case(now="2026-09-05 10:00")
     repo.ok("close", quiet, "--resolution", "已解决", by="zhang.wei", now="2026-09-06 10:00")
     repo.open_case(now="2026-11-26 10:00")
@@ -112,7 +112,7 @@ def test_quiet_months_are_not_loaded(repo: Repo) -> None:
     past = datetime(2026, 1, 1).timestamp()  # folders changed just now are never trusted
     for folder, _, _ in os.walk(repo.root / "cases"):
         os.utime(folder, (past, past))
-    Index(store, cfg).closed()  # builds every month file, and notes the folders as they are
+    Index(store, cfg).closed()  # builds every day's file, and notes the folders as they are
 
     def make(case: object) -> object:
         return facts.of(case, cfg)  # type: ignore[arg-type]
@@ -121,7 +121,7 @@ def test_quiet_months_are_not_loaded(repo: Repo) -> None:
     since = datetime(2026, 11, 26, tzinfo=SHANGHAI).timestamp()
     found = index.facts(since, make, key)
     assert [f[1] for f in found] == [i for i in sorted(index.summaries())]
-    assert "2026-09" not in index._months  # its header said it went quiet on Sept 6
+    assert "2026/09/05" not in index.files.loaded  # its head said it went quiet on Sept 6
     older = Index(store, cfg).facts(datetime(2026, 9, 1, tzinfo=SHANGHAI).timestamp(), make, key)
     assert quiet in [f[1] for f in older]
 

@@ -1,0 +1,110 @@
+"""The open cases' summaries, one file per day folder with open cases, and the note the
+small index file keeps of each such day (how many, the newest, when the sweep must next
+look, open cases per engineer, and what the rules leave out)."""
+
+from __future__ import annotations
+
+import contextlib
+import marshal
+import os
+from typing import NamedTuple
+
+from casectl.config import Config
+from casectl.index.disk import Signature, file_name, load, write
+from casectl.index.summary import INQUIRY, SWEEP_AT, UNMET, newest_key
+from casectl.model import NO_SEVERITY
+
+OpenEntry = tuple[Signature, tuple]  # an open case's file signature and summary
+
+
+class DayNote(NamedTuple):
+    """What the small index file keeps of a day folder with open cases."""
+
+    token: bytes  # names the day's file in index-days/: another one is not read
+    cases: int  # open cases
+    wake: float | None  # the earliest `sweep_at` of its cases
+    newest: tuple[str, str]  # (opened_at, id) of the newest: where `list` starts
+    unconfigured: list[tuple[str, int]]  # (case id, severity) the rules have no level for
+    orphans: list[tuple[str, str]]  # (engineer, case id) of engineers not in the roster
+    loads: dict[str, int]  # open cases per assignee
+    # what `list` counts its filters by, without reading the day's summaries:
+    severities: dict[int, int]  # open cases per severity
+    involved: dict[str, int]  # open cases per person who holds them or owes their next step
+    inquiries: int  # open calls from callers without a contract
+    firsts: bytes  # the first unmet deadline of each case that has one, sorted (array 'd')
+
+
+class OpenDays:
+    """`index-days/<yyyy>-<mm>-<dd>`: a day's open entries by case id, with the token its
+    note names it by (a day file its note does not name is read again from the cases)."""
+
+    def __init__(self, folder: str, notes: dict[str, DayNote]) -> None:
+        self.folder = folder
+        self.notes = notes  # by day: the days with open cases
+        self.loaded: dict[str, dict[str, OpenEntry]] = {}  # the days read, by day
+        self.dirty: set[str] = set()  # days whose entries to save
+
+    def read(self, day: str) -> dict[str, OpenEntry] | None:
+        """The day's saved entries; None when its file is not the one its note names."""
+        note = self.notes.get(day)
+        if note is None:
+            return {}
+        saved = load(os.path.join(self.folder, file_name(day)))
+        if not isinstance(saved, tuple) or len(saved) != 2 or saved[0] != note.token:
+            return None
+        return saved[1]  # type: ignore[no-any-return]
+
+    def put(self, day: str, entries: dict[str, OpenEntry]) -> None:
+        self.loaded[day] = entries
+        self.dirty.add(day)
+
+    def save(self, cfg: Config) -> list[str]:
+        """Write the changed days and note them; the days left without open cases, whose
+        files the caller removes once the small index file no longer names them."""
+        gone = []
+        if self.dirty:
+            os.makedirs(self.folder, exist_ok=True)
+        for day in sorted(self.dirty):
+            entries = self.loaded.get(day)
+            if entries:
+                token = os.urandom(8)
+                write(os.path.join(self.folder, file_name(day)), marshal.dumps((token, entries)))
+                self.notes[day] = note(token, entries, cfg)
+            elif self.notes.pop(day, None) is not None:
+                gone.append(day)
+        self.dirty = set()
+        return gone
+
+    def remove(self, days: list[str]) -> None:
+        for day in days:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(self.folder, file_name(day)))
+
+
+def note(token: bytes, entries: dict[str, OpenEntry], cfg: Config) -> DayNote:
+    """What the small index file keeps of a day's open cases."""
+    from array import array
+
+    known = {p.id for p in cfg.people}
+    wakes = [s[SWEEP_AT] for _, s in entries.values() if s[SWEEP_AT] is not None]
+    loads: dict[str, int] = {}
+    severities: dict[int, int] = {}
+    involved: dict[str, int] = {}
+    odd, orphans, firsts, inquiries = [], [], [], 0
+    for _, s in entries.values():
+        if s[1] not in cfg.levels and s[1] != NO_SEVERITY:  # a price inquiry has none
+            odd.append((s[0], s[1]))
+        severities[s[1]] = severities.get(s[1], 0) + 1
+        if s[3]:
+            loads[s[3]] = loads.get(s[3], 0) + 1
+            if s[3] not in known:
+                orphans.append((s[3], s[0]))
+        for person in {s[3], s[7]} - {None}:
+            involved[person] = involved.get(person, 0) + 1
+        if s[UNMET]:
+            firsts.append(s[UNMET][0])
+        inquiries += bool(s[INQUIRY])
+    newest = max(newest_key(s) for _, s in entries.values())
+    firsts.sort()
+    return DayNote(token, len(entries), min(wakes, default=None), newest, odd, orphans, loads,
+                   severities, involved, inquiries, array("d", firsts).tobytes())  # fmt: skip

@@ -1,0 +1,94 @@
+"""`list` with one filter and a --limit reads the newest days only, counting the matches
+from the days' notes: it must show exactly what a full read shows, with the same total."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+
+import pytest
+from conftest import Repo
+
+PEOPLE = ["zhang.wei", "liu.yang", "zhao.lei"]
+
+
+@pytest.fixture
+def mixed(repo: Repo) -> Repo:
+    """Cases over five days: engineers, severities, callbacks made or not, one closed,
+    one reassigned, an inquiry without a contract."""
+    rng = random.Random(29)
+    made = []
+    for day in (20, 21, 23, 25, 26):
+        for hour in rng.sample(range(8, 18), 3):
+            made.append(
+                repo.open_case(
+                    rng.randint(1, 4), rng.choice(PEOPLE), now=f"2026-11-{day} {hour}:00"
+                )
+            )
+    for case_id in rng.sample(made, 5):  # called back: their first deadline moves on
+        by = repo.show(case_id)["assignee"]
+        repo.ok("log", case_id, "已回呼", "--callback", by=by, now="2026-11-26 17:50")
+    by = repo.show(made[0])["assignee"]
+    repo.ok("close", made[0], "--resolution", "客户同意关闭", by=by, now="2026-11-26 17:55")
+    repo.ok("assign", made[1], "sun.li", now="2026-11-26 17:56")
+    repo.ok(
+        "open", "--customer", "某医院", "--contact", "王工", "--no-contract", "--inquiry",
+        "technical", "--approved-by", "wang.jianguo", "--severity", "3",
+        "--description", "咨询", "--assign", "liu.yang", now="2026-11-26 17:58",
+    )  # fmt: skip
+    return repo
+
+
+FILTERS = [
+    ["--assignee", "zhang.wei"],
+    ["--assignee", "sun.li"],
+    ["--severity", "2"],
+    ["--overdue"],
+    ["--inquiries"],
+    ["--mine", "--by", "liu.yang"],
+    ["--customer", "招商"],
+    ["--assignee", "liu.yang", "--severity", "3"],
+]
+
+
+@pytest.mark.parametrize("when", ["2026-11-26 18:00", "2026-11-27 09:00"])
+@pytest.mark.parametrize("wanted", FILTERS, ids=" ".join)
+def test_the_newest_n_matching_are_the_first_n_of_all(
+    mixed: Repo, wanted: list[str], when: str
+) -> None:
+    every = [
+        r["id"] for r in json.loads(mixed.ok("list", "--json", "--limit", "0", *wanted, now=when))
+    ]
+    assert every or wanted in (["--assignee", "sun.li"], ["--inquiries"]) or "--severity" in wanted
+    for n in (1, 2, 5):
+        result = mixed.run("list", "--json", "--limit", str(n), *wanted, now=when)
+        assert [r["id"] for r in json.loads(result.stdout)] == every[:n], (wanted, n)
+        told = re.search(r"\((\d+) of (\d+) cases shown", result.stderr)
+        assert (int(told[2]) if told else len(every[:n])) == len(every), (wanted, n, result.stderr)
+
+
+def test_the_counts_follow_a_step_made_since(mixed: Repo) -> None:
+    before = json.loads(mixed.ok("list", "--json", "--limit", "0", "--assignee", "zhao.lei"))
+    moved = before[0]["id"]
+    mixed.ok("assign", moved, "zhang.wei", now="2026-11-26 18:00")
+    result = mixed.run(
+        "list", "--json", "--limit", "1", "--assignee", "zhao.lei", now="2026-11-26 18:01"
+    )
+    assert moved not in result.stdout
+    shown = f"(1 of {len(before) - 1} cases shown" if len(before) > 2 else ""
+    assert shown in result.stderr
+
+
+def test_mine_counts_what_someone_owes_on_a_case_they_do_not_hold(mixed: Repo) -> None:
+    rows = json.loads(mixed.ok("list", "--json", "--limit", "0", now="2026-11-26 18:00"))
+    owed = [r for r in rows if r["owner"] and r["owner"] != r["assignee"]]
+    assert owed, "the fixture has a case whose next step someone else owes"
+    owner = owed[0]["owner"]
+    every = json.loads(mixed.ok("list", "--json", "--limit", "0", "--mine", "--by", owner,
+                                now="2026-11-26 18:00"))  # fmt: skip
+    result = mixed.run(
+        "list", "--json", "--limit", "1", "--mine", "--by", owner, now="2026-11-26 18:00"
+    )
+    assert owed[0]["id"] in [r["id"] for r in every]
+    assert f"(1 of {len(every)} cases shown" in result.stderr or len(every) == 1
