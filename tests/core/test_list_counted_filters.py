@@ -10,6 +10,8 @@ import re
 import pytest
 from conftest import Repo
 
+pytestmark = pytest.mark.slow
+
 PEOPLE = ["zhang.wei", "liu.yang", "zhao.lei"]
 
 
