@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from casectl import casefile, i18n, model, state, yamlio
+from casectl import casefile, i18n, inquiries, model, state, yamlio
 from casectl.config import Config
 from casectl.errors import CasectlError, RefusedError
 from casectl.i18n import _
@@ -629,7 +629,7 @@ def _step(case: Case, cfg: Config, by: model.Person, e: dict[str, Any]) -> None:
     """The step that would have recorded `e`; raises what the rules refuse."""
     kind, at, text = e["type"], e["at"], e.get("text", "")
     if kind == "open" and e.get("inquiry") == "price":
-        model.open_price_inquiry(
+        inquiries.open_price_inquiry(
             cfg, case.id, by, at, customer=e["customer"], contact=e["contact"],
             description=e.get("text"), to=None,
         )  # fmt: skip
@@ -649,7 +649,7 @@ def _step(case: Case, cfg: Config, by: model.Person, e: dict[str, Any]) -> None:
             inquiry=e.get("inquiry"),
         )
     elif kind == "assign" and case.state.inquiry == "price":
-        model.route_price_inquiry(case, by, at, model.actor(cfg, e["to"]))
+        inquiries.route_price_inquiry(case, by, at, model.actor(cfg, e["to"]))
     elif kind == "assign":
         model.assign(case, cfg, by, at, e["to"])
     elif kind in model.LOG_TYPES or kind == "open-contact":

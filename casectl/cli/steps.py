@@ -215,12 +215,14 @@ def _open_price_inquiry(
     app: App, customer: str, contact: str, description: str | None, act: Acting, json_out: bool
 ) -> None:
     """Record a price question from a caller without a contract and route it to sales."""
+    from casectl import inquiries  # only here: not on every step's start-up
+
     person = app.actor(act)
     at = app.at(act.at)
     off_duty = model.off_duty_opening(app.cfg, person, at)
     with app.store.lock():
-        to = model.pick_sales(app.cfg, app.index().loads())
-        case = model.open_price_inquiry(
+        to = inquiries.pick_sales(app.cfg, app.index().loads())
+        case = inquiries.open_price_inquiry(
             app.cfg, app.store.unused_id(at), person, at,
             customer=customer, contact=contact, description=description, to=to,
         )  # fmt: skip
