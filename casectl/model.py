@@ -296,6 +296,8 @@ def replay(events: list[dict[str, Any]]) -> State:
 
 
 def _replay_visit(visits: dict[str, Visit], e: dict[str, Any]) -> None:
+    """An `onsite-*` event folded into the case's visits. The steps that record these
+    are `onsite`'s; the folding stays with `replay` (`onsite` imports this module)."""
     kind, visit = e["type"], visits.get(e.get("onsite", ""))
     if kind == "onsite-request":
         visits[e["onsite"]] = Visit(e["onsite"], e["by"], e["at"], e.get("text", ""), e.get("when"))
@@ -390,7 +392,10 @@ def require_open(case: Case) -> State:
 
 
 def require_engineering(case: Case, step: str) -> None:
-    """A price inquiry is sales' business: no engineer, severity, escalation or RMA."""
+    """A price inquiry is sales' business: no engineer, severity, escalation, RMA or visit.
+
+    Here, not in `inquiries`, which holds the rest of the inquiry rules: the core steps
+    below refuse with it, and `inquiries` imports this module (a cycle otherwise)."""
     if case.state.inquiry == "price":
         raise RefusedError(
             _("case {case} is a price inquiry for sales and cannot be {step}; a caller with a "
@@ -808,7 +813,8 @@ def close(
 
 def _no_visit_under_way(case: Case) -> None:
     """A close leaves no on-site request or visit behind: it is cancelled, or the engineer
-    records leaving the site, first (a closed case could never do either)."""
+    records leaving the site, first (a closed case could never do either). A rule of
+    `close`'s, so here, not in `onsite` (which imports this module)."""
     busy = [v for v in case.state.visits.values() if v.stage in ("pending", "approved")]
     if busy:
         raise RefusedError(
@@ -877,6 +883,7 @@ def amend(
 
 
 # --- what the sweep tells the manager beyond deadlines ---------------------------------
+# (the sweep, `notify` and the index read these here)
 
 
 class Notice(Record):
