@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from casectl import casefile, i18n, model, state, yamlio
+from casectl import casefile, i18n, inquiries, model, state, yamlio
 from casectl.config import Config
 from casectl.errors import CasectlError, RefusedError
 from casectl.i18n import _
@@ -628,40 +628,14 @@ def _open_case(case: Case, cfg: Config) -> list[Rule]:
 def _step(case: Case, cfg: Config, by: model.Person, e: dict[str, Any]) -> None:
     """The step that would have recorded `e`; raises what the rules refuse."""
     kind, at, text = e["type"], e["at"], e.get("text", "")
-    if kind == "open" and e.get("inquiry") == "price":
-        model.open_price_inquiry(
-            cfg, case.id, by, at, customer=e["customer"], contact=e["contact"],
-            description=e.get("text"), to=None,
-        )  # fmt: skip
-    elif kind == "open":
-        model.open_case(
-            cfg,
-            case.id,
-            by,
-            at,
-            customer=e["customer"],
-            contact=e["contact"],
-            contract=e.get("contract"),
-            approved_by=e.get("approved_by"),
-            severity=e["severity"],
-            description=text,
-            source=e.get("source", "phone"),
-            inquiry=e.get("inquiry"),
-        )
+    if kind == "open":
+        _opening(case, cfg, by, e)
     elif kind == "assign" and case.state.inquiry == "price":
-        model.route_price_inquiry(case, by, at, model.actor(cfg, e["to"]))
+        inquiries.route_price_inquiry(case, by, at, model.actor(cfg, e["to"]))
     elif kind == "assign":
         model.assign(case, cfg, by, at, e["to"])
     elif kind in model.LOG_TYPES or kind == "open-contact":
-        s = case.state
-        if kind == "callback" and by.id not in s.engineers:
-            raise RefusedError(
-                _(
-                    "a callback by {person}, who is not the case's engineer: casectl records that "
-                    "as a contact"
-                ).format(person=by.id)
-            )
-        model.log(case, by, at, text, "contact" if kind == "open-contact" else kind)
+        _logged(case, by, e)
     elif kind == "severity":
         model.change_severity(case, cfg, by, at, e["severity"], text)
     elif kind == "escalate":
@@ -689,6 +663,44 @@ def _step(case: Case, cfg: Config, by: model.Person, e: dict[str, Any]) -> None:
         approve(case, by, at, text)
     elif kind == "amend":
         model.amend(case, by, at, {k: e.get(k) for k in model.AMENDABLE}, text)
+
+
+def _opening(case: Case, cfg: Config, by: model.Person, e: dict[str, Any]) -> None:
+    """The opening `e` records, a price inquiry's or a case's."""
+    if e.get("inquiry") == "price":
+        inquiries.open_price_inquiry(
+            cfg, case.id, by, e["at"], customer=e["customer"], contact=e["contact"],
+            description=e.get("text"), to=None,
+        )  # fmt: skip
+    else:
+        model.open_case(
+            cfg,
+            case.id,
+            by,
+            e["at"],
+            customer=e["customer"],
+            contact=e["contact"],
+            contract=e.get("contract"),
+            approved_by=e.get("approved_by"),
+            severity=e["severity"],
+            description=e.get("text", ""),
+            source=e.get("source", "phone"),
+            inquiry=e.get("inquiry"),
+        )
+
+
+def _logged(case: Case, by: model.Person, e: dict[str, Any]) -> None:
+    """The `log` step `e` records (an `open-contact`: a contact made as the case opened)."""
+    kind = e["type"]
+    if kind == "callback" and by.id not in case.state.engineers:
+        raise RefusedError(
+            _(
+                "a callback by {person}, who is not the case's engineer: casectl records that "
+                "as a contact"
+            ).format(person=by.id)
+        )
+    text = e.get("text", "")
+    model.log(case, by, e["at"], text, "contact" if kind == "open-contact" else kind)
 
 
 def _alive(pid: int) -> bool:

@@ -510,36 +510,8 @@ def _people(r: _Reader, spec: Any, calendars: dict[str, Calendar]) -> tuple[Pers
         r.mapping(body, where, keys)
         if any(p.id == pid for p in people):
             raise r.fail(f"{where}.id", _("duplicate id; expected each engineer once"))
-        roles = tuple(str(x) for x in r.items(body.get("roles"), f"{where}.roles"))
-        for role in roles:
-            if role not in ROLES:
-                raise r.fail(
-                    f"{where}.roles",
-                    _("unknown role {role!r}; expected {known}").format(
-                        role=role, known=", ".join(ROLES)
-                    ),
-                )
-        if not roles:
-            raise r.fail(f"{where}.roles", _("expected at least one role"))
-        phone, email = str(body.get("phone") or ""), str(body.get("email") or "")
-        if phone and not _PHONE.fullmatch(phone):
-            raise r.fail(
-                f"{where}.phone",
-                _("expected one phone number such as +86 138 0101 0004, got {phone!r}").format(
-                    phone=phone
-                ),
-            )
-        if email and not _EMAIL.fullmatch(email):
-            raise r.fail(
-                f"{where}.email",
-                _("expected one e-mail address such as name@example.com, got {email!r}").format(
-                    email=email
-                ),
-            )
-        if not phone and not email:
-            raise r.fail(
-                where, _("expected a phone or an e-mail: nobody could reach this engineer")
-            )
+        roles = _roles(r, body, where)
+        phone, email = _reach(r, body, where)
         duty = body.get("duty_hours")
         if duty is not None and duty not in calendars:
             known = ", ".join(calendars)
@@ -562,6 +534,44 @@ def _people(r: _Reader, spec: Any, calendars: dict[str, Calendar]) -> tuple[Pers
     if not any(p.has("manager") for p in people):
         raise r.fail("engineers", _("expected a manager: someone with the role manager"))
     return tuple(people)
+
+
+def _roles(r: _Reader, body: dict[str, Any], where: str) -> tuple[str, ...]:
+    """An engineer's roles: at least one, each a known one."""
+    roles = tuple(str(x) for x in r.items(body.get("roles"), f"{where}.roles"))
+    for role in roles:
+        if role not in ROLES:
+            raise r.fail(
+                f"{where}.roles",
+                _("unknown role {role!r}; expected {known}").format(
+                    role=role, known=", ".join(ROLES)
+                ),
+            )
+    if not roles:
+        raise r.fail(f"{where}.roles", _("expected at least one role"))
+    return roles
+
+
+def _reach(r: _Reader, body: dict[str, Any], where: str) -> tuple[str, str]:
+    """An engineer's phone and e-mail, each one plain value; at least one of them."""
+    phone, email = str(body.get("phone") or ""), str(body.get("email") or "")
+    if phone and not _PHONE.fullmatch(phone):
+        raise r.fail(
+            f"{where}.phone",
+            _("expected one phone number such as +86 138 0101 0004, got {phone!r}").format(
+                phone=phone
+            ),
+        )
+    if email and not _EMAIL.fullmatch(email):
+        raise r.fail(
+            f"{where}.email",
+            _("expected one e-mail address such as name@example.com, got {email!r}").format(
+                email=email
+            ),
+        )
+    if not phone and not email:
+        raise r.fail(where, _("expected a phone or an e-mail: nobody could reach this engineer"))
+    return phone, email
 
 
 # one number: digits, spaces, dashes, parentheses, a leading +; one plain address (the

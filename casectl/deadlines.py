@@ -27,11 +27,18 @@ the due time), met late (after it), paused.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from casectl.calendars import Calendar
 from casectl.config import Config, Level
-from casectl.model import CONTACTS, Case, checker
+from casectl.model import CONTACTS, Case, State, checker
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    # `compute`'s `add`: (kind, name, label, the step its clock counts from, the limit's
+    # name in the level or an amount, when it was met, who owes it)
+    _Add = Callable[[str, str, str, dict, str | timedelta, Any, Any], None]
 
 _NEVER = datetime.max.replace(tzinfo=timezone.utc)  # sorts a paused deadline last
 _TAGGED = ("reply", "update", "escalation")  # keyed by severity: a change re-arms them
@@ -133,29 +140,46 @@ def compute(case: Case, cfg: Config, include_met: bool = True) -> list[Deadline]
         return next((e["at"] for e in contacts if e["at"] >= after), None)
 
     if s.assignee:
-        withdrawn = {e["withdraws"] for e in cycle if e["type"] == "withdraw"}
-        anchor = next((e for e in reversed(cycle)
-                       if e["type"] in ("assign", "reassign") and e["id"] not in withdrawn),
-                      opened)  # fmt: skip
-        limit = "reassigned_callback" if anchor["type"] == "reassign" else "callback"
-        # only the case's own engineers meet the callback; anyone's contact meets the reply
-        owners = s.engineers
-        called = next((e["at"] for e in contacts if e["at"] >= anchor["at"] and e["by"] in owners),
-                      None)  # fmt: skip
-        checked = {e["deadline"]: e["at"] for e in cycle if e["type"] == "check"}
-        for check in (c for c in level.checks if c < getattr(level, limit)):
-            minutes = int(check.total_seconds() // 60)
-            key = f"check{minutes}@{anchor['id']}"
-            # a check is done when the sweep made it, and needless once the customer was called
-            done = min((t for t in (checked.get(key), called) if t is not None), default=None)
-            add("check", f"check{minutes}", f"check {minutes}m", anchor, check, done, s.duty)
-        add("callback", "callback", f"callback by {s.assignee}", anchor, limit, called, s.assignee)
+        _callback(add, s, level, cycle, contacts)
     owner = s.assignee or s.duty
     add("reply", "reply", "first reply", opened, "reply", first_contact(opened["at"]), owner)
     if level.update:
         for last, following in zip(contacts, [*contacts[1:], None], strict=False):
             add("update", "update", "customer update", last, "update",
                 following["at"] if following else None, owner)  # fmt: skip
+    _escalations(add, events, cfg, level, opened)
+    return sorted(found, key=lambda d: (d.due is None, d.due or _NEVER))
+
+
+def _callback(
+    add: _Add, s: State, level: Level, cycle: list[dict[str, Any]], contacts: list[dict[str, Any]]
+) -> None:
+    """The callback the assigned engineer owes since the latest assignment the sweep did
+    not withdraw (the cycle's opening, if none), and the duty engineer's staged checks."""
+    withdrawn = {e["withdraws"] for e in cycle if e["type"] == "withdraw"}
+    anchor = next((e for e in reversed(cycle)
+                   if e["type"] in ("assign", "reassign") and e["id"] not in withdrawn),
+                  cycle[0])  # fmt: skip
+    limit = "reassigned_callback" if anchor["type"] == "reassign" else "callback"
+    # only the case's own engineers meet the callback; anyone's contact meets the reply
+    owners = s.engineers
+    called = next((e["at"] for e in contacts if e["at"] >= anchor["at"] and e["by"] in owners),
+                  None)  # fmt: skip
+    checked = {e["deadline"]: e["at"] for e in cycle if e["type"] == "check"}
+    for check in (c for c in level.checks if c < getattr(level, limit)):
+        minutes = int(check.total_seconds() // 60)
+        key = f"check{minutes}@{anchor['id']}"
+        # a check is done when the sweep made it, and needless once the customer was called
+        done = min((t for t in (checked.get(key), called) if t is not None), default=None)
+        add("check", f"check{minutes}", f"check {minutes}m", anchor, check, done, s.duty)
+    add("callback", "callback", f"callback by {s.assignee}", anchor, limit, called, s.assignee)
+
+
+def _escalations(
+    add: _Add, events: list[dict[str, Any]], cfg: Config, level: Level, opened: dict[str, Any]
+) -> None:
+    """The escalations the severity asks for: to a senior engineer, then to a manager; one
+    made in any cycle stays made."""
     escalations = [e for e in events if e["type"] == "escalate"]  # made in any cycle: kept
     for which, done in (
         ("senior", escalations),
@@ -166,7 +190,6 @@ def compute(case: Case, cfg: Config, include_met: bool = True) -> list[Deadline]
             begin = _opening_before(events, made["at"]) if made else opened
             add("escalation", f"escalation-{which}", f"escalate to {which}", begin,
                 f"escalate_{which}", made["at"] if made else None, cfg.manager.id)  # fmt: skip
-    return sorted(found, key=lambda d: (d.due is None, d.due or _NEVER))
 
 
 def shown(case: Case, cfg: Config) -> list[Deadline]:

@@ -296,6 +296,8 @@ def replay(events: list[dict[str, Any]]) -> State:
 
 
 def _replay_visit(visits: dict[str, Visit], e: dict[str, Any]) -> None:
+    """An `onsite-*` event folded into the case's visits. The steps that record these
+    are `onsite`'s; the folding stays with `replay` (`onsite` imports this module)."""
     kind, visit = e["type"], visits.get(e.get("onsite", ""))
     if kind == "onsite-request":
         visits[e["onsite"]] = Visit(e["onsite"], e["by"], e["at"], e.get("text", ""), e.get("when"))
@@ -332,10 +334,10 @@ def _replay_visit(visits: dict[str, Visit], e: dict[str, Any]) -> None:
 def actor(cfg: Config, person_id: str | None) -> Person:
     if not person_id:
         raise RefusedError(_("who is acting? give --by ID or set CASECTL_USER"))
-    return _engineer(cfg, person_id)
+    return roster_person(cfg, person_id)
 
 
-def _require_role(person: Person, step: str, *roles: str) -> None:
+def require_role(person: Person, step: str, *roles: str) -> None:
     if not person.has(*roles):
         raise RefusedError(
             _("{person} may not {step}: only {roles} may").format(
@@ -372,21 +374,34 @@ def escalated(s: State) -> str:
     return ", ".join(s.escalation_engineers) or _("none")
 
 
-def _filled(value: str, name: str) -> str:
+def filled(value: str, name: str) -> str:
     if not value.strip():
         raise RefusedError(_("the {name} is empty").format(name=_(name)))
     return value
 
 
-def _ids(cfg: Config, role: str) -> str:
+def ids_with_role(cfg: Config, role: str) -> str:
     return ", ".join(p.id for p in cfg.with_role(role)) or _("none in roster.yaml")
 
 
-def _require_open(case: Case) -> State:
+def require_open(case: Case) -> State:
     s = case.state
     if s.status == "closed":
         raise RefusedError(_("case {case} is closed; reopen it first").format(case=case.id))
     return s
+
+
+def require_engineering(case: Case, step: str) -> None:
+    """A price inquiry is sales' business: no engineer, severity, escalation, RMA or visit.
+
+    Here, not in `inquiries`, which holds the rest of the inquiry rules: the core steps
+    below refuse with it, and `inquiries` imports this module (a cycle otherwise)."""
+    if case.state.inquiry == "price":
+        raise RefusedError(
+            _("case {case} is a price inquiry for sales and cannot be {step}; a caller with a "
+              "technical question needs open --inquiry technical --approved-by ID").format(
+                case=case.id, step=_(step))
+        )  # fmt: skip
 
 
 def _level(cfg: Config, severity: int) -> None:
@@ -398,7 +413,7 @@ def _level(cfg: Config, severity: int) -> None:
         )  # fmt: skip
 
 
-def _engineer(cfg: Config, person_id: str) -> Person:
+def roster_person(cfg: Config, person_id: str) -> Person:
     """The roster's engineer with this id, matched case-blind; else the closest ids."""
     person = cfg.person(person_id)
     if person is None:
@@ -423,7 +438,7 @@ def suggest(cfg: Config, person_id: str) -> str:
     return _("; did you mean {ids}?").format(ids=", ".join(ids[c] for c in close))
 
 
-def _event(by: Person | str, at: datetime, kind: str, **fields: Any) -> dict[str, Any]:
+def new_event(by: Person | str, at: datetime, kind: str, **fields: Any) -> dict[str, Any]:
     who = by if isinstance(by, str) else by.id
     return {"id": random_code(8), "at": at, "by": who, "type": kind} | {
         k: v for k, v in fields.items() if v is not None
@@ -478,16 +493,16 @@ def open_case(
 ) -> Case:
     """Open a case; `inquiry`: technical, a caller without a contract asking an engineer
     (approved like any such customer), which then runs as a normal case."""
-    _require_role(by, N_("open a case"), "duty", "manager")
+    require_role(by, N_("open a case"), "duty", "manager")
     _level(cfg, severity)
     for name, value in (
         (N_("customer"), customer),
         (N_("contact"), contact),
         (N_("description"), description),
     ):
-        _filled(value, name)
+        filled(value, name)
     if contract is None:
-        approver = _engineer(cfg, approved_by) if approved_by else None
+        approver = roster_person(cfg, approved_by) if approved_by else None
         if approver is None or not approver.has("manager", "sales-manager"):
             raise RefusedError(
                 _("a customer without a contract needs --approved-by the manager or a sales "
@@ -495,7 +510,7 @@ def open_case(
             )  # fmt: skip
     case = Case(case_id, [])
     case.append(
-        _event(
+        new_event(
             by,
             at,
             "open",
@@ -543,23 +558,23 @@ def checker(cfg: Config, duty: str, at: datetime) -> str:
 
 
 def assign(case: Case, cfg: Config, by: Person, at: datetime, to: str) -> dict[str, Any]:
-    s = _require_open(case)
-    _require_engineering(case, N_("assigned to an engineer"))
-    _require_role(by, N_("assign a case"), "duty", "manager")
-    engineer = _engineer(cfg, to)
+    s = require_open(case)
+    require_engineering(case, N_("assigned to an engineer"))
+    require_role(by, N_("assign a case"), "duty", "manager")
+    engineer = roster_person(cfg, to)
     if not engineer.has("first-line", "senior", "manager"):
         raise RefusedError(
             _("{engineer} may not be assigned cases: assign names a first-line engineer "
               "({first_line}), a senior engineer ({senior}) or the manager ({manager})").format(
-                engineer=engineer.id, first_line=_ids(cfg, "first-line"),
-                senior=_ids(cfg, "senior"), manager=_ids(cfg, "manager"))
+                engineer=engineer.id, first_line=ids_with_role(cfg, "first-line"),
+                senior=ids_with_role(cfg, "senior"), manager=ids_with_role(cfg, "manager"))
         )  # fmt: skip
     if s.assignee == engineer.id:
         raise RefusedError(
             _("case {case} is already assigned to {engineer}").format(
                 case=case.id, engineer=engineer.id)
         )  # fmt: skip
-    return case.append(_event(by, at, "assign", **{"from": s.assignee}, to=engineer.id))
+    return case.append(new_event(by, at, "assign", **{"from": s.assignee}, to=engineer.id))
 
 
 def pick_next(cfg: Config, loads: dict[str, int], at: datetime, exclude: str | None) -> Person:
@@ -576,6 +591,20 @@ def _engineers_at(case: Case, at: datetime) -> tuple[str, ...]:
     return replay([e for e in case.events if e["at"] <= at]).engineers
 
 
+def _require_on_case(case: Case, by: Person) -> None:
+    s = case.state
+    on_case: set[str | None] = {s.duty, *s.engineers}
+    on_case |= {v.engineer for v in s.visits.values() if v.status == "approved"}
+    on_case |= {r.owner for r in s.rmas.values()}
+    if by.id not in on_case and not by.has("duty", "manager"):
+        shown = ", ".join(sorted(p for p in on_case if p))
+        raise RefusedError(
+            _("{person} may not alert the manager about case {case}: only people on the case "
+              "({shown}), a duty engineer or the manager may").format(
+                person=by.id, case=case.id, shown=shown)
+        )  # fmt: skip
+
+
 def log(
     case: Case, by: Person, at: datetime, text: str, kind: str = "note", alert: bool = False
 ) -> dict[str, Any]:
@@ -583,7 +612,7 @@ def log(
     contact (it meets the first reply, not the callback the assignee owes). An on-site
     step needs a visit the manager approved; `alert`: a special situation, which the
     next sweep tells the manager once (anyone on the case, a duty engineer, a manager)."""
-    s = _require_open(case)
+    s = require_open(case)
     if alert:
         _require_on_case(case, by)
     if kind == "callback" and by.id not in _engineers_at(case, at):
@@ -606,7 +635,7 @@ def log(
         raise RefusedError(_(already[kind]).format(case=case.id))
     if not text.strip():
         raise RefusedError(_("the text of the step is empty"))
-    return case.append(_event(by, at, kind, alert="manager" if alert else None, text=text))
+    return case.append(new_event(by, at, kind, alert="manager" if alert else None, text=text))
 
 
 def change_severity(
@@ -619,20 +648,20 @@ def change_severity(
     customer_request: bool = False,
 ) -> dict[str, Any]:
     """`customer_request`: the customer asked the manager directly; only the manager says so."""
-    s = _require_open(case)
-    _require_engineering(case, N_("given a severity"))
+    s = require_open(case)
+    require_engineering(case, N_("given a severity"))
     if customer_request:
-        _require_role(by, N_("record a customer's request"), "manager")
+        require_role(by, N_("record a customer's request"), "manager")
     _require_owner(case, by, N_("change the severity of case {case}"))
     _level(cfg, severity)
     if severity == s.severity:
         raise RefusedError(
             _("case {case} already has severity {severity}").format(case=case.id, severity=severity)
         )
-    _filled(reason, N_("reason"))
+    filled(reason, N_("reason"))
     asked = True if customer_request else None
     return case.append(
-        _event(by, at, "severity", **{"from": s.severity}, severity=severity,
+        new_event(by, at, "severity", **{"from": s.severity}, severity=severity,
                customer_request=asked, text=reason)
     )  # fmt: skip
 
@@ -647,14 +676,14 @@ def escalate(
     customer_request: bool = False,
 ) -> dict[str, Any]:
     """`customer_request`: the customer asked the manager directly (the manager acts anyway)."""
-    s = _require_open(case)
-    _require_engineering(case, N_("escalated"))
-    _require_role(by, N_("designate the escalation engineer"), "manager")
-    engineer = _engineer(cfg, to)
+    s = require_open(case)
+    require_engineering(case, N_("escalated"))
+    require_role(by, N_("designate the escalation engineer"), "manager")
+    engineer = roster_person(cfg, to)
     who = _(
         "escalate --to names a senior engineer ({senior}), or the manager ({manager}) for "
         "the second escalation"
-    ).format(senior=_ids(cfg, "senior"), manager=_ids(cfg, "manager"))
+    ).format(senior=ids_with_role(cfg, "senior"), manager=ids_with_role(cfg, "manager"))
     if not engineer.has("senior", "manager"):
         raise RefusedError(
             _("{engineer} may not be the escalation engineer: {who}").format(
@@ -671,10 +700,10 @@ def escalate(
                 case=case.id, engineer=engineer.id)
         )  # fmt: skip
     if reason is not None:
-        _filled(reason, N_("reason"))
+        filled(reason, N_("reason"))
     asked = True if customer_request else None
     return case.append(
-        _event(by, at, "escalate", to=engineer.id, customer_request=asked, text=reason)
+        new_event(by, at, "escalate", to=engineer.id, customer_request=asked, text=reason)
     )
 
 
@@ -689,21 +718,21 @@ def rma_request(
     serial: str | None,
     owner: str | None,
 ) -> dict[str, Any]:
-    s = _require_open(case)
-    _require_engineering(case, N_("given an RMA"))
+    s = require_open(case)
+    require_engineering(case, N_("given an RMA"))
     _require_owner(case, by, N_("record an RMA for case {case}"))
-    _filled(part, N_("part number"))
+    filled(part, N_("part number"))
     if not 1 <= qty <= MAX_QTY:
         raise RefusedError(
             _("the quantity must be from 1 to {most}, got {qty}").format(
                 most=f"{MAX_QTY:,}", qty=qty)
         )  # fmt: skip
-    owner_id = _engineer(cfg, owner).id if owner else by.id
+    owner_id = roster_person(cfg, owner).id if owner else by.id
     rma_id = "RMA-" + random_code(4)
     while rma_id in s.rmas:
         rma_id = "RMA-" + random_code(4)
     return case.append(
-        _event(
+        new_event(
             by,
             at,
             "rma",
@@ -724,7 +753,7 @@ def rma_progress(
     on a closed case (the defective part comes back days after the close), which stays
     closed with no clock restarted."""
     s = case.state
-    _require_engineering(case, N_("given an RMA"))
+    require_engineering(case, N_("given an RMA"))
     rma = s.rmas.get(rma_id.upper())
     if rma is None:
         known = ", ".join(s.rmas) or _("none")
@@ -740,7 +769,7 @@ def rma_progress(
                 status=status, known=", ".join(RMA_STATES))
         )  # fmt: skip
     if new_serial is not None:
-        _filled(new_serial, N_("new serial"))
+        filled(new_serial, N_("new serial"))
     if status == rma.status and new_serial in (None, rma.new_serial):
         raise RefusedError(
             _("{rma} is already {status}").format(rma=rma.id, status=rma_status(status))
@@ -752,18 +781,18 @@ def rma_progress(
                 order=_(RMA_ORDER))
         )  # fmt: skip
     return case.append(
-        _event(by, at, "rma-status", rma=rma.id, new_serial=new_serial, status=status)
+        new_event(by, at, "rma-status", rma=rma.id, new_serial=new_serial, status=status)
     )
 
 
 def close(
     case: Case, by: Person, at: datetime, resolution: str, force_reason: str | None
 ) -> dict[str, Any]:
-    s = _require_open(case)
+    s = require_open(case)
     _require_owner(case, by, N_("close case {case}"))
-    _filled(resolution, N_("resolution"))
+    filled(resolution, N_("resolution"))
     if force_reason is not None:
-        _filled(force_reason, N_("reason"))
+        filled(force_reason, N_("reason"))
     _no_visit_under_way(case)
     pending = [r for r in s.rmas.values() if r.status not in RMA_DONE]
     if pending and force_reason is None:
@@ -779,12 +808,13 @@ def close(
             else _("{rmas}, not installed or returned; close with --force --reason TEXT")
         )
         raise RefusedError(said.format(rmas=which))  # fmt: skip
-    return case.append(_event(by, at, "close", reason=force_reason, text=resolution))
+    return case.append(new_event(by, at, "close", reason=force_reason, text=resolution))
 
 
 def _no_visit_under_way(case: Case) -> None:
     """A close leaves no on-site request or visit behind: it is cancelled, or the engineer
-    records leaving the site, first (a closed case could never do either)."""
+    records leaving the site, first (a closed case could never do either). A rule of
+    `close`'s, so here, not in `onsite` (which imports this module)."""
     busy = [v for v in case.state.visits.values() if v.stage in ("pending", "approved")]
     if busy:
         raise RefusedError(
@@ -812,8 +842,8 @@ def reopen(case: Case, by: Person, at: datetime, reason: str) -> dict[str, Any]:
               "case's own engineers ({own}) may").format(
                 person=by.id, case=case.id, own=", ".join(own))
         )  # fmt: skip
-    _filled(reason, N_("reason"))
-    return case.append(_event(by, at, "reopen", text=reason))
+    filled(reason, N_("reason"))
+    return case.append(new_event(by, at, "reopen", text=reason))
 
 
 AMENDED = {"customer": N_("customer"), "contact": N_("contact"), "contract": N_("contract"),
@@ -842,282 +872,18 @@ def amend(
             _("nothing to amend: give --customer, --contact, --contract or --description")
         )
     for key, value in given.items():
-        _filled(value or "", AMENDED[key])
-    _filled(reason, N_("reason"))
+        filled(value or "", AMENDED[key])
+    filled(reason, N_("reason"))
     changed = {k: v for k, v in given.items() if v != getattr(s, k)}
     if not changed:
         raise RefusedError(
             _("case {case} already has these values; nothing to amend").format(case=case.id)
         )
-    return case.append(_event(by, at, "amend", **changed, text=reason))
-
-
-# --- callers without a contract ------------------------------------------------------
-
-
-def _require_engineering(case: Case, step: str) -> None:
-    """A price inquiry is sales' business: no engineer, severity, escalation or RMA."""
-    if case.state.inquiry == "price":
-        raise RefusedError(
-            _("case {case} is a price inquiry for sales and cannot be {step}; a caller with a "
-              "technical question needs open --inquiry technical --approved-by ID").format(
-                case=case.id, step=_(step))
-        )  # fmt: skip
-
-
-def pick_sales(cfg: Config, loads: dict[str, int]) -> Person:
-    """The sales person with the fewest open inquiries; ties go to roster order."""
-    sales = cfg.with_role("sales")
-    if not sales:
-        raise RefusedError(_("nobody in roster.yaml has the role sales, who take price inquiries"))
-    return min(sales, key=lambda p: loads.get(p.id, 0))
-
-
-def open_price_inquiry(
-    cfg: Config,
-    case_id: str,
-    by: Person,
-    at: datetime,
-    *,
-    customer: str,
-    contact: str,
-    description: str | None,
-    to: Person | None,
-) -> Case:
-    """A caller without a contract asking about prices: recorded and routed to sales `to`,
-    with no severity and no engineer's clock (`to` None: the opening alone, as `check`
-    judges the routing as a step of its own)."""
-    _require_role(by, N_("take a call"), "duty", "manager")
-    for name, value in ((N_("customer"), customer), (N_("contact"), contact)):
-        _filled(value, name)
-    if description is not None:
-        _filled(description, N_("description"))
-    case = Case(case_id, [])
-    opening = dict(customer=customer, contact=contact, inquiry="price", text=description)
-    case.append(_event(by, at, "open", **opening))
-    if to is not None:
-        route_price_inquiry(case, by, at, to)
-    return case
-
-
-def route_price_inquiry(case: Case, by: Person, at: datetime, to: Person) -> dict[str, Any]:
-    """The assignment that hands a new price inquiry to a sales person (once, on opening)."""
-    _require_role(by, N_("take a call"), "duty", "manager")
-    if case.state.assignee is not None:
-        raise RefusedError(
-            _("price inquiry {case} is routed to sales already ({person})").format(
-                case=case.id, person=case.state.assignee)
-        )  # fmt: skip
-    if not to.has("sales"):
-        raise RefusedError(
-            _("{person} may not take price inquiry {case}: only sales may").format(
-                person=to.id, case=case.id)
-        )  # fmt: skip
-    return case.append(_event(by, at, "assign", to=to.id))
-
-
-# --- on-site service -------------------------------------------------------------------
-
-
-def _visit(case: Case, *stages: str, doing: str) -> Visit:
-    """The case's latest visit (the last requested, in the order of the events: a request
-    made in the minute another was cancelled is later), which must be at one of `stages`."""
-    visits = list(_require_open(case).visits.values())
-    latest = visits[-1] if visits else None
-    if latest is None:
-        raise RefusedError(
-            _("cannot {doing}: case {case} has no on-site request").format(
-                doing=_(doing), case=case.id)
-        )  # fmt: skip
-    if latest.stage not in stages:
-        raise RefusedError(
-            _("cannot {doing}: {visit} of case {case} is {stage}").format(
-                doing=_(doing), visit=latest.id, case=case.id, stage=stage(latest.stage))
-        )  # fmt: skip
-    return latest
-
-
-def _after(at: datetime, since: datetime | None, what: str, visit: str) -> None:
-    """`what`, marked with N_(), names the visit as {visit}."""
-    if since is not None and at < since:
-        raise RefusedError(
-            _("{at} is before {what} ({since})").format(
-                at=f"{at:%Y-%m-%d %H:%M}", what=_(what).format(visit=visit),
-                since=f"{since:%Y-%m-%d %H:%M}")
-        )  # fmt: skip
-
-
-def request_onsite(
-    case: Case, by: Person, at: datetime, reason: str, when: datetime | None
-) -> dict[str, Any]:
-    """The case's engineer asks the manager for on-site service (one request at a time)."""
-    s = _require_open(case)
-    _require_engineering(case, N_("served on site"))
-    if by.id not in s.engineers:
-        raise RefusedError(
-            _("{person} may not request on-site service for case {case}: only the assigned "
-              "engineer ({assignee}) or the escalation engineer ({escalation}) may").format(
-                person=by.id, case=case.id, assignee=s.assignee or _("none"),
-                escalation=escalated(s))
-        )  # fmt: skip
-    busy = [v for v in s.visits.values() if v.stage in ("pending", "approved", "on site")]
-    if busy:
-        raise RefusedError(
-            _("case {case} already has on-site request {visit}, {stage}").format(
-                case=case.id, visit=busy[0].id, stage=stage(busy[0].stage))
-        )  # fmt: skip
-    _filled(reason, N_("reason"))
-    visit_id = "OS-" + random_code(4)
-    while visit_id in s.visits:
-        visit_id = "OS-" + random_code(4)
-    return case.append(_event(by, at, "onsite-request", onsite=visit_id, when=when, text=reason))
-
-
-def approve_onsite(
-    case: Case,
-    cfg: Config,
-    by: Person,
-    at: datetime,
-    engineer: str | None,
-    when: datetime | None,
-    note: str | None,
-) -> dict[str, Any]:
-    """The manager approves the pending request, naming who goes (a field engineer, or
-    the requester, the default)."""
-    _require_role(by, N_("approve on-site service"), "manager")
-    visit = _visit(case, "pending", doing=N_("approve on-site service"))
-    _after(at, visit.requested_at, N_("the request {visit}"), visit.id)
-    who = _engineer(cfg, engineer) if engineer else _engineer(cfg, visit.requested_by)
-    if who.id != visit.requested_by and not who.has("field"):
-        raise RefusedError(
-            _("{person} may not go on site: --engineer names a field engineer ({field}) or "
-              "the requester ({requester})").format(
-                person=who.id, field=_ids(cfg, "field"), requester=visit.requested_by)
-        )  # fmt: skip
-    if note is not None:
-        _filled(note, N_("reason"))
-    fields = dict(onsite=visit.id, engineer=who.id, when=when, text=note)
-    return case.append(_event(by, at, "onsite-approve", **fields))
-
-
-def deny_onsite(case: Case, by: Person, at: datetime, reason: str) -> dict[str, Any]:
-    _require_role(by, N_("deny on-site service"), "manager")
-    visit = _visit(case, "pending", doing=N_("deny on-site service"))
-    _after(at, visit.requested_at, N_("the request {visit}"), visit.id)
-    _filled(reason, N_("reason"))
-    return case.append(_event(by, at, "onsite-deny", onsite=visit.id, text=reason))
-
-
-def cancel_onsite(case: Case, cfg: Config, by: Person, at: datetime, reason: str) -> dict[str, Any]:
-    """Call off a pending request or an approved visit before anyone arrived (the customer
-    fixed it, the window moved): by the manager, the requester or the engineer approved.
-    The case may then ask again."""
-    doing = N_("cancel on-site service")
-    visit = _visit(case, "pending", "approved", doing=doing)
-    allowed = {visit.requested_by, visit.engineer, *cfg.managers} - {None}
-    if by.id not in allowed:
-        raise RefusedError(
-            _("{person} may not {doing} {visit}: the manager, {requester} or {engineer} may")
-            .format(person=by.id, doing=_(doing), visit=visit.id, requester=visit.requested_by,
-                    engineer=visit.engineer or visit.requested_by)
-        )  # fmt: skip
-    _after(at, visit.decided_at or visit.requested_at, N_("the last step of {visit}"), visit.id)
-    _filled(reason, N_("reason"))
-    return case.append(_event(by, at, "onsite-cancel", onsite=visit.id, text=reason))
-
-
-def _visiting(case: Case, by: Person, doing: str, *stages: str) -> Visit:
-    visit = _visit(case, *stages, doing=doing)
-    if by.id != visit.engineer:
-        raise RefusedError(
-            _("{person} may not {doing}: the manager approved {engineer} for {visit}").format(
-                person=by.id, doing=_(doing), engineer=visit.engineer, visit=visit.id)
-        )  # fmt: skip
-    return visit
-
-
-def arrive_onsite(case: Case, by: Person, at: datetime) -> dict[str, Any]:
-    visit = _visiting(case, by, N_("record an arrival on site"), "approved")
-    _after(at, visit.decided_at, N_("the approval of {visit}"), visit.id)
-    return case.append(_event(by, at, "onsite-arrive", onsite=visit.id))
-
-
-def work_onsite(
-    case: Case, by: Person, at: datetime, text: str, parts: list[str]
-) -> dict[str, Any]:
-    """What was done on site; each part used is one of the case's RMAs (by RMA id or
-    part number) or else a spare taken from stock."""
-    visit = _visiting(case, by, N_("record work on site"), "on site")
-    _after(at, visit.arrived_at, N_("the arrival for {visit}"), visit.id)
-    _filled(text, N_("text of the work"))
-    used = [_part_used(case, _filled(part, N_("part number"))) for part in parts]
-    return case.append(_event(by, at, "onsite-work", onsite=visit.id, parts=used or None,
-                              text=text))  # fmt: skip
-
-
-def _part_used(case: Case, part: str) -> dict[str, str]:
-    """An RMA by its id, else the one live RMA with that part number, else a spare."""
-    every = case.state.rmas.values()
-    rmas = [r for r in every if r.id == part.upper()] or [
-        r for r in every if r.part.upper() == part.upper() and r.status != "cancelled"
-    ]
-    if part.upper().startswith("RMA-") and not rmas:
-        known = ", ".join(case.state.rmas) or _("none")
-        raise RefusedError(
-            _("case {case} has no {rma}; its RMAs: {known}").format(
-                case=case.id, rma=part, known=known)
-        )  # fmt: skip
-    if len(rmas) > 1:
-        which = ", ".join(r.id for r in rmas)
-        raise RefusedError(
-            _("part {part} is in several RMAs of case {case} ({which}); give the RMA id").format(
-                part=part, case=case.id, which=which)
-        )  # fmt: skip
-    if rmas and rmas[0].status == "cancelled":
-        raise RefusedError(
-            _("{rma} ({part}) was cancelled; it cannot be used").format(
-                rma=rmas[0].id, part=rmas[0].part)
-        )  # fmt: skip
-    if rmas:
-        return {"part": rmas[0].part, "rma": rmas[0].id}
-    return {"part": part, "source": "stock"}
-
-
-def depart_onsite(
-    case: Case,
-    by: Person,
-    at: datetime,
-    summary: str,
-    solution: str,
-    unresolved: str | None,
-) -> dict[str, Any]:
-    """The field rules' report on leaving: what was solved, how, and what is still open."""
-    visit = _visiting(case, by, N_("record a departure from site"), "on site")
-    last = max([visit.arrived_at, *(w["at"] for w in visit.work)])  # type: ignore[type-var]
-    _after(at, last, N_("the latest step of {visit}"), visit.id)
-    _filled(summary, N_("summary"))
-    _filled(solution, N_("solution"))
-    if unresolved is not None:
-        _filled(unresolved, N_("list of what is still open"))
-    fields = dict(onsite=visit.id, text=summary, solution=solution, unresolved=unresolved)
-    return case.append(_event(by, at, "onsite-depart", **fields))
+    return case.append(new_event(by, at, "amend", **changed, text=reason))
 
 
 # --- what the sweep tells the manager beyond deadlines ---------------------------------
-
-
-def _require_on_case(case: Case, by: Person) -> None:
-    s = case.state
-    on_case: set[str | None] = {s.duty, *s.engineers}
-    on_case |= {v.engineer for v in s.visits.values() if v.status == "approved"}
-    on_case |= {r.owner for r in s.rmas.values()}
-    if by.id not in on_case and not by.has("duty", "manager"):
-        shown = ", ".join(sorted(p for p in on_case if p))
-        raise RefusedError(
-            _("{person} may not alert the manager about case {case}: only people on the case "
-              "({shown}), a duty engineer or the manager may").format(
-                person=by.id, case=case.id, shown=shown)
-        )  # fmt: skip
+# (the sweep, `notify` and the index read these here)
 
 
 class Notice(Record):

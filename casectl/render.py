@@ -231,8 +231,36 @@ def _awaiting(case_id: str, contract: str | None) -> str:
 
 
 def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> str:
+    """A case as `show` prints it: its fields, RMAs, on-site service, alerts, amendments,
+    deadlines and process record."""
     s = case.state
     now = s.closed_at or now  # a closed case's deadlines as its close left them
+    fields = _fields(case, cfg)
+    width = max(columns(name) for name, _value in fields) + 2
+    out = [pad(name + _(":"), width) + _indent(value, width) for name, value in fields]
+    if s.rmas:
+        out += ["", _("RMAs:"), _rma_table(s)]
+    if s.visits:
+        out += ["", _("On-site service:"), _visits(list(s.visits.values()))]
+    if s.alerts:
+        out += ["", _("Manager alerts:"), *_alerts(case)]
+    if s.amendments:
+        out += ["", _("Opening amended:"), *(_amended(a) for a in s.amendments)]
+    if deadlines:
+        out += ["", _("Deadlines:"), *_deadline_lines(case, deadlines, cfg, now)]
+    out += ["", _("Process record:")]
+    for e in case.events:
+        detail = _event_detail(e, case.events)
+        out.append(
+            f"  {when(e['at'])}  {pad(e['by'], 12)} {pad(event_type(e['type']), 14)} "
+            f"{_indent(detail, 44)}".rstrip()
+        )
+    return "\n".join(out)
+
+
+def _fields(case: Case, cfg: Config) -> list[tuple[str, str]]:
+    """`show`'s head: each field's name and value (a value may run over lines)."""
+    s = case.state
 
     def who(person_id: str | None) -> str:
         person = cfg.person(person_id) if person_id else None
@@ -279,58 +307,51 @@ def show(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> s
         fields.append((_("Resolution"), s.resolution or "-"))
         if s.forced_close:
             fields.append((_("Closed with RMAs open"), s.forced_close))
-    width = max(columns(name) for name, _value in fields) + 2
-    out = [pad(name + _(":"), width) + _indent(value, width) for name, value in fields]
-    if s.rmas:
-        rows = [
-            [
-                r.id,
-                r.part,
-                r.qty,
-                r.serial or "",
-                r.new_serial or "",
-                r.owner or "",
-                pgettext("rma status", r.status),
-            ]
-            for r in s.rmas.values()
+    return fields
+
+
+def _rma_table(s: State) -> str:
+    """The case's RMAs, one row each."""
+    rows = [
+        [
+            r.id,
+            r.part,
+            r.qty,
+            r.serial or "",
+            r.new_serial or "",
+            r.owner or "",
+            pgettext("rma status", r.status),
         ]
-        headers = [_("rma"), _("part"), _("qty"), _("serial"), _("new serial"), _("owner"),
-                   _("status")]  # fmt: skip
-        out += ["", _("RMAs:"), table(rows, headers)]
-    if s.visits:
-        out += ["", _("On-site service:"), _visits(list(s.visits.values()))]
-    if s.alerts:
-        out += ["", _("Manager alerts:"), *_alerts(case)]
-    if s.amendments:
-        out += ["", _("Opening amended:"), *(_amended(a) for a in s.amendments)]
-    if deadlines:
-        calendar = _calendar(cfg, case)
-        rows = [
-            [
-                label(d),
-                when(d.due) if d.due else _("paused"),
-                deadline_state(d, now, cfg.due_soon) + _no_holidays(calendar, d.due),
-                d.owner or "",
-            ]
-            for d in deadlines
+        for r in s.rmas.values()
+    ]
+    headers = [_("rma"), _("part"), _("qty"), _("serial"), _("new serial"), _("owner"),
+               _("status")]  # fmt: skip
+    return table(rows, headers)
+
+
+def _deadline_lines(case: Case, deadlines: list[Deadline], cfg: Config, now: datetime) -> list[str]:
+    """The deadlines' table, and the next step owed while the case is open."""
+    s = case.state
+    calendar = _calendar(cfg, case)
+    rows = [
+        [
+            label(d),
+            when(d.due) if d.due else _("paused"),
+            deadline_state(d, now, cfg.due_soon) + _no_holidays(calendar, d.due),
+            d.owner or "",
         ]
-        headers = [_("deadline"), _("due"), _("state"), _("owner")]
-        out += ["", _("Deadlines:"), table(rows, headers)]
-        step = None if s.closed_at else next_step(deadlines, now, cfg.due_soon)
-        if step:
-            out.append(
-                _("Next step: {owner} owes the {deadline}, due {due}").format(
-                    owner=step.owner, deadline=label(step), due=when(step.due)
-                )
-            )
-    out += ["", _("Process record:")]
-    for e in case.events:
-        detail = _event_detail(e, case.events)
+        for d in deadlines
+    ]
+    headers = [_("deadline"), _("due"), _("state"), _("owner")]
+    out = [table(rows, headers)]
+    step = None if s.closed_at else next_step(deadlines, now, cfg.due_soon)
+    if step:
         out.append(
-            f"  {when(e['at'])}  {pad(e['by'], 12)} {pad(event_type(e['type']), 14)} "
-            f"{_indent(detail, 44)}".rstrip()
+            _("Next step: {owner} owes the {deadline}, due {due}").format(
+                owner=step.owner, deadline=label(step), due=when(step.due)
+            )
         )
-    return "\n".join(out)
+    return out
 
 
 # the opening's fields as `show` names them (the catalog has them already)

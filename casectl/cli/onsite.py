@@ -8,12 +8,21 @@ from typing import Any
 
 import click
 
-from casectl import model
 from casectl.cli.app import Acting, App, acting, as_json, first_line, pass_app, show_json
 from casectl.cli.steps import taken
-from casectl.config import Person
+from casectl.config import Config, Person
 from casectl.i18n import N_, _
 from casectl.model import Case
+from casectl.onsite import (
+    approve_onsite,
+    arrive_onsite,
+    cancel_onsite,
+    deny_onsite,
+    depart_onsite,
+    request_onsite,
+    work_onsite,
+)
+from casectl.records import Record
 
 STEPS = ("request", "approve", "deny", "cancel", "arrive", "work", "depart")
 
@@ -84,37 +93,54 @@ def onsite(
         )  # fmt: skip
     what = chosen[0]
     _check_options(what, reason, when, engineer, parts, summary, solution, unresolved)
-    planned = _planned(app, when)
+    given = _Given(reason, _planned(app, when), engineer, work, parts, summary, solution,
+                   unresolved)  # fmt: skip
     from casectl.cli.notify import Notices  # the manager asked, the engineer sent: told now
 
     told = Notices(app) if what in ("request", "approve") else None
 
     def step(case: Case, person: Person, at: datetime) -> dict[str, Any]:
-        if what == "request":
-            event = model.request_onsite(case, person, at, reason or "", planned)
-        elif what == "approve":
-            event = model.approve_onsite(case, app.cfg, person, at, engineer, planned, reason)
-        else:
-            return _other(case, person, at)
+        event = _recorded(case, app.cfg, person, at, what, given)
         if told is not None:
             told.tell(case, [event])
         return event
-
-    def _other(case: Case, person: Person, at: datetime) -> dict[str, Any]:
-        if what == "deny":
-            return model.deny_onsite(case, person, at, reason or "")
-        if what == "cancel":
-            return model.cancel_onsite(case, app.cfg, person, at, reason or "")
-        if what == "arrive":
-            return model.arrive_onsite(case, person, at)
-        if what == "work":
-            return model.work_onsite(case, person, at, work or "", list(parts))
-        return model.depart_onsite(case, person, at, summary or "", solution or "", unresolved)
 
     case, event = taken(app, case_id, act, step, _said)
     click.echo(show_json(app, case) if json_out else f"{case.id} {_said(event, _)}")
     if told is not None:
         told.finish()
+
+
+class _Given(Record):
+    """The options a step reads, --when already parsed."""
+
+    reason: str | None
+    planned: datetime | None
+    engineer: str | None
+    work: str | None
+    parts: tuple[str, ...]
+    summary: str | None
+    solution: str | None
+    unresolved: str | None
+
+
+def _recorded(
+    case: Case, cfg: Config, person: Person, at: datetime, what: str, o: _Given
+) -> dict[str, Any]:
+    """The event --{what} appends to the case."""
+    if what == "request":
+        return request_onsite(case, person, at, o.reason or "", o.planned)
+    if what == "approve":
+        return approve_onsite(case, cfg, person, at, o.engineer, o.planned, o.reason)
+    if what == "deny":
+        return deny_onsite(case, person, at, o.reason or "")
+    if what == "cancel":
+        return cancel_onsite(case, cfg, person, at, o.reason or "")
+    if what == "arrive":
+        return arrive_onsite(case, person, at)
+    if what == "work":
+        return work_onsite(case, person, at, o.work or "", list(o.parts))
+    return depart_onsite(case, person, at, o.summary or "", o.solution or "", o.unresolved)
 
 
 def _check_options(

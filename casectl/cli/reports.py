@@ -19,7 +19,10 @@ from casectl.i18n import _
 from casectl.terminal import safe  # the one escaping point of text output; JSON is exact
 
 if TYPE_CHECKING:
+    from casectl import listing
     from casectl.cli.notify import Notices
+    from casectl.lease import Turn
+    from casectl.sweep import Outcome
 
 
 @click.command()
@@ -122,6 +125,44 @@ def list_(
     """
     from casectl import listing
 
+    wanted = _filter(app, status, assignee, severity, customer, overdue, due_within,
+                     inquiries, by, mine)  # fmt: skip
+    selected, total, broken, warning = listing.select(app.cfg, app.index(), wanted, app.now, limit)
+    if warning:
+        click.echo(warning, err=True)
+    shown = listing.rows(selected, app.cfg, app.now)
+    _print_rows(app, shown, json_out, wide)
+    if not shown:
+        click.echo(_("no cases match"), err=True)
+    elif len(shown) < total:
+        click.echo(
+            _("({shown} of {total} cases shown; --limit 0 shows all)").format(
+                shown=len(shown), total=total),
+            err=True,
+        )  # fmt: skip
+    for problem in broken:
+        click.echo(
+            safe(_("casectl list: skipped {problem}").format(problem=_reread(problem))), err=True
+        )
+    if broken:
+        raise SystemExit(1)
+
+
+def _filter(
+    app: App,
+    status: str,
+    assignee: str | None,
+    severity: int | None,
+    customer: str | None,
+    overdue: bool,
+    due_within: str | None,
+    inquiries: bool,
+    by: str | None,
+    mine: bool,
+) -> listing.Filter:
+    """list's options checked and made one filter (a usage error names the option)."""
+    from casectl import listing
+
     window = None
     if due_within:
         from casectl.durations import parse_duration
@@ -144,11 +185,14 @@ def list_(
         except ValueError as err:
             raise click.BadParameter(str(err), param_hint="'--assignee'") from None
     me = _me(app, by) if mine else None
-    wanted = listing.Filter(status, assignee, severity, customer, overdue, window, inquiries, me)
-    selected, total, broken, warning = listing.select(app.cfg, app.index(), wanted, app.now, limit)
-    if warning:
-        click.echo(warning, err=True)
-    shown = listing.rows(selected, app.cfg, app.now)
+    return listing.Filter(status, assignee, severity, customer, overdue, window, inquiries, me)
+
+
+def _print_rows(app: App, shown: list[dict], json_out: bool, wide: bool) -> None:
+    """The rows on stdout: fitted to the terminal and coloured where a person reads them,
+    else plain text or JSON."""
+    from casectl import listing
+
     people = frozenset(p.id for p in app.cfg.people)
     if shown and not json_out and sys.stdout.isatty():  # a person reads it: fit, colour
         import shutil
@@ -161,20 +205,6 @@ def list_(
     else:
         text = listing.render_rows(shown, json_out, people)
         click.echo(text if json_out else safe(text), nl=bool(shown) or json_out)
-    if not shown:
-        click.echo(_("no cases match"), err=True)
-    elif len(shown) < total:
-        click.echo(
-            _("({shown} of {total} cases shown; --limit 0 shows all)").format(
-                shown=len(shown), total=total),
-            err=True,
-        )  # fmt: skip
-    for problem in broken:
-        click.echo(
-            safe(_("casectl list: skipped {problem}").format(problem=_reread(problem))), err=True
-        )
-    if broken:
-        raise SystemExit(1)
 
 
 def _me(app: App, by: str | None) -> str:
@@ -218,7 +248,6 @@ def sweep(app: App, dry_run: bool, no_commit: bool, share: bool, json_out: bool)
     Example (crontab): * * * * * casectl --repo /srv/cases sweep --sync
     """
     from casectl import gitrepo, remote
-    from casectl import sweep as sweeping
     from casectl.cli.notify import Notices
 
     told = Notices(app)  # without channels: nothing, and nothing imported
@@ -232,6 +261,27 @@ def sweep(app: App, dry_run: bool, no_commit: bool, share: bool, json_out: bool)
         if not turn.sweep:
             return  # another sweeper holds the lease: it sweeps and tells; cron stays silent
         since = _share_and_tell(app, told, turn.told_through)
+    outcome = _swept(app, told, dry_run, no_commit)
+    _print_outcome(app, told, outcome, dry_run, json_out)
+    if sharing and outcome.changed:
+        _share_and_tell(app, None, None)
+    undelivered = 0 if dry_run else told.deliver(everything=True)
+    if turn is not None:
+        _end_turn(app, turn, since, undelivered)
+    unwritten = None if dry_run else _board_page(app)
+    if unwritten:
+        click.echo(safe(f"casectl sweep: {unwritten}"), err=True)
+    if outcome.broken or outcome.unconfigured or unwritten or undelivered:
+        failed = outcome.broken or outcome.unconfigured or unwritten
+        raise SystemExit(1 if failed else undelivered)
+
+
+def _swept(app: App, told: Notices, dry_run: bool, no_commit: bool) -> Outcome:
+    """Act on what is due under the lock, queue what it tells, commit it, and let git
+    do its housekeeping."""
+    from casectl import gitrepo
+    from casectl import sweep as sweeping
+
     with app.store.lock():
         store = told.watching(app.store)  # queues what each saved case's new events tell
         outcome = sweeping.run(store, app.cfg, app.index(), app.now, dry_run)
@@ -251,6 +301,13 @@ def sweep(app: App, dry_run: bool, no_commit: bool, share: bool, json_out: bool)
         troubled = quiet and (outcome.broken or outcome.unconfigured)
         if not (dry_run or no_commit or troubled) and app.cfg.commit and gitrepo.is_repo(app.root):
             gitrepo.maintain(app.root, app.store.state_dir, if_moved=quiet)
+    return outcome
+
+
+def _print_outcome(
+    app: App, told: Notices, outcome: Outcome, dry_run: bool, json_out: bool
+) -> None:
+    """The actions on stdout (JSON, or what no channel told); the cases not swept on stderr."""
     if json_out:
         from casectl import render
 
@@ -282,24 +339,18 @@ def sweep(app: App, dry_run: bool, no_commit: bool, share: bool, json_out: bool)
             ).format(case=case_id, severity=level),
             err=True,
         )
-    if sharing and outcome.changed:
-        _share_and_tell(app, None, None)
-    undelivered = 0 if dry_run else told.deliver(everything=True)
-    if turn is not None:
-        from casectl import lease
-        from casectl import share as sharing_
 
-        # what was told travels with the lease; with messages still undelivered, the
-        # next holder starts telling from where this run started
-        through = since if undelivered else sharing_.told_through(app.store)
-        lease.end(app.root, turn, _sent_dir(app), app.now, lease.length(app.root), through,
-                  remote.NETWORK_WAIT)  # fmt: skip
-    unwritten = None if dry_run else _board_page(app)
-    if unwritten:
-        click.echo(safe(f"casectl sweep: {unwritten}"), err=True)
-    if outcome.broken or outcome.unconfigured or unwritten or undelivered:
-        failed = outcome.broken or outcome.unconfigured or unwritten
-        raise SystemExit(1 if failed else undelivered)
+
+def _end_turn(app: App, turn: Turn, since: str | None, undelivered: int) -> None:
+    """Hand the sweeper's lease back, with how far this run told what other clones made."""
+    from casectl import lease, remote
+    from casectl import share as sharing_
+
+    # what was told travels with the lease; with messages still undelivered, the
+    # next holder starts telling from where this run started
+    through = since if undelivered else sharing_.told_through(app.store)
+    lease.end(app.root, turn, _sent_dir(app), app.now, lease.length(app.root), through,
+              remote.NETWORK_WAIT)  # fmt: skip
 
 
 def _board_page(app: App) -> str | None:

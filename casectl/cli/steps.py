@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -29,6 +29,9 @@ from casectl.cli.recovery import already, retried, step_key
 from casectl.config import Config, Person
 from casectl.i18n import N_, _
 from casectl.model import Case
+
+if TYPE_CHECKING:
+    from casectl.cli.notify import Notices
 
 
 def taken(
@@ -125,6 +128,101 @@ def open_(
 
     Example: casectl open --no-contract --inquiry price --customer 某公司 --contact "赵女士"
     """
+    contract, customer, contact, service = _contract_and_customer(
+        app, contract, serial, no_contract, customer, contact, approved_by
+    )
+    _open_usage(no_contract, inquiry, severity, description, assign_to, auto_assign)
+    if inquiry == "price":
+        _open_price_inquiry(app, customer, contact, description, act, json_out)
+        return
+    person = app.actor(act)
+    at = app.at(act.at)
+    off_duty = model.off_duty_opening(app.cfg, person, at)
+    from casectl.cli.notify import Notices  # a step that tells nobody never loads it
+
+    told = Notices(app)
+    with app.store.lock():
+        key = step_key(person, at if act.at else None, {})
+        if _opened_before(app, key, at if act.at else None, json_out):
+            return
+        opening: dict[str, Any] = dict(
+            customer=customer, contact=contact, contract=contract, approved_by=approved_by,
+            severity=severity, description=description, source=source, inquiry=inquiry,
+        )  # fmt: skip
+        case = _new_case(app, person, at, key, opening, serial, service)
+        assign_to = _assigned_at_once(app, case, person, at, assign_to, auto_assign, told)
+        path = app.store.create(case)
+        # the id before the commit: whatever happens next, the duty engineer has the id
+        # of a case that exists (a failed commit says on stderr that it does not)
+        click.echo(show_json(app, case) if json_out else case.id)
+        what = f"opened, severity {severity}, {customer}" + (
+            f", assigned to {assign_to}" if assign_to else ""
+        )
+        _commit_opening(app, person, case, path, what, act.no_commit)
+    if assign_to:  # stdout stays the id alone, for scripts; the person is for the duty engineer
+        click.echo(assigned(app.cfg, case.id, assign_to), err=True)
+    if off_duty:
+        click.echo(off_duty, err=True)
+    told.finish()
+
+
+def _open_usage(
+    no_contract: bool,
+    inquiry: str | None,
+    severity: int | None,
+    description: str | None,
+    assign_to: str | None,
+    auto_assign: bool,
+) -> None:
+    """open's usage errors beyond the contract's: --inquiry only without a contract, a
+    price inquiry with no severity or engineer, a case with --severity, --description
+    and one way to assign."""
+    if inquiry and not no_contract:
+        raise click.UsageError(_("--inquiry is for callers without a contract: give --no-contract"))
+    if inquiry == "price":
+        if severity is not None or assign_to or auto_assign:
+            raise click.UsageError(
+                _("a price inquiry goes to sales: no --severity, --assign or --auto-assign")
+            )
+        return
+    for name, given in (("--severity", severity), ("--description", description)):
+        if given is None:
+            raise click.UsageError(_("Missing option '{name}'.").format(name=name))
+    if assign_to and auto_assign:
+        raise click.UsageError(_("give --assign ID or --auto-assign, not both"))
+
+
+def _opened_before(app: App, key: str, at: datetime | None, json_out: bool) -> bool:
+    """Whether this open is a retry of one recorded (`opened_again`): then its id is said
+    again and nothing new is recorded."""
+    again = opened_again(app, key, at)
+    if again:
+        say(already(again.id, again.events[0]))
+        click.echo(show_json(app, again) if json_out else again.id)
+    return again is not None
+
+
+def _commit_opening(
+    app: App, person: Person, case: Case, path: str, what: str, no_commit: bool
+) -> None:
+    """Commit a new case (its opening's YAML the commit's body), and sign its steps."""
+    body = partial(event_yaml, case.events[0])  # not dumped under --no-commit
+    app.commit([path], person, [case.id], what, body, no_commit, True)
+    signed(app, case.id, case.events, no_commit)
+
+
+def _contract_and_customer(
+    app: App,
+    contract: str | None,
+    serial: str | None,
+    no_contract: bool,
+    customer: str | None,
+    contact: str | None,
+    approved_by: str | None,
+) -> tuple[str | None, str, str, str | None]:
+    """The contract (--contract, or --serial through contracts.yaml; or --no-contract),
+    the customer and contact (typed, or the register's), and the contract's service
+    calendar; a usage error when either is missing."""
     if bool(contract or serial) == no_contract:
         raise click.UsageError(_("give either --contract NO or --no-contract --approved-by ID"))
     service = None  # the calendar of the contract's service level, from contracts.yaml
@@ -138,89 +236,65 @@ def open_(
         if typed is None:
             raise click.UsageError(_("Missing option '{name}'.").format(name=name))
     assert customer is not None and contact is not None
-    if inquiry and not no_contract:
-        raise click.UsageError(_("--inquiry is for callers without a contract: give --no-contract"))
-    if inquiry == "price":
-        if severity is not None or assign_to or auto_assign:
-            raise click.UsageError(
-                _("a price inquiry goes to sales: no --severity, --assign or --auto-assign")
-            )
-        _open_price_inquiry(app, customer, contact, description, act, json_out)
-        return
-    for name, given in (("--severity", severity), ("--description", description)):
-        if given is None:
-            raise click.UsageError(_("Missing option '{name}'.").format(name=name))
-    assert severity is not None and description is not None
-    if assign_to and auto_assign:
-        raise click.UsageError(_("give --assign ID or --auto-assign, not both"))
-    person = app.actor(act)
-    at = app.at(act.at)
-    off_duty = model.off_duty_opening(app.cfg, person, at)
-    from casectl.cli.notify import Notices  # a step that tells nobody never loads it
+    return contract, customer, contact, service
 
-    told = Notices(app)
-    with app.store.lock():
-        key = step_key(person, at if act.at else None, {})
-        again = opened_again(app, key, at if act.at else None)
-        if again:  # a retry of an open that was recorded: its id, nothing new
-            say(already(again.id, again.events[0]))
-            click.echo(show_json(app, again) if json_out else again.id)
-            return
-        case = model.open_case(
-            app.cfg,
-            app.store.unused_id(at),
-            person,
-            at,
-            customer=customer,
-            contact=contact,
-            contract=contract,
-            approved_by=approved_by,
-            severity=severity,
-            description=description,
-            source=source,
-            inquiry=inquiry,
-        )
-        case.events[0]["key"] = key
-        if serial:
-            case.events[0]["serial"] = serial
-        if service:  # the contract's service level: its clocks' calendar
-            case.events[0]["calendar"] = service
-        app.mark(case.events[0])
-        signed(app, case.id, case.events, None)
-        if auto_assign:
-            app.warn_orphans()
-            assign_to = model.pick_next(app.cfg, app.index().loads(), at, None).id
-        if assign_to:
-            assign_to = app.mark(model.assign(case, app.cfg, person, at, assign_to))["to"]
-            signed(app, case.id, case.events[-1:], None)
-            told.tell(case, [case.events[-1]])  # queued before the write: never lost
-        path = app.store.create(case)
-        # the id before the commit: whatever happens next, the duty engineer has the id
-        # of a case that exists (a failed commit says on stderr that it does not)
-        click.echo(show_json(app, case) if json_out else case.id)
-        what = f"opened, severity {severity}, {customer}" + (
-            f", assigned to {assign_to}" if assign_to else ""
-        )
-        body = partial(event_yaml, case.events[0])  # not dumped under --no-commit
-        app.commit([path], person, [case.id], what, body, act.no_commit, True)
-        signed(app, case.id, case.events, act.no_commit)
-    if assign_to:  # stdout stays the id alone, for scripts; the person is for the duty engineer
-        click.echo(assigned(app.cfg, case.id, assign_to), err=True)
-    if off_duty:
-        click.echo(off_duty, err=True)
-    told.finish()
+
+def _new_case(
+    app: App,
+    person: Person,
+    at: datetime,
+    key: str,
+    opening: dict[str, Any],
+    serial: str | None,
+    service: str | None,
+) -> Case:
+    """The case `open` records, its opening marked with the step's key (a retry finds
+    it), the array's serial and the contract's service calendar (its clocks')."""
+    case = model.open_case(app.cfg, app.store.unused_id(at), person, at, **opening)
+    first = case.events[0]
+    first["key"] = key
+    if serial:
+        first["serial"] = serial
+    if service:  # the contract's service level: its clocks' calendar
+        first["calendar"] = service
+    app.mark(first)
+    signed(app, case.id, case.events, None)
+    return case
+
+
+def _assigned_at_once(
+    app: App,
+    case: Case,
+    person: Person,
+    at: datetime,
+    assign_to: str | None,
+    auto_assign: bool,
+    told: Notices,
+) -> str | None:
+    """open --assign ID or --auto-assign: the case assigned in the same step, the
+    engineer told (queued before the write: never lost); who got it."""
+    if auto_assign:
+        app.warn_orphans()
+        assign_to = model.pick_next(app.cfg, app.index().loads(), at, None).id
+    if assign_to:
+        assign_to = app.mark(model.assign(case, app.cfg, person, at, assign_to))["to"]
+        signed(app, case.id, case.events[-1:], None)
+        told.tell(case, [case.events[-1]])
+    return assign_to
 
 
 def _open_price_inquiry(
     app: App, customer: str, contact: str, description: str | None, act: Acting, json_out: bool
 ) -> None:
     """Record a price question from a caller without a contract and route it to sales."""
+    from casectl import inquiries  # only here: not on every step's start-up
+
     person = app.actor(act)
     at = app.at(act.at)
     off_duty = model.off_duty_opening(app.cfg, person, at)
     with app.store.lock():
-        to = model.pick_sales(app.cfg, app.index().loads())
-        case = model.open_price_inquiry(
+        to = inquiries.pick_sales(app.cfg, app.index().loads())
+        case = inquiries.open_price_inquiry(
             app.cfg, app.store.unused_id(at), person, at,
             customer=customer, contact=contact, description=description, to=to,
         )  # fmt: skip
@@ -229,9 +303,7 @@ def _open_price_inquiry(
         signed(app, case.id, case.events, None)
         path = app.store.create(case)
         what = f"price inquiry, {customer}, routed to {to.id}"
-        body = partial(event_yaml, case.events[0])  # not dumped under --no-commit
-        app.commit([path], person, [case.id], what, body, act.no_commit, True)
-        signed(app, case.id, case.events, act.no_commit)
+        _commit_opening(app, person, case, path, what, act.no_commit)
     click.echo(show_json(app, case) if json_out else case.id)
     reach = f" {to.name} {to.phone or to.email}"
     said = _("{case} price inquiry routed to sales: {person}{reach}")
@@ -379,6 +451,17 @@ def log(
         step,
         lambda e: f"{e['type']}{' (manager alerted)' if alert_manager else ''}: {first_line(text)}",
     )
+    said = _logged(app, case, event, step_kind, alert_manager, bool(at_once))
+    click.echo(show_json(app, case) if json_out else said)
+    if told is not None:
+        told.finish()
+
+
+def _logged(
+    app: App, case: Case, event: dict[str, Any], step_kind: str, alert_manager: bool, at_once: bool
+) -> str:
+    """What `log` says it recorded: the step, whether the manager is told now or at the
+    next sweep, or that a callback by someone not on the case was recorded as a contact."""
     said = _(LOGGED[step_kind]).format(case=case.id)
     if alert_manager and at_once:
         said += _("; the manager ({manager}) is told now").format(manager=app.cfg.manager.id)
@@ -398,9 +481,7 @@ def log(
             assignee=s.assignee or _("none"),
             escalation=model.escalated(s),
         )
-    click.echo(show_json(app, case) if json_out else said)
-    if told is not None:
-        told.finish()
+    return said
 
 
 @click.command()

@@ -18,7 +18,7 @@ from typing import Any
 
 from casectl import model
 from casectl.config import Config
-from casectl.contracts import Register
+from casectl.contracts import Contract, Register
 from casectl.i18n import _
 from casectl.ids import random_code
 from casectl.intake import Alert
@@ -170,27 +170,12 @@ class Desk:
     def _open_case(self, alert: Alert, storm: bool = False) -> Outcome:
         cfg, now = self.cfg, self.now
         level = self.rules.level(alert)
-        contract = self.register.by_serial(alert.serial, now.date()) if self.register else None
-        why: str | None = None
-        if contract is None:
-            why = _("no contract in contracts.yaml covers serial {serial}").format(
-                serial=alert.serial
-            )
-        elif not contract.valid_on(now.date()):
-            why = _("contract {contract} is valid from {start} to {end}").format(
-                contract=contract.number, start=contract.start, end=contract.end
-            )
+        contract, why = self._contract(alert)
         duty = _duty(cfg, now)
         alarm = alert.document() | ({"code": STORM, "storm": True} if storm else {})
         description = _description(alert)
         if storm:
-            description = _(
-                "alert storm: more than {count} alerts from {serial} within {within}; the "
-                "later ones are appended here. First: {first}").format(
-                    count=self.rules.storm.limit if self.rules.storm else 0,
-                    serial=alert.serial,
-                    within=_span(self.rules.storm.within) if self.rules.storm else "",
-                    first=description)  # fmt: skip
+            description = self._storm_description(alert, description)
         unknown = _("unknown (array {serial})").format(serial=alert.serial)
         opening = self._event(
             "open",
@@ -221,20 +206,34 @@ class Desk:
         self.changed[case.id] = case
         self.fresh[case.id] = list(events)
         what = f"{alert.vendor} {alert.serial} {alert.code}"
-        if why:
-            line = _("{case} opened from {alert}, severity {severity}, not assigned: {why}; the "
-                     "manager or a sales manager approves it: casectl approve {case}").format(
-                         case=case.id, alert=what, severity=level, why=why)  # fmt: skip
-        elif assignee:
-            line = _("{case} opened from {alert}, severity {severity}, assigned to {engineer}, "
-                     "duty engineer {duty} told").format(
-                         case=case.id, alert=what, severity=level, engineer=assignee,
-                         duty=duty)  # fmt: skip
-        else:
-            line = _("{case} opened from {alert}, severity {severity}, not assigned: no "
-                     "first-line engineer is on duty; duty engineer {duty} told").format(
-                         case=case.id, alert=what, severity=level, duty=duty)  # fmt: skip
+        line = _opened(case.id, what, level, why, assignee, duty)
         return Outcome("storm" if storm else "opened", case.id, line, tuple(events))
+
+    def _contract(self, alert: Alert) -> tuple[Contract | None, str | None]:
+        """The contract in the register for the array's serial, and why it does not cover
+        the array today (None: it does); a case it does not cover awaits approval."""
+        today = self.now.date()
+        contract = self.register.by_serial(alert.serial, today) if self.register else None
+        if contract is None:
+            why = _("no contract in contracts.yaml covers serial {serial}").format(
+                serial=alert.serial
+            )
+            return None, why
+        if not contract.valid_on(today):
+            why = _("contract {contract} is valid from {start} to {end}").format(
+                contract=contract.number, start=contract.start, end=contract.end
+            )
+            return contract, why
+        return contract, None
+
+    def _storm_description(self, alert: Alert, first: str) -> str:
+        """A storm case's description: the storm, then the first alert's."""
+        storm = self.rules.storm
+        return _(
+            "alert storm: more than {count} alerts from {serial} within {within}; the "
+            "later ones are appended here. First: {first}").format(
+                count=storm.limit if storm else 0, serial=alert.serial,
+                within=_span(storm.within) if storm else "", first=first)  # fmt: skip
 
     def _event(self, kind: str, **fields: Any) -> dict[str, Any]:
         made = {"id": random_code(8), "at": self.now, "by": BY, "type": kind}
@@ -244,6 +243,24 @@ class Desk:
         case.append(event)
         self.changed[case.id] = case
         self.fresh.setdefault(case.id, []).append(event)
+
+
+def _opened(
+    case_id: str, what: str, level: int, why: str | None, assignee: str | None, duty: str
+) -> str:
+    """What intake says of a case it opened: awaiting approval (`why`), assigned, or not."""
+    if why:
+        return _("{case} opened from {alert}, severity {severity}, not assigned: {why}; the "
+                 "manager or a sales manager approves it: casectl approve {case}").format(
+                     case=case_id, alert=what, severity=level, why=why)  # fmt: skip
+    if assignee:
+        return _("{case} opened from {alert}, severity {severity}, assigned to {engineer}, "
+                 "duty engineer {duty} told").format(
+                     case=case_id, alert=what, severity=level, engineer=assignee,
+                     duty=duty)  # fmt: skip
+    return _("{case} opened from {alert}, severity {severity}, not assigned: no "
+             "first-line engineer is on duty; duty engineer {duty} told").format(
+                 case=case_id, alert=what, severity=level, duty=duty)  # fmt: skip
 
 
 def _key(case: Case) -> tuple[str | None, str | None]:

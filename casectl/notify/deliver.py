@@ -292,22 +292,13 @@ def _send_channel(
                     _post_all(outbox, channel, pacer, person, items, clock, budget, report)
             except webhook.RateHeld as held:
                 paced = f"{channel.name}: {held}"
-                left = [i for i in items if outbox.still_pending(i["key"])]
-                report.paced.extend((item, paced) for item in left)
+                report.paced.extend((i, paced) for i in items if outbox.still_pending(i["key"]))
                 continue
             except (DeliveryError, TimeUp) as err:
                 if isinstance(err, TimeUp):
                     session = None  # a server that does not answer in time is not asked again
-                    err = DeliveryError(
-                        f"{channel.name}: no answer within {budget.per_message:g} s", down=True
-                    )
-                left = [i for i in items if outbox.still_pending(i["key"])]
-                if err.down:
-                    down = report.down[channel.name] = str(err)
-                if err.permanent:
-                    _refused(outbox, settings, cfg, left, str(err), now, report)
-                else:
-                    _failed(outbox, left, str(err), now, report)
+                down = _undelivered(outbox, channel, settings, cfg, items, err, now, report,
+                                    budget) or down  # fmt: skip
                 continue
             outbox.set_last_sent(person_id, channel.name, now)
     finally:
@@ -317,6 +308,27 @@ def _send_channel(
                     mail.close(session)
             except TimeUp:
                 session.close()
+
+
+def _undelivered(
+    outbox: Outbox, channel: Channel, settings: Settings, cfg: Config, items: list[Item],
+    err: Exception, now: datetime, report: Report, budget: Budget,
+) -> str | None:  # fmt: skip
+    """A person's items still pending after `err`: refused for good (permanent), else
+    failed, to be tried again; the reason the channel is down, if it is (else None)."""
+    from casectl.notify.deadline import TimeUp
+
+    if isinstance(err, TimeUp):
+        err = DeliveryError(f"{channel.name}: no answer within {budget.per_message:g} s", down=True)
+    assert isinstance(err, DeliveryError)
+    left = [i for i in items if outbox.still_pending(i["key"])]
+    if err.down:
+        report.down[channel.name] = str(err)
+    if err.permanent:
+        _refused(outbox, settings, cfg, left, str(err), now, report)
+    else:
+        _failed(outbox, left, str(err), now, report)
+    return str(err) if err.down else None
 
 
 def _delivered(
