@@ -19,6 +19,7 @@ ended (its gc.pid or the repack it started is gone).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import shutil
@@ -94,10 +95,8 @@ def bytes_under(folder: Path, loose_only: bool = False) -> int:
         if loose_only and len(os.path.basename(top)) != 2:
             continue
         for name in names:
-            try:
+            with contextlib.suppress(FileNotFoundError):  # packed away meanwhile
                 total += os.lstat(os.path.join(top, name)).st_size
-            except FileNotFoundError:  # packed away meanwhile
-                pass
     return total
 
 
@@ -111,12 +110,16 @@ def wall(argv: list[str], env: dict[str, str]) -> float:
 
 
 def housekeeping_done(gitdir: Path) -> None:
-    """Wait for the detached housekeeping the last sweep started: git gc's gc.pid, and
-    any git repacking in this repository (casectl.repair.gits_running)."""
-    from casectl import repair
+    """Wait for the detached housekeeping the last sweep started: git gc's gc.pid, any
+    git at work in this repository (casectl.repair.gits_running), casectl's own."""
+    from casectl import gitrepo, repair
 
+    repacking = getattr(gitrepo, "_repacking", lambda _root: False)  # casectl's, once it has it
+    root = str(gitdir.parent)
+    time.sleep(0.25)
     for _ in range(1200):
-        if not (gitdir / "gc.pid").exists() and not repair.gits_running(str(gitdir.parent)):
+        busy = (gitdir / "gc.pid").exists() or repair.gits_running(root) or repacking(root)
+        if not busy:
             return
         time.sleep(0.25)
 

@@ -233,9 +233,9 @@ def write_commit_graph(root: str) -> None:
 
 
 def maintain(root: str, state_dir: str | None = None, if_moved: bool = False) -> None:
-    """What git would do after each commit (casectl's steps skip it): pack loose objects
-    when there are many (in the background), keep the commit-graph current, and the
-    split index split. Run by sync and sweep.
+    """What git would do after each commit (casectl's steps skip it): pack the loose
+    objects (`housekeeping`), keep the commit-graph current, and the split index split.
+    Run by sync and sweep.
 
     `if_moved` (cron's sweep that committed nothing): only when commits came since the
     last maintenance, which HEAD's reflog tells; `state_dir` keeps its stamp.
@@ -249,9 +249,7 @@ def maintain(root: str, state_dir: str | None = None, if_moved: bool = False) ->
                     return
         except OSError:
             pass
-    # gc --auto, not `maintenance run --auto`: the same gc, but detached (gc.autoDetach),
-    # so the sweep that starts it does not wait the minute a repack of 110,000 files takes
-    git(root, "gc", "--auto", "--quiet", check=False)
+    housekeeping(root)
     write_commit_graph(root)
     _split_index_again(root)
     if mark and stamp:
@@ -260,6 +258,73 @@ def maintain(root: str, state_dir: str | None = None, if_moved: bool = False) ->
             f.write(_reflog_stamp(root))
         with suppress(OSError):
             os.replace(tmp, mark)
+
+
+# the loose objects and the small packs rolled up (see `housekeeping`), then git's gc,
+# which now rarely finds anything to do: run by `sh` in the background, one after the other
+HOUSEKEEPING = 'cd "$1" && git repack -d -l -q --geometric=2; exec git gc --auto --quiet'
+HOUSEKEEPING_WAIT = 2.0  # seconds the sweep waits for it to end before leaving it detached
+
+
+def housekeeping(root: str) -> None:
+    """Pack the loose objects the steps since the last sweep wrote, then `git gc --auto`;
+    in the background, waited for HOUSEKEEPING_WAIT seconds at most (so a sweep or sync
+    leaves git as it will stay), then left to run detached. Not while the last one runs.
+
+    Each step writes a new tree for every folder on its case's way, loose: one of the
+    day's folder, which holds every case of that day, is about 27 bytes a case (135 KB
+    at an alarm storm's 5,000). Git's gc packs them only past 6,700 loose objects, a
+    thousand steps. Packed each sweep (`git repack --geometric=2`, 40 ms at 5,000), the
+    versions of a tree are deltas of each other (a few hundred bytes each); the small
+    packs roll up into packs whose object counts at least double, so there are few of
+    them, and the large pack of a clone is left alone until the packs since come to half
+    its size (a repack of the whole repository, which may take a minute: detached). It
+    takes no lock a step takes, so no step waits for it. While it runs detached its pid
+    is kept (`repacking`, in the clone's state folder): a sweep then leaves git alone."""
+    import time
+
+    if exists(join(_common_dir(git_dir(root)), "gc.pid")) or _repacking(root):
+        return  # a gc or the last sweep's housekeeping is at it (gc says when one died)
+    quiet = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
+    try:  # posix_spawn, not Popen: no process object to warn, left running, that it runs
+        pid = os.posix_spawnp("sh", ["sh", "-c", HOUSEKEEPING, "sh", root], _env(),
+                              file_actions=quiet, setsid=True)  # fmt: skip
+    except OSError:
+        return
+    until, pause = time.monotonic() + HOUSEKEEPING_WAIT, 0.002
+    while time.monotonic() < until:
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                return  # done
+        except ChildProcessError:
+            break  # reaped elsewhere (SIGCHLD ignored): whether it runs, /proc says
+        time.sleep(pause)
+        pause = min(pause * 2, 0.02)
+    mark = _repack_mark(root)
+    tmp = f"{mark}.{os.getpid()}.tmp"
+    with suppress(OSError):
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(str(pid))
+        os.replace(tmp, mark)
+
+
+def _repacking(root: str) -> bool:
+    """Whether the housekeeping a sweep started still runs."""
+    try:
+        with open(_repack_mark(root), encoding="utf-8") as f:
+            pid = int(f.read())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return False  # none started, or it ended
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return b"--geometric" in f.read()  # not another process given its pid since
+    except OSError:
+        return not exists("/proc/self")  # it ended; no /proc to tell: say it runs
+
+
+def _repack_mark(root: str) -> str:
+    return join(state.folders(root)[1], "repacking")
 
 
 def _split_index_again(root: str) -> None:

@@ -1,0 +1,119 @@
+"""Cron's sweep packs the loose objects the steps since the last one wrote (issue 29): each
+step writes a whole new tree of its day's folder, which holds every case of that day;
+packed together, the versions of that tree are deltas of each other."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import Repo, git
+
+QUIET = "2026-11-26 14:06"  # a minute after the case opened: nothing due
+FILLERS = 400  # other cases of the same day: its folder's tree is ~18 KB
+
+
+def loose(root: Path) -> list[Path]:
+    objects = root / ".git" / "objects"
+    return [p for d in objects.iterdir() if len(d.name) == 2 for p in d.iterdir()]
+
+
+def packs(root: Path) -> set[str]:
+    return {p.name for p in (root / ".git" / "objects" / "pack").glob("*.pack")}
+
+
+def a_busy_day(repo: Repo) -> str:
+    """A case, and FILLERS others of its day (copies under their own ids), committed."""
+    case_id = repo.open_case(now="2026-11-26 14:05")
+    path = repo.case_path(case_id)
+    text = path.read_text(encoding="utf-8")
+    for n in range(FILLERS):
+        other = f"{case_id[:7]}ZZ{n:03d}"
+        if other == case_id:
+            continue
+        path.with_name(f"{other}.yaml").write_text(text.replace(case_id, other), "utf-8")
+    git(repo.root, "add", "cases")
+    git(repo.root, "commit", "-q", "-m", "the day's other cases")
+    git(repo.root, "gc", "-q")  # as a clone is: one pack, nothing loose
+    return case_id
+
+
+def test_the_sweep_after_steps_packs_their_loose_trees_as_deltas(repo: Repo) -> None:
+    case_id = a_busy_day(repo)
+    assert loose(repo.root) == []
+    before = packs(repo.root)
+    for n in range(5):
+        repo.ok("log", case_id, f"已联系客户 {n}", by="zhang.wei", now=QUIET)
+    written = sum(p.stat().st_size for p in loose(repo.root))
+    assert written > 5 * 10_000  # five trees of the day's folder, each whole
+    assert packs(repo.root) == before  # a step packs nothing: the sweep does
+    repo.ok("sweep", now=QUIET, by=None)
+    assert loose(repo.root) == []
+    [new] = packs(repo.root) - before
+    packed = (repo.root / ".git" / "objects" / "pack" / new).stat().st_size
+    assert packed < written / 3  # one tree whole, the other four as deltas of it
+    assert git(repo.root, "fsck", "--no-progress", "--connectivity-only") == ""
+    assert git(repo.root, "status", "--porcelain") == ""
+    assert "已联系客户 4" in repo.ok("show", case_id, now=QUIET)
+
+
+def test_a_quiet_sweep_leaves_the_objects_alone(repo: Repo) -> None:
+    case_id = repo.open_case(now="2026-11-26 14:05")
+    repo.ok("log", case_id, "已联系客户", by="zhang.wei", now=QUIET)
+    repo.ok("sweep", now=QUIET, by=None)
+    assert loose(repo.root) == []
+    (repo.root / "notes.txt").write_text("私人笔记", encoding="utf-8")
+    git(repo.root, "add", "notes.txt")  # a loose blob, and no commit: nothing moved
+    repo.ok("sweep", now=QUIET, by=None)
+    assert len(loose(repo.root)) == 1
+
+
+def test_a_sweep_leaves_git_alone_while_the_last_housekeeping_runs(repo: Repo) -> None:
+    """A repack of a whole large repository outlasts the sweep that started it; the
+    next sweep starts no second one beside it."""
+    from casectl.store import Store
+
+    case_id = repo.open_case(now="2026-11-26 14:05")
+    # a process standing for the housekeeping still at work: its command line is its
+    standing = ["sh", "-c", "sleep 30 # git repack -d -l -q --geometric=2"]
+    process = subprocess.Popen(standing)
+    try:
+        (Path(Store(str(repo.root)).shared_state_dir) / "repacking").write_text(str(process.pid))
+        repo.ok("log", case_id, "已联系客户", by="zhang.wei", now=QUIET)
+        written = loose(repo.root)
+        repo.ok("sweep", now=QUIET, by=None)
+        assert set(written) <= set(loose(repo.root))  # packed by none
+    finally:
+        process.kill()
+        process.wait()
+    repo.ok("log", case_id, "又联系客户", by="zhang.wei", now=QUIET)
+    repo.ok("sweep", now=QUIET, by=None)  # it ended: this sweep packs them
+    assert loose(repo.root) == []
+
+
+def test_housekeeping_that_outlasts_the_wait_is_left_running_detached(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from casectl import gitrepo
+    from casectl.store import Store
+
+    case_id = repo.open_case(now="2026-11-26 14:05")
+    repo.ok("log", case_id, "已联系客户", by="zhang.wei", now=QUIET)
+    slow = 'sleep 1; cd "$1" && git repack -d -l -q --geometric=2'
+    monkeypatch.setattr(gitrepo, "HOUSEKEEPING", slow)
+    monkeypatch.setattr(gitrepo, "HOUSEKEEPING_WAIT", 0.1)
+    start = time.monotonic()
+    gitrepo.housekeeping(str(repo.root))
+    assert time.monotonic() - start < 0.9  # the sweep did not wait for it
+    assert gitrepo._repacking(str(repo.root))
+    assert loose(repo.root) != []
+    for _ in range(100):
+        if not gitrepo._repacking(str(repo.root)):
+            break
+        time.sleep(0.1)
+    pid = int((Path(Store(str(repo.root)).shared_state_dir) / "repacking").read_text())
+    os.waitpid(pid, 0)  # the test's process is its parent here: reap it
+    assert loose(repo.root) == []
