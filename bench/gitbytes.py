@@ -9,7 +9,8 @@ clone is (made once in bench/out/gitbytes-*, copied for each run). Then BENCH_GB
 CASECTL_NOW and text), on random cases of that day, with cron's `casectl sweep` every 10
 steps. Prints:
 - `.git` growth per step: the bytes of `.git` after the last sweep's housekeeping ended,
-  less those before the first step, divided by the steps;
+  less those before the first step, divided by the steps; and of `.git/objects` alone
+  (the rest: the split index's shared files, kept two weeks; reflogs; casectl's state);
 - the median of the loose-object bytes each step adds (a step's own writes, before any
   housekeeping packs them);
 - a step's median wall time and the sweeps' (housekeeping included, detached or not).
@@ -140,6 +141,7 @@ def git_bytes_per_step(
     wall([CASECTL, "sweep"], env)  # the index, warm; what was due, on record
     housekeeping_done(work / ".git")
     before = bytes_under(work / ".git")
+    objects_before = bytes_under(work / ".git" / "objects")
     first = int(git(work, "rev-list", "--count", "HEAD"))
     rng = random.Random(4)
     loose, logs, sweeps = [], [], []
@@ -154,9 +156,11 @@ def git_bytes_per_step(
             sweeps.append(wall([CASECTL, "sweep"], env))  # cron: every 5 minutes
     housekeeping_done(work / ".git")
     after = bytes_under(work / ".git")
+    objects_after = bytes_under(work / ".git" / "objects")
     commits = int(git(work, "rev-list", "--count", "HEAD")) - first
     found = {
         "git_bytes_per_step": (after - before) / steps,
+        "object_bytes_per_step": (objects_after - objects_before) / steps,
         "loose_bytes_median": statistics.median(loose),
         "log_seconds_median": statistics.median(logs),
         "sweep_seconds_median": statistics.median(sweeps),
@@ -168,7 +172,8 @@ def git_bytes_per_step(
     print(f"{steps} committed steps ({commits} commits) on a day of {day} cases "
           f"(+{others} on other days):\n"
           f"  .git grew {found['git_bytes_per_step'] / 1024:.1f} KB per step "
-          f"({found['git_mb_before']:.1f} MB -> {found['git_mb_after']:.1f} MB, {packs} packs)\n"
+          f"({found['git_mb_before']:.1f} MB -> {found['git_mb_after']:.1f} MB, {packs} packs), "
+          f"objects/ {found['object_bytes_per_step'] / 1024:.1f} KB\n"
           f"  loose objects a step writes: median {found['loose_bytes_median'] / 1024:.1f} KB\n"
           f"  a step (log, committed): median {found['log_seconds_median'] * 1000:.0f} ms\n"
           f"  cron's sweep every 10 steps: median {found['sweep_seconds_median'] * 1000:.0f} ms,"
