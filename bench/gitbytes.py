@@ -1,13 +1,15 @@
 """`.git` bytes per committed step at an alarm storm's day density (issue 29, target 4).
 
-python bench/gitbytes.py   (BENCH_GB_STEPS=300, BENCH_GB_DAY=5000, BENCH_GB_OTHERS=3000)
+python bench/gitbytes.py
+  (BENCH_GB_STEPS=300, BENCH_GB_DAY=5000, BENCH_GB_OTHERS=3000, BENCH_GB_PACE=30 seconds)
 
 A repository of BENCH_GB_OTHERS cases over other days (a third open) and one day folder
 holding BENCH_GB_DAY cases opened that day, committed in one commit and packed, as a
 clone is (made once in bench/out/gitbytes-*, copied for each run). Then BENCH_GB_STEPS
 `casectl log ID TEXT` steps, each committed as a user's is (CASECTL_PUSH=0, its own
-CASECTL_NOW and text), on random cases of that day, with cron's `casectl sweep` every 10
-steps. Prints:
+CASECTL_NOW, PACE seconds after the last, and text), on random cases of that day, with
+cron's `casectl sweep` every 10 steps (its commits, of what fell due meanwhile, count
+too: a smaller PACE leaves less to fall due). Prints:
 - `.git` growth per step: the bytes of `.git` after the last sweep's housekeeping ended,
   less those before the first step, divided by the steps; and of `.git/objects` alone
   (the rest: the split index's shared files, kept two weeks; reflogs; casectl's state);
@@ -37,6 +39,7 @@ NOW = "2026-11-26T14:05:00+08:00"
 STEPS = int(os.environ.get("BENCH_GB_STEPS", "300"))
 DAY = int(os.environ.get("BENCH_GB_DAY", "5000"))
 OTHERS = int(os.environ.get("BENCH_GB_OTHERS", "3000"))
+PACE = float(os.environ.get("BENCH_GB_PACE", "30"))  # seconds of CASECTL_NOW between steps
 CASECTL = str(Path(sys.executable).parent / "casectl")
 
 
@@ -143,10 +146,12 @@ def git_bytes_per_step(
     before = bytes_under(work / ".git")
     objects_before = bytes_under(work / ".git" / "objects")
     first = int(git(work, "rev-list", "--count", "HEAD"))
+    head = git(work, "rev-parse", "HEAD").strip()
+    old_packs = set((work / ".git" / "objects" / "pack").glob("*.idx"))
     rng = random.Random(4)
     loose, logs, sweeps = [], [], []
     for i in range(steps):
-        env["CASECTL_NOW"] = (start + timedelta(seconds=30 * (i + 1))).isoformat()
+        env["CASECTL_NOW"] = (start + timedelta(seconds=PACE * (i + 1))).isoformat()
         was = bytes_under(work / ".git" / "objects", loose_only=True)
         logs.append(wall([CASECTL, "log", rng.choice(ids), f"已联系客户，第 {i} 次跟进"], env))
         grown = bytes_under(work / ".git" / "objects", loose_only=True) - was
@@ -158,9 +163,11 @@ def git_bytes_per_step(
     after = bytes_under(work / ".git")
     objects_after = bytes_under(work / ".git" / "objects")
     commits = int(git(work, "rev-list", "--count", "HEAD")) - first
+    swept = sweeps_case_bytes(work, head, old_packs)
     found = {
         "git_bytes_per_step": (after - before) / steps,
         "object_bytes_per_step": (objects_after - objects_before) / steps,
+        "bytes_per_step_sweeps_cases_aside": (after - before - swept) / steps,
         "loose_bytes_median": statistics.median(loose),
         "log_seconds_median": statistics.median(logs),
         "sweep_seconds_median": statistics.median(sweeps),
@@ -174,11 +181,36 @@ def git_bytes_per_step(
           f"  .git grew {found['git_bytes_per_step'] / 1024:.1f} KB per step "
           f"({found['git_mb_before']:.1f} MB -> {found['git_mb_after']:.1f} MB, {packs} packs), "
           f"objects/ {found['object_bytes_per_step'] / 1024:.1f} KB\n"
+          f"  the case files the sweeps changed aside: "
+          f"{found['bytes_per_step_sweeps_cases_aside'] / 1024:.1f} KB per step "
+          f"(they take {swept / 2**20:.1f} MB)\n"
           f"  loose objects a step writes: median {found['loose_bytes_median'] / 1024:.1f} KB\n"
           f"  a step (log, committed): median {found['log_seconds_median'] * 1000:.0f} ms\n"
           f"  cron's sweep every 10 steps: median {found['sweep_seconds_median'] * 1000:.0f} ms,"
           f" slowest {found['sweep_seconds_max'] * 1000:.0f} ms")  # fmt: skip
     return found
+
+
+def sweeps_case_bytes(work: Path, since: str, old_packs: set[Path]) -> int:
+    """The bytes the case files cron's sweeps changed since `since` take in `.git`: each
+    new version's size in the packs made since (a delta's, where it is one), or its
+    loose object's. The sweeps' trees and commits are not in it."""
+    sizes: dict[str, int] = {}
+    for idx in set((work / ".git" / "objects" / "pack").glob("*.idx")) - old_packs:
+        for line in git(work, "verify-pack", "-v", str(idx.resolve())).splitlines():
+            fields = line.split()
+            if len(fields) >= 5 and fields[1] in ("blob", "tree", "commit", "tag"):
+                sizes[fields[0]] = int(fields[3])
+    total = 0
+    for line in git(work, "log", "--format=%H %s", f"{since}..HEAD").splitlines():
+        commit, subject = line.split(" ", 1)
+        if not subject.startswith("sweep:"):
+            continue
+        for change in git(work, "diff-tree", "-r", "--no-commit-id", commit).splitlines():
+            oid = change.split()[3]
+            loose = work / ".git" / "objects" / oid[:2] / oid[2:]
+            total += sizes.get(oid) or (loose.stat().st_size if loose.exists() else 0)
+    return total
 
 
 if __name__ == "__main__":
