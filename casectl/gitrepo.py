@@ -263,49 +263,59 @@ def maintain(root: str, state_dir: str | None = None, if_moved: bool = False) ->
 # the loose objects and the small packs rolled up (see `housekeeping`), then git's gc,
 # which now rarely finds anything to do: run by `sh` in the background, one after the other
 HOUSEKEEPING = 'cd "$1" && git repack -d -l -q --geometric=2; exec git gc --auto --quiet'
-HOUSEKEEPING_WAIT = 2.0  # seconds the sweep waits for it to end before leaving it detached
+REPACK_PAST = 256 << 10  # bytes of loose objects: two steps' on a day of 5,000 cases
 
 
 def housekeeping(root: str) -> None:
-    """Pack the loose objects the steps since the last sweep wrote, then `git gc --auto`;
-    in the background, waited for HOUSEKEEPING_WAIT seconds at most (so a sweep or sync
-    leaves git as it will stay), then left to run detached. Not while the last one runs.
+    """Past REPACK_PAST bytes of loose objects, pack them and then `git gc --auto`, in
+    the background (detached: nothing waits for it); else only `git gc --auto` (which
+    detaches itself when it has work). Nothing while a gc or the last one runs.
 
     Each step writes a new tree for every folder on its case's way, loose: one of the
     day's folder, which holds every case of that day, is about 27 bytes a case (135 KB
     at an alarm storm's 5,000). Git's gc packs them only past 6,700 loose objects, a
-    thousand steps. Packed each sweep (`git repack --geometric=2`, 40 ms at 5,000), the
-    versions of a tree are deltas of each other (a few hundred bytes each); the small
-    packs roll up into packs whose object counts at least double, so there are few of
-    them, and the large pack of a clone is left alone until the packs since come to half
-    its size (a repack of the whole repository, which may take a minute: detached). It
-    takes no lock a step takes, so no step waits for it. While it runs detached its pid
-    is kept (`repacking`, in the clone's state folder): a sweep then leaves git alone."""
-    import time
-
-    if exists(join(_common_dir(git_dir(root)), "gc.pid")) or _repacking(root):
+    thousand steps. Packed by the next sweep (`git repack --geometric=2`, 40 ms at
+    5,000), the versions of a tree are deltas of each other (about 120 bytes each); the
+    small packs roll up into packs whose object counts at least double, so there are
+    few of them, and the large pack of a clone is left alone until the packs since come
+    to half its size (a repack of the whole repository, which may take a minute). It
+    takes no lock a step takes, so no step waits for it. Its pid is kept (`repacking`,
+    in the clone's state folder): a sweep leaves git alone while it runs."""
+    common = _common_dir(git_dir(root))
+    if exists(join(common, "gc.pid")) or _repacking(root):
         return  # a gc or the last sweep's housekeeping is at it (gc says when one died)
+    if _loose_bytes(join(common, "objects"), REPACK_PAST) < REPACK_PAST:
+        # gc --auto, not `maintenance run --auto`: the same gc, but detached (gc.autoDetach),
+        # so the sweep that starts it does not wait the minute a repack of 110,000 files takes
+        git(root, "gc", "--auto", "--quiet", check=False)
+        return
     quiet = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
     try:  # posix_spawn, not Popen: no process object to warn, left running, that it runs
         pid = os.posix_spawnp("sh", ["sh", "-c", HOUSEKEEPING, "sh", root], _env(),
                               file_actions=quiet, setsid=True)  # fmt: skip
     except OSError:
         return
-    until, pause = time.monotonic() + HOUSEKEEPING_WAIT, 0.002
-    while time.monotonic() < until:
-        try:
-            if os.waitpid(pid, os.WNOHANG)[0]:
-                return  # done
-        except ChildProcessError:
-            break  # reaped elsewhere (SIGCHLD ignored): whether it runs, /proc says
-        time.sleep(pause)
-        pause = min(pause * 2, 0.02)
     mark = _repack_mark(root)
     tmp = f"{mark}.{os.getpid()}.tmp"
     with suppress(OSError):
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(str(pid))
         os.replace(tmp, mark)
+
+
+def _loose_bytes(objects: str, enough: int) -> int:
+    """The bytes of the loose objects in `objects`, counted until there are `enough`."""
+    total = 0
+    with suppress(OSError), os.scandir(objects) as folders:
+        for folder in folders:
+            if len(folder.name) != 2:
+                continue  # pack, info
+            with suppress(OSError), os.scandir(folder.path) as files:
+                for file in files:
+                    total += file.stat().st_size
+                    if total >= enough:
+                        return total
+    return total
 
 
 def _repacking(root: str) -> bool:
