@@ -46,7 +46,7 @@ def settled(repo: Repo) -> None:
 def low_mark(monkeypatch: pytest.MonkeyPatch) -> None:
     from casectl import gitrepo
 
-    monkeypatch.setattr(gitrepo, "REPACK_PAST", 1)
+    monkeypatch.setattr(gitrepo, "REPACK_PAST", 0)  # whatever the quarter it counts holds
 
 
 def a_busy_day(repo: Repo) -> str:
@@ -108,6 +108,21 @@ def test_a_small_centers_few_loose_objects_are_left_to_gits_gc(repo: Repo) -> No
     repo.ok("sweep", now=QUIET, by=None)
     settled(repo)
     assert set(written) <= set(loose(repo.root))
+
+
+def test_the_loose_bytes_are_told_from_a_quarter_of_them(repo: Repo) -> None:
+    from casectl import gitrepo
+
+    objects = repo.root / ".git" / "objects"
+    git(repo.root, "gc", "-q")
+    assert gitrepo._loose_bytes(str(objects), 1 << 30) == 0
+    for _ in range(200):  # about 2 KB each, compressed: random bytes do not compress
+        data = os.urandom(2048)
+        subprocess.run(["git", "hash-object", "-w", "--stdin"], cwd=repo.root, input=data,
+                       check=True, capture_output=True)  # fmt: skip
+    written = sum(p.stat().st_size for p in loose(repo.root))
+    assert 0.6 * written < gitrepo._loose_bytes(str(objects), 1 << 30) < 1.4 * written
+    assert gitrepo._loose_bytes(str(objects), 10_000) < 10_000 + 4 * 2100  # stops there
 
 
 def test_a_sweep_leaves_git_alone_while_the_last_housekeeping_runs(
