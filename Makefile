@@ -66,6 +66,8 @@ bench: $(STAMP)
 	# issue 26: the board against a warm list; issue 25: intake of 1,000 alerts
 	cd bench && ../$(BIN)/python board.py
 	$(BIN)/python bench/intake.py
+	# issue 29: .git bytes per committed step on a day folder of 5,000 cases
+	$(BIN)/python bench/gitbytes.py
 
 # Translations (Babel, a development tool; casectl reads the .mo with the stdlib's gettext).
 # `make messages` extracts every marked string and click help text into build/casectl.pot

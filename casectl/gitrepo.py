@@ -233,9 +233,9 @@ def write_commit_graph(root: str) -> None:
 
 
 def maintain(root: str, state_dir: str | None = None, if_moved: bool = False) -> None:
-    """What git would do after each commit (casectl's steps skip it): pack loose objects
-    when there are many (in the background), keep the commit-graph current, and the
-    split index split. Run by sync and sweep.
+    """What git would do after each commit (casectl's steps skip it): pack the loose
+    objects (`housekeeping`), keep the commit-graph current, and the split index split.
+    Run by sync and sweep.
 
     `if_moved` (cron's sweep that committed nothing): only when commits came since the
     last maintenance, which HEAD's reflog tells; `state_dir` keeps its stamp.
@@ -249,9 +249,7 @@ def maintain(root: str, state_dir: str | None = None, if_moved: bool = False) ->
                     return
         except OSError:
             pass
-    # gc --auto, not `maintenance run --auto`: the same gc, but detached (gc.autoDetach),
-    # so the sweep that starts it does not wait the minute a repack of 110,000 files takes
-    git(root, "gc", "--auto", "--quiet", check=False)
+    housekeeping(root)
     write_commit_graph(root)
     _split_index_again(root)
     if mark and stamp:
@@ -260,6 +258,83 @@ def maintain(root: str, state_dir: str | None = None, if_moved: bool = False) ->
             f.write(_reflog_stamp(root))
         with suppress(OSError):
             os.replace(tmp, mark)
+
+
+# the loose objects and the small packs rolled up (see `housekeeping`), then git's gc,
+# which now rarely finds anything to do: run by `sh` in the background, one after the other
+HOUSEKEEPING = 'cd "$1" && git repack -d -l -q --geometric=2; exec git gc --auto --quiet'
+REPACK_PAST = 256 << 10  # bytes of loose objects: two steps' on a day of 5,000 cases
+
+
+def housekeeping(root: str) -> None:
+    """Past REPACK_PAST bytes of loose objects, pack them and then `git gc --auto`, in
+    the background (detached: nothing waits for it); else only `git gc --auto` (which
+    detaches itself when it has work). Nothing while a gc or the last one runs.
+
+    Each step writes a new tree for every folder on its case's way, loose: one of the
+    day's folder, which holds every case of that day, is about 27 bytes a case (135 KB
+    at an alarm storm's 5,000). Git's gc packs them only past 6,700 loose objects, a
+    thousand steps. Packed by the next sweep (`git repack --geometric=2`, 40 ms at
+    5,000), the versions of a tree are deltas of each other (about 120 bytes each); the
+    small packs roll up into packs whose object counts at least double, so there are
+    few of them, and the large pack of a clone is left alone until the packs since come
+    to half its size (a repack of the whole repository, which may take a minute). It
+    takes no lock a step takes, so no step waits for it. Its pid is kept (`repacking`,
+    in the clone's state folder): a sweep leaves git alone while it runs."""
+    common = _common_dir(git_dir(root))
+    if exists(join(common, "gc.pid")) or _repacking(root):
+        return  # a gc or the last sweep's housekeeping is at it (gc says when one died)
+    if _loose_bytes(join(common, "objects"), REPACK_PAST) < REPACK_PAST:
+        # gc --auto, not `maintenance run --auto`: the same gc, but detached (gc.autoDetach),
+        # so the sweep that starts it does not wait the minute a repack of 110,000 files takes
+        git(root, "gc", "--auto", "--quiet", check=False)
+        return
+    quiet = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
+    try:  # posix_spawn, not Popen: no process object to warn, left running, that it runs
+        pid = os.posix_spawnp("sh", ["sh", "-c", HOUSEKEEPING, "sh", root], _env(),
+                              file_actions=quiet, setsid=True)  # fmt: skip
+    except OSError:
+        return
+    mark = _repack_mark(root)
+    tmp = f"{mark}.{os.getpid()}.tmp"
+    with suppress(OSError):
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(str(pid))
+        os.replace(tmp, mark)
+
+
+def _loose_bytes(objects: str, enough: int) -> int:
+    """About the bytes of the loose objects in `objects`, from a quarter of them (those
+    whose names start 0-3: hashes spread evenly), counted until there are `enough`. A
+    quarter, not gc's 1/256: a few large trees are what matters, and 1,000 small
+    objects (as many as come to 256 KB) take 3 ms to count whole."""
+    total = 0
+    for prefix in range(64):
+        with suppress(OSError), os.scandir(join(objects, f"{prefix:02x}")) as files:
+            for file in files:
+                total += file.stat().st_size * 4
+                if total >= enough:
+                    return total
+    return total
+
+
+def _repacking(root: str) -> bool:
+    """Whether the housekeeping a sweep started still runs."""
+    try:
+        with open(_repack_mark(root), encoding="utf-8") as f:
+            pid = int(f.read())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return False  # none started, or it ended
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return b"--geometric" in f.read()  # not another process given its pid since
+    except OSError:
+        return not exists("/proc/self")  # it ended; no /proc to tell: say it runs
+
+
+def _repack_mark(root: str) -> str:
+    return join(state.folders(root)[1], "repacking")
 
 
 def _split_index_again(root: str) -> None:

@@ -108,7 +108,14 @@ class Day:
 
 
 def leftovers(repo: Repo) -> list[str]:
-    """Git's lock files, temporary files, casectl's pending note, uncommitted changes."""
+    """Git's lock files, temporary files, casectl's pending note, uncommitted changes
+    (once the repack a sweep may leave running in the background has ended)."""
+    from casectl import gitrepo, repair
+
+    for _ in range(200):
+        if not gitrepo._repacking(str(repo.root)) and not repair.gits_running(str(repo.root)):
+            break
+        time.sleep(0.05)
     found = [str(p) for p in (repo.root / ".git").rglob("*.lock")]
     found += [str(p) for p in (repo.root / "cases").rglob("*.tmp")]
     found += [str(p) for p in (repo.state).rglob("*.tmp")]
