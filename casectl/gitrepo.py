@@ -198,15 +198,23 @@ def install_driver(root: str) -> None:
     """
     import shlex
 
+    from casectl import identity
+
     driver = f"{shlex.quote(sys.executable)} -I -m casectl merge-file %O %A %B %P"
-    git(root, "config", "merge.casectl.name", "casectl: union of case events")
-    git(root, "config", "merge.casectl.driver", driver)
-    # changed-path Bloom filters keep `git log -- <case file>` fast on long histories
-    git(root, "config", "core.commitGraph", "true")
-    git(root, "config", "fetch.writeCommitGraph", "true")
-    # a step rewrites only its share of a large index, not all of it
-    git(root, "config", "index.version", "4")
-    git(root, "config", "core.splitIndex", "true")
+    wanted = {
+        "merge.casectl.name": "casectl: union of case events",
+        "merge.casectl.driver": driver,
+        # changed-path Bloom filters keep `git log -- <case file>` fast on long histories
+        "core.commitgraph": "true",
+        "fetch.writecommitgraph": "true",
+        # a step rewrites only its share of a large index, not all of it
+        "index.version": "4",
+        "core.splitindex": "true",
+    }
+    have = {k.lower(): v for k, v in identity.local_settings(root)}
+    for key, value in wanted.items():
+        if have.get(key.lower()) != value:  # written only when missing: git's config lock
+            git(root, "config", key, value)  # is one writer at a time, and sync is frequent
 
 
 def has_driver(root: str) -> bool:

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import Repo, git
 
+pytestmark = pytest.mark.slow  # repositories of hundreds of cases, and waits on git
+
 QUIET = "2026-11-26 14:06"  # a minute after the case opened: nothing due
 FILLERS = 400  # other cases of the same day: its folder's tree is ~18 KB
 
