@@ -10,7 +10,6 @@ from casectl.config import Config
 from casectl.deadlines import state_of
 from casectl.i18n import Nc_, _, pgettext
 from casectl.index import Index, Summary
-from casectl.index.opendays import DayNote
 from casectl.model import suggest
 
 STATE = Nc_("list column", "state")  # the next deadline's, beside the case's status
@@ -59,7 +58,7 @@ def select(cfg: Config, index: Index, wanted: Filter, now: datetime, limit: int 
     if limit and wanted == Filter(wanted.status):
         found, total = index.newest(wanted.status, limit)
         return Selection(found, total, broken, warning)
-    counts = _counts(wanted, index.notes(), moment) if limit and wanted.status == "open" else None
+    counts = _counts(wanted, index, moment) if limit and wanted.status == "open" else None
     if counts is not None:
         found, total = index.newest("open", limit, lambda s: wanted.keeps(s, moment), counts)
         return Selection(found, total, broken, warning)
@@ -73,13 +72,14 @@ def select(cfg: Config, index: Index, wanted: Filter, now: datetime, limit: int 
     return Selection(kept[:limit] if limit else kept, len(kept), broken, warning)
 
 
-def _counts(wanted: Filter, notes: dict[str, DayNote], now: float) -> dict[str, int] | None:
+def _counts(wanted: Filter, index: Index, now: float) -> dict[str, int] | None:
     """How many open cases of each day `wanted` keeps, from the days' notes alone: when it
     filters by one of assignee, severity, mine, inquiries or overdue (else None: the
     summaries are read)."""
     given = [f for f, v in wanted._asdict().items() if f != "status" and v not in (None, False)]
     if len(given) != 1:
         return None
+    notes = index.notes()
     field = given[0]
     if field == "assignee":
         return {d: n.loads.get(wanted.assignee, 0) for d, n in notes.items()}  # type: ignore[arg-type]
@@ -93,7 +93,10 @@ def _counts(wanted: Filter, notes: dict[str, DayNote], now: float) -> dict[str, 
         from array import array
         from bisect import bisect_right
 
-        return {d: bisect_right(array("d", n.firsts), now) for d, n in notes.items()}
+        found = {d: index.firsts(d) for d in notes}
+        if any(times is None for times in found.values()):
+            return None  # a day's file of them is missing or stale: read the summaries
+        return {d: bisect_right(array("d", times), now) for d, times in found.items()}  # type: ignore[arg-type]
     return None
 
 

@@ -130,6 +130,12 @@ class Index:
         self._refresh()
         return self.open.notes
 
+    def firsts(self, day: str) -> bytes | None:
+        """The first unmet deadline of each of a day's open cases, sorted (an array of
+        doubles), or None when its file is missing or stale."""
+        self._refresh()
+        return self.open.firsts(day)
+
     def newest(
         self,
         status: str,

@@ -31,7 +31,6 @@ class DayNote(NamedTuple):
     severities: dict[int, int]  # open cases per severity
     involved: dict[str, int]  # open cases per person who holds them or owes their next step
     inquiries: int  # open calls from callers without a contract
-    firsts: bytes  # the first unmet deadline of each case that has one, sorted (array 'd')
 
 
 class OpenDays:
@@ -69,28 +68,47 @@ class OpenDays:
             if entries:
                 token = os.urandom(8)
                 write(os.path.join(self.folder, file_name(day)), marshal.dumps((token, entries)))
+                write(os.path.join(self.folder, f"{file_name(day)}.firsts"),
+                      marshal.dumps((token, firsts(entries))))  # fmt: skip
                 self.notes[day] = note(token, entries, cfg)
             elif self.notes.pop(day, None) is not None:
                 gone.append(day)
         self.dirty = set()
         return gone
 
+    def firsts(self, day: str) -> bytes | None:
+        """The day's `firsts` (see there), from its own small file; None when that file is
+        not the one the day's note names."""
+        note = self.notes.get(day)
+        saved = load(os.path.join(self.folder, f"{file_name(day)}.firsts")) if note else None
+        if not isinstance(saved, tuple) or len(saved) != 2 or saved[0] != note.token:  # type: ignore[union-attr]
+            return None
+        return saved[1] if isinstance(saved[1], bytes) else None
+
     def remove(self, days: list[str]) -> None:
         for day in days:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(os.path.join(self.folder, file_name(day)))
+            for name in (file_name(day), f"{file_name(day)}.firsts"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(self.folder, name))
+
+
+def firsts(entries: dict[str, OpenEntry]) -> bytes:
+    """The first unmet deadline of each case that has one, sorted (an array of doubles):
+    how many of a day's cases `list --overdue` keeps at any moment, by bisection. Kept in
+    a file of its own beside the day's, not in the note: every run reads the notes."""
+    from array import array
+
+    return array("d", sorted(s[UNMET][0] for _, s in entries.values() if s[UNMET])).tobytes()
 
 
 def note(token: bytes, entries: dict[str, OpenEntry], cfg: Config) -> DayNote:
     """What the small index file keeps of a day's open cases."""
-    from array import array
-
     known = {p.id for p in cfg.people}
     wakes = [s[SWEEP_AT] for _, s in entries.values() if s[SWEEP_AT] is not None]
     loads: dict[str, int] = {}
     severities: dict[int, int] = {}
     involved: dict[str, int] = {}
-    odd, orphans, firsts, inquiries = [], [], [], 0
+    odd, orphans, inquiries = [], [], 0
     for _, s in entries.values():
         if s[1] not in cfg.levels and s[1] != NO_SEVERITY:  # a price inquiry has none
             odd.append((s[0], s[1]))
@@ -101,10 +119,7 @@ def note(token: bytes, entries: dict[str, OpenEntry], cfg: Config) -> DayNote:
                 orphans.append((s[3], s[0]))
         for person in {s[3], s[7]} - {None}:
             involved[person] = involved.get(person, 0) + 1
-        if s[UNMET]:
-            firsts.append(s[UNMET][0])
         inquiries += bool(s[INQUIRY])
     newest = max(newest_key(s) for _, s in entries.values())
-    firsts.sort()
     return DayNote(token, len(entries), min(wakes, default=None), newest, odd, orphans, loads,
-                   severities, involved, inquiries, array("d", firsts).tobytes())  # fmt: skip
+                   severities, involved, inquiries)  # fmt: skip

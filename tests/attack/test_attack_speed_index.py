@@ -75,9 +75,9 @@ def _touch_cases(repo: Repo) -> None:
 def test_a_folder_where_a_day_file_belongs_is_rebuilt_not_a_traceback(repo: Repo) -> None:
     case_id = repo.open_case()
     repo.ok("list")
-    [day_file] = (repo.state / "index-days").iterdir()
-    day_file.unlink()
-    day_file.mkdir()
+    for day_file in (repo.state / "index-days").iterdir():  # the day's, and its `firsts`
+        day_file.unlink()
+        day_file.mkdir()
     _touch_cases(repo)
     for args in (["list"], ["sweep"]):
         result = repo.run(*args, now="2026-11-26 14:21")

@@ -4,6 +4,7 @@ from the days' notes: it must show exactly what a full read shows, with the same
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 
@@ -94,3 +95,17 @@ def test_mine_counts_what_someone_owes_on_a_case_they_do_not_hold(mixed: Repo) -
     )
     assert owed[0]["id"] in [r["id"] for r in every]
     assert f"(1 of {len(every)} cases shown" in result.stderr or len(every) == 1
+
+
+def test_overdue_without_its_side_files_reads_the_summaries(mixed: Repo) -> None:
+    from casectl.store import Store
+
+    when = "2026-11-27 09:00"
+    every = json.loads(mixed.ok("list", "--json", "--limit", "0", "--overdue", now=when))
+    days = os.path.join(Store(str(mixed.root)).state_dir, "index-days")
+    side = [n for n in os.listdir(days) if n.endswith(".firsts")]
+    assert side
+    os.unlink(os.path.join(days, side[0]))
+    result = mixed.run("list", "--json", "--limit", "1", "--overdue", now=when)
+    assert json.loads(result.stdout) == every[:1]
+    assert f"(1 of {len(every)} cases shown" in result.stderr
