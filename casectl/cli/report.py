@@ -63,7 +63,7 @@ def report(
 
     Example: casectl report --mail --to zhou.qiang
     """
-    from casectl.report import facts, numbers, period
+    from casectl.report import facts, numbers, period, quiet
 
     if sum(map(bool, (json_out, html_file, csv_dir))) > 1:
         raise click.UsageError(_("give one of --json, --html FILE, --csv DIR"))
@@ -76,10 +76,13 @@ def report(
         raise click.UsageError(str(err)) from None
     mailing = _mailing(app, ids) if mail else None  # checked before anything is computed
     index = app.index()
-    found = index.facts(
-        chosen.start.timestamp(), lambda case: facts.of(case, app.cfg), facts.rules_key(app.root)
+    found = index.report_facts(
+        chosen.start.timestamp(),
+        lambda case: facts.of(case, app.cfg),
+        facts.rules_key(app.root),
+        quiet.thin,
     )
-    document = numbers.build(found, chosen, app.now, app.cfg)
+    document = numbers.build_cases(found, chosen, app.now, app.cfg)
     if mailing is not None:  # first: a mail that fails leaves nothing written
         said = _mail(app, mailing, document)
         click.echo(said, err=json_out)  # stdout is the JSON document's
