@@ -415,20 +415,26 @@ class Builder:
         at the end and through the period, and the oldest of them may be among the longest."""
         import heapq
 
-        whole_days = [n for n, end in enumerate(self.days) if end <= self.end]
+        by: dict[str, dict[Any, int]] = {t: {} for t in self.volume}
         for (inquiry, severity, assignee, source, contract), n in self.quiet_open.items():
-            counts = dict.fromkeys(COUNTS, 0) | {"open_at_end": n}
-            if inquiry != "price":
-                self.open_cases += n
             if inquiry:
-                self._tally("inquiries", inquiry, counts)
+                by["inquiries"][inquiry] = by["inquiries"].get(inquiry, 0) + n
             if inquiry == "price":
                 continue
-            self._count(severity, assignee, source, contract, counts)
-            for day in whole_days:
-                self.per_day[day]["open_at_end"] += n
-            if severity in (1, 2):
-                self.open_now[severity] += n
+            named = self.named.get(contract, "contract") if contract else "no contract"
+            for table, key in (("by_severity", severity), ("by_engineer", assignee),
+                               ("by_source", source), ("by_contract", named)):  # fmt: skip
+                by[table][key] = by[table].get(key, 0) + n
+        for table, keys in by.items():
+            for key, n in keys.items():
+                self._tally(table, key, dict.fromkeys(COUNTS, 0) | {"open_at_end": n})
+        engineering = sum(by["by_severity"].values())  # open at the end, price inquiries apart
+        self.open_cases += engineering
+        for day, end in enumerate(self.days):
+            if end <= self.end:
+                self.per_day[day]["open_at_end"] += engineering
+        for severity in (1, 2):
+            self.open_now[severity] += by["by_severity"].get(severity, 0)
         limits = [limit for _, limit in AGES]
         labels = [label for label, _ in AGES]
         for opened_at, *_ in self.quiet_longest:

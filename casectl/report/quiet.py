@@ -11,7 +11,9 @@ the two give the same document (tests/test_report_quiet.py).
 A case is quiet in a period when the last step that changes its state (`STATE`), every
 deadline version's start and end included, is before the period's start, and no other
 step the report lists or counts (an escalation, an alert, a sweep's check...) falls in
-the period. Steps after the period's end that change nothing it sees (a sweep's note of a
+the period. The record keeps only what periods beginning less than `WINDOW` before the
+case's latest step can judge or list (a day's report, made the next day): a report of an
+older period takes the full path for the cases active since. Steps after the period's end that change nothing it sees (a sweep's note of a
 deadline met late) leave a case quiet; contacts are not events of the facts: they show
 as deadlines' `met` times, which the slim record keeps and compares as the full path does.
 """
@@ -29,9 +31,11 @@ from casectl.report.numbers import View, _standing
 # the steps `View.apply` replays, and those that start or end a deadline's version
 STATE = frozenset({"open", "amend", "assign", "reassign", "severity", "wait-customer",
                    "wait-parts", "resume", "rma", "rma-status", "close", "reopen"})  # fmt: skip
+WINDOW = 3 * 86_400  # the slim record serves periods that begin at most this long before
+# the case's latest step: a day's report made the next day, whatever its steps since
 NOT_QUIET = ()  # the slim record of a case that is never quiet (closed, never opened)
-# (t_state, marks, severity, customer, assignee, source, contract, inquiry, opened_at,
-#  waiting, rmas, dues, judge, mets, attend, slots)
+# (cut: it serves the periods that begin after it, marks, severity, customer, assignee,
+#  source, contract, inquiry, opened_at, waiting, rmas, dues, judge, mets, attend, slots)
 Slim = tuple[Any, ...]
 
 
@@ -50,6 +54,11 @@ def thin(facts: Facts) -> Slim:
         t_state = max(t_state, r[7], r[8] if r[8] is not None else -math.inf)
     if view.status != "open":
         return NOT_QUIET
+    # periods that begin before the case's recent days take the full path: what the slim
+    # record keeps is what can still be judged or listed after `cut`
+    latest = max((*(e[0] for e in events), *(r[4] for r in records),
+                  *(r[3] for r in records if r[3] is not None)), default=t_state)  # fmt: skip
+    cut = max(t_state, latest - WINDOW)
     standing = _standing(records, math.inf)
     versions: dict[str, list[tuple[float, str | None]]] = {}
     for r in sorted(records, key=lambda r: r[7]):
@@ -58,7 +67,7 @@ def thin(facts: Facts) -> Slim:
         (
             (i, r[1], r[2], r[3], r[4], r[5], r[6], r[8], _history(versions[r[0]]))
             for i, r in enumerate(standing)
-            if r[2] > t_state
+            if r[2] > cut
         ),
         key=lambda j: (j[2], j[0]),
     )
@@ -66,7 +75,7 @@ def thin(facts: Facts) -> Slim:
         (
             (i, r[1], r[2], r[4], r[6], math.inf if r[3] is None else r[3])
             for i, r in enumerate(standing)
-            if r[8] is None and (r[3] is None or r[3] > t_state)
+            if r[8] is None and (r[3] is None or r[3] > cut)
         ),
         key=lambda a: (a[5], a[0]),
     )
@@ -76,16 +85,16 @@ def thin(facts: Facts) -> Slim:
         if r["status"] not in RMA_DONE
     )
     return (
-        t_state, tuple(sorted(m for m in marks if m > t_state)), view.severity, view.customer,
+        cut, tuple(sorted(m for m in marks if m > cut)), view.severity, view.customer,
         view.assignee, view.source, view.contract, view.inquiry, view.opened_at, view.waiting,
         rmas, tuple(j[2] for j in judge), tuple(judge), tuple(a[5] for a in attend),
-        tuple(a[:5] for a in attend), _slots(events, standing, t_state),
+        tuple(a[:5] for a in attend), _slots(events, standing, cut),
     )  # fmt: skip
 
 
 def is_quiet(slim: Slim, start: float, end: float) -> bool:
     """Whether the slim record says all the report of [start, end) needs of its case."""
-    if not slim or slim[0] >= start:
+    if not slim or slim[0] >= min(start, end):
         return False
     marks = slim[1]
     return not marks or bisect_left(marks, start) == bisect_left(marks, end)
@@ -171,7 +180,7 @@ def _owner(history: tuple[tuple[float, str | None], ...], at: float, last: str |
     return owner
 
 
-def _slots(events: Any, standing: list[Any], t_state: float) -> tuple[tuple[float, float], ...]:
+def _slots(events: Any, standing: list[Any], cut: float) -> tuple[tuple[float, float], ...]:
     """Per opening or reopening, (its first callback clock's start, its first callback),
     where that callback may fall in a quiet period (`Builder._customer_wait`)."""
     cycles = [at for at, kind, _, _ in events if kind in ("open", "reopen")]
@@ -183,4 +192,4 @@ def _slots(events: Any, standing: list[Any], t_state: float) -> tuple[tuple[floa
         slot[0] = min(slot[0], r[4])
         if r[3] is not None:
             slot[1] = min(slot[1], r[3])
-    return tuple((b, c) for b, c in first.values() if t_state < c < math.inf)
+    return tuple((b, c) for b, c in first.values() if cut < c < math.inf)

@@ -146,9 +146,52 @@ def tables(report: dict[str, Any]) -> list[tuple[str, str, list[dict[str, Any]]]
 
 
 def to_json(report: dict[str, Any]) -> str:
+    """`json.dumps(report, ensure_ascii=False, indent=2)` and a newline, byte for byte; each
+    table (a list of flat rows) encoded at once by json's C encoder, then indented."""
+    return "".join(_json(report, 0)) + "\n"
+
+
+def _json(value: Any, level: int) -> list[str]:
     import json
 
-    return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+    if isinstance(value, dict) and value and all(isinstance(k, str) for k in value):
+        inner = "\n" + "  " * (level + 1)
+        parts = ["{"]
+        for n, (key, item) in enumerate(value.items()):
+            parts += [inner if not n else "," + inner, json.dumps(key, ensure_ascii=False), ": "]
+            parts += _json(item, level + 1)
+        return [*parts, "\n" + "  " * level + "}"]
+    if isinstance(value, list) and value and all(_flat(row) for row in value):
+        return [_table(value, level)]
+    if isinstance(value, list) and value:
+        inner = "\n" + "  " * (level + 1)
+        parts = ["["]
+        for n, item in enumerate(value):
+            parts += [inner if not n else "," + inner, *_json(item, level + 1)]
+        return [*parts, "\n" + "  " * level + "]"]
+    text = json.dumps(value, ensure_ascii=False, indent=2)
+    return [text.replace("\n", "\n" + "  " * level)]
+
+
+def _flat(row: Any) -> bool:
+    """A row of a table: a dict of plain values, not empty."""
+    scalars = (str, int, float, type(None))
+    return (
+        type(row) is dict and bool(row) and all(type(v) in scalars or v is True or v is False
+                                                for v in row.values())
+    )  # fmt: skip
+
+
+def _table(rows: list[dict[str, Any]], level: int) -> str:
+    """A list of flat rows as indent=2 gives it: the C encoder separates the items by a
+    NUL (never found in its output otherwise: control characters are escaped)."""
+    import json
+
+    compact = json.dumps(rows, ensure_ascii=False, separators=("\x00", ": "))
+    row, field = "\n" + "  " * (level + 1), "\n" + "  " * (level + 2)
+    body = compact[2:-2].replace("}\x00{", "\x01").replace("\x00", "," + field)
+    body = body.replace("\x01", row + "}," + row + "{" + field)
+    return "[" + row + "{" + field + body + row + "}" + "\n" + "  " * level + "]"
 
 
 # --- the terminal ------------------------------------------------------------------------
