@@ -36,7 +36,7 @@ from casectl.index import changes
 from casectl.index import summary as _summary
 from casectl.index.dayfiles import DayFiles, Files
 from casectl.index.disk import FORMAT, Signature, day_of, load, signature, write
-from casectl.index.facts import Facts, FactsEntry, decode
+from casectl.index.facts import Facts, FactsEntry
 from casectl.index.folders import Folders, files, misplaced
 from casectl.index.opendays import DayNote, OpenDays, OpenEntry
 from casectl.index.summary import STATUS, SWEEP_AT, Summary, newest_key, summarize
@@ -186,8 +186,8 @@ class Index:
     ) -> Iterator[tuple[str, Any, Callable[[], Any]]]:
         """(case id, slim record, a call that gives its full facts) of the cases `facts`
         names, in id order, one day's facts in memory at a time: `thin(facts)` is the slim
-        record kept beside the facts (None without `thin`), and the full facts are decoded
-        only for the cases whose caller asks for them."""
+        record kept beside the facts (None without `thin`), and the full facts are read
+        only for the cases whose caller asks for them, before it takes the next case."""
         self._refresh()
         wanted: dict[str, tuple[str, Signature | None]] = {}
         for day in list(self.open.notes):
@@ -196,6 +196,8 @@ class Index:
             if head[1] >= since:
                 wanted |= {i: (day, None) for i in _closed_since(day, self._files(day), since)}
         self._save_if_changed()
+        for day in [d for d in self.open.loaded if d not in self.open.dirty]:
+            del self.open.loaded[day]  # the summaries: read again if anything asks
         last = None
         for case_id in sorted(wanted):
             day, sig = wanted[case_id]
@@ -204,7 +206,7 @@ class Index:
             last = day
             entry = self._facts_of(case_id, day, sig, make, key, thin)
             if entry is not None:
-                yield case_id, entry[2], functools.partial(decode, entry)
+                yield case_id, entry[2], functools.partial(self._facts.full, day, entry)
         if self._facts.touched:  # less the facts of files no longer there
             touched = [d for d in self.folders.days if d in self._facts.touched]
             self._facts.save({d: [i for i in map(id_of, self._files(d)) if i] for d in touched})
@@ -398,7 +400,7 @@ class Index:
         if cached is not None:
             if thin is None or cached[2] is not None:
                 return cached
-            made = decode(cached)
+            made = self._facts.full(day, cached)
         else:
             try:
                 made = make(read_case(os.path.join(self.store.cases, day, f"{case_id}.yaml")))

@@ -13,9 +13,10 @@ deadline version's start and end included, is before the period's start, and no 
 step the report lists or counts (an escalation, an alert, a sweep's check...) falls in
 the period. The record keeps only what periods beginning less than `WINDOW` before the
 case's latest step can judge or list (a day's report, made the next day): a report of an
-older period takes the full path for the cases active since. Steps after the period's end that change nothing it sees (a sweep's note of a
-deadline met late) leave a case quiet; contacts are not events of the facts: they show
-as deadlines' `met` times, which the slim record keeps and compares as the full path does.
+older period takes the full path for the cases active since. Steps after the period's
+end that change nothing it sees (a sweep's note of a deadline met late) leave a case
+quiet; contacts are not events of the facts: they show as deadlines' `met` times, which
+the slim record keeps and compares as the full path does.
 """
 
 from __future__ import annotations

@@ -148,7 +148,7 @@ def tables(report: dict[str, Any]) -> list[tuple[str, str, list[dict[str, Any]]]
 def to_json(report: dict[str, Any]) -> str:
     """`json.dumps(report, ensure_ascii=False, indent=2)` and a newline, byte for byte; each
     table (a list of flat rows) encoded at once by json's C encoder, then indented."""
-    return "".join(_json(report, 0)) + "\n"
+    return "".join([*_json(report, 0), "\n"])
 
 
 def _json(value: Any, level: int) -> list[str]:
@@ -161,7 +161,7 @@ def _json(value: Any, level: int) -> list[str]:
             parts += [inner if not n else "," + inner, json.dumps(key, ensure_ascii=False), ": "]
             parts += _json(item, level + 1)
         return [*parts, "\n" + "  " * level + "}"]
-    if isinstance(value, list) and value and all(_flat(row) for row in value):
+    if isinstance(value, list) and value and _flat(value):
         return [_table(value, level)]
     if isinstance(value, list) and value:
         inner = "\n" + "  " * (level + 1)
@@ -173,13 +173,17 @@ def _json(value: Any, level: int) -> list[str]:
     return [text.replace("\n", "\n" + "  " * level)]
 
 
-def _flat(row: Any) -> bool:
-    """A row of a table: a dict of plain values, not empty."""
-    scalars = (str, int, float, type(None))
-    return (
-        type(row) is dict and bool(row) and all(type(v) in scalars or v is True or v is False
-                                                for v in row.values())
-    )  # fmt: skip
+SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _flat(rows: list[Any]) -> bool:
+    """Rows of a table: dicts, none empty, of plain values."""
+    if not all(type(row) is dict and row for row in rows):
+        return False
+    kinds: set[type] = set()
+    for row in rows:
+        kinds.update(map(type, row.values()))
+    return kinds <= SCALARS
 
 
 def _table(rows: list[dict[str, Any]], level: int) -> str:
