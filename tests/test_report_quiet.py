@@ -337,3 +337,26 @@ def test_a_deadline_met_before_its_owner_changed_is_charged_to_who_met_it() -> N
     assert full["compliance"]["by_engineer"] == [
         {"engineer": "zhang.wei", "kind": "reply", "met": 1, "met_late": 0, "missed": 0,
          "on_time_share": 1.0}]  # fmt: skip
+
+
+def test_facts_files_out_of_step_are_made_again(repo: Repo) -> None:
+    """A day's .full file gone, cut short or of another save: the facts are made again
+    from the case files, and the report is the same."""
+    from test_report_day import MORNING, scripted_day
+
+    scripted_day(repo)
+    before = repo.ok("report", "--json", "--week", by=None, now=MORNING)
+    folder = Path(Store(str(repo.root)).state_dir) / "index-facts"
+    fulls = sorted(folder.glob("*.full"))
+    assert fulls
+    for n, path in enumerate(fulls):
+        data = path.read_bytes()
+        if n % 3 == 0:
+            path.write_bytes(data[: len(data) // 2])  # cut short
+        elif n % 3 == 1:
+            path.write_bytes(b"x" * 8 + data[8:])  # not the save its day's file names
+        else:
+            path.unlink()
+    assert repo.ok("report", "--json", "--week", by=None, now=MORNING) == before
+    assert repo.ok("report", "--json", "--week", by=None, now=MORNING) == before
+    assert sorted(folder.glob("*.full")) == fulls

@@ -206,7 +206,8 @@ class Index:
             last = day
             entry = self._facts_of(case_id, day, sig, make, key, thin)
             if entry is not None:
-                yield case_id, entry[2], functools.partial(self._facts.full, day, entry)
+                load = functools.partial(self._full, case_id, day, entry, make, key, thin)
+                yield case_id, entry[2], load
         if self._facts.touched:  # less the facts of files no longer there
             touched = [d for d in self.folders.days if d in self._facts.touched]
             self._facts.save({d: [i for i in map(id_of, self._files(d)) if i] for d in touched})
@@ -400,7 +401,9 @@ class Index:
         if cached is not None:
             if thin is None or cached[2] is not None:
                 return cached
-            made = self._facts.full(day, cached)
+            made = self._full(case_id, day, cached, make, key, None)
+            if made is None:
+                return None
         else:
             try:
                 made = make(read_case(os.path.join(self.store.cases, day, f"{case_id}.yaml")))
@@ -411,6 +414,24 @@ class Index:
         found = (sig, key, slim, marshal.dumps(made))
         self._facts.put(day, case_id, found)
         return found
+
+    def _full(
+        self,
+        case_id: str,
+        day: str,
+        entry: FactsEntry,
+        make: Callable[[Case], Any],
+        key: str,
+        thin: Callable[[Any], Any] | None,
+    ) -> Any:
+        """The full facts of a case's entry; a .full file cut short or garbled since: made
+        again from the case file."""
+        try:
+            return self._facts.full(day, entry)
+        except (OSError, ValueError, EOFError, TypeError):
+            self._facts.days.get(day, {}).pop(case_id, None)
+            found = self._facts_of(case_id, day, entry[0], make, key, thin)
+            return None if found is None else self._facts.full(day, found)
 
     # --- the small file ----------------------------------------------------------------
 

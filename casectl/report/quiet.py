@@ -66,7 +66,7 @@ def thin(facts: Facts) -> Slim:
         versions.setdefault(r[0], []).append((r[7], r[6]))
     judge = sorted(
         (
-            (i, r[1], r[2], r[3], r[4], r[5], r[6], r[8], _history(versions[r[0]]))
+            (i, r[1], r[2], r[3], r[4], r[5], r[6], r[8], _history(versions[r[0]], r[3]))
             for i, r in enumerate(standing)
             if r[2] > cut
         ),
@@ -166,9 +166,14 @@ def _counted(kind: str, by: str, f: dict[str, Any]) -> bool:
     return True
 
 
-def _history(versions: list[tuple[float, str | None]]) -> tuple[tuple[float, str | None], ...]:
-    """A deadline's owners by the start of each version; none when it has one version."""
-    return tuple(versions) if len(versions) > 1 else ()
+def _history(
+    versions: list[tuple[float, str | None]], met: float | None
+) -> tuple[tuple[float, str | None], ...]:
+    """A deadline's owners by the start of each version, where the one it is charged to
+    may not be its last version's: met before that version began, by someone else."""
+    if met is None or met >= versions[-1][0] or len({who for _, who in versions}) == 1:
+        return ()  # charged at its due time or when met, both after its last version began
+    return tuple(versions)
 
 
 def _owner(history: tuple[tuple[float, str | None], ...], at: float, last: str | None) -> Any:
