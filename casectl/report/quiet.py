@@ -36,7 +36,8 @@ WINDOW = 3 * 86_400  # the slim record serves periods that begin at most this lo
 # the case's latest step: a day's report made the next day, whatever its steps since
 NOT_QUIET = ()  # the slim record of a case that is never quiet (closed, never opened)
 # (cut: it serves the periods that begin after it, marks, severity, customer, assignee,
-#  source, contract, inquiry, opened_at, waiting, rmas, dues, judge, mets, attend, slots)
+#  source, contract, inquiry, opened_at, waiting, rmas, dues, deadlines by due (judge),
+#  mets, those not met by `cut` (attend: their places in judge, by met), slots)
 Slim = tuple[Any, ...]
 
 
@@ -64,21 +65,18 @@ def thin(facts: Facts) -> Slim:
     versions: dict[str, list[tuple[float, str | None]]] = {}
     for r in sorted(records, key=lambda r: r[7]):
         versions.setdefault(r[0], []).append((r[7], r[6]))
-    judge = sorted(
+    kept = sorted(
         (
             (i, r[1], r[2], r[3], r[4], r[5], r[6], r[8], _history(versions[r[0]], r[3]))
             for i, r in enumerate(standing)
-            if r[2] > cut
+            if r[2] > cut or (r[8] is None and (r[3] is None or r[3] > cut))
         ),
         key=lambda j: (j[2], j[0]),
-    )
-    attend = sorted(
-        (
-            (i, r[1], r[2], r[4], r[6], math.inf if r[3] is None else r[3])
-            for i, r in enumerate(standing)
-            if r[8] is None and (r[3] is None or r[3] > cut)
-        ),
-        key=lambda a: (a[5], a[0]),
+    )  # those that can be judged (due after `cut`) or listed (current, not met by `cut`)
+    unmet = sorted(
+        (math.inf if r[3] is None else r[3], r[0], n)
+        for n, r in enumerate(kept)
+        if r[7] is None and (r[3] is None or r[3] > cut)
     )
     rmas = tuple(
         (rma_id, r["part"], r["qty"], r["status"], r["owner"], r["requested_at"], r["since"])
@@ -88,8 +86,8 @@ def thin(facts: Facts) -> Slim:
     return (
         cut, tuple(sorted(m for m in marks if m > cut)), view.severity, view.customer,
         view.assignee, view.source, view.contract, view.inquiry, view.opened_at, view.waiting,
-        rmas, tuple(j[2] for j in judge), tuple(judge), tuple(a[5] for a in attend),
-        tuple(a[:5] for a in attend), _slots(events, standing, cut),
+        rmas, tuple(r[2] for r in kept), tuple(kept), tuple(u[0] for u in unmet),
+        tuple(u[2] for u in unmet), _slots(events, standing, cut),
     )  # fmt: skip
 
 
@@ -129,8 +127,8 @@ def add(builder: Any, case_id: str, slim: Slim) -> None:
     if waiting:
         on, since = waiting
         b._row("attention.waiting", case_id, customer, on, b.time(since), round(end - since))
-    unmet = attend[bisect_right(mets, end) :]  # met after the end, or not at all
-    for _, kind, due, begin, owner in sorted(unmet) if len(unmet) > 1 else unmet:
+    unmet = [judge[n] for n in attend[bisect_right(mets, end) :]]  # met after the end, or never
+    for _, kind, due, _, begin, _, owner, _, _ in sorted(unmet) if len(unmet) > 1 else unmet:
         if kind == "update" and due < end:
             b._row("attention.no_update", case_id, customer, assignee, b.time(due),
                    round(end - due))  # fmt: skip
