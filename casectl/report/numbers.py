@@ -435,13 +435,15 @@ class Builder:
                 self.per_day[day]["open_at_end"] += engineering
         for severity in (1, 2):
             self.open_now[severity] += by["by_severity"].get(severity, 0)
-        limits = [limit for _, limit in AGES]
-        labels = [label for label, _ in AGES]
-        for opened_at, *_ in self.quiet_longest:
-            self.ages[labels[bisect_right(limits, self.end - opened_at)]] += 1
-        oldest = heapq.nsmallest(
-            LONGEST, self.quiet_longest, key=lambda q: (-round(self.end - q[0]), q[1])
-        )
+        quiet, end = sorted(self.quiet_longest), self.end  # oldest first: ages ascending
+        below = 0  # how many cases are younger than the limits before
+        for label, limit in AGES:  # the cases with end - opened_at < limit, by bisection
+            younger = len(quiet) - bisect_right(quiet, -limit, key=lambda q: q[0] - end)
+            self.ages[label] += younger - below
+            below = younger
+        last = quiet[LONGEST - 1][0] + 1.0 if len(quiet) >= LONGEST else math.inf
+        candidates = quiet[: bisect_right(quiet, last, key=lambda q: q[0])]  # rounding ties
+        oldest = heapq.nsmallest(LONGEST, candidates, key=lambda q: (-round(end - q[0]), q[1]))
         for opened_at, case, customer, severity, assignee in oldest:
             self._row("attention.open_longest", case, customer, severity, assignee,
                       self.time(opened_at), round(self.end - opened_at))  # fmt: skip

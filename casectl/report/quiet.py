@@ -108,10 +108,11 @@ def add(builder: Any, case_id: str, slim: Slim) -> None:
     b.quiet_open[key] = b.quiet_open.get(key, 0) + 1  # counts, volume, trend, headline
     if inquiry == "price":
         return  # sales' business: counted apart
-    seen = Seen(case_id, customer, waiting)
     if not inquiry:  # engineering compliance leaves every inquiry out
         low, high = bisect_left(dues, start), bisect_left(dues, end)
-        for _, kind, due, met, begin, level, owner, until, history in sorted(judge[low:high]):
+        due_now = judge[low:high] if high - low < 2 else sorted(judge[low:high])
+        seen = Seen(case_id, customer, waiting) if due_now else None
+        for _, kind, due, met, begin, level, owner, until, history in due_now:
             met = met if met is not None and met <= end else None
             if met is None and until is not None and until <= end and due > until:
                 continue  # replaced before it fell due: not missed
