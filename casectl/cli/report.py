@@ -101,7 +101,8 @@ def _output(
     from casectl.report import render
 
     if json_out:
-        click.echo(render.to_json(document), nl=False)
+        for part in render.json_parts(document):  # a table at a time: never the whole text
+            click.echo(part, nl=False)
     elif html_file:
         _write(html_file, render.html(document))
         click.echo(_("wrote {file}").format(file=html_file))

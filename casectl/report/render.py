@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -148,29 +149,36 @@ def tables(report: dict[str, Any]) -> list[tuple[str, str, list[dict[str, Any]]]
 def to_json(report: dict[str, Any]) -> str:
     """`json.dumps(report, ensure_ascii=False, indent=2)` and a newline, byte for byte; each
     table (a list of flat rows) encoded at once by json's C encoder, then indented."""
-    return "".join([*_json(report, 0), "\n"])
+    return "".join(json_parts(report))
 
 
-def _json(value: Any, level: int) -> list[str]:
+def json_parts(report: dict[str, Any]) -> Iterator[str]:
+    """`to_json` in pieces, a table at most each, made as they are taken: printed one by
+    one, the document is never held whole."""
+    yield from _json(report, 0)
+    yield "\n"
+
+
+def _json(value: Any, level: int) -> Iterator[str]:
     import json
 
     if isinstance(value, dict) and value and all(isinstance(k, str) for k in value):
         inner = "\n" + "  " * (level + 1)
-        parts = ["{"]
         for n, (key, item) in enumerate(value.items()):
-            parts += [inner if not n else "," + inner, json.dumps(key, ensure_ascii=False), ": "]
-            parts += _json(item, level + 1)
-        return [*parts, "\n" + "  " * level + "}"]
-    if isinstance(value, list) and value and _flat(value):
-        return [_table(value, level)]
-    if isinstance(value, list) and value:
+            yield ("{" if not n else ",") + inner + json.dumps(key, ensure_ascii=False) + ": "
+            yield from _json(item, level + 1)
+        yield "\n" + "  " * level + "}"
+    elif isinstance(value, list) and value and _flat(value):
+        yield _table(value, level)
+    elif isinstance(value, list) and value:
         inner = "\n" + "  " * (level + 1)
-        parts = ["["]
         for n, item in enumerate(value):
-            parts += [inner if not n else "," + inner, *_json(item, level + 1)]
-        return [*parts, "\n" + "  " * level + "]"]
-    text = json.dumps(value, ensure_ascii=False, indent=2)
-    return [text.replace("\n", "\n" + "  " * level)]
+            yield ("[" if not n else ",") + inner
+            yield from _json(item, level + 1)
+        yield "\n" + "  " * level + "]"
+    else:
+        text = json.dumps(value, ensure_ascii=False, indent=2)
+        yield text.replace("\n", "\n" + "  " * level)
 
 
 SCALARS = frozenset({str, int, float, bool, type(None)})
