@@ -192,12 +192,12 @@ class Index:
         wanted: dict[str, tuple[str, Signature | None]] = {}
         for day in list(self.open.notes):
             wanted |= {i: (day, e[0]) for i, e in self._day(day).items()}
+            if day not in self.open.dirty:  # the summaries: read again if anything asks
+                del self.open.loaded[day]
         for day, head in list(self.files.heads.items()):
             if head[1] >= since:
                 wanted |= {i: (day, None) for i in _closed_since(day, self._files(day), since)}
         self._save_if_changed()
-        for day in [d for d in self.open.loaded if d not in self.open.dirty]:
-            del self.open.loaded[day]  # the summaries: read again if anything asks
         last = None
         for case_id in sorted(wanted):
             day, sig = wanted[case_id]
