@@ -63,7 +63,7 @@ def report(
 
     Example: casectl report --mail --to zhou.qiang
     """
-    from casectl.report import facts, numbers, period
+    from casectl.report import facts, numbers, period, quiet
 
     if sum(map(bool, (json_out, html_file, csv_dir))) > 1:
         raise click.UsageError(_("give one of --json, --html FILE, --csv DIR"))
@@ -76,10 +76,13 @@ def report(
         raise click.UsageError(str(err)) from None
     mailing = _mailing(app, ids) if mail else None  # checked before anything is computed
     index = app.index()
-    found = index.facts(
-        chosen.start.timestamp(), lambda case: facts.of(case, app.cfg), facts.rules_key(app.root)
+    found = index.report_facts(
+        chosen.start.timestamp(),
+        lambda case: facts.of(case, app.cfg),
+        facts.rules_key(app.root),
+        quiet.thin,
     )
-    document = numbers.build(found, chosen, app.now, app.cfg)
+    document = numbers.build_cases(found, chosen, app.now, app.cfg)
     if mailing is not None:  # first: a mail that fails leaves nothing written
         said = _mail(app, mailing, document)
         click.echo(said, err=json_out)  # stdout is the JSON document's
@@ -98,7 +101,8 @@ def _output(
     from casectl.report import render
 
     if json_out:
-        click.echo(render.to_json(document), nl=False)
+        for part in render.json_parts(document):  # a table at a time: never the whole text
+            click.echo(part, nl=False)
     elif html_file:
         _write(html_file, render.html(document))
         click.echo(_("wrote {file}").format(file=html_file))

@@ -13,7 +13,7 @@ is tied to this Python version, so another one rebuilds it), in its parts:
   the newest days until it has its cases; a sweep, the days with something due.
 - `index-files/`: every case file with its signature, and the closed ones' summaries, one
   file per day (`dayfiles`), independent of the rules.
-- `index-facts/`: the report's facts, one file per month (`facts`): only `report` loads
+- `index-facts/`: the report's facts, one file per day (`facts`): only `report` loads
   them.
 
 A warm run stats the folders and nothing else; a day a step just wrote into is checked by
@@ -24,9 +24,10 @@ parsed: the work grows with what changed, not with the cases.
 from __future__ import annotations
 
 import contextlib
+import functools
 import marshal
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from casectl.config import Config
@@ -34,8 +35,8 @@ from casectl.errors import BrokenCaseError
 from casectl.index import changes
 from casectl.index import summary as _summary
 from casectl.index.dayfiles import DayFiles, Files
-from casectl.index.disk import FORMAT, Signature, day_of, load, month_of, signature, write
-from casectl.index.facts import Facts
+from casectl.index.disk import FORMAT, Signature, day_of, load, signature, write
+from casectl.index.facts import Facts, FactsEntry
 from casectl.index.folders import Folders, files, misplaced
 from casectl.index.opendays import DayNote, OpenDays, OpenEntry
 from casectl.index.summary import STATUS, SWEEP_AT, Summary, newest_key, summarize
@@ -180,17 +181,43 @@ class Index:
         A case file is parsed only when its facts are missing, stale, or of other rules.
         Days whose closed cases all went quiet before `since` are not even loaded.
         """
+        return [load() for _, _, load in self.report_facts(since, make, key, None)]
+
+    def report_facts(
+        self,
+        since: float,
+        make: Callable[[Case], Any],
+        key: str,
+        thin: Callable[[Any], Any] | None,
+    ) -> Iterator[tuple[str, Any, Callable[[], Any]]]:
+        """(case id, slim record, a call that gives its full facts) of the cases `facts`
+        names, in id order, one day's facts in memory at a time: `thin(facts)` is the slim
+        record kept beside the facts (None without `thin`), and the full facts are read
+        only for the cases whose caller asks for them, before it takes the next case."""
         self._refresh()
-        wanted = {i: day for day in list(self.open.notes) for i in self._day(day)}
+        wanted: dict[str, tuple[str, Signature | None]] = {}
+        for day in list(self.open.notes):
+            wanted |= {i: (day, e[0]) for i, e in self._day(day).items()}
+            if day not in self.open.dirty:  # the summaries: read again if anything asks
+                del self.open.loaded[day]
         for day, head in list(self.files.heads.items()):
             if head[1] >= since:
-                wanted |= _closed_since(day, self._files(day), since)
-        found = [self._facts_of(case_id, day, make, key) for case_id, day in sorted(wanted.items())]
+                wanted |= {i: (day, None) for i in _closed_since(day, self._files(day), since)}
         self._save_if_changed()
+        last = None
+        for case_id in sorted(wanted):
+            day, sig = wanted[case_id]
+            if day != last and last is not None:
+                self._facts.drop(last)
+            last = day
+            entry = self._facts_of(case_id, day, sig, make, key, thin)
+            if entry is not None:
+                load = functools.partial(self._full, case_id, day, entry, make, key, thin)
+                yield case_id, entry[2], load
         if self._facts.touched:  # less the facts of files no longer there
-            days = [d for d in self.folders.days if month_of(d) in self._facts.touched]
-            self._facts.save(i for d in days for i in map(id_of, self._files(d)) if i)
-        return [f for f in found if f is not None]
+            touched = [d for d in self.folders.days if d in self._facts.touched]
+            self._facts.save({d: [i for i in map(id_of, self._files(d)) if i] for d in touched})
+            self._save_if_changed()
 
     def record(self, cases: Iterable[Case]) -> None:
         """Cases this process just wrote: their summaries now, so the next run parses nothing."""
@@ -360,21 +387,57 @@ class Index:
             return str(err)
         return (sig, str(made[STATUS]), made, _summary.matters_until(case))
 
-    def _facts_of(self, case_id: str, day: str, make: Callable[[Case], Any], key: str) -> Any:
-        month = month_of(day)
-        entry = self._files(day).get(f"{case_id}.yaml")
-        if not isinstance(entry, tuple):
-            return None  # broken, or gone since the index was read: named by `broken`
-        cached = self._facts.get(month, case_id, entry[0], key)
+    def _facts_of(
+        self,
+        case_id: str,
+        day: str,
+        sig: Signature | None,
+        make: Callable[[Case], Any],
+        key: str,
+        thin: Callable[[Any], Any] | None,
+    ) -> FactsEntry | None:
+        """A case's facts entry, computed again when missing, stale or of other rules (an
+        open case's signature is its open entry's; a closed one's, its file entry's)."""
+        if sig is None:
+            entry = self._files(day).get(f"{case_id}.yaml")
+            if not isinstance(entry, tuple):
+                return None  # broken, or gone since the index was read: named by `broken`
+            sig = entry[0]
+        cached = self._facts.get(day, case_id, sig, key)
         if cached is not None:
-            return cached
+            if thin is None or cached[2] is not None:
+                return cached
+            made = self._full(case_id, day, cached, make, key, None)
+            if made is None:
+                return None
+        else:
+            try:
+                made = make(read_case(os.path.join(self.store.cases, day, f"{case_id}.yaml")))
+            except BrokenCaseError as err:
+                self._unreadable[f"{day}/{case_id}.yaml"] = str(err)
+                return None
+        slim = thin(made) if thin is not None else None
+        found = (sig, key, slim, marshal.dumps(made))
+        self._facts.put(day, case_id, found)
+        return found
+
+    def _full(
+        self,
+        case_id: str,
+        day: str,
+        entry: FactsEntry,
+        make: Callable[[Case], Any],
+        key: str,
+        thin: Callable[[Any], Any] | None,
+    ) -> Any:
+        """The full facts of a case's entry; a .full file cut short or garbled since: made
+        again from the case file."""
         try:
-            made = make(read_case(os.path.join(self.store.cases, day, f"{case_id}.yaml")))
-        except BrokenCaseError as err:
-            self._unreadable[f"{day}/{case_id}.yaml"] = str(err)
-            return None
-        self._facts.put(month, case_id, entry[0], key, made)
-        return made
+            return self._facts.full(day, entry)
+        except (OSError, ValueError, EOFError, TypeError):
+            self._facts.days.get(day, {}).pop(case_id, None)
+            found = self._facts_of(case_id, day, entry[0], make, key, thin)
+            return None if found is None else self._facts.full(day, found)
 
     # --- the small file ----------------------------------------------------------------
 

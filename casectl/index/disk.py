@@ -46,11 +46,6 @@ def day_of(case_id: str) -> str:
     return f"20{case_id[:2]}/{case_id[2:4]}/{case_id[4:6]}"
 
 
-def month_of(day: str) -> str:
-    """The month of a day folder, as the facts files are named: `2026/11/27` -> `2026-11`."""
-    return day[:7].replace("/", "-")
-
-
 def file_name(day: str) -> str:
     """A day's file name in the state folder: `2026/11/27` -> `2026-11-27`."""
     return day.replace("/", "-")

@@ -10,6 +10,8 @@ times are ISO 8601 in the repository's timezone, durations whole seconds.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -205,6 +207,10 @@ class Builder:
         # the period's days (a week's, a month's): their ends, and counts per day
         self.days = _day_ends(period) if (period.end - period.start).days > 1 else []
         self.per_day = [dict.fromkeys(("opened", "closed", "open_at_end"), 0) for _ in self.days]
+        # the open cases quiet in the period (`quiet.add`): how many per (inquiry, severity,
+        # assignee, source, contract), and (opened_at, id, customer, severity, assignee)
+        self.quiet_open: dict[tuple[Any, ...], int] = {}
+        self.quiet_longest: list[tuple[float, str, str, int, str | None]] = []
 
     def time(self, at: float) -> str:
         return datetime.fromtimestamp(at, self.zone).isoformat()
@@ -231,7 +237,7 @@ class Builder:
                           view.assignee, view.status)  # fmt: skip
             return  # sales' business: counted apart, never among the engineering figures
         if any(counts.values()):
-            self._count(view, counts)
+            self._count(view.severity, view.assignee, view.source, view.contract, counts)
             self._trend(events)
         if counts["opened"] or counts["closed"]:
             closed = self.time(view.closed_at) if view.closed_at else None
@@ -305,14 +311,14 @@ class Builder:
             if self.days[rest] <= self.end:
                 self.per_day[rest]["open_at_end"] += status == "open"
 
-    def _count(self, view: View, counts: dict[str, int]) -> None:
+    def _count(
+        self, severity: int, assignee: str | None, source: str, contract: str | None, counts: dict
+    ) -> None:
         keys = {
-            "by_severity": view.severity,
-            "by_engineer": view.assignee,
-            "by_source": view.source,
-            "by_contract": self.named.get(view.contract, "contract")
-            if view.contract
-            else "no contract",
+            "by_severity": severity,
+            "by_engineer": assignee,
+            "by_source": source,
+            "by_contract": self.named.get(contract, "contract") if contract else "no contract",
         }
         for table, key in keys.items():
             self._tally(table, key, counts)
@@ -404,7 +410,47 @@ class Builder:
 
     # --- the document ------------------------------------------------------------------
 
+    def _settle_quiet(self) -> None:
+        """Count the quiet open cases in (`quiet.add` kept only their keys): each is open
+        at the end and through the period, and the oldest of them may be among the longest."""
+        import heapq
+
+        by: dict[str, dict[Any, int]] = {t: {} for t in self.volume}
+        for (inquiry, severity, assignee, source, contract), n in self.quiet_open.items():
+            if inquiry:
+                by["inquiries"][inquiry] = by["inquiries"].get(inquiry, 0) + n
+            if inquiry == "price":
+                continue
+            named = self.named.get(contract, "contract") if contract else "no contract"
+            for table, key in (("by_severity", severity), ("by_engineer", assignee),
+                               ("by_source", source), ("by_contract", named)):  # fmt: skip
+                by[table][key] = by[table].get(key, 0) + n
+        for table, keys in by.items():
+            for key, n in keys.items():
+                self._tally(table, key, dict.fromkeys(COUNTS, 0) | {"open_at_end": n})
+        engineering = sum(by["by_severity"].values())  # open at the end, price inquiries apart
+        self.open_cases += engineering
+        for day, end in enumerate(self.days):
+            if end <= self.end:
+                self.per_day[day]["open_at_end"] += engineering
+        for severity in (1, 2):
+            self.open_now[severity] += by["by_severity"].get(severity, 0)
+        quiet, end = sorted(self.quiet_longest), self.end  # oldest first: ages ascending
+        below = 0  # how many cases are younger than the limits before
+        for label, limit in AGES:  # the cases with end - opened_at < limit, by bisection
+            younger = len(quiet) - bisect_right(quiet, -limit, key=lambda q: q[0] - end)
+            self.ages[label] += younger - below
+            below = younger
+        last = quiet[LONGEST - 1][0] + 1.0 if len(quiet) >= LONGEST else math.inf
+        candidates = quiet[: bisect_right(quiet, last, key=lambda q: q[0])]  # rounding ties
+        oldest = heapq.nsmallest(LONGEST, candidates, key=lambda q: (-round(end - q[0]), q[1]))
+        for opened_at, case, customer, severity, assignee in oldest:
+            self._row("attention.open_longest", case, customer, severity, assignee,
+                      self.time(opened_at), round(self.end - opened_at))  # fmt: skip
+        self.quiet_open, self.quiet_longest = {}, []
+
     def document(self) -> dict[str, Any]:
+        self._settle_quiet()
         compliance = self._compliance()
         return {
             "period": {
@@ -553,12 +599,46 @@ class Builder:
 
 def build(all_facts: list[Facts], period: Period, now: datetime, cfg: Config) -> dict[str, Any]:
     """The report of `period`, as of its end (or `now`, while it is not over)."""
-    # compared as instants: datetimes of one zone compare and subtract by wall time
-    as_of = period.end if period.end.timestamp() <= now.timestamp() else now.astimezone(cfg.zone)
-    builder = Builder(period, as_of, cfg)
+    builder = Builder(period, _as_of(period, now, cfg), cfg)
     for facts in sorted(all_facts, key=lambda f: f[1]):
         builder.add(facts)
     return builder.document()
+
+
+def build_cases(
+    cases: Iterable[tuple[str, Any, Callable[[], Facts]]],
+    period: Period,
+    now: datetime,
+    cfg: Config,
+    slim: bool = True,
+) -> dict[str, Any]:
+    """The report of `period` from (case id, slim record, its full facts) in id order
+    (`Index.report_facts`): a case quiet in the period by its slim record is counted
+    from it, any other from its full facts; without `slim`, every case from its facts."""
+    import gc
+
+    from casectl.report import quiet
+
+    builder = Builder(period, _as_of(period, now, cfg), cfg)
+    start, end = builder.start, builder.end
+    collecting = gc.isenabled()
+    gc.disable()  # plain tuples and rows, no cycles: the collector would walk them again
+    try:  # and again as they pile up (a third of the time at 50,000 open cases)
+        for case_id, record, full in cases:
+            if slim and quiet.is_quiet(record, start, end):
+                quiet.add(builder, case_id, record)
+            else:
+                builder.add(full())
+        return builder.document()
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _as_of(period: Period, now: datetime, cfg: Config) -> datetime:
+    """The period's end, or `now` while it is not over."""
+    # compared as instants: datetimes of one zone compare and subtract by wall time
+    return period.end if period.end.timestamp() <= now.timestamp() else now.astimezone(cfg.zone)
 
 
 def _standing(records: tuple[Record, ...], at: float) -> list[Record]:

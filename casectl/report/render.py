@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -146,9 +147,63 @@ def tables(report: dict[str, Any]) -> list[tuple[str, str, list[dict[str, Any]]]
 
 
 def to_json(report: dict[str, Any]) -> str:
+    """`json.dumps(report, ensure_ascii=False, indent=2)` and a newline, byte for byte; each
+    table (a list of flat rows) encoded at once by json's C encoder, then indented."""
+    return "".join(json_parts(report))
+
+
+def json_parts(report: dict[str, Any]) -> Iterator[str]:
+    """`to_json` in pieces, a table at most each, made as they are taken: printed one by
+    one, the document is never held whole."""
+    yield from _json(report, 0)
+    yield "\n"
+
+
+def _json(value: Any, level: int) -> Iterator[str]:
     import json
 
-    return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+    if isinstance(value, dict) and value and all(isinstance(k, str) for k in value):
+        inner = "\n" + "  " * (level + 1)
+        for n, (key, item) in enumerate(value.items()):
+            yield ("{" if not n else ",") + inner + json.dumps(key, ensure_ascii=False) + ": "
+            yield from _json(item, level + 1)
+        yield "\n" + "  " * level + "}"
+    elif isinstance(value, list) and value and _flat(value):
+        yield _table(value, level)
+    elif isinstance(value, list) and value:
+        inner = "\n" + "  " * (level + 1)
+        for n, item in enumerate(value):
+            yield ("[" if not n else ",") + inner
+            yield from _json(item, level + 1)
+        yield "\n" + "  " * level + "]"
+    else:
+        text = json.dumps(value, ensure_ascii=False, indent=2)
+        yield text.replace("\n", "\n" + "  " * level)
+
+
+SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _flat(rows: list[Any]) -> bool:
+    """Rows of a table: dicts, none empty, of plain values."""
+    if not all(type(row) is dict and row for row in rows):
+        return False
+    kinds: set[type] = set()
+    for row in rows:
+        kinds.update(map(type, row.values()))
+    return kinds <= SCALARS
+
+
+def _table(rows: list[dict[str, Any]], level: int) -> str:
+    """A list of flat rows as indent=2 gives it: the C encoder separates the items by a
+    NUL (never found in its output otherwise: control characters are escaped)."""
+    import json
+
+    compact = json.dumps(rows, ensure_ascii=False, separators=("\x00", ": "))
+    row, field = "\n" + "  " * (level + 1), "\n" + "  " * (level + 2)
+    body = compact[2:-2].replace("}\x00{", "\x01").replace("\x00", "," + field)
+    body = body.replace("\x01", row + "}," + row + "{" + field)
+    return "[" + row + "{" + field + body + row + "}" + "\n" + "  " * level + "]"
 
 
 # --- the terminal ------------------------------------------------------------------------
