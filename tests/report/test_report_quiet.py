@@ -24,6 +24,8 @@ from casectl.report import facts, numbers, period, quiet
 from casectl.report.period import Period
 from casectl.store import Store
 
+pytestmark = pytest.mark.slow  # a repository built over eleven days, and hypothesis
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ENGINEERS = ["zhang.wei", "liu.yang", "zhao.lei", "sun.li"]
 FIRST, LAST = 16, 26  # the days of November the world below is built over
@@ -299,7 +301,7 @@ def test_any_facts_the_same_through_either_path(data: Any, window: float) -> Non
 def _any_facts(data: Any) -> None:
     from casectl.report import render
 
-    cfg = config.load(str(Path(__file__).parent.parent))
+    cfg = config.load(str(Path(__file__).parents[2]))
     ids = [f"261120-{n:05d}" for n in range(data.draw(st.integers(1, 6)))]
     cases = [data.draw(case_facts(i)) for i in ids]
     day = data.draw(st.integers(18, 30))
@@ -319,7 +321,7 @@ def _any_facts(data: Any) -> None:
 def test_a_deadline_met_before_its_owner_changed_is_charged_to_who_met_it() -> None:
     """A first reply made early, the case reassigned, the reply's due time in the quiet
     period: it counts as met by the engineer who owed it then, through either path."""
-    cfg = config.load(str(Path(__file__).parent.parent))
+    cfg = config.load(str(Path(__file__).parents[2]))
     opened, met, moved = BASE, BASE + 1 * H, BASE + 2 * H
     due = BASE + 30 * H  # the next day
     events = ((opened, "open", "li.na", {"customer": "招商银行", "severity": 3}),
