@@ -1,7 +1,7 @@
 """The daily report to the manager: facts per case, numbers per period, four renderings, mail.
 
 - `facts`: what the report needs of one case, period-independent plain tuples that the
-  case index keeps per month, so a report never parses a case file it has seen before;
+  case index keeps per day, so a report never parses a case file it has seen before;
 - `period`: the period a report covers, from the command line's options;
 - `numbers`: the report itself, one plain data structure computed from the facts;
 - `render`: that structure as a terminal summary, JSON, CSV files and an HTML page

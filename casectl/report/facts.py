@@ -1,6 +1,6 @@
 """What the report needs of one case: its events and deadlines as plain tuples.
 
-The case index stores them per month (marshal), so a report parses no case file it has
+The case index stores them per day (marshal), so a report parses no case file it has
 seen before. Nothing here depends on a period: `numbers` judges the facts as of any time.
 
 A deadline's record is the deadline as computed from the events before each step that
