@@ -74,8 +74,8 @@ def select(cfg: Config, index: Index, wanted: Filter, now: datetime, limit: int 
 
 def _counts(wanted: Filter, index: Index, now: float) -> dict[str, int] | None:
     """How many open cases of each day `wanted` keeps, from the days' notes alone: when it
-    filters by one of assignee, severity, mine, inquiries or overdue (else None: the
-    summaries are read)."""
+    filters by one of assignee, severity, mine, inquiries, customer or overdue (else
+    None: the summaries are read)."""
     given = [f for f, v in wanted._asdict().items() if f != "status" and v not in (None, False)]
     if len(given) != 1:
         return None
@@ -89,6 +89,15 @@ def _counts(wanted: Filter, index: Index, now: float) -> dict[str, int] | None:
         return {d: n.involved.get(wanted.mine, 0) for d, n in notes.items()}  # type: ignore[arg-type]
     if field == "inquiries":
         return {d: n.inquiries for d, n in notes.items()}
+    if field == "customer":
+        tables = {d: n.customers for d, n in notes.items()}
+        typed = (wanted.customer or "").casefold()
+        matched: dict[str, int] = {}
+        for d, table in tables.items():
+            if table is None:
+                return None  # a day of more customers than its note counts
+            matched[d] = sum(n for name, n in table.items() if typed in name.casefold())
+        return matched
     if field == "overdue":
         from array import array
         from bisect import bisect_right

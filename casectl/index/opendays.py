@@ -15,6 +15,7 @@ from casectl.index.summary import INQUIRY, SWEEP_AT, UNMET, newest_key
 from casectl.model import NO_SEVERITY
 
 OpenEntry = tuple[Signature, tuple]  # an open case's file signature and summary
+CUSTOMERS = 100  # the most customers a day's note counts its cases by (every run reads it)
 
 
 class DayNote(NamedTuple):
@@ -31,6 +32,7 @@ class DayNote(NamedTuple):
     severities: dict[int, int]  # open cases per severity
     involved: dict[str, int]  # open cases per person who holds them or owes their next step
     inquiries: int  # open calls from callers without a contract
+    customers: dict[str, int] | None  # open cases per customer; None past CUSTOMERS of them
 
 
 class OpenDays:
@@ -108,6 +110,7 @@ def note(token: bytes, entries: dict[str, OpenEntry], cfg: Config) -> DayNote:
     loads: dict[str, int] = {}
     severities: dict[int, int] = {}
     involved: dict[str, int] = {}
+    customers: dict[str, int] | None = {}
     odd, orphans, inquiries = [], [], 0
     for _, s in entries.values():
         if s[1] not in cfg.levels and s[1] != NO_SEVERITY:  # a price inquiry has none
@@ -120,6 +123,10 @@ def note(token: bytes, entries: dict[str, OpenEntry], cfg: Config) -> DayNote:
         for person in {s[3], s[7]} - {None}:
             involved[person] = involved.get(person, 0) + 1
         inquiries += bool(s[INQUIRY])
+        if customers is not None:
+            customers[s[2]] = customers.get(s[2], 0) + 1
+            if len(customers) > CUSTOMERS:
+                customers = None  # a storm from many arrays: `list --customer` reads the day
     newest = max(newest_key(s) for _, s in entries.values())
     return DayNote(token, len(entries), min(wakes, default=None), newest, odd, orphans, loads,
-                   severities, involved, inquiries)  # fmt: skip
+                   severities, involved, inquiries, customers)  # fmt: skip

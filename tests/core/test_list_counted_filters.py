@@ -109,3 +109,18 @@ def test_overdue_without_its_side_files_reads_the_summaries(mixed: Repo) -> None
     result = mixed.run("list", "--json", "--limit", "1", "--overdue", now=when)
     assert json.loads(result.stdout) == every[:1]
     assert f"(1 of {len(every)} cases shown" in result.stderr
+
+
+def test_a_day_of_more_customers_than_its_note_counts_is_read(
+    mixed: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from casectl.index import opendays
+
+    when = "2026-11-26 18:00"
+    every = json.loads(mixed.ok("list", "--json", "--limit", "0", "--customer", "招商", now=when))
+    monkeypatch.setattr(opendays, "CUSTOMERS", 0)  # every day past the count: none counted
+    mixed.ok("log", every[0]["id"], "x", by=every[0]["assignee"], now=when)  # the day noted anew
+    result = mixed.run("list", "--json", "--limit", "1", "--customer", "招商", now=when)
+    assert json.loads(result.stdout) == json.loads(
+        mixed.ok("list", "--json", "--limit", "0", "--customer", "招商", now=when))[:1]  # fmt: skip
+    assert f"(1 of {len(every)} cases shown" in result.stderr

@@ -68,8 +68,11 @@ def test_list_reads_only_the_newest_days(spread: Repo, monkeypatch: pytest.Monke
     assert ids(spread, "--assignee", "zhang.wei", "--limit", "1") == [newest]
     assert read == ["2026/11/26"]  # the notes count each engineer's cases per day
     read.clear()
-    ids(spread, "--customer", "招商", "--limit", "1")
-    assert len(read) == 4  # a customer is not counted in the notes: every day is read
+    assert ids(spread, "--customer", "招商", "--limit", "1") == [newest]
+    assert read == ["2026/11/26"]  # and each customer's
+    read.clear()
+    ids(spread, "--due-within", "1h", "--limit", "1")
+    assert len(read) == 4  # a deadline window is not counted in the notes: every day is read
 
 
 def test_a_case_opened_later_than_its_folder_says_is_still_ordered_by_opening(
