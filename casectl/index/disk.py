@@ -10,7 +10,7 @@ from typing import Any
 
 from casectl import state
 
-FORMAT = ("casectl-index", 10, sys.version_info[:2])  # 10: file entries by day, not month
+FORMAT = ("casectl-index", 11, sys.version_info[:2])  # 11: counts per day; 10: files by day
 Signature = tuple[int, int, int]  # a file's inode, size and mtime
 
 
