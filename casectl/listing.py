@@ -10,6 +10,7 @@ from casectl.config import Config
 from casectl.deadlines import state_of
 from casectl.i18n import Nc_, _, pgettext
 from casectl.index import Index, Summary
+from casectl.index.summary import UNMET
 from casectl.model import suggest
 
 STATE = Nc_("list column", "state")  # the next deadline's, beside the case's status
@@ -60,7 +61,9 @@ def select(cfg: Config, index: Index, wanted: Filter, now: datetime, limit: int 
         return Selection(found, total, broken, warning)
     counts = _counts(wanted, index, moment) if limit and wanted.status == "open" else None
     if counts is not None:
-        found, total = index.newest("open", limit, lambda s: wanted.keeps(s, moment), counts)
+        known = _overdue(index, counts, moment) if wanted.overdue else None
+        keeps = lambda s: wanted.keeps(s, moment)  # noqa: E731
+        found, total = index.newest("open", limit, keeps, counts, known)
         return Selection(found, total, broken, warning)
     every: list[tuple[str, Summary]] = []
     if wanted.status in ("open", "all"):
@@ -103,10 +106,23 @@ def _counts(wanted: Filter, index: Index, now: float) -> dict[str, int] | None:
         from bisect import bisect_right
 
         found = {d: index.firsts(d) for d in notes}
-        if any(times is None for times in found.values()):
+        if any(side is None for side in found.values()):
             return None  # a day's file of them is missing or stale: read the summaries
-        return {d: bisect_right(array("d", times), now) for d, times in found.items()}  # type: ignore[arg-type]
+        return {d: bisect_right(array("d", side[0]), now) for d, side in found.items()}  # type: ignore[index]
     return None
+
+
+def _overdue(index: Index, counts: dict[str, int], now: float) -> dict[str, list[tuple]]:
+    """The summaries of every overdue case of the days whose overdue cases are all among
+    those kept whole beside their first unmet deadlines: those days are not read."""
+    known = {}
+    for day, count in counts.items():
+        side = index.firsts(day)
+        if side is not None:
+            due = [s for s in side[1] if s[UNMET][0] <= now]
+            if len(due) == count:
+                known[day] = due
+    return known
 
 
 def assignee_id(cfg: Config, index: Index, typed: str) -> str:

@@ -131,9 +131,10 @@ class Index:
         self._refresh()
         return self.open.notes
 
-    def firsts(self, day: str) -> bytes | None:
+    def firsts(self, day: str) -> tuple[bytes, list[tuple]] | None:
         """The first unmet deadline of each of a day's open cases, sorted (an array of
-        doubles), or None when its file is missing or stale."""
+        doubles), and the summaries of the cases first due; None when their file is
+        missing or stale."""
         self._refresh()
         return self.open.firsts(day)
 
@@ -143,11 +144,13 @@ class Index:
         limit: int,
         keeps: Callable[[Summary], bool] | None = None,
         counts: dict[str, int] | None = None,
+        known: dict[str, list[tuple]] | None = None,
     ) -> tuple[list[tuple[str, Summary]], int]:
         """The `limit` newest cases of `status` (open, closed or all), newest first, and how
         many there are. Each day says how many open cases (in its note) and closed ones (in
         its head) it holds and its newest; only the days that hold the newest are read.
-        With `keeps`, the open cases it keeps, `counts` saying how many each day holds."""
+        With `keeps`, the open cases it keeps, `counts` saying how many each day holds, and
+        `known` the summaries of every such case of some days, which are then not read."""
         assert limit > 0
         self._refresh()
         sources: list[tuple[tuple[str, str], int, str, str]] = []
@@ -165,7 +168,9 @@ class Index:
             if len(found) >= limit and newest < newest_key(found[limit - 1][1]):
                 break  # every case left is older than the last one kept
             if kind == "open":
-                made = (Summary._make(e[1]) for e in self._day(day).values())
+                given = (known or {}).get(day)
+                made = map(Summary._make, given if given is not None else
+                           (e[1] for e in self._day(day).values()))  # fmt: skip
                 found += [("open", s) for s in made if keeps is None or keeps(s)]
             else:
                 found += [("closed", Summary._make(s)) for s in self._files(day, closed=True)]

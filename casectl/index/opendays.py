@@ -44,6 +44,7 @@ class OpenDays:
         self.notes = notes  # by day: the days with open cases
         self.loaded: dict[str, dict[str, OpenEntry]] = {}  # the days read, by day
         self.dirty: set[str] = set()  # days whose entries to save
+        self._firsts: dict[str, tuple[bytes, list[tuple]] | None] = {}  # read, by day
 
     def read(self, day: str) -> dict[str, OpenEntry] | None:
         """The day's saved entries; None when its file is not the one its note names."""
@@ -71,21 +72,24 @@ class OpenDays:
                 token = os.urandom(8)
                 write(os.path.join(self.folder, file_name(day)), marshal.dumps((token, entries)))
                 write(os.path.join(self.folder, f"{file_name(day)}.firsts"),
-                      marshal.dumps((token, firsts(entries))))  # fmt: skip
+                      marshal.dumps((token, *firsts(entries))))  # fmt: skip
                 self.notes[day] = note(token, entries, cfg)
             elif self.notes.pop(day, None) is not None:
                 gone.append(day)
         self.dirty = set()
         return gone
 
-    def firsts(self, day: str) -> bytes | None:
+    def firsts(self, day: str) -> tuple[bytes, list[tuple]] | None:
         """The day's `firsts` (see there), from its own small file; None when that file is
         not the one the day's note names."""
-        note = self.notes.get(day)
-        saved = load(os.path.join(self.folder, f"{file_name(day)}.firsts")) if note else None
-        if not isinstance(saved, tuple) or len(saved) != 2 or saved[0] != note.token:  # type: ignore[union-attr]
-            return None
-        return saved[1] if isinstance(saved[1], bytes) else None
+        if day not in self._firsts:
+            note = self.notes.get(day)
+            saved = load(os.path.join(self.folder, f"{file_name(day)}.firsts")) if note else None
+            whole = isinstance(saved, tuple) and len(saved) == 3 and note is not None
+            ours = whole and saved[0] == note.token  # type: ignore[index, union-attr]
+            typed = ours and isinstance(saved[1], bytes) and isinstance(saved[2], list)  # type: ignore[index]
+            self._firsts[day] = (saved[1], saved[2]) if typed else None  # type: ignore[index]
+        return self._firsts[day]
 
     def remove(self, days: list[str]) -> None:
         for day in days:
@@ -94,13 +98,19 @@ class OpenDays:
                     os.unlink(os.path.join(self.folder, name))
 
 
-def firsts(entries: dict[str, OpenEntry]) -> bytes:
-    """The first unmet deadline of each case that has one, sorted (an array of doubles):
-    how many of a day's cases `list --overdue` keeps at any moment, by bisection. Kept in
-    a file of its own beside the day's, not in the note: every run reads the notes."""
+EARLIEST = 64  # the open cases of a day kept whole beside its first unmet deadlines
+
+
+def firsts(entries: dict[str, OpenEntry]) -> tuple[bytes, list[tuple]]:
+    """The first unmet deadline of each case that has one, sorted (an array of doubles),
+    and the summaries of the EARLIEST cases first due: how many of a day's cases `list
+    --overdue` keeps at any moment, by bisection, and which, unless more than those are
+    overdue. Kept in a file of its own beside the day's, not in the note: every run
+    reads the notes."""
     from array import array
 
-    return array("d", sorted(s[UNMET][0] for _, s in entries.values() if s[UNMET])).tobytes()
+    due = sorted((s[UNMET][0], s) for _, s in entries.values() if s[UNMET])
+    return array("d", (at for at, _ in due)).tobytes(), [s for _, s in due[:EARLIEST]]
 
 
 def note(token: bytes, entries: dict[str, OpenEntry], cfg: Config) -> DayNote:

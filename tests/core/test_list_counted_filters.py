@@ -124,3 +124,27 @@ def test_a_day_of_more_customers_than_its_note_counts_is_read(
     assert json.loads(result.stdout) == json.loads(
         mixed.ok("list", "--json", "--limit", "0", "--customer", "招商", now=when))[:1]  # fmt: skip
     assert f"(1 of {len(every)} cases shown" in result.stderr
+
+
+def test_overdue_reads_no_day_whose_overdue_cases_are_kept_whole(
+    mixed: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from casectl.index import Index, opendays
+
+    when = "2026-11-27 09:00"
+    every = json.loads(mixed.ok("list", "--json", "--limit", "0", "--overdue", now=when))
+    assert len(every) > 2
+    read: list[str] = []
+    real = Index._read_day
+    monkeypatch.setattr(Index, "_read_day", lambda self, day: read.append(day) or real(self, day))
+    result = mixed.run("list", "--json", "--limit", "2", "--overdue", now=when)
+    assert json.loads(result.stdout) == every[:2] and read == []
+    assert f"(2 of {len(every)} cases shown" in result.stderr
+    monkeypatch.setattr(opendays, "EARLIEST", 0)  # no case kept whole: every day is read
+    for case in every:  # their days' files written again, with nothing kept whole
+        mixed.ok("log", case["id"], "跟进", by=case["assignee"], now="2026-11-26 18:30")
+    read.clear()
+    result = mixed.run("list", "--json", "--limit", "2", "--overdue", now=when)
+    assert json.loads(result.stdout)[:2] == json.loads(
+        mixed.ok("list", "--json", "--limit", "0", "--overdue", now=when))[:2]  # fmt: skip
+    assert read
