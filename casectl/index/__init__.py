@@ -122,7 +122,7 @@ class Index:
         """Every closed case's summary: only `list --status closed|all` pays for them."""
         self._refresh()
         days = [day for day, head in sorted(self.files.heads.items()) if head[2]]
-        found = [Summary._make(s) for day in days for s in self._files(day, closed=True)]
+        found = [Summary._make(s) for day in days for s in self._closed(day)]
         self._save_if_changed()
         return found
 
@@ -173,7 +173,7 @@ class Index:
                            (e[1] for e in self._day(day).values()))  # fmt: skip
                 found += [("open", s) for s in made if keeps is None or keeps(s)]
             else:
-                found += [("closed", Summary._make(s)) for s in self._files(day, closed=True)]
+                found += [("closed", Summary._make(s)) for s in self._closed(day)]
             found.sort(key=lambda pair: newest_key(pair[1]), reverse=True)
             del found[limit:]
         self._save_if_changed()
@@ -300,15 +300,8 @@ class Index:
             old = known.get(name)
             if isinstance(old, tuple) and old[0] == sig:
                 continue
-            problem = misplaced(day, name, kind)
-            entry = problem or self._parse(day, name, sig)
-            entries.pop(name[:-5], None)
-            if isinstance(entry, str):
-                known[name] = self.folders.broken[f"{day}/{name}"] = entry
-            elif entry[1] == "open":
-                known[name], entries[name[:-5]] = (sig, "open", None, None), (sig, entry[2])
-            else:
-                known[name] = entry
+            entry = misplaced(day, name, kind) or self._parse(day, name, sig)
+            self._place(day, name, sig, entry, known, entries)
         self.files.put(day, known)
         self.open.put(day, entries)
         return True
@@ -328,21 +321,39 @@ class Index:
     def _read_day(self, day: str) -> dict[str, OpenEntry] | None:
         return self.open.read(day)
 
-    def _files(self, day: str, closed: bool = False) -> Any:
-        """The file entries of one day (with `closed`, its closed cases' summaries); a day
-        whose file is not the one its head names is read again from its folder."""
-        known = self.files.get(day)
+    def _files(self, day: str) -> Files:
+        """The file entries of one day; a day whose file is not the one its head names is
+        read again from its folder."""
+        self.files.get(day)
         if day in self.files.stale:
             self._rescan([day])
-            known = self.files.get(day)
             self._changed = True
-        return self.files.closed(day) if closed else known
+        return self.files.get(day)
+
+    def _closed(self, day: str) -> list[tuple]:
+        """The summaries of one day's closed cases."""
+        self._files(day)
+        return self.files.closed(day)
+
+    def _place(
+        self, day: str, name: str, sig: Signature, entry: Any, known: Files,
+        entries: dict[str, OpenEntry],
+    ) -> None:  # fmt: skip
+        """Note what reading a case file found (its entry, or why it cannot be read) in its
+        day's file entries, and its summary among the day's open ones while it is open."""
+        entries.pop(name[:-5], None)
+        if isinstance(entry, str):
+            known[name] = self.folders.broken[f"{day}/{name}"] = entry
+        elif entry[1] == "open":
+            known[name], entries[name[:-5]] = (sig, "open", None, None), (sig, entry[2])
+        else:
+            known[name] = entry
 
     def _rescan(self, days: list[str], reuse: bool = True) -> None:
         """Read again the days' files: parse those whose signature changed (all the open
         ones, without `reuse` of the open entries saved)."""
         self.folders.forget(set(days))
-        work: list[tuple[str, str, str, Signature]] = []
+        work: list[tuple[str, str, Signature]] = []
         for day in days:
             kept = (self.open.loaded.get(day) or self.open.read(day) or {}) if reuse else {}
             before = self.files.get(day)  # stale or not: each entry is checked by signature
@@ -363,21 +374,14 @@ class Index:
                     if known and known[0] == sig:
                         now[name], entries[case_id] = old, known
                         continue
-                work.append((day, name, case_id, sig))
+                work.append((day, name, sig))
             self.files.put(day, now)
             self.open.put(day, entries)
-        for done, (day, name, case_id, sig) in enumerate(work):
+        for done, (day, name, sig) in enumerate(work):
             if self.progress and len(work) > 200 and done % 100 == 0:
                 self.progress(done, len(work))
             entry = self._parse(day, name, sig)
-            known_files = self.files.loaded[day]
-            if isinstance(entry, str):
-                known_files[name] = self.folders.broken[f"{day}/{name}"] = entry
-            elif entry[1] == "open":
-                known_files[name] = (sig, "open", None, None)
-                self.open.loaded[day][case_id] = (sig, entry[2])  # type: ignore[assignment]
-            else:
-                known_files[name] = entry
+            self._place(day, name, sig, entry, self.files.loaded[day], self.open.loaded[day])
         if self.progress and len(work) > 200:
             self.progress(len(work), len(work))
 

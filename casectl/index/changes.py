@@ -16,8 +16,8 @@ import contextlib
 import os
 
 from casectl import state
+from casectl.store import CHANGES, CHANGES_CAP
 
-NAME = "index-changes"  # casectl.store.CHANGES
 Stamp = tuple[int, int]
 Line = tuple[Stamp, Stamp, str]  # the folder's stamp before and after, the file's name
 
@@ -25,7 +25,7 @@ Line = tuple[Stamp, Stamp, str]  # the folder's stamp before and after, the file
 def read(state_dir: str) -> dict[str, list[Line]]:
     """The lines by day folder (`2026/11/27`), in the order they were written."""
     try:
-        data = state.read(os.path.join(state_dir, NAME), 4 << 20)
+        data = state.read(os.path.join(state_dir, CHANGES), 2 * CHANGES_CAP)
     except OSError:
         return {}
     found: dict[str, list[Line]] = {}
@@ -55,7 +55,7 @@ def written(lines: list[Line], saved: Stamp, now: Stamp) -> set[str] | None:
 
 def forget(state_dir: str, cap: int = 64 << 10) -> None:
     """Start the file again once it is large (after the index was saved)."""
-    path = os.path.join(state_dir, NAME)
+    path = os.path.join(state_dir, CHANGES)
     with contextlib.suppress(OSError):
         if os.lstat(path).st_size > cap:
             os.unlink(path)

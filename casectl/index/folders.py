@@ -32,10 +32,10 @@ Stamp = Any  # (inode, mtime) trusted; (inode, mtime, 0) to verify by names; Non
 class Folders:
     """The stamps of the folders under `cases/` and what does not belong there."""
 
-    def __init__(self, cases: str, stamps: dict[str, Stamp], broken: dict[str, str]) -> None:
+    def __init__(self, cases: str, saved: dict[str, Stamp], broken: dict[str, str]) -> None:
         self.cases = cases
         self.stamps: dict[str, Stamp] = {}  # as found by this run's walk
-        self.saved = stamps  # as the last run saved them
+        self.saved = saved  # as the last run saved them
         self.broken = broken  # why, by path under cases/
 
     @property
