@@ -155,11 +155,14 @@ def _row(status: str, s: Summary, now: float, soon: float, zone: Any) -> dict[st
 
 
 def render_rows(found: list[dict], as_json: bool, people: frozenset[str] = frozenset()) -> str:
-    """JSON, or a table where an engineer no longer among `people` shows as `? id`."""
+    """JSON, or a table where an engineer no longer among `people` shows as `? id`. The
+    table is laid out by the terminal's own `grid`, as on a screen: tabulate's import and
+    its width measuring cost more than reading the cases at a busy center (issue 29)."""
     if as_json:
         return render.to_json(found)
     if not found:
         return ""
+    from casectl.terminal import grid, safe
 
     def who(person_id: str | None) -> str:
         return "" if not person_id else person_id if person_id in people else f"? {person_id}"
@@ -169,7 +172,7 @@ def render_rows(found: list[dict], as_json: bool, people: frozenset[str] = froze
             r["id"]
             + (_(" [{kind} inquiry]").format(kind=_(r["inquiry"])) if r.get("inquiry") else ""),
             _(r["status"]),
-            r["severity"] or "-",
+            str(r["severity"] or "-"),
             r["customer"],
             who(r["assignee"]) or "-",
             (r["opened_at"] or "")[:16].replace("T", " "),
@@ -182,7 +185,7 @@ def render_rows(found: list[dict], as_json: bool, people: frozenset[str] = froze
     ]
     headers = [_("case"), _("status"), _("sev"), _("customer"), _("assignee"), _("opened"),
                _("next deadline"), _("owes")]  # fmt: skip
-    return render.table(table, headers)
+    return "\n".join(grid([[safe(c) for c in row] for row in table], headers))
 
 
 def screen(
