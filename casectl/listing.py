@@ -77,8 +77,8 @@ def select(cfg: Config, index: Index, wanted: Filter, now: datetime, limit: int 
 
 def _counts(wanted: Filter, index: Index, now: float) -> dict[str, int] | None:
     """How many open cases of each day `wanted` keeps, from the days' notes alone: when it
-    filters by one of assignee, severity, mine, inquiries, customer or overdue (else
-    None: the summaries are read)."""
+    filters by one of assignee, severity, mine, inquiries, customer, overdue or
+    due-within (else None: the summaries are read)."""
     given = [f for f, v in wanted._asdict().items() if f != "status" and v not in (None, False)]
     if len(given) != 1:
         return None
@@ -101,14 +101,20 @@ def _counts(wanted: Filter, index: Index, now: float) -> dict[str, int] | None:
                 return None  # a day of more customers than its note counts
             matched[d] = sum(n for name, n in table.items() if typed in name.casefold())
         return matched
-    if field == "overdue":
+    if field in ("overdue", "due_within"):
         from array import array
-        from bisect import bisect_right
+        from bisect import bisect_left, bisect_right
 
-        found = {d: index.firsts(d) for d in notes}
-        if any(side is None for side in found.values()):
-            return None  # a day's file of them is missing or stale: read the summaries
-        return {d: bisect_right(array("d", side[0]), now) for d, side in found.items()}  # type: ignore[index]
+        every = {d: index.deadlines(d) for d in notes}
+        if field == "overdue":
+            return {d: bisect_right(array("d", side.first), now) for d, side in every.items()}
+        until = now + wanted.due_within.total_seconds()  # type: ignore[union-attr]
+        counts = {}
+        for d, side in every.items():  # the cases with a deadline in [now, until]
+            dues = array("d", side.every)
+            cases = array("I", side.cases)[bisect_left(dues, now) : bisect_right(dues, until)]
+            counts[d] = len(set(cases))
+        return counts
     return None
 
 
@@ -117,11 +123,9 @@ def _overdue(index: Index, counts: dict[str, int], now: float) -> dict[str, list
     those kept whole beside their first unmet deadlines: those days are not read."""
     known = {}
     for day, count in counts.items():
-        side = index.firsts(day)
-        if side is not None:
-            due = [s for s in side[1] if s[UNMET][0] <= now]
-            if len(due) == count:
-                known[day] = due
+        due = [s for s in index.deadlines(day).earliest if s[UNMET][0] <= now]
+        if len(due) == count:
+            known[day] = due
     return known
 
 

@@ -38,7 +38,7 @@ from casectl.index.dayfiles import DayFiles, Files
 from casectl.index.disk import FORMAT, Signature, day_of, load, signature, write
 from casectl.index.facts import Facts, FactsEntry
 from casectl.index.folders import Folders, files, misplaced
-from casectl.index.opendays import DayNote, OpenDays, OpenEntry
+from casectl.index.opendays import DayNote, Deadlines, OpenDays, OpenEntry
 from casectl.index.summary import STATUS, SWEEP_AT, Summary, newest_key, summarize
 from casectl.model import Case
 from casectl.store import Store, id_of
@@ -131,12 +131,12 @@ class Index:
         self._refresh()
         return self.open.notes
 
-    def firsts(self, day: str) -> tuple[bytes, list[tuple]] | None:
-        """The first unmet deadline of each of a day's open cases, sorted (an array of
-        doubles), and the summaries of the cases first due; None when their file is
-        missing or stale."""
+    def deadlines(self, day: str) -> Deadlines:
+        """A day's unmet deadlines, sorted, with its cases first due (`opendays.Deadlines`);
+        made again from the day's summaries when their file is missing or stale."""
         self._refresh()
-        return self.open.firsts(day)
+        found = self.open.deadlines(day)
+        return found if found is not None else self.open.deadlines_again(day, self._day(day))
 
     def newest(
         self,

@@ -44,7 +44,7 @@ class OpenDays:
         self.notes = notes  # by day: the days with open cases
         self.loaded: dict[str, dict[str, OpenEntry]] = {}  # the days read, by day
         self.dirty: set[str] = set()  # days whose entries to save
-        self._firsts: dict[str, tuple[bytes, list[tuple]] | None] = {}  # read, by day
+        self._deadlines: dict[str, Deadlines | None] = {}  # read, by day
 
     def read(self, day: str) -> dict[str, OpenEntry] | None:
         """The day's saved entries; None when its file is not the one its note names."""
@@ -71,29 +71,45 @@ class OpenDays:
             if entries:
                 token = os.urandom(8)
                 write(os.path.join(self.folder, file_name(day)), marshal.dumps((token, entries)))
-                write(os.path.join(self.folder, f"{file_name(day)}.firsts"),
-                      marshal.dumps((token, *firsts(entries))))  # fmt: skip
                 self.notes[day] = note(token, entries, cfg)
+                self._write_deadlines(day, deadlines(entries))
             elif self.notes.pop(day, None) is not None:
                 gone.append(day)
         self.dirty = set()
         return gone
 
-    def firsts(self, day: str) -> tuple[bytes, list[tuple]] | None:
-        """The day's `firsts` (see there), from its own small file; None when that file is
-        not the one the day's note names."""
-        if day not in self._firsts:
+    def deadlines(self, day: str) -> Deadlines | None:
+        """The day's `Deadlines`, from their own small file; None when that file is not the
+        one the day's note names (missing, stale, or of an older casectl)."""
+        if day not in self._deadlines:
             note = self.notes.get(day)
-            saved = load(os.path.join(self.folder, f"{file_name(day)}.firsts")) if note else None
-            whole = isinstance(saved, tuple) and len(saved) == 3 and note is not None
-            ours = whole and saved[0] == note.token  # type: ignore[index, union-attr]
-            typed = ours and isinstance(saved[1], bytes) and isinstance(saved[2], list)  # type: ignore[index]
-            self._firsts[day] = (saved[1], saved[2]) if typed else None  # type: ignore[index]
-        return self._firsts[day]
+            saved = load(self._side(day)) if note else None
+            ours = isinstance(saved, tuple) and len(saved) == 5 and saved[0] == note.token  # type: ignore[union-attr]
+            typed = ours and all(isinstance(saved[i], bytes) for i in (1, 3, 4))  # type: ignore[index]
+            found = Deadlines(*saved[1:]) if typed and isinstance(saved[2], list) else None  # type: ignore[index]
+            self._deadlines[day] = found
+        return self._deadlines[day]
+
+    def deadlines_again(self, day: str, entries: dict[str, OpenEntry]) -> Deadlines:
+        """The day's `Deadlines` made again from its entries, and written beside its file
+        unless the day is about to be saved anyway (with a new token)."""
+        found = self._deadlines[day] = deadlines(entries)
+        if day not in self.dirty and day in self.notes:
+            self._write_deadlines(day, found)
+            with contextlib.suppress(FileNotFoundError):  # its older name, by an earlier casectl
+                os.unlink(os.path.join(self.folder, f"{file_name(day)}.firsts"))
+        return found
+
+    def _side(self, day: str) -> str:
+        return os.path.join(self.folder, f"{file_name(day)}.deadlines")
+
+    def _write_deadlines(self, day: str, found: Deadlines) -> None:
+        self._deadlines[day] = found
+        write(self._side(day), marshal.dumps((self.notes[day].token, *found)))
 
     def remove(self, days: list[str]) -> None:
         for day in days:
-            for name in (file_name(day), f"{file_name(day)}.firsts"):
+            for name in (file_name(day), f"{file_name(day)}.deadlines", f"{file_name(day)}.firsts"):
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(os.path.join(self.folder, name))
 
@@ -101,16 +117,30 @@ class OpenDays:
 EARLIEST = 64  # the open cases of a day kept whole beside its first unmet deadlines
 
 
-def firsts(entries: dict[str, OpenEntry]) -> tuple[bytes, list[tuple]]:
-    """The first unmet deadline of each case that has one, sorted (an array of doubles),
-    and the summaries of the EARLIEST cases first due: how many of a day's cases `list
-    --overdue` keeps at any moment, by bisection, and which, unless more than those are
-    overdue. Kept in a file of its own beside the day's, not in the note: every run
-    reads the notes."""
+class Deadlines(NamedTuple):
+    """A day's unmet deadlines, kept in a file of their own beside the day's (not in its
+    note: every run reads the notes), so that `list --overdue` and `--due-within` count
+    their cases by bisection without reading the day's summaries."""
+
+    first: bytes  # each case's first unmet deadline, sorted (an array of doubles)
+    earliest: list[tuple]  # the summaries of the EARLIEST cases first due: unless more
+    # than those are overdue, `--overdue` does not read the day
+    every: bytes  # every unmet deadline of every case, sorted (doubles)
+    cases: bytes  # beside each of `every`, its case's place among the day's (unsigned ints)
+
+
+def deadlines(entries: dict[str, OpenEntry]) -> Deadlines:
+    """The `Deadlines` of a day's open entries."""
     from array import array
 
     due = sorted((s[UNMET][0], s) for _, s in entries.values() if s[UNMET])
-    return array("d", (at for at, _ in due)).tobytes(), [s for _, s in due[:EARLIEST]]
+    every = sorted((at, n) for n, (_, s) in enumerate(entries.values()) for at in s[UNMET])
+    return Deadlines(
+        array("d", (at for at, _ in due)).tobytes(),
+        [s for _, s in due[:EARLIEST]],
+        array("d", (at for at, _ in every)).tobytes(),
+        array("I", (n for _, n in every)).tobytes(),
+    )
 
 
 def note(token: bytes, entries: dict[str, OpenEntry], cfg: Config) -> DayNote:

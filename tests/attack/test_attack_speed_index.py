@@ -75,11 +75,11 @@ def _touch_cases(repo: Repo) -> None:
 def test_a_folder_where_a_day_file_belongs_is_rebuilt_not_a_traceback(repo: Repo) -> None:
     case_id = repo.open_case()
     repo.ok("list")
-    for day_file in (repo.state / "index-days").iterdir():  # the day's, and its `firsts`
+    for day_file in (repo.state / "index-days").iterdir():  # the day's, and its deadlines'
         day_file.unlink()
         day_file.mkdir()
     _touch_cases(repo)
-    for args in (["list"], ["sweep"]):
+    for args in (["list"], ["sweep"], ["list", "--overdue", "--limit", "1"]):
         result = repo.run(*args, now="2026-11-26 14:21")
         assert result.exception is None or isinstance(result.exception, SystemExit), args
         assert result.exit_code == 0, args

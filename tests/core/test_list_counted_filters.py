@@ -51,6 +51,8 @@ FILTERS = [
     ["--inquiries"],
     ["--mine", "--by", "liu.yang"],
     ["--customer", "招商"],
+    ["--due-within", "2h"],
+    ["--due-within", "18h"],
     ["--assignee", "liu.yang", "--severity", "3"],
 ]
 
@@ -97,18 +99,37 @@ def test_mine_counts_what_someone_owes_on_a_case_they_do_not_hold(mixed: Repo) -
     assert f"(1 of {len(every)} cases shown" in result.stderr or len(every) == 1
 
 
-def test_overdue_without_its_side_files_reads_the_summaries(mixed: Repo) -> None:
+@pytest.mark.parametrize("wanted", [["--overdue"], ["--due-within", "2h"]], ids=" ".join)
+def test_a_day_without_its_deadlines_file_has_it_made_again(mixed: Repo, wanted: list[str]) -> None:
     from casectl.store import Store
 
     when = "2026-11-27 09:00"
-    every = json.loads(mixed.ok("list", "--json", "--limit", "0", "--overdue", now=when))
+    every = json.loads(mixed.ok("list", "--json", "--limit", "0", *wanted, now=when))
     days = os.path.join(Store(str(mixed.root)).state_dir, "index-days")
-    side = [n for n in os.listdir(days) if n.endswith(".firsts")]
+    side = sorted(n for n in os.listdir(days) if n.endswith(".deadlines"))
     assert side
     os.unlink(os.path.join(days, side[0]))
-    result = mixed.run("list", "--json", "--limit", "1", "--overdue", now=when)
+    with open(os.path.join(days, side[-1]), "wb") as f:
+        f.write(b"garbled")
+    result = mixed.run("list", "--json", "--limit", "1", *wanted, now=when)
     assert json.loads(result.stdout) == every[:1]
-    assert f"(1 of {len(every)} cases shown" in result.stderr
+    assert f"(1 of {len(every)} cases shown" in result.stderr or len(every) <= 1
+    assert sorted(n for n in os.listdir(days) if n.endswith(".deadlines")) == side
+    assert os.path.getsize(os.path.join(days, side[-1])) > len(b"garbled")
+
+
+def test_due_within_counts_a_case_by_any_deadline_in_the_window(mixed: Repo) -> None:
+    """A case whose first deadline is past but whose next falls in the window is kept,
+    counted once however many of its deadlines fall in it."""
+    when = "2026-11-26 18:00"
+    rows = json.loads(mixed.ok("list", "--json", "--limit", "0", now=when))
+    window = json.loads(mixed.ok("list", "--json", "--limit", "0", "--due-within", "20h", now=when))
+    overdue = {r["id"] for r in json.loads(
+        mixed.ok("list", "--json", "--limit", "0", "--overdue", now=when))}  # fmt: skip
+    assert overdue & {r["id"] for r in window}, "an overdue case with a deadline still ahead"
+    assert len({r["id"] for r in window}) == len(window) <= len(rows)
+    result = mixed.run("list", "--json", "--limit", "1", "--due-within", "20h", now=when)
+    assert f"(1 of {len(window)} cases shown" in result.stderr
 
 
 def test_a_day_of_more_customers_than_its_note_counts_is_read(
