@@ -38,6 +38,9 @@ class Terminal:
         if pid == 0:  # the child: size its terminal, become casectl
             try:
                 fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
+                # as a shell at a terminal starts it: a test run in the background (`&`)
+                # ignores SIGINT, which would pass to casectl and make Ctrl-C do nothing
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
                 os.execve(CASECTL, [CASECTL, *args], env)
             finally:
                 os._exit(127)
@@ -69,11 +72,16 @@ class Terminal:
         return self.text
 
     def finish(self, timeout: float = 30) -> int:
-        """Read to the end; the exit status."""
+        """Read to the end; the exit status. A program still running after `timeout` is
+        killed (its status says so): waiting for it without reading could hang for ever,
+        the program blocked writing to a terminal nobody reads."""
         end = time.monotonic() + timeout
         while self._read(0.2) and time.monotonic() < end:
             pass
-        _, status = os.waitpid(self.pid, 0)
+        done, status = os.waitpid(self.pid, os.WNOHANG)
+        if not done:
+            with_suppressed(lambda: os.kill(self.pid, signal.SIGKILL))
+            _, status = os.waitpid(self.pid, 0)
         os.close(self.fd)
         self.status = os.waitstatus_to_exitcode(status)
         return self.status
