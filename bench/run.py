@@ -349,6 +349,8 @@ def at_100k(bench: Bench, base_env: dict[str, str]) -> None:
     day_report = [CASECTL, "report", "--json"]
     bench.add(f"report, a day, first run ({tag})", day_report, env, "builds its facts", runs=1)
     bench.add(f"report, a day, warm ({tag})", day_report, env, "target < 1 s, 200 MiB")
+    bench.add(f"report --rows 0 (every row of every list), warm ({tag})",
+              [*day_report, "--rows", "0"], env, "")  # fmt: skip
 
 
 def catch_up(bench: Bench, small: Path, base_env: dict[str, str]) -> None:

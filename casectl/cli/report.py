@@ -37,6 +37,14 @@ DAY_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}")  # --to: a day; any other value is 
 @click.option(
     "--mail", is_flag=True, help="Mail it to the manager and --to IDs (HTML and plain text)."
 )
+@click.option(
+    "--rows",
+    metavar="N",
+    type=click.IntRange(min=0),
+    default=100,
+    show_default=True,
+    help="List at most N rows of each list, saying how many it has (0: all).",
+)
 @pass_app
 def report(
     app: App,
@@ -49,6 +57,7 @@ def report(
     html_file: str | None,
     csv_dir: str | None,
     mail: bool,
+    rows: int,
 ) -> None:
     """Report the center's case handling to the manager: volume, deadlines met, met late
     and missed, reassignments, escalations, RMAs, cases needing attention, late sweeps.
@@ -82,7 +91,7 @@ def report(
         facts.rules_key(app.root),
         quiet.thin,
     )
-    document = numbers.build_cases(found, chosen, app.now, app.cfg)
+    document = numbers.build_cases(found, chosen, app.now, app.cfg, limit=rows)
     if mailing is not None:  # first: a mail that fails leaves nothing written
         said = _mail(app, mailing, document)
         click.echo(said, err=json_out)  # stdout is the JSON document's

@@ -180,8 +180,10 @@ class View:
 class Builder:
     """Accumulates the tables over every case, then gives the document."""
 
-    def __init__(self, period: Period, as_of: datetime, cfg: Config) -> None:
+    def __init__(self, period: Period, as_of: datetime, cfg: Config, limit: int = 0) -> None:
         self.period, self.cfg, self.zone = period, cfg, cfg.zone
+        self.limit = limit  # the most rows of a list the document keeps (0: all)
+        self.cut: dict[str, int] = {}  # the lists cut to `limit`: how many rows each had
         self.start, self.end = period.start.timestamp(), as_of.timestamp()
         self.as_of = as_of
         from casectl import contracts  # the register's contracts by name, when there is one
@@ -197,7 +199,7 @@ class Builder:
         self.judged: list[tuple[str, int, str | None, str, float | None]] = []
         self.waits: list[float] = []  # the customers' waits for a first callback
         self.breaches: list[tuple[Any, ...]] = []  # deadlines missed or met late
-        self.rows: dict[str, list[dict[str, Any]]] = {
+        self.rows: dict[str, list[tuple[Any, ...]]] = {  # values in the order of COLUMNS
             name: [] for section, name, _ in TABLES if section not in ("volume", "compliance")
         }
         self.sweeps: dict[float, list[float]] = {}  # sweep run's time: its lateness per event
@@ -252,7 +254,36 @@ class Builder:
 
     def _row(self, table: str, *values: Any) -> None:
         """A row of `section.table`, its values in the order of COLUMNS."""
-        self.rows[table.partition(".")[2]].append(dict(zip(COLUMNS[table], values, strict=True)))
+        self.rows[table.partition(".")[2]].append(values)
+
+    def _listed(
+        self, table: str, *order: str, rows: list[tuple] | None = None, most: int = 0
+    ) -> list[dict]:
+        """The rows of `section.table` (or `rows` given for it) in `order` (its columns; a
+        `-` before one: highest first), as dicts, cut to the builder's limit (an alarm storm
+        leaves tens of thousands of cases without an update: the report says how many and
+        lists the first of them), or to `most` (a table that is a top few by design)."""
+        import heapq
+
+        columns = COLUMNS[table]
+        found = self.rows[table.partition(".")[2]] if rows is None else rows
+        keys = [
+            (columns.index(c.lstrip("-")), c.startswith("-"))
+            for c in order
+            if c.lstrip("-") in columns
+        ]
+
+        def key(row: tuple) -> tuple:
+            return tuple(-row[i] if down else row[i] for i, down in keys)
+
+        limit = most or self.limit
+        if limit and len(found) > limit:
+            if not most:
+                self.cut[table] = len(found)
+            found = heapq.nsmallest(limit, found, key=key)  # as sorted(...)[:limit]
+        else:
+            found = sorted(found, key=key)
+        return [dict(zip(columns, row, strict=True)) for row in found]
 
     def _event(
         self, view: View, at: float, kind: str, by: str, f: dict[str, Any], counts: dict
@@ -463,32 +494,31 @@ class Builder:
             "headline": self._headline(compliance["by_kind"]),
             "lists": {
                 "breaches": self._breaches(),
-                "at_risk": sorted(self.rows["at_risk"], key=lambda r: (r["due"], r["case"])),
-                "cases": sorted(self.rows["cases"], key=lambda r: (r["opened_at"], r["case"])),
-                "alerts": _by_time(self.rows["alerts"]),
-                "onsite": _by_time(self.rows["onsite"]),
-                "reopens": _by_time(self.rows["reopens"]),
-                "sales": _by_time(self.rows["sales"]),
+                "at_risk": self._listed("lists.at_risk", "due", "case"),
+                "cases": self._listed("lists.cases", "opened_at", "case"),
+                **{k: self._listed(f"lists.{k}", "at", "case")
+                   for k in ("alerts", "onsite", "reopens", "sales")},
             },
             "checker": {"late_sweeps": self._late_sweeps(),
-                        "withdrawn": _by_time(self.rows["withdrawn"])},  # fmt: skip
+                        "withdrawn": self._listed("checker.withdrawn", "at", "case")},
             "trend": {"by_day": self._trend_rows()},
             "volume": self._volume(),
             "compliance": compliance,
-            "events": {k: _by_time(self.rows[k]) for k in
+            "events": {k: self._listed(f"events.{k}", "at", "case") for k in
                        ("reassignments", "escalations", "severity_changes", "forced_closes")},
             "rmas": {
-                "outstanding": _longest(self.rows["outstanding"], "age_s"),
-                "delivered_not_installed": _longest(
-                    self.rows["delivered_not_installed"], "waiting_s"
-                ),
+                "outstanding": self._listed("rmas.outstanding", "-age_s", "case", "rma"),
+                "delivered_not_installed": self._listed("rmas.delivered_not_installed",
+                                                        "-waiting_s", "case", "rma"),
             },
             "attention": {
-                "open_longest": _longest(self.rows["open_longest"], "age_s")[:LONGEST],
-                "waiting": _longest(self.rows["waiting"], "for_s"),
-                "no_update": _longest(self.rows["no_update"], "late_s"),
+                "open_longest": self._listed("attention.open_longest", "-age_s", "case",
+                                             most=LONGEST),
+                "waiting": self._listed("attention.waiting", "-for_s", "case"),
+                "no_update": self._listed("attention.no_update", "-late_s", "case"),
             },
             "people": {p.id: p.name for p in self.cfg.people},
+            "cut": dict(sorted(self.cut.items())),
         }  # fmt: skip
 
     def _trend_rows(self) -> list[dict[str, Any]]:
@@ -513,7 +543,7 @@ class Builder:
             for state in STATES:
                 counts[state] += row[state]
         now = {"open_severity_1": self.open_now[1], "open_severity_2": self.open_now[2],
-               "due_next_24h": sum(1 for r in self.rows["at_risk"] if r["in_s"] < SOON),
+               "due_next_24h": sum(1 for r in self.rows["at_risk"] if r[-1] < SOON),
                "reassignments": len(self.rows["reassignments"])}  # fmt: skip
         return {"on_time": [{"kind": k} | _share(v) for k, v in merged.items()], "now": [now]}
 
@@ -526,26 +556,10 @@ class Builder:
                 if view.status == "closed"
                 else (f"waiting on {view.waiting[0]}" if view.waiting else "open")
             )
-            rows.append(
-                dict(
-                    zip(
-                        COLUMNS["lists.breaches"],
-                        (
-                            view.id,
-                            view.customer,
-                            severity,
-                            kind,
-                            owed,
-                            self.time(due),
-                            round((met if met is not None else self.end) - due),
-                            state,
-                            where,
-                        ),
-                        strict=True,
-                    )
-                )
-            )
-        return sorted(rows, key=lambda r: (r["due"], r["case"], r["kind"]))
+            late = round((met if met is not None else self.end) - due)
+            rows.append((view.id, view.customer, severity, kind, owed, self.time(due), late,
+                         state, where))  # fmt: skip
+        return self._listed("lists.breaches", "due", "case", "kind", rows=rows)
 
     def _volume(self) -> dict[str, list[dict[str, Any]]]:
         total = dict.fromkeys(COUNTS, 0)
@@ -611,15 +625,17 @@ def build_cases(
     now: datetime,
     cfg: Config,
     slim: bool = True,
+    limit: int = 0,
 ) -> dict[str, Any]:
     """The report of `period` from (case id, slim record, its full facts) in id order
     (`Index.report_facts`): a case quiet in the period by its slim record is counted
-    from it, any other from its full facts; without `slim`, every case from its facts."""
+    from it, any other from its full facts; without `slim`, every case from its facts.
+    Each list is cut to `limit` rows (0: none is); `cut` says how many each list cut had."""
     import gc
 
     from casectl.report import quiet
 
-    builder = Builder(period, _as_of(period, now, cfg), cfg)
+    builder = Builder(period, _as_of(period, now, cfg), cfg, limit)
     start, end = builder.start, builder.end
     collecting = gc.isenabled()
     gc.disable()  # plain tuples and rows, no cycles: the collector would walk them again
@@ -708,11 +724,3 @@ def _keyed(name: str, rows: dict[Any, dict[str, int]]) -> list[dict[str, Any]]:
     return [
         {name: k} | v for k, v in sorted(rows.items(), key=lambda i: (i[0] is None, i[0] or ""))
     ]
-
-
-def _by_time(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(rows, key=lambda r: (r["at"], r["case"]))
-
-
-def _longest(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
-    return sorted(rows, key=lambda r: (-r[key], r["case"], r.get("rma", "")))

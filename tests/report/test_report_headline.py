@@ -166,3 +166,29 @@ def test_at_risk_reaches_the_next_working_day(repo: Repo) -> None:
          "owner": "zhao.lei", "due": "2026-11-30T17:10:00+08:00", "in_s": 2 * 86400 + 61800}
     ]  # fmt: skip
     assert found["headline"]["now"][0]["due_next_24h"] == 0
+
+
+def test_a_list_longer_than_rows_is_cut_and_says_so(day: tuple[Repo, dict[str, str]]) -> None:
+    """An alarm storm leaves thousands of cases late: each list shows its first --rows
+    (the same rows, in the same order) and says how many it has; --rows 0 lists all."""
+    repo, _ = day
+    whole = report(repo, "--rows", "0")
+    assert whole["cut"] == {} and report(repo)["cut"] == {}  # 100 by default
+    cut = report(repo, "--rows", "2")
+    assert cut["lists"]["breaches"] == whole["lists"]["breaches"][:2]
+    assert cut["cut"] == {"lists.breaches": len(BREACHES), "lists.cases": 4, "lists.onsite": 3}
+    assert cut["headline"] == whole["headline"] and cut["volume"] == whole["volume"]
+    text = repo.ok("report", "--rows", "2", by=None, now=MORNING)
+    breaches = text.split("Deadlines missed or met late\n")[1].split("\n\n")[0]
+    assert breaches.endswith(f"(2 of {len(BREACHES)} rows listed; --rows 0 lists all)")
+    chinese = repo.run("report", "--rows", "2", by=None, now=MORNING,
+                       env={"LANG": "zh_CN.UTF-8"}).stdout  # fmt: skip
+    assert f"共 {len(BREACHES)} 行" in chinese
+    page = repo.root / "day.html"
+    repo.ok("report", "--rows", "2", "--html", str(page), by=None, now=MORNING)
+    assert f"(2 of {len(BREACHES)} rows listed" in page.read_text(encoding="utf-8")
+    repo.ok("report", "--rows", "2", "--csv", str(repo.root / "csv"), by=None, now=MORNING)
+    assert (repo.root / "csv" / "cut.csv").read_text(encoding="utf-8-sig").splitlines() == [
+        "table,rows", f"lists.breaches,{len(BREACHES)}", "lists.cases,4", "lists.onsite,3"]  # fmt: skip
+    refused = repo.run("report", "--rows", "-1", by=None, now=MORNING)
+    assert refused.exit_code == 2 and "--rows" in refused.output

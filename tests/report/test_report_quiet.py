@@ -316,6 +316,26 @@ def _any_facts(data: Any) -> None:
     assert slim == full
     assert full == numbers.build(cases, chosen, as_now, cfg)
     assert render.to_json(slim) == json.dumps(full, ensure_ascii=False, indent=2) + "\n"
+    limit = data.draw(st.integers(1, 3))
+    cut = numbers.build_cases(items, chosen, as_now, cfg, limit=limit)
+    _a_prefix_of(cut, full, limit)
+
+
+def _a_prefix_of(cut: dict, full: dict, limit: int) -> None:
+    """A report cut to `limit` rows a list: each list the first rows of the whole one,
+    `cut` naming exactly the lists that had more, with their lengths; all else the same."""
+    lengths = {}
+    for section, tables in full.items():
+        for name, rows in tables.items() if isinstance(tables, dict) else ():
+            if isinstance(rows, list) and section not in ("headline", "volume", "compliance",
+                                                          "trend"):  # fmt: skip
+                longest = name == "open_longest"  # the ten longest by design: never cut
+                lengths[f"{section}.{name}"] = 0 if longest else len(rows)
+                assert cut[section][name] == (rows if longest else rows[:limit]), name
+    assert cut["cut"] == {k: n for k, n in lengths.items() if n > limit}
+    untouched = [k for k in full if k not in ("lists", "checker", "events", "rmas", "attention",
+                                              "cut")]  # fmt: skip
+    assert {k: cut[k] for k in untouched} == {k: full[k] for k in untouched}
 
 
 def test_a_deadline_met_before_its_owner_changed_is_charged_to_who_met_it() -> None:
