@@ -267,11 +267,7 @@ class Builder:
 
         columns = COLUMNS[table]
         found = self.rows[table.partition(".")[2]] if rows is None else rows
-        keys = [
-            (columns.index(c.lstrip("-")), c.startswith("-"))
-            for c in order
-            if c.lstrip("-") in columns
-        ]
+        keys = [(columns.index(c.lstrip("-")), c.startswith("-")) for c in order]
 
         def key(row: tuple) -> tuple:
             return tuple(-row[i] if down else row[i] for i, down in keys)
