@@ -28,7 +28,7 @@ TEMPLATE = os.path.join(os.path.dirname(__file__), "board.html")
 class Board(NamedTuple):
     """The open cases' summaries, most urgent first, as of `now`."""
 
-    cases: list[Summary]
+    cases: list[tuple]  # the index's plain summaries: a `Summary` is made of those shown
     dues: list[float]  # the cases' next deadlines in order (the cases with one come first)
     now: datetime
     moment: float  # `now` in epoch seconds
@@ -47,20 +47,22 @@ class Board(NamedTuple):
         return {"open": len(self.cases), "missed": self.missed(), "soon": soon}
 
 
-def gather(summaries: Iterable[Summary], now: datetime, soon: float) -> Board:
+def gather(summaries: Iterable[tuple], now: datetime, soon: float) -> Board:
     """The cases by time to their next deadline (the longest missed at the top), ties by
-    severity; those without a next deadline last."""
-    timed: list[Summary] = []
-    untimed: list[Summary] = []
+    severity; those without a next deadline last. Plain summary tuples in (`Index.
+    open_summaries`): a frame makes a `Summary` of the few it shows."""
+    timed: list[tuple] = []
+    untimed: list[tuple] = []
     for s in summaries:
-        (untimed if s.next_at is None else timed).append(s)
+        (untimed if s[_NEXT_AT] is None else timed).append(s)
     timed.sort(key=_URGENCY)  # C-level keys: 10,000 cases sort in a few milliseconds
     untimed.sort(key=_RANK)
-    dues = [s.next_at for s in timed if s.next_at is not None]
+    dues = [s[_NEXT_AT] for s in timed]
     return Board(timed + untimed, dues, now, now.timestamp(), soon)
 
 
 _FIELDS = Summary._fields
+_NEXT_AT = _FIELDS.index("next_at")
 _URGENCY = itemgetter(*(_FIELDS.index(k) for k in ("next_at", "severity", "id")))
 _RANK = itemgetter(*(_FIELDS.index(k) for k in ("severity", "id")))
 
@@ -105,7 +107,7 @@ def document(board: Board, cfg: Config) -> dict[str, Any]:
              "due": datetime.fromtimestamp(s.next_at, cfg.zone).isoformat() if s.next_at else None,
              "left": round(s.next_at - board.moment) if s.next_at is not None else None,
              "state": board.state(s), "owner": s.next_owner, "inquiry": s.inquiry}
-            for s in board.cases
+            for s in map(Summary._make, board.cases)
         ],
     }  # fmt: skip
 
@@ -186,7 +188,9 @@ def frame(
     if not found:
         return "\n".join([top, "", _("no open cases"), *warning])
     room = len(found) if height is None else max(height - 3 - len(warning), 1)
-    shown = found if len(found) <= room else found[: max(room - 1, 1)]  # and "N more"
+    shown = [
+        Summary._make(s) for s in (found if len(found) <= room else found[: max(room - 1, 1)])
+    ]  # and "N more"
     table = [[terminal.safe(c) for c in row] for row in cells(shown, cfg, now)]
     names = headers()
     keep = terminal.fit(table, names, width, OPTIONAL, CUSTOMER)
@@ -223,7 +227,7 @@ def page(board: Board, cfg: Config, refresh: int, broken: int = 0) -> str:
     from casectl import i18n
 
     states = {"missed": "missed", "due soon": "soon", "paused": "paused"}
-    found, now = board.cases, board.now
+    found, now = [Summary._make(s) for s in board.cases], board.now
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(os.path.dirname(TEMPLATE)),
         autoescape=True,  # customer names are untrusted text: never markup

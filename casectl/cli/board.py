@@ -62,7 +62,7 @@ def board(
         from casectl.render import to_json
 
         index = app.index()
-        found = boards.gather(index.summaries().values(), app.now, app.cfg.due_soon.total_seconds())
+        found = boards.gather(index.open_summaries(), app.now, app.cfg.due_soon.total_seconds())
         click.echo(to_json(boards.document(found, app.cfg)))
         for problem in index.broken:
             click.echo(_("casectl board: skipped {problem}").format(problem=problem), err=True)
@@ -93,7 +93,7 @@ def draw(
     from casectl.index import Index
 
     index = Index(app.store, cfg) if live else app.index()
-    found = board.gather(index.summaries().values(), now, cfg.due_soon.total_seconds())
+    found = board.gather(index.open_summaries(), now, cfg.due_soon.total_seconds())
     height = size.lines if live or sys.stdout.isatty() or "LINES" in os.environ else None
     colour = terminal.colour_wanted(sys.stdout)
     broken = index.broken
@@ -141,7 +141,7 @@ def write_page(app: App, target: str, refresh: int) -> None:
     from casectl import board
 
     index = app.index()
-    found = board.gather(index.summaries().values(), app.now, app.cfg.due_soon.total_seconds())
+    found = board.gather(index.open_summaries(), app.now, app.cfg.due_soon.total_seconds())
     text = board.page(found, app.cfg, refresh, len(index.broken))
     try:
         board.write_page(target, text)

@@ -94,6 +94,14 @@ class Index:
         self._save_if_changed()
         return found
 
+    def open_summaries(self) -> list[tuple]:
+        """The summary of every open case as the plain tuple the index keeps (`Summary`'s
+        fields in order), for a caller that makes a `Summary` of the few it shows."""
+        self._refresh()
+        found = [e[1] for day in list(self.open.notes) for e in self._day(day).values()]
+        self._save_if_changed()
+        return found
+
     def due(self, now: float) -> list[str]:
         """The ids of open cases with a deadline the sweep has yet to act on by `now`: only
         the days whose earliest such deadline has come are read."""
