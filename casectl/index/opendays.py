@@ -96,8 +96,6 @@ class OpenDays:
         found = self._deadlines[day] = deadlines(entries)
         if day not in self.dirty and day in self.notes:
             self._write_deadlines(day, found)
-            with contextlib.suppress(FileNotFoundError):  # its older name, by an earlier casectl
-                os.unlink(os.path.join(self.folder, f"{file_name(day)}.firsts"))
         return found
 
     def _side(self, day: str) -> str:
@@ -106,6 +104,8 @@ class OpenDays:
     def _write_deadlines(self, day: str, found: Deadlines) -> None:
         self._deadlines[day] = found
         write(self._side(day), marshal.dumps((self.notes[day].token, *found)))
+        with contextlib.suppress(FileNotFoundError):  # its older name, by an earlier casectl
+            os.unlink(os.path.join(self.folder, f"{file_name(day)}.firsts"))
 
     def remove(self, days: list[str]) -> None:
         for day in days:

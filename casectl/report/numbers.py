@@ -599,12 +599,12 @@ class Builder:
         return _times(kind, [t for k, _, _, _, t in self.judged if k == kind and t is not None])
 
     def _late_sweeps(self) -> list[dict[str, Any]]:
-        found = []
-        for at, lateness in sorted(self.sweeps.items()):
-            if max(lateness) > LATE_SWEEP:
-                found.append({"at": self.time(at), "late_by_s": round(max(lateness)),
-                              "actions": len(lateness)})  # fmt: skip
-        return found
+        found = [
+            (self.time(at), round(max(lateness)), len(lateness))
+            for at, lateness in sorted(self.sweeps.items())
+            if max(lateness) > LATE_SWEEP
+        ]
+        return self._listed("checker.late_sweeps", rows=found)  # in time order
 
 
 def build(all_facts: list[Facts], period: Period, now: datetime, cfg: Config) -> dict[str, Any]:

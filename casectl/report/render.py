@@ -290,9 +290,8 @@ def csv_files(report: dict[str, Any]) -> dict[str, str]:
     """{file name: text} for `--csv DIR`: `period.csv` and one file per table, named
     `section_table.csv`, with the JSON's keys as headers and its values."""
     files = {"period.csv": _csv(list(report["period"]), [report["period"]])}
-    if report.get("cut"):  # the lists cut to --rows: how many rows each has
-        rows = [{"table": k, "rows": n} for k, n in report["cut"].items()]
-        files["cut.csv"] = _csv(["table", "rows"], rows)
+    cut = [{"table": k, "rows": n} for k, n in report.get("cut", {}).items()]
+    files["cut.csv"] = _csv(["table", "rows"], cut)  # the lists cut to --rows, if any
     for name, _title, rows in tables(report):
         files[f"{name.replace('.', '_')}.csv"] = _csv(list(COLUMNS[name]), rows)
     return files

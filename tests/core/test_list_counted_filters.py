@@ -169,3 +169,18 @@ def test_overdue_reads_no_day_whose_overdue_cases_are_kept_whole(
     assert json.loads(result.stdout)[:2] == json.loads(
         mixed.ok("list", "--json", "--limit", "0", "--overdue", now=when))[:2]  # fmt: skip
     assert read
+
+
+def test_a_side_file_of_its_older_name_goes_when_the_day_is_written(mixed: Repo) -> None:
+    """An index made by an earlier casectl kept `<day>.firsts`: the day's next save
+    writes `<day>.deadlines` and removes it."""
+    from casectl.store import Store
+
+    days = os.path.join(Store(str(mixed.root)).state_dir, "index-days")
+    case = json.loads(mixed.ok("list", "--json", "--limit", "1", now="2026-11-26 18:00"))[0]
+    old = os.path.join(days, f"20{case['id'][:2]}-{case['id'][2:4]}-{case['id'][4:6]}.firsts")
+    with open(old, "wb") as f:
+        f.write(b"an earlier casectl's")
+    mixed.ok("log", case["id"], "跟进", by=case["assignee"], now="2026-11-26 18:10")
+    mixed.ok("list", now="2026-11-26 18:11")
+    assert not os.path.exists(old) and os.path.exists(old.replace(".firsts", ".deadlines"))

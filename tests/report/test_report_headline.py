@@ -190,5 +190,8 @@ def test_a_list_longer_than_rows_is_cut_and_says_so(day: tuple[Repo, dict[str, s
     repo.ok("report", "--rows", "2", "--csv", str(repo.root / "csv"), by=None, now=MORNING)
     assert (repo.root / "csv" / "cut.csv").read_text(encoding="utf-8-sig").splitlines() == [
         "table,rows", f"lists.breaches,{len(BREACHES)}", "lists.cases,4", "lists.onsite,3"]  # fmt: skip
+    repo.ok("report", "--rows", "0", "--csv", str(repo.root / "csv"), by=None, now=MORNING)
+    assert (repo.root / "csv" / "cut.csv").read_text(encoding="utf-8-sig").splitlines() == [
+        "table,rows"]  # fmt: skip
     refused = repo.run("report", "--rows", "-1", by=None, now=MORNING)
     assert refused.exit_code == 2 and "--rows" in refused.output

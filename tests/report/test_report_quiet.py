@@ -329,8 +329,7 @@ def _a_prefix_of(cut: dict, full: dict, limit: int) -> None:
         for name, rows in tables.items() if isinstance(tables, dict) else ():
             if isinstance(rows, list) and section not in ("headline", "volume", "compliance",
                                                           "trend"):  # fmt: skip
-                # never cut: the ten open longest by design, the sweeps (a few a day)
-                longest = name in ("open_longest", "late_sweeps")
+                longest = name == "open_longest"  # the ten longest by design: never cut
                 lengths[f"{section}.{name}"] = 0 if longest else len(rows)
                 assert cut[section][name] == (rows if longest else rows[:limit]), name
     assert cut["cut"] == {k: n for k, n in lengths.items() if n > limit}
