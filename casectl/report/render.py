@@ -287,8 +287,9 @@ def shown(column: str, value: Any, people: dict[str, str] | None = None) -> str:
 
 
 def csv_files(report: dict[str, Any]) -> dict[str, str]:
-    """{file name: text} for `--csv DIR`: `period.csv` and one file per table, named
-    `section_table.csv`, with the JSON's keys as headers and its values."""
+    """{file name: text} for `--csv DIR`: `period.csv`, `cut.csv` (the lists cut to
+    `--rows`, with their lengths) and one file per table, named `section_table.csv`, with
+    the JSON's keys as headers and its values."""
     files = {"period.csv": _csv(list(report["period"]), [report["period"]])}
     cut = [{"table": k, "rows": n} for k, n in report.get("cut", {}).items()]
     files["cut.csv"] = _csv(["table", "rows"], cut)  # the lists cut to --rows, if any
