@@ -85,14 +85,7 @@ class Index:
 
     def summaries(self) -> dict[str, Summary]:
         """The summary of every open case, by case id."""
-        self._refresh()
-        found = {
-            i: Summary._make(e[1])
-            for day in list(self.open.notes)
-            for i, e in self._day(day).items()
-        }
-        self._save_if_changed()
-        return found
+        return {s[0]: Summary._make(s) for s in self.open_summaries()}
 
     def open_summaries(self) -> list[tuple]:
         """The summary of every open case as the plain tuple the index keeps (`Summary`'s

@@ -223,16 +223,20 @@ def text(report: dict[str, Any]) -> str:
         columns = COLUMNS[name]
         cells = [[shown(c, row[c], people) for c in columns] for row in rows]
         parts.append(f"{_(title)}\n{table(cells, [header(c) for c in columns])}")
-        if name in report.get("cut", {}):
-            parts[-1] += "\n" + cut(report, name)
+        if said := cut(report, name):
+            parts[-1] += "\n" + said
     return "\n\n".join(parts)
 
 
 def cut(report: dict[str, Any], name: str) -> str:
-    """The line under a list the report cut: how many rows it has."""
-    shown_rows = len(report[name.partition(".")[0]][name.partition(".")[2]])
+    """The line under a list the report cut, saying how many rows it has ("" for a list
+    shown whole)."""
+    total = report.get("cut", {}).get(name)
+    if total is None:
+        return ""
+    section, _dot, table = name.partition(".")
     return _("({shown} of {total} rows listed; --rows 0 lists all)").format(
-        shown=shown_rows, total=report["cut"][name]
+        shown=len(report[section][table]), total=total
     )
 
 
@@ -291,8 +295,8 @@ def csv_files(report: dict[str, Any]) -> dict[str, str]:
     `--rows`, with their lengths) and one file per table, named `section_table.csv`, with
     the JSON's keys as headers and its values."""
     files = {"period.csv": _csv(list(report["period"]), [report["period"]])}
-    cut = [{"table": k, "rows": n} for k, n in report.get("cut", {}).items()]
-    files["cut.csv"] = _csv(["table", "rows"], cut)  # the lists cut to --rows, if any
+    lengths = [{"table": k, "rows": n} for k, n in report.get("cut", {}).items()]
+    files["cut.csv"] = _csv(["table", "rows"], lengths)  # the lists cut to --rows, if any
     for name, _title, rows in tables(report):
         files[f"{name.replace('.', '_')}.csv"] = _csv(list(COLUMNS[name]), rows)
     return files
@@ -338,7 +342,7 @@ def html(report: dict[str, Any]) -> str:
     env.filters["shown"] = lambda value, column: shown(column, value, people)
     env.filters["header"] = header
     env.globals["_"] = _
-    env.globals["cut"] = lambda name: cut(report, name) if name in report.get("cut", {}) else ""
+    env.globals["cut"] = lambda name: cut(report, name)
     page = env.get_template("report.html")
     shown_tables = [(name, _(title), COLUMNS[name], worth_showing(rows, name))
                     for name, title, rows in tables(report)
